@@ -1,0 +1,271 @@
+'use strict';
+/**
+ * A small real HTTP server that plays the Uphance API (api.uphance.com) for e2e tests and the demo.
+ *
+ *   const fake = await require('./fakeUphance').start({ email, password, organisations: [{id: 9579, name: 'Demo'}] });
+ *   fake.url                           -> http://127.0.0.1:<port>   (credential base URL)
+ *   fake.setRecord('pick_ticket', 123, {...})   seed a record (resource = webhook resource key, singular)
+ *   fake.deleteRecord(resource, id)
+ *   fake.mode('ok'|'503'|'429'|'hang'|'expireTokens')
+ *   fake.requests  -> [{method, path, query, auth, status, at}] ; fake.dataRequests() -> only record fetches
+ *   fake.clearLog(); fake.close()
+ *
+ * Endpoints (docs/uphance-api.md §3-4):
+ *   POST /oauth/token                       {email,password,grant_type:'password'} or {grant_type:'refresh_token',refresh_token}
+ *   GET  /organisations                     {organisations:[{id,name}]}
+ *   POST /organisations/set_current_org     {organizationId} -> 201 {"Status":"Updated"}
+ *   GET  /pick_tickets/:id                  {pick_ticket}
+ *   GET  /receiving_tickets/:id             {receiving_ticket}
+ *   GET  /products/:id                      {product}
+ *   GET  /customers/:id                     {customer}
+ *   GET  /credit_notes/:id                  {credit_notes:[rec]}
+ *   GET  /invoices?invoice_id=ID            {invoices:[rec], meta}
+ *   GET  /sales_orders/:id                  {sales_order}
+ * Data calls need a valid Bearer token (else 401) and a prior set_current_org for that token (else 403).
+ */
+const http = require('http');
+const crypto = require('crypto');
+
+const RESOURCES = {
+	pick_ticket: { path: 'pick_tickets', wrap: (r) => ({ pick_ticket: r }) },
+	receiving_ticket: { path: 'receiving_tickets', wrap: (r) => ({ receiving_ticket: r }) },
+	product: { path: 'products', wrap: (r) => ({ product: r }) },
+	customer: { path: 'customers', wrap: (r) => ({ customer: r }) },
+	credit_note: { path: 'credit_notes', wrap: (r) => ({ credit_notes: [r] }) },
+	sales_order: { path: 'sales_orders', wrap: (r) => ({ sales_order: r }) },
+	invoice: {
+		path: 'invoices',
+		wrap: (r) => ({ invoices: [r], meta: { current_page: 1, next_page: null, prev_page: null, total_pages: 1, total_count: 1 } }),
+	},
+};
+const BY_PATH = Object.fromEntries(Object.entries(RESOURCES).map(([k, v]) => [v.path, k]));
+
+function sendJson(res, status, obj, extraHeaders) {
+	const body = JSON.stringify(obj);
+	res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...(extraHeaders || {}) });
+	res.end(body);
+}
+
+function readBody(req) {
+	return new Promise((resolve) => {
+		const chunks = [];
+		req.on('data', (c) => chunks.push(c));
+		req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+		req.on('error', () => resolve(''));
+	});
+}
+
+/** Realistic sample records, keyed by resource. */
+function sampleRecord(resource, id, extra = {}) {
+	const now = new Date().toISOString();
+	const base = { id: Number(id) || id, created_at: now, updated_at: now, organisation_id: 9579 };
+	switch (resource) {
+		case 'pick_ticket':
+			return {
+				...base,
+				shipment_number: `SH-${id}`,
+				order_id: 5001,
+				order_number: '1001',
+				status: 'shipped',
+				service: 'Packing',
+				warehouse_name: 'Main Warehouse',
+				address: { line_1: '1 Sample Street', city: 'Amsterdam', state: 'NH', postcode: '1011AB', country: 'NL' },
+				line_items: [{ product_id: 301, product_name: 'Organic Tee', line_quantities: [{ size: 'M', quantity: 2 }] }],
+				...extra,
+			};
+		case 'receiving_ticket':
+			return { ...base, production_order_id: 77, production_order_number: 'PO-77', status: 'checked in', vendor: 'Sample Mill', delivery_name: 'Delivery 1', ...extra };
+		case 'product':
+			return { ...base, name: 'Organic Tee', product_identifier: 'TEE-ORG', variations: [{ id: 1, colour: 'Black', skus: [{ id: 11, size: 'M', in_stock: 10, available_to_sell: 8 }] }], ...extra };
+		case 'customer':
+			return { ...base, name: 'Sample Boutique', email: 'buyer@example.com', ...extra };
+		case 'credit_note':
+			return { ...base, credit_note_number: `CN-${id}`, grand_total: '49.95', currency: 'EUR', ...extra };
+		case 'invoice':
+			return { ...base, invoice_number: `INV-${id}`, grand_total: '199.00', currency: 'EUR', ...extra };
+		case 'sales_order':
+			return { ...base, order_number: `SO-${id}`, status: 'open', ...extra };
+		default:
+			return { ...base, ...extra };
+	}
+}
+
+/** Webhook body as Uphance sends it: {event, <resource>: record}. */
+function buildWebhookBody(event, record) {
+	const m = /^(.*)_([a-z]+)$/.exec(event);
+	const resource = m ? m[1] : event;
+	return { event, [resource]: record };
+}
+
+function start(opts = {}) {
+	const state = {
+		email: opts.email || 'owner@uphance.example',
+		password: opts.password || 'uphance-demo-password',
+		organisations: opts.organisations || [{ id: 9579, name: 'Uphance Demo' }],
+		expiresIn: opts.expiresIn || 604800,
+		tokens: new Map(), // token -> { org: id|null, revoked: bool, refreshToken }
+		refreshTokens: new Map(),
+		records: new Map(), // `${resource}:${id}` -> record
+		mode: 'ok',
+		hangDelayMs: opts.hangDelayMs || 120000,
+		requests: [],
+		tokenIssued: 0,
+	};
+	const sockets = new Set();
+
+	function issueToken() {
+		const token = 'tok_' + crypto.randomBytes(16).toString('hex');
+		const refresh = 'ref_' + crypto.randomBytes(16).toString('hex');
+		state.tokens.set(token, { org: null, expiredOnce: false, refresh });
+		state.refreshTokens.set(refresh, token);
+		state.tokenIssued++;
+		return { access_token: token, token_type: 'Bearer', expires_in: state.expiresIn, refresh_token: refresh, created_at: Math.floor(Date.now() / 1000) };
+	}
+
+	const server = http.createServer(async (req, res) => {
+		const url = new URL(req.url, 'http://x');
+		const auth = req.headers.authorization || null;
+		const entry = { method: req.method, path: url.pathname, query: url.search, auth, status: null, at: Date.now() };
+		state.requests.push(entry);
+		const raw = await readBody(req);
+		const reply = (status, obj, headers) => {
+			entry.status = status;
+			sendJson(res, status, obj, headers);
+		};
+		let body = {};
+		if (raw) {
+			try {
+				body = JSON.parse(raw);
+			} catch {
+				return reply(400, { error: 'invalid_request', error_description: 'Body is not JSON' });
+			}
+		}
+
+		// Global failure modes apply to everything except the token endpoint in 'expireTokens' mode.
+		if (state.mode === '503') return reply(503, { error: 'Service Unavailable' });
+		if (state.mode === '429') return reply(429, { error: 'Too Many Requests' }, { 'retry-after': '1' });
+		if (state.mode === 'hang') {
+			entry.status = 'hang';
+			const t = setTimeout(() => {
+				if (!res.destroyed) sendJson(res, 504, { error: 'Gateway Timeout' });
+			}, state.hangDelayMs);
+			res.on('close', () => clearTimeout(t));
+			return;
+		}
+
+		if (req.method === 'POST' && url.pathname === '/oauth/token') {
+			if (body.grant_type === 'refresh_token') {
+				const old = state.refreshTokens.get(body.refresh_token);
+				if (!old) return reply(401, { error: 'invalid_grant', error_description: 'The provided authorization grant is invalid' });
+				state.refreshTokens.delete(body.refresh_token);
+				state.tokens.delete(old);
+				return reply(200, issueToken());
+			}
+			if (body.grant_type !== 'password') return reply(400, { error: 'unsupported_grant_type' });
+			if (body.email !== state.email || body.password !== state.password)
+				return reply(401, { error: 'invalid_grant', error_description: 'The provided authorization grant is invalid, expired, revoked, ...' });
+			return reply(200, issueToken());
+		}
+
+		// Everything else needs a bearer token.
+		const m = /^Bearer\s+(.+)$/i.exec(auth || '');
+		const tok = m && state.tokens.get(m[1]);
+		if (!tok) return reply(401, { error: 'invalid_token', error_description: 'The access token is invalid' });
+		if (tok.expiredOnce === 'pending') {
+			// 'expireTokens': this token answers 401 once and is then dead for good.
+			state.tokens.delete(m[1]);
+			return reply(401, { error: 'invalid_token', error_description: 'The access token expired' });
+		}
+
+		if (req.method === 'GET' && url.pathname === '/organisations') return reply(200, { organisations: state.organisations });
+		if (req.method === 'POST' && url.pathname === '/organisations/set_current_org') {
+			const orgId = body.organizationId;
+			if (!state.organisations.some((o) => String(o.id) === String(orgId)))
+				return reply(404, { error: 'Organisation not found' });
+			tok.org = orgId;
+			return reply(201, { Status: 'Updated' });
+		}
+
+		if (req.method !== 'GET') return reply(404, { error: 'Not Found' });
+		const parts = url.pathname.split('/').filter(Boolean);
+		const resource = BY_PATH[parts[0]];
+		if (!resource) return reply(404, { error: 'Not Found' });
+		if (tok.org == null) return reply(403, { error: 'Forbidden', message: 'No current organisation selected (call set_current_org)' });
+
+		let id;
+		if (resource === 'invoice' && parts.length === 1) id = url.searchParams.get('invoice_id');
+		else if (parts.length === 2) id = decodeURIComponent(parts[1]);
+		if (id == null || id === '') return reply(404, { error: 'Not Found' });
+		entry.resource = resource;
+		entry.id = id;
+		const rec = state.records.get(`${resource}:${id}`);
+		if (!rec) {
+			if (resource === 'invoice' && parts.length === 1)
+				return reply(200, { invoices: [], meta: { current_page: 1, next_page: null, prev_page: null, total_pages: 0, total_count: 0 } });
+			return reply(404, { error: 'Not Found', message: `${resource} ${id} not found` });
+		}
+		return reply(200, RESOURCES[resource].wrap(rec));
+	});
+	server.on('connection', (s) => {
+		sockets.add(s);
+		s.on('close', () => sockets.delete(s));
+	});
+
+	return new Promise((resolve, reject) => {
+		server.once('error', reject);
+		server.listen(opts.port || 0, opts.host || '127.0.0.1', () => {
+			const { port } = server.address();
+			const url = `http://127.0.0.1:${port}`;
+			resolve({
+				url,
+				port,
+				email: state.email,
+				password: state.password,
+				organisations: state.organisations,
+				setRecord(resource, id, record) {
+					if (!RESOURCES[resource]) throw new Error(`Unknown Uphance resource "${resource}" (known: ${Object.keys(RESOURCES).join(', ')})`);
+					const rec = record || sampleRecord(resource, id);
+					state.records.set(`${resource}:${id}`, rec);
+					return rec;
+				},
+				deleteRecord(resource, id) {
+					state.records.delete(`${resource}:${id}`);
+				},
+				mode(m) {
+					if (!['ok', '503', '429', 'hang', 'expireTokens'].includes(m)) throw new Error(`unknown mode ${m}`);
+					if (m === 'expireTokens') {
+						for (const t of state.tokens.values()) t.expiredOnce = 'pending';
+						state.mode = 'ok';
+					} else state.mode = m;
+				},
+				setHangDelay(ms) {
+					state.hangDelayMs = ms;
+				},
+				get requests() {
+					return state.requests;
+				},
+				/** Only record fetches (GET of a data resource). */
+				dataRequests() {
+					return state.requests.filter((r) => r.resource);
+				},
+				tokenRequests() {
+					return state.requests.filter((r) => r.path === '/oauth/token');
+				},
+				get tokensIssued() {
+					return state.tokenIssued;
+				},
+				clearLog() {
+					state.requests.length = 0;
+				},
+				close() {
+					return new Promise((r) => {
+						for (const s of sockets) s.destroy();
+						server.close(() => r());
+					});
+				},
+			});
+		});
+	});
+}
+
+module.exports = { start, sampleRecord, buildWebhookBody, RESOURCES };
