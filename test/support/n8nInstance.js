@@ -1,0 +1,443 @@
+'use strict';
+/**
+ * Start / stop / restart a real n8n (provisioned by scripts/provision-n8n.js) with this package
+ * installed as a community package, plus helpers for the public API.
+ *
+ *   const { N8nInstance } = require('../support/n8nInstance');
+ *   const n8n = new N8nInstance({ name: 'uplift' });       // user folder .e2e/uplift/
+ *   await n8n.start();                                      // fresh folder, owner, API key, package installed
+ *   const cred = await n8n.createCredential('upliftApi', 'Uplift', {...});
+ *   const wf = await n8n.createWorkflow(json); await n8n.activate(wf.id);
+ *   await n8n.waitForExecutions(wf.id, 1, 30000);
+ *   await n8n.restart(); await n8n.stop();
+ *
+ * Options: name, version (default env N8N_VERSION or 2.40.7), port/brokerPort (default: free
+ * ephemeral ports), fresh (default true: wipe the folder on first start), env (extra env),
+ * installPackage (default true), build (default: true unless env E2E_SKIP_BUILD=1),
+ * owner {email,password}, quiet.
+ */
+const fs = require('fs');
+const path = require('path');
+const net = require('net');
+const { spawn, execFileSync } = require('child_process');
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const E2E_DIR = path.join(REPO_ROOT, '.e2e');
+const PACKAGE_NAME = require(path.join(REPO_ROOT, 'package.json')).name;
+const BROWSER_ID = 'e2e-browser';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function log(msg) {
+	process.stderr.write(`[n8n-e2e] ${msg}\n`);
+}
+
+/** Resolves true if nothing listens on host:port (we can bind it). */
+function isPortFree(port, host = '127.0.0.1') {
+	return new Promise((resolve) => {
+		const srv = net.createServer();
+		srv.once('error', () => resolve(false));
+		srv.listen(port, host, () => srv.close(() => resolve(true)));
+	});
+}
+
+/** Also detect listeners on other addresses (e.g. 0.0.0.0 / ::) by trying to connect. */
+function isPortListening(port) {
+	return new Promise((resolve) => {
+		const s = net.connect({ port, host: '127.0.0.1' });
+		s.once('connect', () => {
+			s.destroy();
+			resolve(true);
+		});
+		s.once('error', () => resolve(false));
+		s.setTimeout(1000, () => {
+			s.destroy();
+			resolve(false);
+		});
+	});
+}
+
+async function assertPortFree(port, what) {
+	if ((await isPortListening(port)) || !(await isPortFree(port)))
+		throw new Error(
+			`Port ${port} (${what}) is already in use. Stop whatever listens there (e.g. \`ss -ltnp | grep :${port}\`) or choose another port.`,
+		);
+}
+
+function freePort() {
+	return new Promise((resolve, reject) => {
+		const srv = net.createServer();
+		srv.once('error', reject);
+		srv.listen(0, '127.0.0.1', () => {
+			const { port } = srv.address();
+			srv.close(() => resolve(port));
+		});
+	});
+}
+
+function run(cmd, args, opts = {}) {
+	return new Promise((resolve, reject) => {
+		const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+		let out = '';
+		child.stdout.on('data', (c) => (out += c));
+		child.stderr.on('data', (c) => (out += c));
+		child.on('error', reject);
+		child.on('close', (code) => {
+			if (code === 0) resolve(out);
+			else {
+				const e = new Error(`${cmd} ${args.join(' ')} failed with exit ${code}:\n${out.slice(-4000)}`);
+				e.output = out;
+				reject(e);
+			}
+		});
+	});
+}
+
+let packCache = null;
+/**
+ * `npm run build` (unless skipped) and `npm pack` the repository, like a published package.
+ * Returns the absolute path of the tarball (in .e2e/pack/).
+ */
+async function buildAndPack({ build = process.env.E2E_SKIP_BUILD !== '1' } = {}) {
+	if (packCache) return packCache;
+	const packDir = path.join(E2E_DIR, 'pack');
+	fs.mkdirSync(packDir, { recursive: true });
+	if (build) {
+		log('npm run build ...');
+		await run('npm', ['run', 'build'], { cwd: REPO_ROOT });
+	}
+	for (const f of fs.readdirSync(packDir)) if (f.endsWith('.tgz')) fs.rmSync(path.join(packDir, f));
+	const out = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', packDir], { cwd: REPO_ROOT });
+	const info = JSON.parse(out.slice(out.indexOf('[')));
+	const tarball = path.join(packDir, info[0].filename);
+	packCache = { tarball, files: info[0].files.map((f) => f.path) };
+	return packCache;
+}
+
+class N8nInstance {
+	constructor(opts = {}) {
+		this.opts = opts;
+		this.name = opts.name || 'default';
+		this.version = opts.version || process.env.N8N_VERSION || require('../../scripts/provision-n8n').DEFAULT_VERSION;
+		this.folder = path.join(E2E_DIR, this.name);
+		this.logFile = path.join(this.folder, 'n8n.log');
+		this.stateFile = path.join(this.folder, 'e2e-state.json');
+		this.owner = opts.owner || { email: 'owner@example.com', password: 'Passw0rd!E2E', firstName: 'E2E', lastName: 'Owner' };
+		this.port = opts.port || null;
+		this.brokerPort = opts.brokerPort || null;
+		this.proc = null;
+		this.apiKey = null;
+		this.cookie = null;
+		this.started = false;
+		this.bootMs = null;
+	}
+
+	get baseUrl() {
+		return `http://127.0.0.1:${this.port}`;
+	}
+
+	webhookUrl(webhookId, p = 'webhook') {
+		return `${this.baseUrl}/webhook/${webhookId}/${p}`;
+	}
+
+	async start() {
+		const { provision, provisionedInfo } = require('../../scripts/provision-n8n');
+		this.info = provisionedInfo(this.version) || (await provision(this.version));
+		const firstStart = !this.started;
+		if (firstStart && this.opts.fresh !== false) fs.rmSync(this.folder, { recursive: true, force: true });
+		fs.mkdirSync(path.join(this.folder, '.n8n'), { recursive: true });
+
+		if (!this.port) this.port = await freePort();
+		if (!this.brokerPort) {
+			do this.brokerPort = await freePort();
+			while (this.brokerPort === this.port);
+		}
+		await assertPortFree(this.port, 'N8N_PORT');
+		await assertPortFree(this.brokerPort, 'N8N_RUNNERS_BROKER_PORT');
+
+		if (firstStart && this.opts.installPackage !== false) await this.installPackage();
+
+		const env = {
+			...process.env,
+			PATH: `${path.dirname(this.info.nodeBin)}${path.delimiter}${process.env.PATH}`,
+			N8N_USER_FOLDER: this.folder,
+			N8N_ENCRYPTION_KEY: 'e2e-test-encryption-key-0123456789',
+			N8N_PORT: String(this.port),
+			N8N_LISTEN_ADDRESS: '127.0.0.1',
+			N8N_HOST: 'localhost',
+			N8N_PROTOCOL: 'http',
+			N8N_RUNNERS_BROKER_PORT: String(this.brokerPort),
+			WEBHOOK_URL: `http://127.0.0.1:${this.port}/`,
+			N8N_SECURE_COOKIE: 'false',
+			N8N_DIAGNOSTICS_ENABLED: 'false',
+			N8N_DIAGNOSTICS_CONFIG_FRONTEND: '',
+			N8N_DIAGNOSTICS_CONFIG_BACKEND: '',
+			N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
+			N8N_VERSION_NOTIFICATIONS_WHATS_NEW_ENABLED: 'false',
+			N8N_TEMPLATES_ENABLED: 'false',
+			N8N_PERSONALIZATION_ENABLED: 'false',
+			N8N_HIRING_BANNER_ENABLED: 'false',
+			N8N_DYNAMIC_BANNERS_ENABLED: 'false',
+			N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS: 'false',
+			N8N_REINSTALL_MISSING_PACKAGES: 'false',
+			DB_TYPE: 'sqlite',
+			EXECUTIONS_MODE: 'regular',
+			N8N_LOG_LEVEL: process.env.N8N_LOG_LEVEL || 'info',
+			...(this.opts.env || {}),
+		};
+		delete env.NODE_OPTIONS; // jest/ts-node options must not leak into n8n
+		delete env.NODE_PATH;
+		for (const k of Object.keys(env)) if (k.startsWith('npm_')) delete env[k];
+
+		const logFd = fs.openSync(this.logFile, 'a');
+		fs.writeSync(logFd, `\n===== n8n ${this.version} start ${new Date().toISOString()} port=${this.port} broker=${this.brokerPort} =====\n`);
+		const t0 = Date.now();
+		this.proc = spawn(this.info.nodeBin, [this.info.n8nBin, 'start'], {
+			cwd: this.folder,
+			env,
+			detached: true, // own process group, so stop() can kill n8n and its task runners together
+			stdio: ['ignore', logFd, logFd],
+		});
+		fs.closeSync(logFd);
+		let exited = null;
+		this.proc.once('exit', (code, signal) => {
+			exited = { code, signal };
+			this.exitInfo = exited;
+		});
+
+		const deadline = Date.now() + (this.opts.bootTimeoutMs || 180000);
+		for (;;) {
+			if (exited) throw new Error(`n8n exited during boot (code ${exited.code}, signal ${exited.signal}).\n${this.logTail(60)}`);
+			if (Date.now() > deadline) {
+				await this.stop();
+				throw new Error(`n8n did not answer /healthz within ${(this.opts.bootTimeoutMs || 180000) / 1000} s.\n${this.logTail(60)}`);
+			}
+			try {
+				const r = await fetch(`${this.baseUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
+				if (r.ok && /ok/.test(await r.text())) break;
+			} catch {
+				/* not up yet */
+			}
+			await sleep(500);
+		}
+		this.bootMs = Date.now() - t0;
+		this.started = true;
+		log(`n8n ${this.version} (Node ${this.info.nodeVersion}) up on ${this.baseUrl} in ${(this.bootMs / 1000).toFixed(1)} s (log: ${path.relative(REPO_ROOT, this.logFile)})`);
+		await this.ensureOwnerAndApiKey();
+		return this;
+	}
+
+	logTail(lines = 40) {
+		try {
+			const text = fs.readFileSync(this.logFile, 'utf8');
+			return `--- last ${lines} lines of ${this.logFile} ---\n${text.split('\n').slice(-lines).join('\n')}\n--- end of n8n log ---`;
+		} catch {
+			return '(no n8n log)';
+		}
+	}
+
+	/** Install the packed package into <userFolder>/.n8n/nodes like n8n's community-package installer. */
+	async installPackage() {
+		const { tarball, files } = await buildAndPack({ build: this.opts.build });
+		this.tarball = tarball;
+		this.packedFiles = files;
+		const nodesDir = path.join(this.folder, '.n8n', 'nodes');
+		fs.mkdirSync(nodesDir, { recursive: true });
+		fs.writeFileSync(path.join(nodesDir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {} }, null, 2));
+		const env = { ...process.env, PATH: `${path.dirname(this.info.nodeBin)}${path.delimiter}${process.env.PATH}` };
+		for (const k of Object.keys(env)) if (k.startsWith('npm_')) delete env[k];
+		// --legacy-peer-deps: do not pull the peer n8n-workflow (and its zod) into nodes/node_modules;
+		// the package must run against n8n's own copies, as it does when installed from the UI.
+		await run('npm', ['install', tarball, '--ignore-scripts', '--no-audit', '--no-fund', '--legacy-peer-deps', '--no-package-lock'], {
+			cwd: nodesDir,
+			env,
+		});
+		this.packageDir = path.join(nodesDir, 'node_modules', PACKAGE_NAME);
+		if (!fs.existsSync(path.join(this.packageDir, 'package.json'))) throw new Error(`Package not installed at ${this.packageDir}`);
+	}
+
+	async stop() {
+		const proc = this.proc;
+		if (!proc) return;
+		this.proc = null;
+		if (proc.exitCode !== null || proc.signalCode !== null) return;
+		const exited = new Promise((r) => proc.once('exit', r));
+		const kill = (sig) => {
+			try {
+				process.kill(-proc.pid, sig);
+			} catch {
+				/* already gone */
+			}
+		};
+		kill('SIGTERM');
+		const t = setTimeout(() => kill('SIGKILL'), 20000);
+		await exited;
+		clearTimeout(t);
+		kill('SIGKILL'); // leftovers of the group (task runners)
+		// wait until the port is released
+		for (let i = 0; i < 50 && (await isPortListening(this.port)); i++) await sleep(200);
+	}
+
+	async restart() {
+		await this.stop();
+		await this.start();
+	}
+
+	// ---------- HTTP helpers ----------
+
+	async rest(method, p, body) {
+		const headers = { 'browser-id': BROWSER_ID };
+		if (body !== undefined) headers['content-type'] = 'application/json';
+		if (this.cookie) headers.cookie = this.cookie;
+		const r = await fetch(`${this.baseUrl}${p}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+		const setCookies = typeof r.headers.getSetCookie === 'function' ? r.headers.getSetCookie() : [];
+		for (const c of setCookies) if (c.startsWith('n8n-auth=')) this.cookie = c.split(';')[0];
+		const text = await r.text();
+		let json;
+		try {
+			json = text ? JSON.parse(text) : undefined;
+		} catch {
+			json = undefined;
+		}
+		return { status: r.status, json, text };
+	}
+
+	async ensureOwnerAndApiKey() {
+		let state = {};
+		try {
+			state = JSON.parse(fs.readFileSync(this.stateFile, 'utf8'));
+		} catch {
+			/* first start */
+		}
+		if (!state.ownerCreated) {
+			const r = await this.rest('POST', '/rest/owner/setup', this.owner);
+			if (r.status !== 200) throw new Error(`owner setup failed: ${r.status} ${r.text}\n${this.logTail()}`);
+			state.ownerCreated = true;
+		}
+		const login = await this.rest('POST', '/rest/login', { emailOrLdapLoginId: this.owner.email, password: this.owner.password });
+		if (login.status !== 200 || !this.cookie) throw new Error(`login failed: ${login.status} ${login.text}\n${this.logTail()}`);
+		if (!state.apiKey) {
+			const scopes = await this.rest('GET', '/rest/api-keys/scopes');
+			if (scopes.status !== 200) throw new Error(`GET /rest/api-keys/scopes failed: ${scopes.status} ${scopes.text}`);
+			const k = await this.rest('POST', '/rest/api-keys', { label: 'e2e', scopes: scopes.json.data, expiresAt: null });
+			if (k.status !== 200 || !k.json.data.rawApiKey) throw new Error(`API key creation failed: ${k.status} ${k.text}`);
+			state.apiKey = k.json.data.rawApiKey;
+		}
+		this.apiKey = state.apiKey;
+		fs.writeFileSync(this.stateFile, JSON.stringify(state, null, 2));
+	}
+
+	async api(method, p, body, { expect } = {}) {
+		const headers = { 'X-N8N-API-KEY': this.apiKey, accept: 'application/json' };
+		if (body !== undefined) headers['content-type'] = 'application/json';
+		const r = await fetch(`${this.baseUrl}/api/v1${p}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+		const text = await r.text();
+		let json;
+		try {
+			json = text ? JSON.parse(text) : undefined;
+		} catch {
+			json = undefined;
+		}
+		const ok = expect ? [].concat(expect).includes(r.status) : r.ok;
+		if (!ok) throw new Error(`${method} /api/v1${p} -> ${r.status} ${text.slice(0, 2000)}`);
+		return json;
+	}
+
+	createCredential(type, name, data) {
+		return this.api('POST', '/credentials', { name, type, data });
+	}
+
+	/** Creates a workflow from n8n workflow JSON (extra fields like id/active/tags are stripped). */
+	createWorkflow(json) {
+		const body = {
+			name: json.name || 'e2e workflow',
+			nodes: json.nodes,
+			connections: json.connections || {},
+			settings: json.settings || { executionOrder: 'v1' },
+		};
+		if (json.staticData) body.staticData = json.staticData;
+		return this.api('POST', '/workflows', body);
+	}
+
+	activate(workflowId) {
+		return this.api('POST', `/workflows/${workflowId}/activate`);
+	}
+
+	deactivate(workflowId) {
+		return this.api('POST', `/workflows/${workflowId}/deactivate`);
+	}
+
+	getWorkflow(workflowId) {
+		return this.api('GET', `/workflows/${workflowId}`);
+	}
+
+	/** All executions of a workflow (newest first), with data, following the cursor. */
+	async listExecutions(workflowId, { includeData = true } = {}) {
+		const out = [];
+		let cursor;
+		for (let i = 0; i < 100; i++) {
+			const q = new URLSearchParams({ workflowId: String(workflowId), includeData: String(includeData), limit: '250' });
+			if (cursor) q.set('cursor', cursor);
+			const page = await this.api('GET', `/executions?${q}`);
+			out.push(...(page.data || []));
+			cursor = page.nextCursor;
+			if (!cursor) break;
+		}
+		return out;
+	}
+
+	/**
+	 * Wait until `count` executions of the workflow exist and are finished, then wait `settleMs`
+	 * more and check that no further ones appeared. Throws on timeout or on too many.
+	 */
+	async waitForExecutions(workflowId, count, timeoutMs = 60000, { settleMs = 2500 } = {}) {
+		const deadline = Date.now() + timeoutMs;
+		const finished = (e) => e.finished || ['success', 'error', 'crashed', 'canceled'].includes(e.status);
+		let list = [];
+		for (;;) {
+			list = await this.listExecutions(workflowId, { includeData: false });
+			if (list.length > count) break;
+			if (list.length === count && list.every(finished)) break;
+			if (Date.now() > deadline)
+				throw new Error(
+					`timed out after ${timeoutMs} ms waiting for ${count} finished executions of workflow ${workflowId}; have ${list.length} (${list.map((e) => e.status).join(',')})\n${this.logTail(30)}`,
+				);
+			await sleep(count === 0 ? settleMs : 300);
+			if (count === 0) break;
+		}
+		if (settleMs > 0) {
+			await sleep(settleMs);
+			list = await this.listExecutions(workflowId, { includeData: false });
+		}
+		if (list.length !== count) throw new Error(`expected exactly ${count} executions of workflow ${workflowId}, found ${list.length}`);
+		return this.listExecutions(workflowId, { includeData: true });
+	}
+
+	/** Read a binary property's content from execution data (inline base64 or filesystem mode). */
+	binaryContent(binary) {
+		if (!binary) return null;
+		if (binary.id && /^filesystem(-v2)?:/.test(binary.id)) {
+			const rel = binary.id.replace(/^filesystem(-v2)?:/, '');
+			const candidates = [
+				path.join(this.folder, '.n8n', 'binaryData', rel),
+				path.join(this.folder, '.n8n', 'storage', rel),
+				path.join(this.folder, '.n8n', rel),
+			];
+			for (const c of candidates) if (fs.existsSync(c)) return fs.readFileSync(c);
+			throw new Error(`binary file for ${binary.id} not found under ${this.folder}/.n8n`);
+		}
+		if (binary.data) return Buffer.from(binary.data, 'base64');
+		return null;
+	}
+}
+
+/** Output items of one node in an execution (from includeData=true). */
+function nodeOutput(execution, nodeName, { run = 0, output = 0 } = {}) {
+	const runData = execution && execution.data && execution.data.resultData && execution.data.resultData.runData;
+	if (!runData || !runData[nodeName]) return null;
+	const r = runData[nodeName][run];
+	if (!r || !r.data || !r.data.main || !r.data.main[output]) return null;
+	return r.data.main[output];
+}
+
+module.exports = { N8nInstance, buildAndPack, nodeOutput, isPortFree, isPortListening, assertPortFree, freePort, REPO_ROOT, PACKAGE_NAME };
