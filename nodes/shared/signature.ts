@@ -1,0 +1,78 @@
+import { createHmac, timingSafeEqual } from 'crypto';
+
+/**
+ * GitHub-style body signatures (`sha256=<lowercase hex HMAC-SHA256>`), as Uplift sends them in
+ * `x-uplift-signature-256`. Modelled on @octokit/webhooks-methods: pure functions over bytes,
+ * a length check before `timingSafeEqual`, and `verify` never throws on bad input.
+ */
+
+export const SIGNATURE_PREFIX = 'sha256=';
+
+/** `sha256=<hex>` for the exact bytes given. The secret is used as its UTF-8 bytes, never decoded. */
+export function signSha256(secret: string, payload: Buffer | Uint8Array | string): string {
+	return SIGNATURE_PREFIX + createHmac('sha256', secret).update(payload).digest('hex');
+}
+
+/**
+ * True when `signatureHeader` is the signature of `payload` under `secret`.
+ * Returns false (never throws) for a missing, malformed, multi-valued or wrong-length header,
+ * an empty secret, or a payload that is not raw bytes (a parsed object cannot be verified).
+ */
+export function verifySha256(
+	secret: string,
+	payload: Buffer | Uint8Array | string,
+	signatureHeader: unknown,
+): boolean {
+	if (typeof secret !== 'string' || secret.length === 0) return false;
+	if (typeof signatureHeader !== 'string') return false;
+	if (!Buffer.isBuffer(payload) && !(payload instanceof Uint8Array) && typeof payload !== 'string') {
+		return false;
+	}
+	const expected = Buffer.from(signSha256(secret, payload), 'utf8');
+	const received = Buffer.from(signatureHeader, 'utf8');
+	if (received.length !== expected.length) return false;
+	return timingSafeEqual(received, expected);
+}
+
+export type SignatureCheck =
+	| { valid: true; matched: 'current' | 'previous' }
+	| { valid: false; reason: 'missing' | 'malformed' | 'mismatch' | 'noSecret' };
+
+const WELL_FORMED = /^sha256=[0-9a-f]{64}$/;
+
+/**
+ * Verifies an Uplift delivery against the current signing secret and, during a rotation,
+ * the previous one. The reason is for the HTTP answer and the log; it never contains a secret.
+ */
+export function verifyUpliftSignature(
+	rawBody: Buffer | Uint8Array | string,
+	signatureHeader: unknown,
+	secrets: { current: string; previous?: string },
+): SignatureCheck {
+	const candidates = [secrets.current, secrets.previous].filter(
+		(s): s is string => typeof s === 'string' && s.length > 0,
+	);
+	if (candidates.length === 0) return { valid: false, reason: 'noSecret' };
+	if (signatureHeader === undefined || signatureHeader === null || signatureHeader === '') {
+		return { valid: false, reason: 'missing' };
+	}
+	if (typeof signatureHeader !== 'string') return { valid: false, reason: 'malformed' };
+	// Uplift sends lowercase hex; accepting an upper-case copy costs nothing and helps proxies that rewrite it.
+	const normalized = signatureHeader.trim().toLowerCase();
+	if (!WELL_FORMED.test(normalized)) return { valid: false, reason: 'malformed' };
+	// Check every candidate (no early exit) so timing does not reveal which secret matched.
+	const results = candidates.map((secret) => verifySha256(secret, rawBody, normalized));
+	if (results[0]) return { valid: true, matched: secrets.current ? 'current' : 'previous' };
+	if (results[1]) return { valid: true, matched: 'previous' };
+	return { valid: false, reason: 'mismatch' };
+}
+
+/** Constant-time equality for two secrets given as strings (URL tokens). */
+export function safeEqualStrings(expected: string, received: unknown): boolean {
+	if (typeof expected !== 'string' || expected.length === 0) return false;
+	if (typeof received !== 'string') return false;
+	// Hash both sides so the comparison is fixed-length and leaks neither value's length.
+	const a = createHmac('sha256', 'token-compare').update(expected, 'utf8').digest();
+	const b = createHmac('sha256', 'token-compare').update(received, 'utf8').digest();
+	return timingSafeEqual(a, b);
+}
