@@ -1,0 +1,268 @@
+/**
+ * End-to-end: Uplift Trigger installed as a community package in a real n8n, driven over real HTTP.
+ * Run with `npm run test:e2e` (see scripts/test-e2e.sh). One n8n per file; one workflow per scenario.
+ */
+import { execFileSync } from 'child_process';
+import { randomUUID } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+
+/* eslint-disable @typescript-eslint/no-var-requires */
+const { N8nInstance, nodeOutput } = require('../support/n8nInstance');
+const fakeUplift = require('../support/fakeUplift');
+const { triggerToSet, SET_NODE } = require('../support/workflows');
+
+const TRIGGER = 'Uplift Trigger';
+const SECRET = 'e2e-uplift-secret-' + randomUUID().replace(/-/g, '');
+const API_KEY = 'sk_e2e_' + randomUUID().replace(/-/g, '');
+const CSV = 'frame,time,pelvis_rotation\n0,0.000,12.5\n1,0.033,13.1\n';
+
+type Resp = { status: number; text: string; json: any; ms: number };
+
+async function post(url: string, body: string, headers: Record<string, string>): Promise<Resp> {
+	const t0 = Date.now();
+	const r = await fetch(url, { method: 'POST', body, headers });
+	const text = await r.text();
+	const ms = Date.now() - t0;
+	let json: any;
+	try {
+		json = text ? JSON.parse(text) : undefined;
+	} catch {
+		json = undefined;
+	}
+	return { status: r.status, text, json, ms };
+}
+
+let n8n: any;
+let fake: any;
+let cred: { id: string; name: string };
+
+async function newWorkflow(parameters: Record<string, unknown> = {}) {
+	const { webhookId, workflow } = triggerToSet({
+		nodeName: 'upliftTrigger',
+		triggerName: TRIGGER,
+		parameters,
+		credential: { type: 'upliftApi', id: cred.id, name: cred.name },
+	});
+	const wf = await n8n.createWorkflow(workflow);
+	await n8n.activate(wf.id);
+	return { id: wf.id as string, url: n8n.webhookUrl(webhookId) as string };
+}
+
+beforeAll(async () => {
+	fake = await fakeUplift.start({ apiKey: API_KEY });
+	n8n = new N8nInstance({ name: 'uplift-e2e' });
+	await n8n.start();
+	cred = await n8n.createCredential('upliftApi', 'Uplift (fake)', {
+		apiKey: API_KEY,
+		signingSecret: SECRET,
+		previousSigningSecret: '',
+		baseUrl: fake.apiBaseUrl,
+	});
+}, 900000);
+
+afterAll(async () => {
+	if (n8n) await n8n.stop();
+	if (fake) await fake.close();
+});
+
+describe('Uplift Trigger in a real n8n', () => {
+	test('package: the tarball and the installed package carry no zod, and the node requires zod at run time', () => {
+		const listing = execFileSync('tar', ['tzf', n8n.tarball], { encoding: 'utf8' });
+		expect(listing).not.toMatch(/(^|\/)node_modules\//m);
+		expect(listing).not.toMatch(/zod/);
+		expect(fs.existsSync(path.join(n8n.packageDir, 'node_modules', 'zod'))).toBe(false);
+		expect(fs.existsSync(path.join(n8n.packageDir, 'node_modules', 'n8n-workflow'))).toBe(false);
+		// zod must come from n8n's own node_modules, not from one next to the installed package
+		expect(fs.existsSync(path.join(n8n.folder, '.n8n', 'nodes', 'node_modules', 'zod'))).toBe(false);
+		const dist = path.join(n8n.packageDir, 'dist');
+		const grep = execFileSync('grep', ['-rlE', 'require\\("zod"\\)', dist], { encoding: 'utf8' });
+		expect(grep.trim()).not.toBe('');
+	});
+
+	test('valid signed movement.analytics.created -> 200 fast, 1 execution with event, CSV binary, Set node output', async () => {
+		const wf = await newWorkflow();
+		const csvName = 'valid-' + randomUUID();
+		fake.setCsv(csvName, CSV);
+		const d = fakeUplift.signedDelivery({ secret: SECRET, csvUrl: fake.csvUrl(csvName) });
+
+		const r = await post(wf.url, d.body, d.headers);
+		expect(r.status).toBe(200);
+		expect(r.text).toBe('');
+
+		const [ex] = await n8n.waitForExecutions(wf.id, 1, 60000);
+		expect(ex.status).toBe('success');
+		const out = nodeOutput(ex, TRIGGER);
+		expect(out).toHaveLength(1);
+		const item = out[0];
+		expect(item.json).toMatchObject({
+			id: d.event.id,
+			type: 'movement.analytics.created',
+			apiVersion: '01/01/2022',
+			object: 'event',
+			data: { object: d.event.data.object },
+		});
+		expect(item.json.created).toBe(new Date(d.event.created).toISOString());
+		expect(typeof item.json.deliveryKey).toBe('string');
+		expect(item.json.deliveryKey.length).toBeGreaterThan(0);
+		expect(Number.isNaN(Date.parse(item.json.receivedAt))).toBe(false);
+		expect(item.json.followUp.csv.status).toBe('downloaded');
+
+		const bin = item.binary && item.binary.data;
+		expect(bin).toBeDefined();
+		expect(bin.fileName).toMatch(/\.csv$/);
+		expect(bin.mimeType).toMatch(/^text\/csv/);
+		expect(n8n.binaryContent(bin).toString('utf8')).toBe(CSV);
+
+		const setOut = nodeOutput(ex, SET_NODE);
+		expect(setOut).toHaveLength(1);
+		expect(setOut[0].json).toMatchObject({ id: d.event.id, type: 'movement.analytics.created', seenBySetNode: true });
+
+		const csvReqs = fake.csvRequests(csvName);
+		expect(csvReqs).toHaveLength(1);
+		expect(csvReqs[0].authorization).toBeNull();
+	});
+
+	test('missing signature, wrong secret, tampered body -> 401 JSON error and no execution', async () => {
+		const wf = await newWorkflow();
+		const csvUrl = fake.csvUrl('unused');
+
+		const unsigned = fakeUplift.signedDelivery({ secret: null, csvUrl });
+		const r1 = await post(wf.url, unsigned.body, unsigned.headers);
+		expect(r1.status).toBe(401);
+		expect(r1.json && r1.json.error).toBeTruthy();
+
+		const wrong = fakeUplift.signedDelivery({ secret: SECRET + '-wrong', csvUrl });
+		const r2 = await post(wf.url, wrong.body, wrong.headers);
+		expect(r2.status).toBe(401);
+		expect(r2.json && r2.json.error).toBeTruthy();
+
+		const good = fakeUplift.signedDelivery({ secret: SECRET, csvUrl });
+		const tampered = good.body.replace('sample athlete', 'someone else');
+		expect(tampered).not.toBe(good.body);
+		const r3 = await post(wf.url, tampered, good.headers);
+		expect(r3.status).toBe(401);
+		expect(r3.json && r3.json.error).toBeTruthy();
+
+		await n8n.waitForExecutions(wf.id, 0, 10000);
+	});
+
+	test('bad bodies -> 400 (never 500); unselected event type -> 200 without execution', async () => {
+		const wf = await newWorkflow({ events: ['webhook.created'] });
+		const sign = (body: string) => ({ 'content-type': 'application/json', 'x-uplift-signature-256': fakeUplift.sign(SECRET, body) });
+
+		const notJson = 'this is { not json';
+		const r1 = await post(wf.url, notJson, sign(notJson));
+		expect(r1.status).toBe(400);
+
+		const notEnvelope = JSON.stringify({ hello: 'world' });
+		const r2 = await post(wf.url, notEnvelope, sign(notEnvelope));
+		expect(r2.status).toBe(400);
+		expect(r2.text).toMatch(/\b(id|type|object|created|data)\b/);
+
+		for (const body of ['[]', 'null', '"x"', '{}']) {
+			const r = await post(wf.url, body, sign(body));
+			expect([400]).toContain(r.status);
+		}
+
+		const movement = fakeUplift.signedDelivery({ secret: SECRET, csvUrl: fake.csvUrl('unused') });
+		const r3 = await post(wf.url, movement.body, movement.headers);
+		expect(r3.status).toBe(200);
+
+		const created = fakeUplift.signedDelivery({ secret: SECRET, type: 'webhook.created' });
+		const r4 = await post(wf.url, created.body, created.headers);
+		expect(r4.status).toBe(200);
+
+		const [ex] = await n8n.waitForExecutions(wf.id, 1, 60000);
+		const out = nodeOutput(ex, TRIGGER);
+		expect(out[0].json).toMatchObject({ id: created.event.id, type: 'webhook.created' });
+		expect(['skipped', undefined]).toContain(out[0].json.followUp && out[0].json.followUp.csv && out[0].json.followUp.csv.status);
+	});
+
+	// shared by the de-duplication and restart scenarios
+	const dedupe: { wf?: { id: string; url: string }; deliveries: Array<{ body: string; headers: Record<string, string> }> } = { deliveries: [] };
+	const bulk: { wf?: { id: string; url: string }; deliveries: Array<{ body: string; headers: Record<string, string> }> } = { deliveries: [] };
+
+	test('same delivery twice, seconds apart -> 1 execution; second answer is 200 {duplicate: true}', async () => {
+		dedupe.wf = await newWorkflow();
+		const d = fakeUplift.signedDelivery({ secret: SECRET, csvUrl: fake.csvUrl('dup') });
+		dedupe.deliveries.push(d);
+		const r1 = await post(dedupe.wf.url, d.body, d.headers);
+		expect(r1.status).toBe(200);
+		await new Promise((r) => setTimeout(r, 2000));
+		const r2 = await post(dedupe.wf.url, d.body, d.headers);
+		expect(r2.status).toBe(200);
+		expect(r2.json).toMatchObject({ duplicate: true });
+		await n8n.waitForExecutions(dedupe.wf.id, 1, 60000);
+	});
+
+	test('50 concurrent copies of one delivery -> 1 execution', async () => {
+		const wf = await newWorkflow();
+		const d = fakeUplift.signedDelivery({ secret: SECRET, csvUrl: fake.csvUrl('concurrent') });
+		const rs = await Promise.all(Array.from({ length: 50 }, () => post(wf.url, d.body, d.headers)));
+		expect(rs.map((r) => r.status)).toEqual(Array(50).fill(200));
+		const dupes = rs.filter((r) => r.json && r.json.duplicate === true).length;
+		expect(dupes).toBe(49);
+		await n8n.waitForExecutions(wf.id, 1, 60000);
+	});
+
+	test('200 concurrent distinct deliveries -> 200 executions; redelivering all 200 -> 0 new', async () => {
+		bulk.wf = await newWorkflow({ options: { downloadCsv: false } });
+		for (let i = 0; i < 200; i++) bulk.deliveries.push(fakeUplift.signedDelivery({ secret: SECRET, csvUrl: fake.csvUrl('bulk') }));
+		const t0 = Date.now();
+		const rs = await Promise.all(bulk.deliveries.map((d) => post(bulk.wf!.url, d.body, d.headers)));
+		const statuses = rs.map((r) => r.status);
+		expect(statuses.filter((s) => s !== 200)).toEqual([]);
+		expect(rs.filter((r) => r.json && r.json.duplicate).length).toBe(0);
+		process.stderr.write(`[uplift e2e] 200 concurrent deliveries answered in ${Date.now() - t0} ms (max ${Math.max(...rs.map((r) => r.ms))} ms)\n`);
+		const execs = await n8n.waitForExecutions(bulk.wf.id, 200, 180000, { settleMs: 3000 });
+		const ids = new Set(execs.map((e: any) => nodeOutput(e, TRIGGER)[0].json.id));
+		expect(ids.size).toBe(200);
+		expect(execs.filter((e: any) => e.status !== 'success').length).toBe(0);
+
+		const again = await Promise.all(bulk.deliveries.map((d) => post(bulk.wf!.url, d.body, d.headers)));
+		expect(again.filter((r) => r.status !== 200)).toEqual([]);
+		expect(again.filter((r) => r.json && r.json.duplicate === true).length).toBe(200);
+		await n8n.waitForExecutions(bulk.wf.id, 200, 30000, { settleMs: 3000 });
+	});
+
+	test('after an n8n restart, redelivering earlier deliveries -> 0 new executions', async () => {
+		expect(dedupe.wf && bulk.wf).toBeTruthy();
+		const t0 = Date.now();
+		await n8n.restart();
+		process.stderr.write(`[uplift e2e] restart took ${Date.now() - t0} ms\n`);
+
+		const r1 = await post(dedupe.wf!.url, dedupe.deliveries[0].body, dedupe.deliveries[0].headers);
+		expect(r1.status).toBe(200);
+		expect(r1.json).toMatchObject({ duplicate: true });
+
+		const rs = await Promise.all(bulk.deliveries.map((d) => post(bulk.wf!.url, d.body, d.headers)));
+		expect(rs.filter((r) => r.status !== 200)).toEqual([]);
+		const notDupes = rs.filter((r) => !(r.json && r.json.duplicate === true)).length;
+		expect(notDupes).toBe(0);
+
+		await n8n.waitForExecutions(dedupe.wf!.id, 1, 30000, { settleMs: 2000 });
+		await n8n.waitForExecutions(bulk.wf!.id, 200, 30000, { settleMs: 2000 });
+	});
+
+	test('CSV server takes 5 s -> webhook still answers in < 1 s and the execution has the CSV', async () => {
+		const wf = await newWorkflow();
+		const csvName = 'slow-' + randomUUID();
+		fake.setCsv(csvName, CSV);
+		fake.setCsvDelay(5000);
+		try {
+			const d = fakeUplift.signedDelivery({ secret: SECRET, csvUrl: fake.csvUrl(csvName) });
+			const r = await post(wf.url, d.body, d.headers);
+			expect(r.status).toBe(200);
+			expect(r.ms).toBeLessThan(1000);
+			const [ex] = await n8n.waitForExecutions(wf.id, 1, 60000);
+			expect(ex.status).toBe('success');
+			const item = nodeOutput(ex, TRIGGER)[0];
+			expect(item.json.followUp.csv.status).toBe('downloaded');
+			expect(n8n.binaryContent(item.binary.data).toString('utf8')).toBe(CSV);
+			expect(nodeOutput(ex, SET_NODE)[0].json).toMatchObject({ id: d.event.id, seenBySetNode: true });
+		} finally {
+			fake.setCsvDelay(0);
+		}
+	});
+});

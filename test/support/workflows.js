@@ -1,0 +1,58 @@
+'use strict';
+/** Workflow JSON builders shared by the e2e tests and the demo: trigger -> Set. */
+const crypto = require('crypto');
+
+const PACKAGE = 'n8n-nodes-uphance-uplift';
+const SET_NODE = 'Mark as received';
+
+function setNode(position = [260, 0]) {
+	return {
+		id: crypto.randomUUID(),
+		name: SET_NODE,
+		type: 'n8n-nodes-base.set',
+		typeVersion: 3.4,
+		position,
+		parameters: {
+			mode: 'manual',
+			includeOtherFields: true,
+			assignments: {
+				assignments: [{ id: crypto.randomUUID(), name: 'seenBySetNode', value: true, type: 'boolean' }],
+			},
+			options: {},
+		},
+	};
+}
+
+/**
+ * @param {object} o
+ * @param {'upliftTrigger'|'uphanceTrigger'} o.nodeName
+ * @param {string} o.triggerName display name of the trigger node
+ * @param {object} o.parameters
+ * @param {{type: string, id: string, name: string}} o.credential
+ * @param {string} [o.webhookId]
+ * @param {string} [o.name]
+ */
+function triggerToSet({ nodeName, triggerName, parameters, credential, webhookId, name }) {
+	const wid = webhookId || crypto.randomUUID();
+	const trigger = {
+		id: crypto.randomUUID(),
+		name: triggerName,
+		type: `${PACKAGE}.${nodeName}`,
+		typeVersion: 1,
+		position: [0, 0],
+		webhookId: wid,
+		parameters: parameters || {},
+	};
+	if (credential) trigger.credentials = { [credential.type]: { id: credential.id, name: credential.name } };
+	return {
+		webhookId: wid,
+		workflow: {
+			name: name || `${triggerName} e2e ${wid.slice(0, 8)}`,
+			nodes: [trigger, setNode()],
+			connections: { [triggerName]: { main: [[{ node: SET_NODE, type: 'main', index: 0 }]] } },
+			settings: { executionOrder: 'v1' },
+		},
+	};
+}
+
+module.exports = { triggerToSet, setNode, SET_NODE, PACKAGE };
