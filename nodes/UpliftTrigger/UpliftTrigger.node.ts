@@ -1,0 +1,239 @@
+import { NodeConnectionTypes } from 'n8n-workflow';
+import type {
+	IExecuteFunctions,
+	IHookFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
+
+import { dedupeOptions, ipAllowlistOption, webhookDescriptions } from '../shared/nodeDescription';
+import { verifyUpliftSignature } from '../shared/signature';
+import { runWebhookPipeline } from '../shared/webhookPipeline';
+import type { Refusal, VendorPipeline } from '../shared/webhookPipeline';
+import {
+	ALL_EVENTS,
+	isUpliftEventSelected,
+	parseUpliftEvent,
+	selectedEventTypes,
+	upliftDeliveryKey,
+	upliftItemJson,
+} from './upliftEvent';
+import type { UpliftEvent } from './upliftEvent';
+import { runUpliftFollowUps } from './upliftFollowUp';
+
+export const UPLIFT_SIGNATURE_HEADER = 'x-uplift-signature-256';
+export const UPLIFT_SOURCE_IP = '54.245.28.22';
+
+interface UpliftOptions {
+	downloadCsv?: boolean;
+	binaryPropertyName?: string;
+	fetchCapture?: boolean;
+	dedupeWindowHours?: number;
+	dedupeMaxEntries?: number;
+	ipAllowlist?: string;
+	followUpTimeoutSeconds?: number;
+	maxRetries?: number;
+}
+
+const SIGNATURE_ADVICE: Record<string, string> = {
+	missing: `The ${UPLIFT_SIGNATURE_HEADER} header is missing. Set a secret on the webhook in the Uplift dashboard and the same secret in the n8n credential.`,
+	malformed: `The ${UPLIFT_SIGNATURE_HEADER} header is not of the form sha256=<64 hex characters>.`,
+	mismatch:
+		'The signature does not match the body. Check that the Webhook Signing Secret in the n8n credential is exactly the secret set in Uplift, and that nothing between Uplift and n8n rewrites the body.',
+};
+
+export class UpliftTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Uplift Trigger',
+		name: 'upliftTrigger',
+		icon: { light: 'file:uplift.svg', dark: 'file:uplift.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{($parameter["events"] || []).includes("*") ? "All events" : ($parameter["events"] || []).join(", ")}}',
+		description: 'Starts the workflow when Uplift Labs sends a webhook (signed, de-duplicated, CSV attached)',
+		defaults: { name: 'Uplift Trigger' },
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'upliftApi', required: true }],
+		webhooks: webhookDescriptions,
+		properties: [
+			{
+				displayName:
+					'In the Uplift dashboard, Create Webhook with this node\'s Production URL (above), choose the events, and set a secret. Put the same secret in the credential. Activate the workflow so the Production URL answers.',
+				name: 'setupNotice',
+				type: 'notice',
+				default: '',
+			},
+			{
+				displayName: 'Events',
+				name: 'events',
+				type: 'multiOptions',
+				options: [
+					{ name: 'All Events', value: ALL_EVENTS, description: 'Every event, including types this node does not know yet' },
+					{
+						name: 'Movement Analytics Created',
+						value: 'movement.analytics.created',
+						description: 'A capture is processed and its kinematic data (CSV) is ready',
+					},
+					{ name: 'Webhook Created', value: 'webhook.created', description: 'A webhook endpoint was created in Uplift' },
+				],
+				default: [ALL_EVENTS],
+				description: 'Which event types start the workflow. Others are acknowledged and ignored, so Uplift does not retry them.',
+			},
+			{
+				displayName: 'Additional Event Types',
+				name: 'additionalEventTypes',
+				type: 'string',
+				default: '',
+				placeholder: 'capture.processed, athlete.created',
+				description: 'Comma-separated event type names that also start the workflow, for types Uplift adds later',
+			},
+			{
+				displayName: 'Verify Signature',
+				name: 'verifySignature',
+				type: 'boolean',
+				default: true,
+				description: `Whether to reject deliveries whose ${UPLIFT_SIGNATURE_HEADER} header does not match the signing secret`,
+			},
+			{
+				displayName:
+					'Signature verification is off: anyone who knows the URL can start this workflow with any data, and CSV links are not downloaded. Turn it off only for a webhook that has no secret, and never in production.',
+				name: 'verificationOffNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { verifySignature: [false] } },
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add option',
+				default: {},
+				options: [
+					{
+						displayName: 'Binary Property',
+						name: 'binaryPropertyName',
+						type: 'string',
+						default: 'data',
+						description: 'Binary property that receives the CSV file (use it in Extract From File)',
+					},
+					...dedupeOptions(168, 'Uplift retries for days; its CSV links last 7 days.'),
+					{
+						displayName: 'Download CSV',
+						name: 'downloadCsv',
+						type: 'boolean',
+						default: true,
+						description: 'Whether to download the kinematic CSV of Movement Analytics Created events as binary data',
+					},
+					{
+						displayName: 'Fetch Capture',
+						name: 'fetchCapture',
+						type: 'boolean',
+						default: false,
+						description: 'Whether to fetch the capture (session) the event names from the Uplift API, using the API key',
+					},
+					{
+						displayName: 'Follow-Up Timeout (Seconds)',
+						name: 'followUpTimeoutSeconds',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: 30,
+						description: 'Time limit for each download or API call made after Uplift has been answered',
+					},
+					ipAllowlistOption(UPLIFT_SOURCE_IP, `Only accept deliveries from these addresses. Uplift sends from ${UPLIFT_SOURCE_IP}.`),
+					{
+						displayName: 'Retries',
+						name: 'maxRetries',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: 3,
+						description: 'Retries of a follow-up call that fails with 429, 5xx or a network error (Retry-After is honoured)',
+					},
+				],
+			},
+		],
+	};
+
+	webhookMethods = {
+		default: {
+			// Uplift has no API to register webhooks: the user pastes the URL in its dashboard.
+			// So there is nothing to look up, create or remove on Uplift's side.
+			async checkExists(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+			async create(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+			async delete(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+		},
+	};
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		const options = this.getNodeParameter('options', {}) as UpliftOptions;
+		const verify = this.getNodeParameter('verifySignature', true) as boolean;
+		const selected = selectedEventTypes(
+			this.getNodeParameter('events', [ALL_EVENTS]) as string[],
+			this.getNodeParameter('additionalEventTypes', '') as string,
+		);
+
+		const pipeline: VendorPipeline<UpliftEvent, undefined> = {
+			vendor: 'Uplift',
+			authenticate: async (delivery): Promise<Refusal | undefined> => {
+				if (!verify) return undefined;
+				const credentials = await this.getCredentials<{ signingSecret?: string; previousSigningSecret?: string }>('upliftApi');
+				const check = verifyUpliftSignature(delivery.rawBody, delivery.headers[UPLIFT_SIGNATURE_HEADER], {
+					current: credentials.signingSecret ?? '',
+					previous: credentials.previousSigningSecret ?? '',
+				});
+				if (check.valid) return undefined;
+				if (check.reason === 'noSecret') {
+					return {
+						status: 503,
+						message:
+							'Signature verification is on but the Uplift credential has no Webhook Signing Secret. Add the secret you set in Uplift (or turn off Verify Signature).',
+					};
+				}
+				return { status: 401, message: SIGNATURE_ADVICE[check.reason] };
+			},
+			parse: (body) => parseUpliftEvent(body),
+			isSelected: (event) => isUpliftEventSelected(event.type, selected),
+			deliveryKey: (event, delivery) => upliftDeliveryKey(event, delivery.rawBody),
+			toItem: (event, deliveryKey, delivery) => ({ json: upliftItemJson(event, deliveryKey, delivery.receivedAt) }),
+		};
+
+		return await runWebhookPipeline(this, pipeline, {
+			ipAllowlist: options.ipAllowlist ?? '',
+			dedupeWindowHours: options.dedupeWindowHours ?? 168,
+			dedupeMaxEntries: options.dedupeMaxEntries ?? 10000,
+		});
+	}
+
+	/**
+	 * Runs inside the execution, after the webhook was acknowledged: slow follow-ups (the CSV, the
+	 * capture) happen here so Uplift never waits for them.
+	 */
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const items = this.getInputData();
+		const results: INodeExecutionData[] = [];
+		for (let i = 0; i < items.length; i++) {
+			const options = this.getNodeParameter('options', i, {}) as UpliftOptions;
+			const enriched = await runUpliftFollowUps(this, items[i], {
+				downloadCsv: options.downloadCsv ?? true,
+				binaryPropertyName: options.binaryPropertyName || 'data',
+				fetchCapture: options.fetchCapture ?? false,
+				signatureVerified: this.getNodeParameter('verifySignature', i, true) as boolean,
+				policy: {
+					maxRetries: Math.max(0, options.maxRetries ?? 3),
+					timeoutMs: Math.max(1, options.followUpTimeoutSeconds ?? 30) * 1000,
+				},
+			});
+			results.push({ ...enriched, pairedItem: { item: i } });
+		}
+		return [results];
+	}
+}

@@ -1,0 +1,129 @@
+import { createHash } from 'crypto';
+import type { IDataObject } from 'n8n-workflow';
+import { z } from 'zod';
+
+import type { Step } from '../shared/webhookPipeline';
+import { refuse } from '../shared/webhookPipeline';
+import { describeZodIssue } from '../shared/validation';
+
+/**
+ * Uplift's event envelope (Stripe-like): `{id, object: "event", type, api_version, created (epoch ms),
+ * data: {object}}`. Only what the node relies on is required; unknown fields and unknown event types
+ * pass through untouched, because Uplift publishes no complete list.
+ */
+export const upliftEventSchema = z
+	.object({
+		id: z.string().min(1),
+		object: z.string().optional(),
+		type: z.string().min(1),
+		api_version: z.string().optional(),
+		created: z.union([z.number(), z.string()]).optional(),
+		data: z.object({ object: z.record(z.string(), z.unknown()) }).passthrough(),
+	})
+	.passthrough();
+
+export type UpliftEvent = z.infer<typeof upliftEventSchema>;
+
+export const KNOWN_UPLIFT_EVENTS = ['movement.analytics.created', 'webhook.created'] as const;
+export const ALL_EVENTS = '*';
+
+export function parseUpliftEvent(body: unknown): Step<UpliftEvent> {
+	const result = upliftEventSchema.safeParse(body);
+	if (!result.success) return refuse(400, describeZodIssue(result.error, 'an Uplift event'));
+	return { ok: true, value: result.data };
+}
+
+/** Selected types = the multi-select plus the free-text list; "*" (All Events) selects everything. */
+export function selectedEventTypes(chosen: string[], additional: string): Set<string> {
+	const names = [...chosen, ...additional.split(/[\s,]+/)].map((s) => s.trim()).filter(Boolean);
+	return new Set(names);
+}
+
+export function isUpliftEventSelected(type: string, selected: Set<string>): boolean {
+	return selected.size === 0 || selected.has(ALL_EVENTS) || selected.has(type);
+}
+
+/** Uplift reuses the event id on retries; a body without one cannot reach here (schema), but hash as a fallback. */
+export function upliftDeliveryKey(event: UpliftEvent, rawBody: Buffer): string {
+	if (event.id) return `uplift:${event.id}`;
+	return `uplift:sha256:${createHash('sha256').update(rawBody).digest('hex')}`;
+}
+
+/** `created` is epoch milliseconds in Uplift's samples; seconds and ISO strings are tolerated. */
+export function toIsoTime(value: unknown): string | null {
+	let ms: number | undefined;
+	if (typeof value === 'number' && Number.isFinite(value)) ms = value < 1e11 ? value * 1000 : value;
+	else if (typeof value === 'string' && value.trim() !== '') {
+		ms = /^\d+$/.test(value.trim()) ? toMs(Number(value)) : Date.parse(value);
+	}
+	if (ms === undefined || Number.isNaN(ms)) return null;
+	const date = new Date(ms);
+	return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+function toMs(n: number): number {
+	return n < 1e11 ? n * 1000 : n;
+}
+
+export interface CsvLink {
+	url: string;
+	/** epoch ms, when Uplift says */
+	expiresAt?: number;
+}
+
+/** The pre-signed CSV link of a `movement.analytics.created` event, if the event carries one. */
+export function findCsvLink(event: UpliftEvent): CsvLink | undefined {
+	const inner = (event.data.object as IDataObject).data as IDataObject | undefined;
+	const url = inner?.url;
+	if (typeof url !== 'string' || !/^https?:\/\//i.test(url)) return undefined;
+	const expires = inner?.expires;
+	const expiresAt = typeof expires === 'number' ? toMs(expires) : typeof expires === 'string' && /^\d+$/.test(expires) ? toMs(Number(expires)) : undefined;
+	return { url, expiresAt };
+}
+
+/** `uplift_data_export_20230307232552.csv` from the link, else a name built from the object id. */
+export function csvFileName(url: string, objectId: unknown): string {
+	let base = '';
+	try {
+		base = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '');
+	} catch {
+		base = '';
+	}
+	base = base.replace(/[^A-Za-z0-9._-]/g, '_');
+	if (base.length > 0 && base.length <= 200) return /\.csv$/i.test(base) ? base : `${base}.csv`;
+	const id = typeof objectId === 'string' ? objectId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100) : 'movement';
+	return `uplift_${id}.csv`;
+}
+
+/**
+ * The capture (session) named by an event, when it names one. Uplift does not document how
+ * `data.object.id` (`<uuid>_<n>`) maps to a capture; explicit fields win, the uuid prefix is a guess
+ * that the README calls one.
+ */
+export function findCaptureId(event: UpliftEvent): string | undefined {
+	const object = event.data.object as IDataObject;
+	for (const field of ['capture_id', 'captureId', 'session_id', 'sessionId']) {
+		const value = object[field];
+		if (typeof value === 'string' && value.trim() !== '') return value.trim();
+	}
+	if (event.type !== 'movement.analytics.created') return undefined;
+	const id = object.id;
+	if (typeof id !== 'string') return undefined;
+	const match = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(_\d+)?$/i.exec(id);
+	return match ? match[1] : undefined;
+}
+
+/** The output item's JSON (before follow-ups). */
+export function upliftItemJson(event: UpliftEvent, deliveryKey: string, receivedAt: Date): IDataObject {
+	return {
+		id: event.id,
+		type: event.type,
+		created: toIsoTime(event.created),
+		apiVersion: event.api_version ?? null,
+		object: event.object ?? 'event',
+		data: { object: event.data.object as IDataObject },
+		deliveryKey,
+		receivedAt: receivedAt.toISOString(),
+		followUp: {},
+	};
+}
