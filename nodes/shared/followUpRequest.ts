@@ -20,6 +20,11 @@ export interface RetryPolicy {
 	baseDelayMs?: number;
 	/** longest single wait, even when Retry-After asks for more */
 	maxDelayMs?: number;
+	/**
+	 * Let HTTP errors be thrown instead of returned. Needed with credentials that use
+	 * `preAuthentication`: n8n renews the session token only when a request *throws* a 401.
+	 */
+	throwHttpErrors?: boolean;
 }
 
 export type FollowUpResult =
@@ -48,14 +53,35 @@ export function parseRetryAfter(value: unknown, nowMs: number): number | undefin
 	return Math.max(0, date - nowMs);
 }
 
-function describeError(error: unknown): { message: string; statusCode?: number } {
-	const e = error as { message?: unknown; code?: unknown; cause?: { code?: unknown }; httpCode?: unknown };
-	const code = typeof e?.code === 'string' ? e.code : typeof e?.cause?.code === 'string' ? e.cause.code : '';
-	const message = typeof e?.message === 'string' ? e.message : String(error);
-	const statusCode = typeof e?.httpCode === 'string' && /^\d+$/.test(e.httpCode) ? Number(e.httpCode) : undefined;
-	if (code === 'ECONNABORTED' || /timeout/i.test(message)) return { message: 'request timed out', statusCode };
+interface ThrownHttpError {
+	message?: unknown;
+	code?: unknown;
+	httpCode?: unknown;
+	response?: { status?: unknown; headers?: IDataObject };
+	cause?: ThrownHttpError;
+}
+
+/** Status, Retry-After and a one-line message from an error thrown by n8n's request helpers. */
+function describeError(error: unknown, nowMs: number): { message: string; statusCode?: number; retryAfterMs?: number } {
+	const chain: ThrownHttpError[] = [];
+	for (let e = error as ThrownHttpError | undefined; e && chain.length < 4; e = e.cause) chain.push(e);
+	let statusCode: number | undefined;
+	let retryAfterMs: number | undefined;
+	let code = '';
+	for (const e of chain) {
+		if (statusCode === undefined && typeof e.httpCode === 'string' && /^\d{3}$/.test(e.httpCode)) statusCode = Number(e.httpCode);
+		if (statusCode === undefined && typeof e.response?.status === 'number') statusCode = e.response.status;
+		if (retryAfterMs === undefined) retryAfterMs = parseRetryAfter(e.response?.headers?.['retry-after'], nowMs);
+		if (!code && typeof e.code === 'string') code = e.code;
+	}
+	const first = chain[0];
+	const message = typeof first?.message === 'string' ? first.message : String(error);
+	if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout|timed out/i.test(message)) {
+		return { message: 'request timed out', statusCode, retryAfterMs };
+	}
+	if (statusCode !== undefined) return { message: `HTTP ${statusCode}`, statusCode, retryAfterMs };
 	// Keep only the first line: n8n errors can carry request details further down.
-	return { message: (code ? `${code}: ` : '') + message.split('\n')[0].slice(0, 300), statusCode };
+	return { message: (code ? `${code}: ` : '') + message.split('\n')[0].slice(0, 300), statusCode, retryAfterMs };
 }
 
 export async function requestWithRetry(
@@ -81,7 +107,7 @@ export async function requestWithRetry(
 				...options,
 				timeout: Math.max(1, Math.min(policy.timeoutMs, remaining)),
 				returnFullResponse: true,
-				ignoreHttpStatusErrors: true,
+				ignoreHttpStatusErrors: !policy.throwHttpErrors,
 			});
 			const statusCode = response.statusCode;
 			if (statusCode >= 200 && statusCode < 300) {
@@ -92,10 +118,12 @@ export async function requestWithRetry(
 			if (!transient) return last;
 			retryAfterMs = parseRetryAfter((response.headers ?? {})['retry-after'], now());
 		} catch (error) {
-			const { message, statusCode } = describeError(error);
+			const described = describeError(error, now());
+			const statusCode = described.statusCode;
 			const transient = statusCode === undefined || RETRYABLE_STATUS.has(statusCode);
-			last = { ok: false, statusCode, error: message, transient, attempts };
+			last = { ok: false, statusCode, error: described.message, transient, attempts };
 			if (!transient) return last;
+			retryAfterMs = described.retryAfterMs;
 		}
 		if (retry === policy.maxRetries) break;
 		const backoff = Math.min(maxDelay, baseDelay * 2 ** retry);

@@ -1,0 +1,403 @@
+/**
+ * Stand-ins for n8n's IWebhookFunctions / IExecuteFunctions that behave like n8n where it matters:
+ * - the raw body is a Buffer, header names are lower-case;
+ * - static data is reloaded from a JSON "database row" on every request and saved only when a
+ *   top-level key of the node's object was assigned and webhook() did not throw (n8n's
+ *   ObservableObject + saveStaticData), last write wins;
+ * - HTTP helpers make real HTTP requests (to servers on 127.0.0.1), with n8n's options
+ *   (json, qs, body, encoding: 'arraybuffer', returnFullResponse, ignoreHttpStatusErrors, timeout);
+ * - httpRequestWithAuthentication applies the credential's `authenticate` and, for credentials with
+ *   `preAuthentication`, fills the expirable field when empty and refreshes it once on a 401.
+ */
+import type {
+	ICredentialDataDecryptedObject,
+	ICredentialType,
+	IDataObject,
+	IHttpRequestOptions,
+	IN8nHttpFullResponse,
+	INodeExecutionData,
+} from 'n8n-workflow';
+
+export interface LoggedLine {
+	level: 'debug' | 'info' | 'warn' | 'error';
+	message: string;
+	meta?: unknown;
+}
+
+export class RecordingLogger {
+	lines: LoggedLine[] = [];
+	debug = (message: string, meta?: unknown) => this.lines.push({ level: 'debug', message, meta });
+	info = (message: string, meta?: unknown) => this.lines.push({ level: 'info', message, meta });
+	warn = (message: string, meta?: unknown) => this.lines.push({ level: 'warn', message, meta });
+	error = (message: string, meta?: unknown) => this.lines.push({ level: 'error', message, meta });
+	text(): string {
+		return this.lines.map((l) => `${l.level}: ${l.message} ${l.meta ? JSON.stringify(l.meta) : ''}`).join('\n');
+	}
+}
+
+/** The workflow row's staticData column: JSON text, reloaded per request, overwritten on save. */
+export class StaticDataRow {
+	json = '{}';
+	saves = 0;
+
+	/** What one request sees: a fresh copy whose node object tracks top-level assignments. */
+	load(nodeName: string): { nodeData: IDataObject; changed: () => boolean; save: () => void } {
+		const all = JSON.parse(this.json) as Record<string, IDataObject>;
+		const key = `node:${nodeName}`;
+		const target: IDataObject = all[key] ?? {};
+		let dirty = false;
+		const nodeData = new Proxy(target, {
+			set(t, p, v) {
+				dirty = true;
+				return Reflect.set(t, p, v);
+			},
+			deleteProperty(t, p) {
+				dirty = true;
+				return Reflect.deleteProperty(t, p);
+			},
+		});
+		return {
+			nodeData,
+			changed: () => dirty,
+			save: () => {
+				if (!dirty) return;
+				all[key] = target;
+				// Serialised at save time, like n8n's UPDATE ... SET staticData = JSON
+				this.json = JSON.stringify(all);
+				this.saves++;
+				dirty = false;
+			},
+		};
+	}
+
+	nodeData(nodeName: string): IDataObject | undefined {
+		return (JSON.parse(this.json) as Record<string, IDataObject>)[`node:${nodeName}`];
+	}
+}
+
+export class RecordingResponse {
+	statusCode = 200;
+	headers: Record<string, string> = {};
+	body: unknown = undefined;
+	ended = false;
+	status(code: number) {
+		this.statusCode = code;
+		return this;
+	}
+	setHeader(name: string, value: string) {
+		this.headers[name.toLowerCase()] = value;
+		return this;
+	}
+	json(body: unknown) {
+		this.body = body;
+		this.ended = true;
+		return this;
+	}
+	send(body: unknown) {
+		this.body = body;
+		this.ended = true;
+		return this;
+	}
+	end() {
+		this.ended = true;
+		return this;
+	}
+}
+
+/** Shaped like what n8n's request helpers throw: a NodeApiError-like wrapper around the axios error. */
+class HttpError extends Error {
+	httpCode: string;
+	response: { status: number; headers: IDataObject };
+	description: string;
+	constructor(statusCode: number, headers: IDataObject, body: string) {
+		super(`Request failed with status code ${statusCode}`);
+		this.httpCode = String(statusCode);
+		this.response = { status: statusCode, headers };
+		this.description = body.slice(0, 200);
+	}
+}
+
+/** A real HTTP request with the subset of n8n's IHttpRequestOptions the nodes use. */
+export async function realHttpRequest(options: IHttpRequestOptions): Promise<unknown> {
+	const url = new URL(options.url, options.baseURL);
+	for (const [k, v] of Object.entries((options.qs as IDataObject) ?? {})) url.searchParams.set(k, String(v));
+	const headers: Record<string, string> = {};
+	for (const [k, v] of Object.entries((options.headers as IDataObject) ?? {})) headers[k.toLowerCase()] = String(v);
+	let body: string | Buffer | undefined;
+	if (options.body !== undefined) {
+		if (Buffer.isBuffer(options.body) || typeof options.body === 'string') body = options.body as string | Buffer;
+		else {
+			body = JSON.stringify(options.body);
+			headers['content-type'] ??= 'application/json';
+		}
+	}
+	const controller = new AbortController();
+	const timer = options.timeout ? setTimeout(() => controller.abort(), options.timeout) : undefined;
+	let response: Response;
+	try {
+		response = await fetch(url, { method: options.method ?? 'GET', headers, body, signal: controller.signal });
+	} catch (error) {
+		if (controller.signal.aborted) {
+			const e = new Error(`timeout of ${options.timeout}ms exceeded`) as Error & { code: string };
+			e.code = 'ECONNABORTED';
+			throw e;
+		}
+		const cause = (error as { cause?: { code?: string } }).cause;
+		const e = new Error(cause?.code ?? (error as Error).message) as Error & { code?: string };
+		e.code = cause?.code;
+		throw e;
+	} finally {
+		if (timer) clearTimeout(timer);
+	}
+	const raw = Buffer.from(await response.arrayBuffer());
+	const responseHeaders: IDataObject = {};
+	response.headers.forEach((value, name) => (responseHeaders[name] = value));
+	let parsed: unknown;
+	if (options.encoding === 'arraybuffer') parsed = raw;
+	else {
+		const text = raw.toString('utf8');
+		const wantsJson = options.json === true || String(responseHeaders['content-type'] ?? '').includes('json');
+		try {
+			parsed = wantsJson && text.length > 0 ? JSON.parse(text) : text;
+		} catch {
+			parsed = text;
+		}
+	}
+	if ((response.status < 200 || response.status >= 300) && !options.ignoreHttpStatusErrors) {
+		throw new HttpError(response.status, responseHeaders, raw.toString('utf8'));
+	}
+	if (options.returnFullResponse) {
+		const full: IN8nHttpFullResponse = { body: parsed as IN8nHttpFullResponse['body'], headers: responseHeaders, statusCode: response.status, statusMessage: response.statusText };
+		return full;
+	}
+	return parsed;
+}
+
+function resolveExpression(template: string, credentials: ICredentialDataDecryptedObject): string {
+	// Enough of n8n's expression language for our credential files: '=Bearer {{$credentials.x}}'.
+	return template.replace(/^=/, '').replace(/\{\{\s*\$credentials\??\.(\w+)\s*\}\}/g, (_m, field: string) => String(credentials[field] ?? ''));
+}
+
+/** n8n's credential handling for one credential type: authenticate, preAuthentication, refresh on 401. */
+export class CredentialStore {
+	preAuthCalls = 0;
+	constructor(
+		public readonly types: Record<string, ICredentialType>,
+		public readonly data: Record<string, ICredentialDataDecryptedObject>,
+	) {}
+
+	async get(type: string): Promise<ICredentialDataDecryptedObject> {
+		const data = this.data[type];
+		if (!data) throw new Error(`Node does not have any credentials set for "${type}"`);
+		return { ...data };
+	}
+
+	private async preAuthenticate(type: string): Promise<void> {
+		const credType = this.types[type];
+		if (!credType?.preAuthentication) return;
+		this.preAuthCalls++;
+		const helpers = { helpers: { httpRequest: realHttpRequest } };
+		const update = await credType.preAuthentication.call(helpers as never, { ...this.data[type] });
+		Object.assign(this.data[type], update);
+	}
+
+	private expirableField(type: string): string | undefined {
+		const prop = this.types[type]?.properties.find((p) => p.typeOptions?.expirable);
+		return prop?.name;
+	}
+
+	/**
+	 * As n8n-core's httpRequestWithAuthentication: pre-authenticate when the expirable field is empty,
+	 * and when the request *throws* a 401 (so not with ignoreHttpStatusErrors), renew once and retry.
+	 */
+	async requestWithAuthentication(type: string, options: IHttpRequestOptions): Promise<unknown> {
+		const credType = this.types[type];
+		if (!credType) throw new Error(`Unknown credential type ${type}`);
+		const expirable = this.expirableField(type);
+		if (credType.preAuthentication && (!expirable || !this.data[type]?.[expirable])) await this.preAuthenticate(type);
+		const send = async () => await realHttpRequest(await this.authenticate(type, options));
+		try {
+			return await send();
+		} catch (error) {
+			const status = (error as HttpError).response?.status;
+			if (status === 401 && credType.preAuthentication) {
+				await this.preAuthenticate(type);
+				return await send();
+			}
+			throw error;
+		}
+	}
+
+	private async authenticate(type: string, options: IHttpRequestOptions): Promise<IHttpRequestOptions> {
+		const credType = this.types[type];
+		const credentials = this.data[type];
+		const auth = credType.authenticate;
+		if (typeof auth === 'function') return await auth(credentials, { ...options });
+		if (auth?.type === 'generic') {
+			const headers = { ...((options.headers as IDataObject) ?? {}) };
+			for (const [name, value] of Object.entries(auth.properties.headers ?? {})) {
+				headers[name] = resolveExpression(String(value), credentials);
+			}
+			return { ...options, headers };
+		}
+		return options;
+	}
+}
+
+export interface WebhookRequestSpec {
+	body: Buffer | string;
+	headers?: Record<string, string>;
+	method?: string;
+	query?: IDataObject;
+	ip?: string;
+}
+
+export interface StubNodeSetup {
+	nodeName?: string;
+	workflowId?: string;
+	parameters?: IDataObject;
+	credentials?: CredentialStore;
+	staticData?: StaticDataRow;
+	mode?: 'webhook' | 'manual';
+	logger?: RecordingLogger;
+}
+
+export interface WebhookCall {
+	ctx: unknown;
+	response: RecordingResponse;
+	/** what the node's webhook() returned */
+	result?: IDataObject;
+	/** static data as saved after the request */
+	staticData: StaticDataRow;
+}
+
+function getParameter(parameters: IDataObject, name: string, fallback: unknown): unknown {
+	const value = parameters[name];
+	return value === undefined ? fallback : JSON.parse(JSON.stringify(value));
+}
+
+/** Builds an IWebhookFunctions for one request. */
+export function webhookContext(setup: StubNodeSetup, request: WebhookRequestSpec) {
+	const nodeName = setup.nodeName ?? 'Trigger';
+	const row = setup.staticData ?? new StaticDataRow();
+	const loaded = row.load(nodeName);
+	const response = new RecordingResponse();
+	const logger = setup.logger ?? new RecordingLogger();
+	const headers: Record<string, string> = {};
+	for (const [k, v] of Object.entries(request.headers ?? {})) headers[k.toLowerCase()] = v;
+	const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body, 'utf8');
+	const req = {
+		method: request.method ?? 'POST',
+		headers,
+		rawBody,
+		ip: request.ip ?? '::ffff:127.0.0.1',
+		socket: { remoteAddress: request.ip ?? '::ffff:127.0.0.1' },
+		query: request.query ?? {},
+		header: (name: string) => headers[name.toLowerCase()],
+	};
+	const parameters = setup.parameters ?? {};
+	const credentials = setup.credentials;
+	const ctx = {
+		getRequestObject: () => req,
+		getResponseObject: () => response,
+		getHeaderData: () => headers,
+		getQueryData: () => request.query ?? {},
+		getBodyData: () => {
+			try {
+				return JSON.parse(rawBody.toString('utf8'));
+			} catch {
+				return {};
+			}
+		},
+		getNodeParameter: (name: string, fallback?: unknown) => getParameter(parameters, name, fallback),
+		getWorkflowStaticData: (type: string) => {
+			if (type !== 'node') throw new Error('only node static data is used');
+			return loaded.nodeData;
+		},
+		getNode: () => ({ name: nodeName, type: 'test', typeVersion: 1, parameters }),
+		getWorkflow: () => ({ id: setup.workflowId ?? 'wf-1', name: 'test', active: true }),
+		getMode: () => setup.mode ?? 'webhook',
+		getCredentials: async (type: string) => {
+			if (!credentials) throw new Error(`Node does not have any credentials set for "${type}"`);
+			return await credentials.get(type);
+		},
+		getWebhookName: () => 'default',
+		logger,
+		helpers: {
+			httpRequest: realHttpRequest,
+			httpRequestWithAuthentication: async function (type: string, options: IHttpRequestOptions) {
+				if (!credentials) throw new Error('no credentials');
+				return await credentials.requestWithAuthentication(type, options);
+			},
+			returnJsonArray: (data: IDataObject | IDataObject[]) => ([] as IDataObject[]).concat(data).map((json) => ({ json })),
+		},
+	};
+	return { ctx, response, loaded, row, logger };
+}
+
+/** Calls node.webhook() the way n8n's live webhook handler does, including the static-data save. */
+export async function callWebhook(
+	node: { webhook?: (this: never) => Promise<unknown> },
+	setup: StubNodeSetup,
+	request: WebhookRequestSpec,
+): Promise<WebhookCall & { logger: RecordingLogger }> {
+	const { ctx, response, loaded, row, logger } = webhookContext(setup, request);
+	let result: IDataObject | undefined;
+	try {
+		result = (await node.webhook!.call(ctx as never)) as IDataObject;
+	} catch (error) {
+		// n8n answers 500 "Workflow could not be started!" and saves nothing.
+		response.status(500).json({ code: 0, message: 'Workflow Webhook Error: Workflow could not be started!' });
+		return { ctx, response, result: { thrown: (error as Error).message }, staticData: row, logger };
+	}
+	loaded.save();
+	if (result && !result.noWebhookResponse && !response.ended) {
+		// onReceived + responseData 'noData': n8n answers 200 with an empty body once the execution is created.
+		if (result.webhookResponse !== undefined) response.status(200).json(result.webhookResponse);
+		else response.status(200).end();
+	}
+	return { ctx, response, result, staticData: row, logger };
+}
+
+export interface BinaryRecord {
+	data: string;
+	mimeType: string;
+	fileName?: string;
+	fileSize: string;
+	bytes: Buffer;
+}
+
+/** IExecuteFunctions for the node's execute step: the trigger's items as input. */
+export function executeContext(setup: StubNodeSetup, items: INodeExecutionData[]) {
+	const parameters = setup.parameters ?? {};
+	const credentials = setup.credentials;
+	const logger = setup.logger ?? new RecordingLogger();
+	const ctx = {
+		getInputData: () => items,
+		getNodeParameter: (name: string, _itemIndex: number, fallback?: unknown) => getParameter(parameters, name, fallback),
+		getNode: () => ({ name: setup.nodeName ?? 'Trigger', type: 'test', typeVersion: 1, parameters }),
+		getWorkflow: () => ({ id: setup.workflowId ?? 'wf-1', name: 'test', active: true }),
+		getMode: () => setup.mode ?? 'webhook',
+		getCredentials: async (type: string) => {
+			if (!credentials) throw new Error(`Node does not have any credentials set for "${type}"`);
+			return await credentials.get(type);
+		},
+		continueOnFail: () => false,
+		logger,
+		helpers: {
+			httpRequest: realHttpRequest,
+			httpRequestWithAuthentication: async function (type: string, options: IHttpRequestOptions) {
+				if (!credentials) throw new Error('no credentials');
+				return await credentials.requestWithAuthentication(type, options);
+			},
+			prepareBinaryData: async (buffer: Buffer, fileName?: string, mimeType?: string): Promise<BinaryRecord> => ({
+				data: buffer.toString('base64'),
+				mimeType: mimeType ?? 'application/octet-stream',
+				fileName,
+				fileSize: `${buffer.length} B`,
+				bytes: buffer,
+			}),
+		},
+	};
+	return { ctx, logger };
+}
