@@ -45,8 +45,9 @@ async function newWorkflow(parameters: Record<string, unknown> = {}) {
 		credential: { type: 'upliftApi', id: cred.id, name: cred.name },
 	});
 	const wf = await n8n.createWorkflow(workflow);
-	await n8n.activate(wf.id);
-	return { id: wf.id as string, url: n8n.webhookUrl(webhookId) as string };
+	const url: string = n8n.webhookUrl(webhookId);
+	await n8n.activate(wf.id, url);
+	return { id: wf.id as string, url };
 }
 
 beforeAll(async () => {

@@ -19,7 +19,7 @@
 const fs = require('fs');
 const path = require('path');
 const net = require('net');
-const { spawn, execFileSync } = require('child_process');
+const { spawn } = require('child_process');
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const E2E_DIR = path.join(REPO_ROOT, '.e2e');
@@ -130,6 +130,7 @@ class N8nInstance {
 		this.cookie = null;
 		this.started = false;
 		this.bootMs = null;
+		this.activeWebhookUrls = new Set();
 	}
 
 	get baseUrl() {
@@ -212,9 +213,15 @@ class N8nInstance {
 				await this.stop();
 				throw new Error(`n8n did not answer /healthz within ${(this.opts.bootTimeoutMs || 180000) / 1000} s.\n${this.logTail(60)}`);
 			}
+			// /healthz answers "ok" while migrations still run (n8n 2.40); wait for /healthz/readiness
+			// (DB connected and migrated) and for the REST API to answer real JSON.
 			try {
-				const r = await fetch(`${this.baseUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
-				if (r.ok && /ok/.test(await r.text())) break;
+				const h = await fetch(`${this.baseUrl}/healthz/readiness`, { signal: AbortSignal.timeout(2000) });
+				if (h.ok) {
+					const r = await fetch(`${this.baseUrl}/rest/settings`, { headers: { 'browser-id': BROWSER_ID }, signal: AbortSignal.timeout(3000) });
+					const text = await r.text();
+					if (r.ok && text.startsWith('{') && JSON.parse(text).data) break;
+				}
 			} catch {
 				/* not up yet */
 			}
@@ -236,24 +243,41 @@ class N8nInstance {
 		}
 	}
 
-	/** Install the packed package into <userFolder>/.n8n/nodes like n8n's community-package installer. */
+	/**
+	 * Install the packed package into <userFolder>/.n8n/nodes exactly like n8n's community-package
+	 * installer (n8n 2.x CommunityPackagesService.downloadPackage): unpack the tarball into
+	 * nodes/node_modules/<pkg>, drop dev/peer/optional dependencies from its package.json, run
+	 * `npm install --ignore-scripts ...` inside it (installs runtime deps, of which we have none), and
+	 * record it in nodes/package.json. So n8n-workflow and zod resolve from n8n's own node_modules.
+	 */
 	async installPackage() {
 		const { tarball, files } = await buildAndPack({ build: this.opts.build });
 		this.tarball = tarball;
 		this.packedFiles = files;
 		const nodesDir = path.join(this.folder, '.n8n', 'nodes');
-		fs.mkdirSync(nodesDir, { recursive: true });
-		fs.writeFileSync(path.join(nodesDir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {} }, null, 2));
+		this.packageDir = path.join(nodesDir, 'node_modules', PACKAGE_NAME);
+		fs.rmSync(this.packageDir, { recursive: true, force: true });
+		fs.mkdirSync(this.packageDir, { recursive: true });
+		await run('tar', ['-xzf', tarball, '-C', this.packageDir, '--strip-components=1']);
+		const pjPath = path.join(this.packageDir, 'package.json');
+		const { devDependencies, peerDependencies, optionalDependencies, ...pj } = JSON.parse(fs.readFileSync(pjPath, 'utf8'));
+		fs.writeFileSync(pjPath, JSON.stringify(pj, null, 2));
 		const env = { ...process.env, PATH: `${path.dirname(this.info.nodeBin)}${path.delimiter}${process.env.PATH}` };
 		for (const k of Object.keys(env)) if (k.startsWith('npm_')) delete env[k];
-		// --legacy-peer-deps: do not pull the peer n8n-workflow (and its zod) into nodes/node_modules;
-		// the package must run against n8n's own copies, as it does when installed from the UI.
-		await run('npm', ['install', tarball, '--ignore-scripts', '--no-audit', '--no-fund', '--legacy-peer-deps', '--no-package-lock'], {
-			cwd: nodesDir,
-			env,
-		});
-		this.packageDir = path.join(nodesDir, 'node_modules', PACKAGE_NAME);
-		if (!fs.existsSync(path.join(this.packageDir, 'package.json'))) throw new Error(`Package not installed at ${this.packageDir}`);
+		await run(
+			'npm',
+			['install', '--audit=false', '--fund=false', '--bin-links=false', '--install-strategy=shallow', '--ignore-scripts=true', '--package-lock=false'],
+			{ cwd: this.packageDir, env },
+		);
+		const nodesPj = path.join(nodesDir, 'package.json');
+		let host = { name: 'installed-nodes', private: true, dependencies: {} };
+		try {
+			host = JSON.parse(fs.readFileSync(nodesPj, 'utf8'));
+		} catch {
+			/* new */
+		}
+		host.dependencies = { ...(host.dependencies || {}), [PACKAGE_NAME]: pj.version };
+		fs.writeFileSync(nodesPj, JSON.stringify(host, null, 2));
 	}
 
 	async stop() {
@@ -278,9 +302,11 @@ class N8nInstance {
 		for (let i = 0; i < 50 && (await isPortListening(this.port)); i++) await sleep(200);
 	}
 
+	/** Stop and start again on the same folder and ports; waits for previously activated webhooks. */
 	async restart() {
 		await this.stop();
 		await this.start();
+		for (const u of this.activeWebhookUrls) await this.waitForWebhook(u, 60000);
 	}
 
 	// ---------- HTTP helpers ----------
@@ -359,8 +385,32 @@ class N8nInstance {
 		return this.api('POST', '/workflows', body);
 	}
 
-	activate(workflowId) {
-		return this.api('POST', `/workflows/${workflowId}/activate`);
+	/**
+	 * Activate (publish) a workflow. Registration of its webhooks finishes shortly after the API
+	 * call returns (n8n 2.40), so pass `webhookUrl` (or an array) to wait until they answer.
+	 */
+	async activate(workflowId, webhookUrl) {
+		const res = await this.api('POST', `/workflows/${workflowId}/activate`);
+		for (const u of [].concat(webhookUrl || [])) {
+			this.activeWebhookUrls.add(u);
+			await this.waitForWebhook(u);
+		}
+		return res;
+	}
+
+	/**
+	 * Wait until a (POST) production webhook URL is registered, probing with GET (which n8n answers
+	 * 404 "...not registered for GET requests. Did you mean POST?" once the POST webhook exists).
+	 */
+	async waitForWebhook(url, timeoutMs = 30000) {
+		const deadline = Date.now() + timeoutMs;
+		for (;;) {
+			const r = await fetch(url, { method: 'GET' });
+			const text = await r.text();
+			if (!(r.status === 404 && /requested webhook .* is not registered/.test(text))) return;
+			if (Date.now() > deadline) throw new Error(`webhook ${url} still not registered after ${timeoutMs} ms: ${text.slice(0, 200)}\n${this.logTail(30)}`);
+			await sleep(150);
+		}
 	}
 
 	deactivate(workflowId) {
