@@ -1,0 +1,200 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * The `npm run demo` runtime (scripts/demo.sh builds and provisions first, then runs this):
+ * starts a fake Uphance API and a fake Uplift server, a real n8n on http://localhost:5678 with this
+ * package installed as a community package, creates the owner and credentials pointing at the
+ * fakes, imports + activates examples/*.json, prints the webhook URLs and send-sample commands,
+ * writes .e2e/demo/urls.json, and stays up until Ctrl-C (which stops everything it started).
+ */
+const fs = require('fs');
+const path = require('path');
+const crypto = require('crypto');
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+const { N8nInstance, assertPortFree, isPortFree, freePort, PACKAGE_NAME } = require('../test/support/n8nInstance');
+const fakeUplift = require('../test/support/fakeUplift');
+const fakeUphance = require('../test/support/fakeUphance');
+const { DEMO_UPLIFT_SECRET } = require('./send-sample');
+
+const PORT = Number(process.env.N8N_DEMO_PORT || 5678);
+const HOST = 'localhost';
+const DEMO_UPHANCE_TOKEN = 'demo-uphance-url-token-7c41e9a2b8d3';
+const SAMPLE_ID = 123456;
+const OWNER = { email: 'demo@example.com', password: 'DemoPassw0rd!', firstName: 'Demo', lastName: 'Owner' };
+
+const started = [];
+let stopping = false;
+
+function say(msg = '') {
+	process.stdout.write(msg + '\n');
+}
+
+async function stopAll(code) {
+	if (stopping) return;
+	stopping = true;
+	say('\n[demo] stopping n8n and the fake servers ...');
+	for (const s of started.reverse()) {
+		try {
+			await s();
+		} catch (e) {
+			say(`[demo] cleanup error: ${e.message}`);
+		}
+	}
+	say('[demo] stopped.');
+	process.exit(code);
+}
+
+/** Credential data for a credential type, filled from the compiled credential class's properties. */
+function credentialData(type, fakes) {
+	const pkg = require(path.join(REPO_ROOT, 'package.json'));
+	let props = [];
+	for (const rel of (pkg.n8n && pkg.n8n.credentials) || []) {
+		const file = path.join(REPO_ROOT, rel);
+		if (!fs.existsSync(file)) continue;
+		const mod = require(file);
+		for (const Cls of Object.values(mod)) {
+			if (typeof Cls !== 'function') continue;
+			const inst = new Cls();
+			if (inst.name === type) props = inst.properties || [];
+		}
+	}
+	if (type === 'upliftApi') {
+		return { apiKey: fakes.uplift.apiKey, signingSecret: DEMO_UPLIFT_SECRET, previousSigningSecret: '', baseUrl: fakes.uplift.apiBaseUrl };
+	}
+	if (type === 'uphanceApi') {
+		const data = {};
+		for (const p of props) {
+			const n = p.name;
+			if (p.type === 'notice') continue;
+			if (/email/i.test(n)) data[n] = fakes.uphance.email;
+			else if (/password/i.test(n)) data[n] = fakes.uphance.password;
+			else if (/org/i.test(n)) data[n] = p.type === 'number' ? 9579 : '9579';
+			else if (/url|base/i.test(n) && p.type === 'string') data[n] = fakes.uphance.url;
+			else if (/token|secret/i.test(n) && p.type === 'string') data[n] = DEMO_UPHANCE_TOKEN;
+			else if (p.default !== undefined) data[n] = p.default;
+		}
+		if (!props.length) Object.assign(data, { email: fakes.uphance.email, password: fakes.uphance.password, organisationId: 9579, baseUrl: fakes.uphance.url, urlToken: DEMO_UPHANCE_TOKEN });
+		return data;
+	}
+	return null;
+}
+
+async function main() {
+	// Fail early and clearly if the port is taken.
+	try {
+		await assertPortFree(PORT, 'n8n editor/webhooks for the demo');
+	} catch (e) {
+		say(`[demo] ERROR: ${e.message}\n[demo] Another n8n may be running. Set N8N_DEMO_PORT=<port> to use a different port.`);
+		process.exit(1);
+	}
+	const brokerPort = (await isPortFree(PORT + 1)) ? PORT + 1 : await freePort();
+
+	process.on('SIGINT', () => stopAll(0));
+	process.on('SIGTERM', () => stopAll(0));
+
+	const uplift = await fakeUplift.start({ apiKey: 'sk_demo_' + crypto.randomBytes(8).toString('hex') });
+	started.push(() => uplift.close());
+	uplift.setCsv('uplift_data_export_demo', fakeUplift.DEFAULT_CSV);
+	const uphance = await fakeUphance.start({ email: 'demo@uphance.example', password: 'uphance-demo-password' });
+	started.push(() => uphance.close());
+	for (const r of Object.keys(fakeUphance.RESOURCES)) uphance.setRecord(r, SAMPLE_ID);
+	say(`[demo] fake Uplift (CSV files + /v1 API) on ${uplift.url}`);
+	say(`[demo] fake Uphance API on ${uphance.url} (login ${uphance.email} / ${uphance.password}, organisation 9579)`);
+
+	const n8n = new N8nInstance({ name: 'demo', port: PORT, brokerPort, owner: OWNER, fresh: true, env: { N8N_HOST: HOST, WEBHOOK_URL: `http://${HOST}:${PORT}/` } });
+	started.push(() => n8n.stop());
+	say(`[demo] starting n8n ${n8n.version} on http://${HOST}:${PORT} (log: .e2e/demo/n8n.log) ...`);
+	await n8n.start();
+
+	const fakes = { uplift, uphance };
+	const creds = {};
+	for (const type of ['upliftApi', 'uphanceApi']) {
+		const data = credentialData(type, fakes);
+		try {
+			const c = await n8n.createCredential(type, type === 'upliftApi' ? 'Uplift (demo fake)' : 'Uphance (demo fake)', data);
+			creds[type] = { id: c.id, name: c.name };
+			say(`[demo] credential ${type} created (id ${c.id})`);
+		} catch (e) {
+			say(`[demo] WARNING: could not create credential ${type}: ${e.message.slice(0, 300)}`);
+		}
+	}
+
+	const urls = { n8n: { url: `http://${HOST}:${PORT}`, email: OWNER.email, password: OWNER.password } };
+	const exampleDir = path.join(REPO_ROOT, 'examples');
+	const files = fs.existsSync(exampleDir) ? fs.readdirSync(exampleDir).filter((f) => f.endsWith('.json')).sort() : [];
+	if (!files.length) say('[demo] WARNING: no examples/*.json workflows found');
+	for (const f of files) {
+		let wf;
+		try {
+			wf = JSON.parse(fs.readFileSync(path.join(exampleDir, f), 'utf8'));
+		} catch (e) {
+			say(`[demo] WARNING: ${f} is not valid JSON: ${e.message}`);
+			continue;
+		}
+		if (!Array.isArray(wf.nodes)) continue;
+		const hooks = [];
+		for (const node of wf.nodes) {
+			for (const ctype of Object.keys(node.credentials || {})) {
+				if (creds[ctype]) node.credentials[ctype] = { ...creds[ctype] };
+				else say(`[demo] WARNING: ${f}: node "${node.name}" uses credential type ${ctype}, which the demo did not create`);
+			}
+			if (typeof node.type === 'string' && node.type.startsWith(`${PACKAGE_NAME}.`)) {
+				if (!node.webhookId) {
+					const h = crypto.createHash('sha256').update(`${f}:${node.name}`).digest('hex');
+					node.webhookId = `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+				}
+				const vendor = /uplift/i.test(node.type) ? 'uplift' : /uphance/i.test(node.type) ? 'uphance' : null;
+				hooks.push({ vendor, url: `http://${HOST}:${PORT}/webhook/${node.webhookId}/webhook`, node });
+			}
+		}
+		let created;
+		try {
+			created = await n8n.createWorkflow(wf);
+			await n8n.activate(created.id, hooks.map((h) => h.url.replace(`${HOST}:`, '127.0.0.1:')));
+			say(`[demo] workflow "${wf.name}" imported and active (id ${created.id}) from examples/${f}`);
+		} catch (e) {
+			say(`[demo] WARNING: workflow from examples/${f} could not be ${created ? 'activated' : 'created'}: ${e.message.slice(0, 400)}`);
+			if (!created) continue;
+		}
+		for (const h of hooks) {
+			if (!h.vendor || urls[h.vendor]) continue;
+			if (h.vendor === 'uplift') urls.uplift = { url: h.url, secret: DEMO_UPLIFT_SECRET, csvUrl: uplift.csvUrl('uplift_data_export_demo'), workflowId: created.id, workflow: wf.name };
+			else urls.uphance = { url: h.url, token: DEMO_UPHANCE_TOKEN, workflowId: created.id, workflow: wf.name, sampleIds: Object.fromEntries(Object.keys(fakeUphance.RESOURCES).map((r) => [r, SAMPLE_ID])) };
+		}
+	}
+	fs.mkdirSync(path.join(REPO_ROOT, '.e2e', 'demo'), { recursive: true });
+	fs.writeFileSync(path.join(REPO_ROOT, '.e2e', 'demo', 'urls.json'), JSON.stringify(urls, null, 2) + '\n');
+
+	say('');
+	say('================================================================================');
+	say(` n8n is running:   http://${HOST}:${PORT}`);
+	say(` log in with:      ${OWNER.email} / ${OWNER.password}`);
+	say('');
+	if (urls.uplift) {
+		say(' Uplift Trigger production webhook URL:');
+		say(`   ${urls.uplift.url}`);
+		say(`   signing secret: ${DEMO_UPLIFT_SECRET}`);
+		say('   send a signed movement.analytics.created event:');
+		say('     npm run send-sample -- uplift');
+		say('   the same delivery 3 times (de-duplicated):  npm run send-sample -- uplift --repeat 3');
+		say('   a forged one (401):                         npm run send-sample -- uplift --bad-signature');
+		say('');
+	}
+	if (urls.uphance) {
+		say(' Uphance Trigger production webhook URL (paste this into Uphance > Apps > Uphance API > New Webhook):');
+		say(`   ${urls.uphance.url}?token=${DEMO_UPHANCE_TOKEN}`);
+		say('   send a pick_ticket_update event (the record is fetched from the fake Uphance API):');
+		say('     npm run send-sample -- uphance');
+		say('   other events:  npm run send-sample -- uphance --event invoice_update');
+		say('');
+	}
+	say(` URLs saved to .e2e/demo/urls.json. Executions: http://${HOST}:${PORT} > Overview > Executions`);
+	say(' Press Ctrl-C to stop n8n and the fake servers.');
+	say('================================================================================');
+}
+
+main().catch(async (e) => {
+	say(`[demo] FAILED: ${e.stack || e.message}`);
+	await stopAll(1);
+});
