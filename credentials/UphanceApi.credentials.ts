@@ -1,0 +1,241 @@
+import type {
+	IAuthenticateGeneric,
+	ICredentialDataDecryptedObject,
+	ICredentialTestRequest,
+	ICredentialType,
+	IDataObject,
+	IHttpRequestHelper,
+	IHttpRequestOptions,
+	IN8nHttpFullResponse,
+	Icon,
+	INodeProperties,
+} from 'n8n-workflow';
+
+/**
+ * Uphance signs a user in with a password grant (`POST /oauth/token`) and keeps a "current
+ * organisation" per token (`POST /organisations/set_current_org`). n8n's `preAuthentication`
+ * runs both when the hidden, expirable `sessionToken` is empty, when a request answers 401, and on
+ * every credential test; the token is then reused for every call until Uphance refuses it.
+ *
+ * Messages thrown here reach the credential test dialog and the trigger's output items, so they say
+ * what to fix and never contain the password or a token.
+ */
+
+export const DEFAULT_UPHANCE_BASE_URL = 'https://api.uphance.com';
+
+/** Prefix of sign-in failures that retrying cannot fix (wrong password, unknown organisation). */
+export const SIGN_IN_REFUSED = 'Uphance sign-in refused:';
+/** Prefix of sign-in failures that may pass later (Uphance down, network, timeout). */
+export const SIGN_IN_UNAVAILABLE = 'Uphance sign-in unavailable:';
+
+const SIGN_IN_TIMEOUT_MS = 15_000;
+
+export function uphanceBaseUrl(value: unknown): string {
+	const text = typeof value === 'string' && value.trim() !== '' ? value.trim() : DEFAULT_UPHANCE_BASE_URL;
+	return text.replace(/\/+$/, '');
+}
+
+/** The organisation id as the number Uphance expects in `{"organizationId": <id>}`. */
+export function organisationIdNumber(value: unknown): number {
+	const text = String(value ?? '').trim();
+	if (!/^\d{1,15}$/.test(text)) {
+		throw new Error(
+			`${SIGN_IN_REFUSED} the Organisation ID "${text.slice(0, 40)}" is not a number. Use the numeric id Uphance lists for your organisation (GET /organisations), e.g. 9579.`,
+		);
+	}
+	return Number(text);
+}
+
+type HttpRequest = (options: IHttpRequestOptions) => Promise<unknown>;
+
+async function call(httpRequest: HttpRequest, step: string, options: IHttpRequestOptions): Promise<IN8nHttpFullResponse> {
+	let response: IN8nHttpFullResponse;
+	try {
+		response = (await httpRequest({
+			...options,
+			json: true,
+			timeout: SIGN_IN_TIMEOUT_MS,
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+		})) as IN8nHttpFullResponse;
+	} catch (error) {
+		// Network errors only (statuses are returned). Keep the code, drop everything else: n8n's
+		// request errors carry the request, and this one's body holds the password.
+		const e = error as { code?: unknown; message?: unknown };
+		const code = typeof e.code === 'string' ? e.code : '';
+		const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout|timed out/i.test(String(e.message ?? ''));
+		throw new Error(
+			`${SIGN_IN_UNAVAILABLE} ${step} failed: ${timedOut ? 'request timed out' : code || 'network error'} (${options.url}).`,
+		);
+	}
+	const status = response.statusCode;
+	if (status >= 500 || status === 429 || status === 408) {
+		throw new Error(`${SIGN_IN_UNAVAILABLE} ${step} answered HTTP ${status}; try again later.`);
+	}
+	return response;
+}
+
+function bearer(token: string): IDataObject {
+	return { Authorization: `Bearer ${token}`, Accept: 'application/json' };
+}
+
+/**
+ * Password grant → organisation check → set_current_org. Returns the fields n8n stores on the
+ * credential (only the session token). Exported for tests.
+ */
+export async function uphanceSignIn(httpRequest: HttpRequest, credentials: ICredentialDataDecryptedObject): Promise<{ sessionToken: string }> {
+	const baseUrl = uphanceBaseUrl(credentials.baseUrl);
+	const email = String(credentials.email ?? '').trim();
+	const password = String(credentials.password ?? '');
+	if (email === '' || password === '') {
+		throw new Error(`${SIGN_IN_REFUSED} the credential needs the email and password of an Uphance user.`);
+	}
+	const organisationId = organisationIdNumber(credentials.organisationId);
+
+	const tokenResponse = await call(httpRequest, 'Signing in (POST /oauth/token)', {
+		method: 'POST',
+		url: `${baseUrl}/oauth/token`,
+		body: { email, password, grant_type: 'password' },
+	});
+	if (tokenResponse.statusCode < 200 || tokenResponse.statusCode >= 300) {
+		throw new Error(
+			`${SIGN_IN_REFUSED} Uphance did not accept the email and password (HTTP ${tokenResponse.statusCode} from POST /oauth/token). Check them in the Uphance API credential.`,
+		);
+	}
+	const accessToken = (tokenResponse.body as IDataObject | undefined)?.access_token;
+	if (typeof accessToken !== 'string' || accessToken === '') {
+		throw new Error(`${SIGN_IN_UNAVAILABLE} POST /oauth/token answered without an access_token. Check the Base URL (${baseUrl}).`);
+	}
+
+	const orgResponse = await call(httpRequest, 'Listing organisations (GET /organisations)', {
+		method: 'GET',
+		url: `${baseUrl}/organisations`,
+		headers: bearer(accessToken),
+	});
+	if (orgResponse.statusCode < 200 || orgResponse.statusCode >= 300) {
+		throw new Error(`${SIGN_IN_REFUSED} GET /organisations answered HTTP ${orgResponse.statusCode} right after signing in.`);
+	}
+	const organisations = (orgResponse.body as IDataObject | undefined)?.organisations;
+	const list = Array.isArray(organisations) ? (organisations as IDataObject[]) : [];
+	if (!list.some((o) => String(o?.id) === String(organisationId))) {
+		const available = list
+			.slice(0, 10)
+			.map((o) => `${String(o?.id)} (${String(o?.name ?? 'unnamed')})`)
+			.join(', ');
+		throw new Error(
+			`${SIGN_IN_REFUSED} organisation ${organisationId} is not among the organisations this Uphance user can access` +
+				(available ? `: ${available}${list.length > 10 ? ', …' : ''}` : ' (the user has none)') +
+				'. Set Organisation ID to one of them.',
+		);
+	}
+
+	const selectResponse = await call(httpRequest, 'Selecting the organisation (POST /organisations/set_current_org)', {
+		method: 'POST',
+		url: `${baseUrl}/organisations/set_current_org`,
+		headers: bearer(accessToken),
+		body: { organizationId: organisationId },
+	});
+	if (selectResponse.statusCode < 200 || selectResponse.statusCode >= 300) {
+		throw new Error(
+			`${SIGN_IN_REFUSED} Uphance did not select organisation ${organisationId} (HTTP ${selectResponse.statusCode} from POST /organisations/set_current_org).`,
+		);
+	}
+	return { sessionToken: accessToken };
+}
+
+export class UphanceApi implements ICredentialType {
+	name = 'uphanceApi';
+
+	displayName = 'Uphance API';
+
+	icon: Icon = { light: 'file:../icons/uphance.svg', dark: 'file:../icons/uphance.dark.svg' };
+
+	documentationUrl = 'https://help.uphance.com/en/articles/2532044-uphance-api-for-developers';
+
+	properties: INodeProperties[] = [
+		{
+			displayName: 'Session Token',
+			name: 'sessionToken',
+			type: 'hidden',
+			typeOptions: { expirable: true, password: true },
+			default: '',
+		},
+		{
+			displayName: 'Email',
+			name: 'email',
+			type: 'string',
+			placeholder: 'name@email.com',
+			default: '',
+			required: true,
+			description: 'Email address of the Uphance user the API calls run as',
+		},
+		{
+			displayName: 'Password',
+			name: 'password',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			required: true,
+			description: 'Password of that Uphance user. n8n exchanges it for a session token and renews the token when Uphance stops accepting it.',
+		},
+		{
+			displayName: 'Organisation ID',
+			name: 'organisationId',
+			type: 'string',
+			default: '',
+			required: true,
+			placeholder: '9579',
+			description:
+				'Numeric id of the Uphance organisation whose records the trigger fetches. "Test" lists the organisations this user can access when the id is wrong.',
+		},
+		{
+			displayName: 'Webhook URL Token',
+			name: 'urlToken',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			description:
+				'A long random secret you choose (e.g. from a password generator). The Uphance Trigger only accepts deliveries whose URL ends in ?token=<this value>, so paste the URL into Uphance with it.',
+		},
+		{
+			displayName: 'Base URL',
+			name: 'baseUrl',
+			type: 'string',
+			default: DEFAULT_UPHANCE_BASE_URL,
+			description: 'Change only to point at a proxy or a test server',
+		},
+	];
+
+	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<IDataObject> {
+		return await uphanceSignIn(async (options) => await this.helpers.httpRequest(options), credentials);
+	}
+
+	authenticate: IAuthenticateGeneric = {
+		type: 'generic',
+		properties: {
+			headers: {
+				Authorization: '=Bearer {{$credentials.sessionToken}}',
+			},
+		},
+	};
+
+	// preAuthentication runs first on every test: it signs in, checks that the organisation is one
+	// of the user's (clear message otherwise) and selects it. The request then lists organisations.
+	test: ICredentialTestRequest = {
+		request: {
+			baseURL: '={{($credentials.baseUrl || "https://api.uphance.com").replace(/\\/+$/, "")}}',
+			url: '/organisations',
+			method: 'GET',
+		},
+		rules: [
+			{
+				type: 'responseSuccessBody',
+				properties: {
+					key: 'organisations.length',
+					value: 0,
+					message: 'This Uphance user has no organisations. Sign in with a user that belongs to the organisation.',
+				},
+			},
+		],
+	};
+}

@@ -1,0 +1,304 @@
+import { NodeConnectionTypes } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	IHookFunctions,
+	INodeExecutionData,
+	INodeType,
+	INodeTypeDescription,
+	IWebhookFunctions,
+	IWebhookResponseData,
+} from 'n8n-workflow';
+
+import { uphanceBaseUrl } from '../../credentials/UphanceApi.credentials';
+import type { SendRequest } from '../shared/followUpRequest';
+import { dedupeOptions, ipAllowlistOption, webhookDescriptions } from '../shared/nodeDescription';
+import { safeEqualStrings } from '../shared/signature';
+import { runWebhookPipeline } from '../shared/webhookPipeline';
+import type { Refusal, Step, VendorPipeline } from '../shared/webhookPipeline';
+import {
+	ALL_EVENTS,
+	isUphanceEventSelected,
+	KNOWN_UPHANCE_EVENTS,
+	parseUphanceEvent,
+	selectedEvents,
+	uphanceDeliveryKey,
+} from './uphanceEvent';
+import type { UphanceEvent } from './uphanceEvent';
+import { eventFromItem, fetchCanonicalRecord, skippedOutcome, uphanceItemJson } from './uphanceRecord';
+import type { FetchOutcome, FetchResult } from './uphanceRecord';
+
+export const URL_TOKEN_PARAMETER = 'token';
+
+interface UphanceOptions {
+	fetchTimeoutSeconds?: number;
+	maxRetries?: number;
+	dedupeWindowHours?: number;
+	dedupeMaxEntries?: number;
+	ipAllowlist?: string;
+}
+
+type Acknowledge = 'afterFetch' | 'immediately';
+
+interface FetchSettings {
+	maxRetries: number;
+	timeoutMs: number;
+}
+
+function fetchSettings(options: UphanceOptions): FetchSettings {
+	const seconds = Number(options.fetchTimeoutSeconds ?? 10);
+	const retries = Number(options.maxRetries ?? 2);
+	return {
+		timeoutMs: Math.max(1, Number.isFinite(seconds) ? seconds : 10) * 1000,
+		maxRetries: Math.max(0, Math.floor(Number.isFinite(retries) ? retries : 2)),
+	};
+}
+
+/** The URL token check: `?token=` must equal the credential's Webhook URL Token (constant time). */
+export function checkUrlToken(expected: string | undefined, query: IDataObject): Refusal | undefined {
+	if (!expected) {
+		return {
+			status: 503,
+			message:
+				'Require URL Token is on but the Uphance API credential has no Webhook URL Token. Set one (a long random secret) and add ?token=<it> to the URL in Uphance, or turn off Require URL Token.',
+		};
+	}
+	const received = query[URL_TOKEN_PARAMETER];
+	if (received === undefined || received === '') {
+		return {
+			status: 401,
+			message:
+				'The URL has no ?token=. In Uphance (Apps → Uphance API → webhook), use the Production URL followed by ?token=<Webhook URL Token from the Uphance API credential>.',
+		};
+	}
+	if (!safeEqualStrings(expected, received)) {
+		return { status: 401, message: 'The ?token= in the URL does not match the Webhook URL Token of the Uphance API credential.' };
+	}
+	return undefined;
+}
+
+export class UphanceTrigger implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Uphance Trigger',
+		name: 'uphanceTrigger',
+		icon: { light: 'file:uphance.svg', dark: 'file:uphance.dark.svg' },
+		group: ['trigger'],
+		version: 1,
+		subtitle: '={{($parameter["events"] || []).includes("*") ? "All events" : ($parameter["events"] || []).join(", ")}}',
+		description: 'Starts the workflow when Uphance sends a webhook (URL token, de-duplicated, record fetched from the API)',
+		defaults: { name: 'Uphance Trigger' },
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'uphanceApi', required: true }],
+		webhooks: webhookDescriptions,
+		properties: [
+			{
+				displayName:
+					'In Uphance, open Apps → Uphance API → New Webhook and paste this node\'s Production URL (above) followed by ?token=&lt;your token&gt;, where the token is the Webhook URL Token of the Uphance API credential, e.g. https://n8n.example.com/webhook/…/webhook?token=Xk3…. Then activate the workflow.',
+				name: 'setupNotice',
+				type: 'notice',
+				default: '',
+			},
+			{
+				displayName: 'Events',
+				name: 'events',
+				type: 'multiOptions',
+				options: [
+					{ name: 'All Events', value: ALL_EVENTS, description: 'Every event, including names this node does not know yet' },
+					...KNOWN_UPHANCE_EVENTS.map(({ name, value }) => ({ name, value })),
+				],
+				default: [ALL_EVENTS],
+				description: 'Which events start the workflow. Others are acknowledged and ignored, so Uphance does not retry them.',
+			},
+			{
+				displayName: 'Additional Events',
+				name: 'additionalEvents',
+				type: 'string',
+				default: '',
+				placeholder: 'sales_order_create, customer_update',
+				description: 'Comma-separated event names (&lt;resource&gt;_&lt;action&gt;) that also start the workflow, for events not in the list',
+			},
+			{
+				displayName: 'Require URL Token',
+				name: 'requireUrlToken',
+				type: 'boolean',
+				default: true,
+				description: 'Whether to reject deliveries whose URL lacks ?token= with the Webhook URL Token of the credential (Uphance does not sign its webhooks)',
+			},
+			{
+				displayName:
+					'The URL token is off: anyone who finds this URL can start the workflow. With Fetch Canonical Record on, forged bodies still only name records; the data comes from the Uphance API. Turn the token back on for production.',
+				name: 'tokenOffNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { requireUrlToken: [false] } },
+			},
+			{
+				displayName: 'Fetch Canonical Record',
+				name: 'fetchRecord',
+				type: 'boolean',
+				default: true,
+				description:
+					'Whether to fetch the record from the Uphance API by its ID and output the API\'s copy instead of the webhook body (delete events are never fetched)',
+			},
+			{
+				displayName: 'Acknowledge',
+				name: 'acknowledge',
+				type: 'options',
+				options: [
+					{
+						name: 'After the Record Is Fetched',
+						value: 'afterFetch',
+						description:
+							'Answer Uphance once the record is fetched. If the API fails (5xx, 429, timeout, network), answer 503 so Uphance delivers again later; nothing is lost.',
+					},
+					{
+						name: 'Immediately',
+						value: 'immediately',
+						description: 'Answer Uphance at once, then fetch in the execution; a failed fetch is described in the item',
+					},
+				],
+				default: 'afterFetch',
+				displayOptions: { show: { fetchRecord: [true] } },
+				description: 'When Uphance gets its answer',
+			},
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add option',
+				default: {},
+				options: [
+					...dedupeOptions(48, 'Uphance retries failed deliveries for 48 hours.'),
+					{
+						displayName: 'Fetch Timeout (Seconds)',
+						name: 'fetchTimeoutSeconds',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: 10,
+						description:
+							'Time limit of the record fetch. When acknowledging after the fetch, the whole fetch, retries included, ends within it, so Uphance gets its answer in time.',
+					},
+					ipAllowlistOption('203.0.113.10, 2001:db8::/32', 'Only accept deliveries from these addresses. Uphance publishes no source addresses.'),
+					{
+						displayName: 'Retries',
+						name: 'maxRetries',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: 2,
+						description: 'Retries of a record fetch that fails with 429, 5xx or a network error (Retry-After is honoured)',
+					},
+				],
+			},
+		],
+	};
+
+	webhookMethods = {
+		default: {
+			// Webhooks are created by hand in Uphance (Apps → Uphance API); nothing to register here.
+			async checkExists(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+			async create(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+			async delete(this: IHookFunctions): Promise<boolean> {
+				return true;
+			},
+		},
+	};
+
+	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
+		const options = this.getNodeParameter('options', {}) as UphanceOptions;
+		const requireToken = this.getNodeParameter('requireUrlToken', true) as boolean;
+		const fetchRecord = this.getNodeParameter('fetchRecord', true) as boolean;
+		const acknowledge = this.getNodeParameter('acknowledge', 'afterFetch') as Acknowledge;
+		const selected = selectedEvents(
+			this.getNodeParameter('events', [ALL_EVENTS]) as string[],
+			this.getNodeParameter('additionalEvents', '') as string,
+		);
+		const settings = fetchSettings(options);
+		const send: SendRequest = async (request) => await this.helpers.httpRequestWithAuthentication.call(this, 'uphanceApi', request);
+
+		const pipeline: VendorPipeline<UphanceEvent, FetchResult> = {
+			vendor: 'Uphance',
+			authenticate: async (delivery): Promise<Refusal | undefined> => {
+				if (!requireToken) return undefined;
+				const credentials = await this.getCredentials<{ urlToken?: string }>('uphanceApi');
+				return checkUrlToken(credentials.urlToken, delivery.query);
+			},
+			parse: (body) => parseUphanceEvent(body),
+			isSelected: (event) => isUphanceEventSelected(event.event, selected),
+			deliveryKey: (event, delivery) => uphanceDeliveryKey(event, delivery.rawBody),
+			beforeAccept: async (event): Promise<Step<FetchResult>> => {
+				if (acknowledge !== 'afterFetch') return { ok: true, value: { outcome: pendingOrSkipped(event, fetchRecord), transient: false } };
+				const skipped = skippedOutcome(event, fetchRecord);
+				if (skipped) return { ok: true, value: { outcome: skipped, transient: false } };
+				const credentials = await this.getCredentials<{ baseUrl?: string }>('uphanceApi');
+				const result = await fetchCanonicalRecord(send, uphanceBaseUrl(credentials.baseUrl), event, {
+					maxRetries: settings.maxRetries,
+					timeoutMs: settings.timeoutMs,
+					// the whole fetch, retries and waits included, fits in the answer's time budget
+					deadlineMs: settings.timeoutMs,
+				});
+				if (result.transient) {
+					return {
+						ok: false,
+						refusal: {
+							status: 503,
+							message: `The ${event.resource} could not be fetched from the Uphance API, so this delivery was not accepted; Uphance will deliver it again. ${result.outcome.error ?? ''}`.trim(),
+						},
+					};
+				}
+				return { ok: true, value: result };
+			},
+			toItem: (event, deliveryKey, delivery, prepared) => ({
+				json: uphanceItemJson(event, deliveryKey, delivery.receivedAt, prepared ?? { outcome: pendingOrSkipped(event, fetchRecord) }),
+			}),
+		};
+
+		return await runWebhookPipeline(this, pipeline, {
+			ipAllowlist: options.ipAllowlist ?? '',
+			dedupeWindowHours: options.dedupeWindowHours ?? 48,
+			dedupeMaxEntries: options.dedupeMaxEntries ?? 10000,
+		});
+	}
+
+	/**
+	 * Runs inside the execution, after Uphance was answered. With "Immediately" the record is fetched
+	 * here; a failure is described in the item, which still carries the webhook body.
+	 */
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const items = this.getInputData();
+		const results: INodeExecutionData[] = [];
+		for (let i = 0; i < items.length; i++) {
+			const json = items[i].json;
+			const pending = (json.fetch as IDataObject | undefined)?.status === 'pending';
+			const event = pending ? eventFromItem(json) : undefined;
+			if (!event) {
+				results.push({ ...items[i], pairedItem: { item: i } });
+				continue;
+			}
+			const settings = fetchSettings(this.getNodeParameter('options', i, {}) as UphanceOptions);
+			const credentials = await this.getCredentials<{ baseUrl?: string }>('uphanceApi', i);
+			const result = await fetchCanonicalRecord(
+				async (request) => await this.helpers.httpRequestWithAuthentication.call(this, 'uphanceApi', request),
+				uphanceBaseUrl(credentials.baseUrl),
+				event,
+				{ maxRetries: settings.maxRetries, timeoutMs: settings.timeoutMs },
+			);
+			const rebuilt = uphanceItemJson(event, String(json.deliveryKey ?? ''), new Date(String(json.receivedAt ?? Date.now())), result);
+			results.push({ json: { ...rebuilt, receivedAt: json.receivedAt ?? rebuilt.receivedAt }, pairedItem: { item: i } });
+		}
+		return [results];
+	}
+}
+
+function pendingOrSkipped(event: UphanceEvent, fetchRecord: boolean): FetchOutcome {
+	return (
+		skippedOutcome(event, fetchRecord) ?? {
+			status: 'pending',
+			reason: 'Acknowledge is Immediately: the record is fetched in the execution, after Uphance was answered.',
+		}
+	);
+}

@@ -1,0 +1,297 @@
+import { sleepWithAbort } from 'n8n-workflow';
+import type { IDataObject, IHttpRequestOptions } from 'n8n-workflow';
+
+import { SIGN_IN_REFUSED } from '../../credentials/UphanceApi.credentials';
+import { requestWithRetry } from '../shared/followUpRequest';
+import type { RetryPolicy, SendRequest } from '../shared/followUpRequest';
+import { isDeleteAction } from './uphanceEvent';
+import type { UphanceEvent } from './uphanceEvent';
+
+/**
+ * The canonical record: the node fetches the record a webhook names from the Uphance API and emits
+ * the API's copy, so a forged or stale body never reaches the workflow as data.
+ * Endpoints and envelopes from docs/uphance-api.md §4.
+ */
+
+export interface ResourceEndpoint {
+	/** path below the base URL, id already encoded */
+	path: string;
+	qs?: IDataObject;
+	/** key of the record (or of a list holding it) in the answer */
+	envelope: string;
+	/** the envelope holds an array: pick the element with the id */
+	list: boolean;
+	/** the answer may be the bare record (envelope undocumented) */
+	bareAllowed: boolean;
+	/** in the documented table; a guessed endpoint never holds a delivery back */
+	known: boolean;
+}
+
+const RESOURCE_NAME = /^[a-z][a-z0-9_]{0,60}$/i;
+
+/** The GET request that returns the record, or undefined when the resource name is unusable in a URL. */
+export function endpointFor(resource: string, id: number | string): ResourceEndpoint | undefined {
+	const encodedId = encodeURIComponent(String(id));
+	const single = (path: string, envelope: string): ResourceEndpoint => ({
+		path: `/${path}/${encodedId}`,
+		envelope,
+		list: false,
+		bareAllowed: false,
+		known: true,
+	});
+	switch (resource) {
+		case 'pick_ticket':
+			return single('pick_tickets', 'pick_ticket');
+		case 'receiving_ticket':
+			return single('receiving_tickets', 'receiving_ticket');
+		case 'product':
+			return single('products', 'product');
+		case 'customer':
+			return single('customers', 'customer');
+		case 'credit_note':
+			return { ...single('credit_notes', 'credit_notes'), list: true };
+		case 'invoice':
+			return { path: '/invoices', qs: { invoice_id: String(id) }, envelope: 'invoices', list: true, bareAllowed: false, known: true };
+		case 'sales_order':
+			// Envelope undocumented: `sales_order` if present, else the bare record.
+			return { ...single('sales_orders', 'sales_order'), bareAllowed: true };
+		default:
+			if (!RESOURCE_NAME.test(resource)) return undefined;
+			return { path: `/${resource}s/${encodedId}`, envelope: resource, list: false, bareAllowed: true, known: false };
+	}
+}
+
+const sameId = (a: unknown, b: number | string) => a !== undefined && a !== null && String(a) === String(b);
+
+type Extracted = { found: true; record: IDataObject } | { found: false; notFound: boolean; error: string };
+
+function pickFromList(items: unknown[], id: number | string, what: string): Extracted {
+	const records = items.filter((r): r is IDataObject => typeof r === 'object' && r !== null && !Array.isArray(r));
+	if (records.length === 0) return { found: false, notFound: true, error: `Uphance returned no ${what} with id ${String(id)}.` };
+	const match = records.find((r) => sameId(r.id, id));
+	if (match) return { found: true, record: match };
+	// A list without ids cannot be checked; with ids, a different record must never pass as this one.
+	if (records.every((r) => r.id === undefined)) return { found: true, record: records[0] };
+	return { found: false, notFound: true, error: `Uphance's answer lists ${what} records, but none with id ${String(id)}.` };
+}
+
+function checkSingle(record: IDataObject, id: number | string, what: string): Extracted {
+	if (record.id !== undefined && !sameId(record.id, id)) {
+		return { found: false, notFound: false, error: `Uphance answered with ${what} ${String(record.id)} instead of ${String(id)}.` };
+	}
+	return { found: true, record };
+}
+
+/** Takes the record out of the answer's envelope. */
+export function extractRecord(body: unknown, endpoint: ResourceEndpoint, resource: string, id: number | string): Extracted {
+	if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+		return { found: false, notFound: false, error: `Uphance's answer to GET ${endpoint.path} is not a JSON object.` };
+	}
+	const answer = body as IDataObject;
+	const inEnvelope = answer[endpoint.envelope];
+	if (endpoint.list) {
+		if (Array.isArray(inEnvelope)) return pickFromList(inEnvelope, id, resource);
+	} else if (typeof inEnvelope === 'object' && inEnvelope !== null && !Array.isArray(inEnvelope)) {
+		return checkSingle(inEnvelope as IDataObject, id, resource);
+	}
+	if (endpoint.bareAllowed) {
+		const plural = answer[`${resource}s`];
+		if (Array.isArray(plural)) return pickFromList(plural, id, resource);
+		if (answer.id !== undefined) return checkSingle(answer, id, resource);
+	}
+	return {
+		found: false,
+		notFound: false,
+		error: `Uphance's answer to GET ${endpoint.path} has no \`${endpoint.envelope}\`${endpoint.list ? ' list' : ' object'}.`,
+	};
+}
+
+export type FetchStatus = 'fetched' | 'notFound' | 'skipped' | 'failed' | 'pending';
+
+/** What the item's `fetch` field says. */
+export interface FetchOutcome extends IDataObject {
+	status: FetchStatus;
+	statusCode?: number;
+	error?: string;
+	reason?: string;
+	attempts?: number;
+	endpoint?: string;
+}
+
+export interface FetchResult {
+	outcome: FetchOutcome;
+	/** the API's copy, when fetched */
+	record?: IDataObject;
+	/** a failure a later redelivery could overcome (5xx, 429 after retries, timeout, network) */
+	transient: boolean;
+}
+
+/**
+ * Bounds one attempt, sign-in included: n8n's request timeout covers only the data request, not the
+ * `preAuthentication` calls n8n makes before it.
+ */
+export function boundedSend(send: SendRequest): SendRequest {
+	return async (options: IHttpRequestOptions) => {
+		const limitMs = typeof options.timeout === 'number' && options.timeout > 0 ? options.timeout : undefined;
+		const work = send(options);
+		if (limitMs === undefined) return await work;
+		// The losing side must not become an unhandled rejection.
+		work.catch(() => undefined);
+		const controller = new AbortController();
+		const timer = sleepWithAbort(limitMs + 50, controller.signal).then(
+			() => 'timeout' as const,
+			() => 'aborted' as const,
+		);
+		try {
+			const winner = await Promise.race([work.then((response) => ({ response })), timer]);
+			if (winner === 'timeout' || winner === 'aborted') {
+				const error = new Error(`timeout of ${limitMs}ms exceeded`) as Error & { code: string };
+				error.code = 'ETIMEDOUT';
+				throw error;
+			}
+			return winner.response;
+		} finally {
+			controller.abort();
+		}
+	};
+}
+
+function explain(statusCode: number | undefined, error: string): string {
+	if (statusCode === 401) return `${error}: Uphance refused the session even after signing in again. Check the Uphance API credential.`;
+	if (statusCode === 403) return `${error}: the Uphance user may not see this record, or the organisation could not be selected.`;
+	return error;
+}
+
+/** `skipped` outcome for deletes and when fetching is off. */
+export function skippedOutcome(event: UphanceEvent, fetchRecord: boolean): FetchOutcome | undefined {
+	if (!fetchRecord) return { status: 'skipped', reason: 'Fetch Canonical Record is off: the record is the webhook body.' };
+	if (isDeleteAction(event.action)) {
+		return { status: 'skipped', reason: 'Delete events are not fetched (the record is gone); the record is the webhook body.' };
+	}
+	if (!endpointFor(event.resource, event.id)) {
+		return { status: 'skipped', reason: `"${event.resource.slice(0, 60)}" is not a resource name the node can look up; the record is the webhook body.` };
+	}
+	return undefined;
+}
+
+/**
+ * GETs the record with retries. Never throws: every failure is described in the outcome.
+ * `send` is n8n's `httpRequestWithAuthentication` for `uphanceApi` (it adds the session token).
+ */
+export async function fetchCanonicalRecord(
+	send: SendRequest,
+	baseUrl: string,
+	event: Pick<UphanceEvent, 'resource' | 'id'>,
+	policy: RetryPolicy,
+): Promise<FetchResult> {
+	const endpoint = endpointFor(event.resource, event.id);
+	if (!endpoint) {
+		return { outcome: { status: 'skipped', reason: `"${event.resource}" is not a resource name the node can look up.` }, transient: false };
+	}
+	const shown = endpoint.qs ? `${endpoint.path}?${Object.entries(endpoint.qs).map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`).join('&')}` : endpoint.path;
+	const guessNote = endpoint.known ? '' : ` (the node does not know "${event.resource}" and guessed ${endpoint.path.split('/')[1]})`;
+	// A refused sign-in (wrong password, unknown organisation) is not retried: each retry would sign
+	// in again. It is passed to requestWithRetry as a non-retryable status, its message kept here.
+	let refusedSignIn: string | undefined;
+	const sendOnce: SendRequest = async (options) => {
+		try {
+			return await send(options);
+		} catch (error) {
+			// Internal to requestWithRetry (which never throws): a marked copy stops the retries.
+			const message = String((error as Error)?.message ?? '');
+			const at = message.indexOf(SIGN_IN_REFUSED);
+			if (at >= 0) refusedSignIn = message.slice(at).split('\n')[0].slice(0, 400);
+			const forRetryLoop: unknown = at >= 0 ? Object.assign(new Error(refusedSignIn), { httpCode: '401' }) : error;
+			throw forRetryLoop;
+		}
+	};
+	let result;
+	try {
+		result = await requestWithRetry(
+			boundedSend(sendOnce),
+			{ method: 'GET', url: `${baseUrl}${endpoint.path}`, ...(endpoint.qs ? { qs: endpoint.qs } : {}), json: true, headers: { Accept: 'application/json' } },
+			// n8n renews the session token only when the request throws a 401.
+			{ ...policy, throwHttpErrors: true },
+		);
+	} catch (error) {
+		// requestWithRetry does not throw; this guards against a helper that does something unexpected.
+		return {
+			outcome: { status: 'failed', endpoint: shown, error: `Fetching ${event.resource} ${String(event.id)} failed: ${String((error as Error)?.message ?? error).split('\n')[0].slice(0, 200)}` },
+			transient: endpoint.known,
+		};
+	}
+	if (result.ok) {
+		const extracted = extractRecord(result.body, endpoint, event.resource, event.id);
+		if (extracted.found) {
+			return { outcome: { status: 'fetched', statusCode: result.statusCode, attempts: result.attempts, endpoint: shown }, record: extracted.record, transient: false };
+		}
+		return {
+			outcome: {
+				status: extracted.notFound ? 'notFound' : 'failed',
+				statusCode: result.statusCode,
+				attempts: result.attempts,
+				endpoint: shown,
+				error: `${extracted.error}${guessNote} The record is the webhook body.`,
+			},
+			transient: false,
+		};
+	}
+	if (result.statusCode === 404) {
+		return {
+			outcome: {
+				status: 'notFound',
+				statusCode: 404,
+				attempts: result.attempts,
+				endpoint: shown,
+				error: `Uphance answered 404 for ${event.resource} ${String(event.id)}${guessNote}. The record is the webhook body.`,
+			},
+			transient: false,
+		};
+	}
+	if (refusedSignIn !== undefined) {
+		return {
+			outcome: { status: 'failed', attempts: result.attempts, endpoint: shown, error: `Fetching ${event.resource} ${String(event.id)} failed: ${refusedSignIn}` },
+			transient: false,
+		};
+	}
+	return {
+		outcome: {
+			status: 'failed',
+			...(result.statusCode !== undefined ? { statusCode: result.statusCode } : {}),
+			attempts: result.attempts,
+			endpoint: shown,
+			error: `Fetching ${event.resource} ${String(event.id)} failed: ${explain(result.statusCode, result.error)}${guessNote}`,
+		},
+		transient: result.transient && endpoint.known,
+	};
+}
+
+/** The output item's JSON. `fetched` is the fetch result, or the outcome to state when none was made. */
+export function uphanceItemJson(
+	event: UphanceEvent,
+	deliveryKey: string,
+	receivedAt: Date,
+	fetched: FetchResult | { outcome: FetchOutcome; record?: undefined },
+): IDataObject {
+	const fromApi = fetched.outcome.status === 'fetched' && fetched.record !== undefined;
+	return {
+		event: event.event,
+		resource: event.resource,
+		action: event.action,
+		id: event.id,
+		record: fromApi ? fetched.record : event.payload,
+		recordSource: fromApi ? 'api' : 'payload',
+		deliveryKey,
+		receivedAt: receivedAt.toISOString(),
+		fetch: { ...fetched.outcome },
+	};
+}
+
+/** Reads back what `uphanceItemJson` wrote, for the execute step's fetch (immediate acknowledgement). */
+export function eventFromItem(json: IDataObject): UphanceEvent | undefined {
+	const { event, resource, action, id, record } = json;
+	if (typeof event !== 'string' || typeof resource !== 'string' || typeof action !== 'string') return undefined;
+	if (typeof id !== 'string' && typeof id !== 'number') return undefined;
+	if (typeof record !== 'object' || record === null || Array.isArray(record)) return undefined;
+	return { event, resource, action, id, payload: record as IDataObject };
+}
