@@ -7,6 +7,8 @@
  *   fake.setRecord('pick_ticket', 123, {...})   seed a record (resource = webhook resource key, singular)
  *   fake.deleteRecord(resource, id)
  *   fake.mode('ok'|'503'|'429'|'hang'|'expireTokens')
+ *   fake.failDataRequests('503'|'429'|'hang', n)   only the next n record fetches fail that way (sign-in unaffected)
+ *   fake.addResource('season')         serve a resource the table below lacks at GET /seasons/:id -> {season}
  *   fake.requests  -> [{method, path, query, auth, status, at}] ; fake.dataRequests() -> only record fetches
  *   fake.clearLog(); fake.close()
  *
@@ -108,6 +110,7 @@ function start(opts = {}) {
 		records: new Map(), // `${resource}:${id}` -> record
 		mode: 'ok',
 		hangDelayMs: opts.hangDelayMs || 120000,
+		dataFailures: [], // modes for the next record fetches, consumed one per fetch
 		requests: [],
 		tokenIssued: 0,
 	};
@@ -192,6 +195,20 @@ function start(opts = {}) {
 		if (!resource) return reply(404, { error: 'Not Found' });
 		if (tok.org == null) return reply(403, { error: 'Forbidden', message: 'No current organisation selected (call set_current_org)' });
 
+		const failure = state.dataFailures.shift();
+		if (failure) {
+			entry.resource = resource;
+			entry.id = parts[1] || url.searchParams.get('invoice_id');
+			if (failure === '503') return reply(503, { error: 'Service Unavailable' });
+			if (failure === '429') return reply(429, { error: 'Too Many Requests' }, { 'retry-after': '1' });
+			entry.status = 'hang';
+			const t = setTimeout(() => {
+				if (!res.destroyed) sendJson(res, 504, { error: 'Gateway Timeout' });
+			}, state.hangDelayMs);
+			res.on('close', () => clearTimeout(t));
+			return;
+		}
+
 		let id;
 		if (resource === 'invoice' && parts.length === 1) id = url.searchParams.get('invoice_id');
 		else if (parts.length === 2) id = decodeURIComponent(parts[1]);
@@ -237,6 +254,17 @@ function start(opts = {}) {
 						for (const t of state.tokens.values()) t.expiredOnce = 'pending';
 						state.mode = 'ok';
 					} else state.mode = m;
+				},
+				failDataRequests(m, count = 1) {
+					if (!['503', '429', 'hang'].includes(m)) throw new Error(`unknown failure ${m}`);
+					for (let i = 0; i < count; i++) state.dataFailures.push(m);
+				},
+				addResource(resource) {
+					if (!/^[a-z_]+$/.test(resource)) throw new Error(`bad resource name ${resource}`);
+					if (!RESOURCES[resource]) {
+						RESOURCES[resource] = { path: `${resource}s`, wrap: (r) => ({ [resource]: r }) };
+						BY_PATH[`${resource}s`] = resource;
+					}
 				},
 				setHangDelay(ms) {
 					state.hangDelayMs = ms;
