@@ -1,0 +1,354 @@
+'use strict';
+/**
+ * Throughput and acknowledgement latency inside a real n8n (provisioned by scripts/provision-n8n.js,
+ * package installed as users install it, via test/support/n8nInstance.js), driven by autocannon
+ * over loopback. Every workflow is trigger → Set ("Mark as received"), with identical settings.
+ *
+ *   (1) baseline: n8n's own Webhook node, respond immediately
+ *   (2) Uplift Trigger, valid signed distinct events, CSV download off
+ *   (3) Uphance Trigger, distinct events, record fetched from the fake Uphance API before the ack
+ *   duplicate flood: one valid Uplift delivery repeated
+ *   slow follow-up: Uplift with CSV download on, CSV server answering at once vs after 2 s
+ *
+ * Fairness: the three workflows run in short interleaved segments (1,2,3,1,2,3,…), each after its
+ * own warm-up, so drift (executions piling up in SQLite, other load on the box) hits all alike.
+ * Requests/s = 2xx answers / measured seconds over all segments of a workflow; p50/p99 = the median
+ * over segments of autocannon's per-segment percentiles.
+ */
+const crypto = require('crypto');
+const fs = require('fs');
+const path = require('path');
+const autocannon = require('autocannon');
+
+const { N8nInstance } = require('../test/support/n8nInstance');
+const fakeUplift = require('../test/support/fakeUplift');
+const fakeUphance = require('../test/support/fakeUphance');
+const { triggerToSet, setNode, SET_NODE } = require('../test/support/workflows');
+const { median } = require('./lib/stats');
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (m) => process.stderr.write(`[bench:n8n] ${m}\n`);
+
+const SECRET = 'whsec_bench_' + crypto.randomBytes(12).toString('hex');
+const UPLIFT_API_KEY = 'sk_bench_' + crypto.randomBytes(8).toString('hex');
+const URL_TOKEN = 'tok_bench_' + crypto.randomBytes(16).toString('hex');
+const UPHANCE_RECORD_IDS = 100;
+
+function uphanceAvailable() {
+	const pj = require(path.join(REPO_ROOT, 'package.json'));
+	const file = (pj.n8n.nodes || []).find((f) => /UphanceTrigger\.node\.js$/.test(f));
+	return Boolean(file && fs.existsSync(path.join(REPO_ROOT, file)));
+}
+
+// ---------- request generators (a fresh body per request) ----------
+
+let seq = 0;
+const runTag = crypto.randomBytes(4).toString('hex');
+
+function upliftBody(csvUrl) {
+	const id = `evt_bench_${runTag}_${(++seq).toString(36)}`;
+	return fakeUplift.signedDelivery({ secret: SECRET, id, csvUrl }).body;
+}
+
+function upliftRequest(csvUrl) {
+	return (req) => {
+		const body = upliftBody(csvUrl);
+		return {
+			...req,
+			method: 'POST',
+			body,
+			headers: {
+				'content-type': 'application/json',
+				'x-uplift-signature-256': fakeUplift.sign(SECRET, body),
+			},
+		};
+	};
+}
+
+function uphanceRequest() {
+	let t = Date.UTC(2026, 0, 1);
+	return (req) => {
+		const n = ++seq;
+		const id = 1 + (n % UPHANCE_RECORD_IDS);
+		// distinct deliveries: same records, each delivery a newer version (key = event + id + updated_at)
+		const record = fakeUphance.sampleRecord('pick_ticket', id, { updated_at: new Date((t += 7)).toISOString() });
+		const body = JSON.stringify(fakeUphance.buildWebhookBody('pick_ticket_update', record));
+		return { ...req, method: 'POST', body, headers: { 'content-type': 'application/json' } };
+	};
+}
+
+function fixedRequest(body, headers) {
+	return (req) => ({ ...req, method: 'POST', body, headers });
+}
+
+// ---------- autocannon ----------
+
+function cannon({ url, setupRequest, duration, connections = 10 }) {
+	return new Promise((resolve, reject) => {
+		autocannon(
+			{
+				url,
+				connections,
+				duration,
+				timeout: 30,
+				requests: [{ method: 'POST', setupRequest }],
+			},
+			(err, res) => (err ? reject(err) : resolve(res)),
+		);
+	});
+}
+
+function summarise(res) {
+	const ok = res['2xx'];
+	return {
+		seconds: res.duration,
+		total: res.requests.total,
+		ok,
+		non2xx: res.non2xx,
+		errors: res.errors,
+		timeouts: res.timeouts,
+		statusCodes: Object.fromEntries(Object.entries(res.statusCodeStats || {}).map(([k, v]) => [k, v.count])),
+		rps: ok / res.duration,
+		p50: res.latency.p50,
+		p90: res.latency.p90,
+		p99: res.latency.p99,
+		max: res.latency.max,
+	};
+}
+
+function combine(segments) {
+	const seconds = segments.reduce((s, x) => s + x.seconds, 0);
+	const ok = segments.reduce((s, x) => s + x.ok, 0);
+	const statusCodes = {};
+	for (const s of segments) for (const [k, v] of Object.entries(s.statusCodes)) statusCodes[k] = (statusCodes[k] || 0) + v;
+	return {
+		seconds,
+		total: segments.reduce((s, x) => s + x.total, 0),
+		ok,
+		non2xx: segments.reduce((s, x) => s + x.non2xx, 0),
+		errors: segments.reduce((s, x) => s + x.errors, 0),
+		statusCodes,
+		rps: ok / seconds,
+		p50: median(segments.map((s) => s.p50)),
+		p99: median(segments.map((s) => s.p99)),
+		segments: segments.map((s) => ({ rps: s.rps, p50: s.p50, p99: s.p99, non2xx: s.non2xx })),
+	};
+}
+
+/** Warm-up (discarded), then one measured segment. */
+async function segment(target, { warmup, duration }) {
+	if (warmup > 0) await cannon({ url: target.url, setupRequest: target.setupRequest, duration: warmup });
+	const res = summarise(await cannon({ url: target.url, setupRequest: target.setupRequest, duration }));
+	log(
+		`  ${target.label.padEnd(28)} ${res.rps.toFixed(1).padStart(7)} req/s  p50 ${res.p50} ms  p99 ${res.p99} ms  non-2xx ${res.non2xx}  errors ${res.errors}`,
+	);
+	return res;
+}
+
+// ---------- workflows ----------
+
+function webhookNodeWorkflow() {
+	const webhookPath = crypto.randomUUID();
+	const name = 'Webhook';
+	return {
+		path: webhookPath,
+		workflow: {
+			name: 'bench (1) baseline: Webhook node',
+			nodes: [
+				{
+					id: crypto.randomUUID(),
+					name,
+					type: 'n8n-nodes-base.webhook',
+					typeVersion: 2.1,
+					position: [0, 0],
+					webhookId: crypto.randomUUID(),
+					parameters: { httpMethod: 'POST', path: webhookPath, responseMode: 'onReceived', options: {} },
+				},
+				setNode(),
+			],
+			connections: { [name]: { main: [[{ node: SET_NODE, type: 'main', index: 0 }]] } },
+			settings: { executionOrder: 'v1' },
+		},
+	};
+}
+
+async function idle(n8n, ms = 2500) {
+	// let executions of the previous segment finish and their rows be written
+	await sleep(ms);
+}
+
+async function countExecutions(n8n, workflowId) {
+	const list = await n8n.listExecutions(workflowId, { includeData: false });
+	const byStatus = {};
+	for (const e of list) byStatus[e.status] = (byStatus[e.status] || 0) + 1;
+	return { count: list.length, byStatus };
+}
+
+/**
+ * @param {{duration:number, warmup:number, cycles:number, floodSeconds:number, slowCsvMs:number}} cfg
+ */
+async function runN8nBench(cfg) {
+	const { duration, warmup, cycles, floodSeconds, slowCsvMs } = cfg;
+	const result = { config: cfg, started: new Date().toISOString() };
+	const uplift = await fakeUplift.start({ apiKey: UPLIFT_API_KEY });
+	const uphance = await fakeUphance.start({});
+	for (let id = 1; id <= UPHANCE_RECORD_IDS + 1; id++) uphance.setRecord('pick_ticket', id);
+	const n8n = new N8nInstance({ name: 'bench', quiet: true, build: false, env: { N8N_LOG_LEVEL: process.env.N8N_LOG_LEVEL || 'info' } });
+	try {
+		const t0 = Date.now();
+		await n8n.start();
+		result.n8n = { version: n8n.version, node: n8n.info.nodeVersion, bootSeconds: n8n.bootMs / 1000, setupSeconds: (Date.now() - t0) / 1000 };
+
+		// (1) baseline
+		const base = webhookNodeWorkflow();
+		const baseWf = await n8n.createWorkflow(base.workflow);
+		const baseUrl = `${n8n.baseUrl}/webhook/${base.path}`;
+		await n8n.activate(baseWf.id, baseUrl);
+
+		// (2) Uplift, CSV download off
+		const upliftCred = await n8n.createCredential('upliftApi', 'Uplift (bench)', {
+			apiKey: UPLIFT_API_KEY,
+			signingSecret: SECRET,
+			previousSigningSecret: '',
+			baseUrl: uplift.apiBaseUrl,
+		});
+		const credRef = { type: 'upliftApi', id: upliftCred.id, name: upliftCred.name };
+		const up = triggerToSet({
+			nodeName: 'upliftTrigger',
+			triggerName: 'Uplift Trigger',
+			name: 'bench (2) Uplift Trigger',
+			parameters: { events: ['*'], verifySignature: true, options: { downloadCsv: false } },
+			credential: credRef,
+		});
+		const upWf = await n8n.createWorkflow(up.workflow);
+		const upUrl = n8n.webhookUrl(up.webhookId);
+		await n8n.activate(upWf.id, upUrl);
+
+		// Uplift with CSV download on (for the slow follow-up case)
+		const upCsv = triggerToSet({
+			nodeName: 'upliftTrigger',
+			triggerName: 'Uplift Trigger',
+			name: 'bench Uplift Trigger + CSV download',
+			parameters: { events: ['*'], verifySignature: true, options: { downloadCsv: true } },
+			credential: credRef,
+		});
+		const upCsvWf = await n8n.createWorkflow(upCsv.workflow);
+		const upCsvUrl = n8n.webhookUrl(upCsv.webhookId);
+		await n8n.activate(upCsvWf.id, upCsvUrl);
+
+		// (3) Uphance
+		let uphTarget = null;
+		let uphWf = null;
+		if (uphanceAvailable()) {
+			const uphCred = await n8n.createCredential('uphanceApi', 'Uphance (bench)', {
+				email: uphance.email,
+				password: uphance.password,
+				organisationId: String(uphance.organisations[0].id),
+				urlToken: URL_TOKEN,
+				baseUrl: uphance.url,
+			});
+			const uph = triggerToSet({
+				nodeName: 'uphanceTrigger',
+				triggerName: 'Uphance Trigger',
+				name: 'bench (3) Uphance Trigger',
+				parameters: { events: ['*'], requireUrlToken: true, fetchRecord: true, acknowledge: 'afterFetch' },
+				credential: { type: 'uphanceApi', id: uphCred.id, name: uphCred.name },
+			});
+			uphWf = await n8n.createWorkflow(uph.workflow);
+			const uphUrl = `${n8n.webhookUrl(uph.webhookId)}?token=${URL_TOKEN}`;
+			await n8n.activate(uphWf.id, uphUrl);
+			uphTarget = { label: '(3) Uphance Trigger', url: uphUrl, setupRequest: uphanceRequest() };
+		} else {
+			log('Uphance Trigger is not built (dist/nodes/UphanceTrigger/UphanceTrigger.node.js missing): skipping (3)');
+		}
+
+		// Sanity: one request each must be accepted as a new delivery.
+		const csvUrlFast = uplift.csvUrl('uplift_data_export_bench');
+		const targets = [
+			{ key: 'baseline', label: '(1) Webhook node (baseline)', url: baseUrl, setupRequest: upliftRequest(csvUrlFast) },
+			{ key: 'uplift', label: '(2) Uplift Trigger', url: upUrl, setupRequest: upliftRequest(csvUrlFast) },
+		];
+		if (uphTarget) targets.push({ key: 'uphance', ...uphTarget });
+		for (const t of targets) {
+			const req = t.setupRequest({});
+			const r = await fetch(t.url, { method: 'POST', body: req.body, headers: req.headers });
+			const text = await r.text();
+			if (r.status !== 200) throw new Error(`${t.label}: sanity request answered ${r.status} ${text.slice(0, 300)}\n${n8n.logTail(30)}`);
+			log(`${t.label}: sanity ${r.status} ${text.slice(0, 80)}`);
+		}
+
+		// Interleaved throughput segments
+		log(`throughput: ${cycles} cycles × ${targets.length} workflows × (${warmup} s warm-up + ${duration} s), 10 connections`);
+		const segs = Object.fromEntries(targets.map((t) => [t.key, []]));
+		for (let c = 0; c < cycles; c++) {
+			const order = c % 2 === 0 ? targets : [...targets].reverse();
+			for (const t of order) {
+				segs[t.key].push(await segment(t, { warmup, duration }));
+				await idle(n8n);
+			}
+		}
+		result.throughput = Object.fromEntries(Object.entries(segs).map(([k, v]) => [k, combine(v)]));
+		if (!uphTarget) result.throughput.uphance = null;
+
+		// Duplicate flood: one delivery, accepted once, then repeated
+		const dupBody = upliftBody(csvUrlFast);
+		const dupHeaders = { 'content-type': 'application/json', 'x-uplift-signature-256': fakeUplift.sign(SECRET, dupBody) };
+		const first = await fetch(upUrl, { method: 'POST', body: dupBody, headers: dupHeaders });
+		await first.text();
+		const execBefore = await countExecutions(n8n, upWf.id);
+		const flood = await segment(
+			{ label: 'duplicate flood (Uplift)', url: upUrl, setupRequest: fixedRequest(dupBody, dupHeaders) },
+			{ warmup: Math.min(warmup, 2), duration: floodSeconds },
+		);
+		await idle(n8n);
+		const execAfter = await countExecutions(n8n, upWf.id);
+		result.duplicateFlood = { ...flood, executionsStarted: execAfter.count - execBefore.count };
+
+		// Slow follow-up: the CSV server answers at once, or after slowCsvMs
+		log(`slow follow-up: CSV download on, CSV server fast vs ${slowCsvMs} ms, ${cycles} cycles`);
+		const fastSegs = [];
+		const slowSegs = [];
+		const csvTarget = { url: upCsvUrl, setupRequest: upliftRequest(csvUrlFast) };
+		for (let c = 0; c < cycles; c++) {
+			const order = c % 2 === 0 ? ['fast', 'slow'] : ['slow', 'fast'];
+			for (const which of order) {
+				uplift.setCsvDelay(which === 'slow' ? slowCsvMs : 0);
+				const seg = await segment(
+					{ ...csvTarget, label: `Uplift + CSV (${which === 'slow' ? `${slowCsvMs / 1000} s` : 'fast'})` },
+					{ warmup, duration },
+				);
+				(which === 'slow' ? slowSegs : fastSegs).push(seg);
+				await idle(n8n, which === 'slow' ? slowCsvMs + 3000 : 2500);
+			}
+		}
+		uplift.setCsvDelay(0);
+		result.slowFollowUp = { fast: combine(fastSegs), slow: combine(slowSegs), csvDelayMs: slowCsvMs, csvRequests: uplift.csvRequests().length };
+
+		// What the runs left behind: executions per workflow and their status
+		await idle(n8n, 3000);
+		result.executions = {
+			baseline: await countExecutions(n8n, baseWf.id),
+			uplift: await countExecutions(n8n, upWf.id),
+			upliftCsv: await countExecutions(n8n, upCsvWf.id),
+			uphance: uphWf ? await countExecutions(n8n, uphWf.id) : null,
+		};
+		result.uphanceApiRequests = uphance.requests.length;
+		result.uphanceTokenRequests = uphance.tokenRequests().length;
+		const dbFile = path.join(n8n.folder, '.n8n', 'database.sqlite');
+		result.databaseBytes = fs.existsSync(dbFile) ? fs.statSync(dbFile).size : null;
+		const wfRow = await n8n.getWorkflow(upWf.id);
+		result.upliftStaticDataBytes = Buffer.byteLength(JSON.stringify(wfRow.staticData || {}));
+		result.finished = new Date().toISOString();
+		return result;
+	} catch (e) {
+		e.message += `\n${n8n.logTail(40)}`;
+		throw e;
+	} finally {
+		await n8n.stop();
+		await uplift.close();
+		await uphance.close();
+	}
+}
+
+module.exports = { runN8nBench };

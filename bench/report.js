@@ -1,0 +1,287 @@
+'use strict';
+/**
+ * Turns a results object (bench/run.js) into the console table, BENCHMARKS.md and
+ * bench/ledger-scaling.svg. Re-render from saved results without measuring again:
+ *
+ *   node bench/report.js [.bench/results.json]
+ */
+const fs = require('fs');
+const path = require('path');
+const { fmtTime, fmtBytes, fmtRatio } = require('./lib/stats');
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+const CHART = path.join(__dirname, 'ledger-scaling.svg');
+const NOTES = path.join(__dirname, 'notes.md');
+
+const verdict = (pass) => (pass === null || pass === undefined ? '' : pass ? '**pass**' : '**MISS**');
+const fmtMs = (ms) => (Number.isFinite(ms) ? (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`) : 'n/a');
+const fmtRps = (r) => (Number.isFinite(r) ? r.toFixed(r < 100 ? 1 : 0) : 'n/a');
+const n = (x) => x.toLocaleString('en-US');
+
+/** Every figure against its target, as rows [measure, value, baseline, ratio, target, result]. */
+function rows(results) {
+	const out = [];
+	const ip = results.inprocess;
+	if (ip) {
+		for (const p of ip.pipeline) {
+			out.push([
+				`Pipeline per delivery, ${p.size} body (${n(p.bodyBytes)} B)`,
+				fmtTime(p.pipelineUs),
+				`floor ${fmtTime(p.floorUs)}`,
+				fmtRatio(p.ratio),
+				p.target ? `≤ ${p.target}×` : 'report',
+				verdict(p.pass),
+			]);
+		}
+		const l = ip.ledger;
+		const base = l.rows[0];
+		for (const r of l.rows) {
+			const last = r === l.rows[l.rows.length - 1];
+			out.push([
+				`Ledger check-and-record at ${n(r.entries)} entries`,
+				`${fmtTime(r.opUs)}/op`,
+				r === base ? '(reference)' : `${n(base.entries)}: ${fmtTime(base.opUs)}`,
+				fmtRatio(r.ratioTo100),
+				last ? `≤ ${l.targets.scaling.target}×` : '',
+				last ? verdict(l.targets.scaling.pass) : '',
+			]);
+		}
+		out.push([
+			'Ledger bytes persisted per entry (worst size)',
+			`${l.targets.bytesPerEntry.value.toFixed(2)} B`,
+			'',
+			'',
+			`≤ ${l.targets.bytesPerEntry.target} B`,
+			verdict(l.targets.bytesPerEntry.pass),
+		]);
+		out.push([`Static data at the default cap (${n(l.defaultCap)} entries)`, fmtBytes(l.staticDataBytesAtDefaultCap), '', '', 'report', '']);
+	}
+	const t = results.inN8n;
+	if (t) {
+		const b = t.throughput.baseline;
+		const add = (label, x, target, ratioOf = b) => {
+			if (!x) {
+				out.push([label, 'not run', '', '', target ? `≥ ${target}×` : '', 'n/a']);
+				return;
+			}
+			const ratio = x.rps / ratioOf.rps;
+			out.push([
+				label,
+				`${fmtRps(x.rps)} req/s, p50 ${fmtMs(x.p50)}, p99 ${fmtMs(x.p99)}`,
+				x === b ? '(baseline)' : `${fmtRps(b.rps)} req/s`,
+				fmtRatio(ratio),
+				target ? `≥ ${target}×` : '',
+				target ? verdict(ratio >= target) : '',
+			]);
+		};
+		add('n8n (1) Webhook node, respond immediately', b, null);
+		add('n8n (2) Uplift Trigger, signed distinct events', t.throughput.uplift, 0.95);
+		add('n8n (3) Uphance Trigger, distinct events + fake API', t.throughput.uphance, 0.95);
+		add('n8n duplicate flood (one Uplift delivery repeated)', t.duplicateFlood, 10);
+		const s = t.slowFollowUp;
+		const ackRatio = s.slow.p99 / s.fast.p99;
+		out.push([
+			`n8n slow follow-up: ack p99, CSV server ${s.csvDelayMs / 1000} s vs fast`,
+			`${fmtMs(s.slow.p99)} (${fmtRps(s.slow.rps)} req/s)`,
+			`${fmtMs(s.fast.p99)} (${fmtRps(s.fast.rps)} req/s)`,
+			fmtRatio(ackRatio),
+			'≤ 1.1×',
+			verdict(ackRatio <= 1.1),
+		]);
+	}
+	return out;
+}
+
+function markdownTable(head, body) {
+	return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+function plainTable(head, body) {
+	const strip = (s) => String(s).replace(/\*\*/g, '');
+	const all = [head, ...body].map((r) => r.map(strip));
+	const w = head.map((_, i) => Math.max(...all.map((r) => [...r[i]].length)));
+	const line = (r) => r.map((c, i) => c + ' '.repeat(w[i] - [...c].length)).join('  ');
+	return [line(all[0]), w.map((x) => '-'.repeat(x)).join('  '), ...all.slice(1).map(line)].join('\n');
+}
+
+// ---------- chart ----------
+
+function esc(s) {
+	return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
+}
+
+/** Two panels: time per check-and-record vs ledger size; persisted bytes vs ledger size. */
+function chartSvg(results) {
+	const l = results.inprocess.ledger;
+	const W = 760;
+	const H = 330;
+	const panelW = 330;
+	const top = 50;
+	const plotH = 210;
+	const xs = l.rows.map((r) => r.entries);
+	const xPos = (i, x0) => x0 + 30 + (i * (panelW - 60)) / (xs.length - 1);
+	let svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica,Arial,sans-serif" font-size="12">\n`;
+	svg += `<rect width="${W}" height="${H}" fill="#fff"/>\n`;
+	svg += `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">Delivery ledger: cost and size against the number of remembered deliveries</text>\n`;
+
+	const panel = (x0, title, values, fmt, opts = {}) => {
+		const maxV = Math.max(...values, opts.line || 0) * 1.25;
+		const y = (v) => top + plotH - (v / maxV) * plotH;
+		let s = `<g>\n<text x="${x0 + panelW / 2}" y="${top - 12}" text-anchor="middle" font-weight="bold">${esc(title)}</text>\n`;
+		s += `<line x1="${x0}" y1="${top + plotH}" x2="${x0 + panelW}" y2="${top + plotH}" stroke="#333"/>\n`;
+		s += `<line x1="${x0}" y1="${top}" x2="${x0}" y2="${top + plotH}" stroke="#333"/>\n`;
+		for (let k = 0; k <= 4; k++) {
+			const v = (maxV * k) / 4;
+			s += `<line x1="${x0}" y1="${y(v)}" x2="${x0 + panelW}" y2="${y(v)}" stroke="#eee"/>`;
+			s += `<text x="${x0 - 4}" y="${y(v) + 4}" text-anchor="end" font-size="10" fill="#555">${esc(fmt(v, true))}</text>\n`;
+		}
+		if (opts.line) {
+			s += `<line x1="${x0}" y1="${y(opts.line)}" x2="${x0 + panelW}" y2="${y(opts.line)}" stroke="#c0392b" stroke-dasharray="6 4"/>`;
+			s += `<text x="${x0 + panelW - 2}" y="${y(opts.line) - 5}" text-anchor="end" font-size="10" fill="#c0392b">${esc(opts.lineLabel)}</text>\n`;
+		}
+		const pts = values.map((v, i) => `${xPos(i, x0)},${y(v)}`).join(' ');
+		s += `<polyline points="${pts}" fill="none" stroke="#2471a3" stroke-width="2"/>\n`;
+		values.forEach((v, i) => {
+			s += `<circle cx="${xPos(i, x0)}" cy="${y(v)}" r="4" fill="#2471a3"/>`;
+			s += `<text x="${xPos(i, x0)}" y="${y(v) - 9}" text-anchor="middle" font-size="11">${esc(fmt(v))}</text>`;
+			s += `<text x="${xPos(i, x0)}" y="${top + plotH + 16}" text-anchor="middle" font-size="11">${esc(n(xs[i]))}</text>\n`;
+		});
+		s += `<text x="${x0 + panelW / 2}" y="${top + plotH + 34}" text-anchor="middle" fill="#333">ledger entries (log scale)</text>\n`;
+		if (opts.note) s += `<text x="${x0 + panelW / 2}" y="${top + plotH + 52}" text-anchor="middle" font-size="10" fill="#555">${esc(opts.note)}</text>\n`;
+		return s + '</g>\n';
+	};
+	const base = l.rows[0].opUs;
+	svg += panel(
+		50,
+		'Check-and-record, µs per delivery',
+		l.rows.map((r) => r.opUs),
+		(v, axis) => (axis ? v.toFixed(1) : `${v.toFixed(2)} µs`),
+		{ line: base * 1.2, lineLabel: 'target: 1.2× the 100-entry figure', note: `median of ${l.rounds} rounds × ${n(l.opsPerRound)} ops, Node ${results.inprocess.node}` },
+	);
+	svg += panel(
+		420,
+		'Persisted ledger, bytes per entry',
+		l.rows.map((r) => r.bytesPerEntry),
+		(v, axis) => (axis ? v.toFixed(0) : `${v.toFixed(1)} B`),
+		{ line: 32, lineLabel: 'target: ≤ 32 B per entry', note: `static data at the default cap (10,000): ${fmtBytes(l.staticDataBytesAtDefaultCap)}` },
+	);
+	return svg + '</svg>\n';
+}
+
+// ---------- BENCHMARKS.md ----------
+
+function details(results) {
+	const parts = [];
+	const ip = results.inprocess;
+	if (ip) {
+		parts.push('### Where the time goes per delivery (each step alone, median per operation)\n');
+		const stepNames = Object.keys(ip.pipeline[0].steps);
+		parts.push(
+			markdownTable(
+				['Body', 'floor (HMAC + JSON.parse)', 'whole pipeline', ...stepNames],
+				ip.pipeline.map((p) => [`${p.size} (${n(p.bodyBytes)} B)`, fmtTime(p.floorUs), fmtTime(p.pipelineUs), ...stepNames.map((s) => fmtTime(p.steps[s]))]),
+			),
+		);
+		parts.push(
+			`\nRounds: ${ip.pipeline.map((p) => `${p.size} ${p.rounds} × ${p.opsPerRound}`).join(', ')} deliveries (each round fresh, distinct, signed bodies; candidates interleaved in rotating order). ` +
+				`Noise (interquartile range / median over rounds): ${ip.pipeline.map((p) => `${p.size} floor ${(p.noise.floor * 100).toFixed(0)} %, pipeline ${(p.noise.pipeline * 100).toFixed(0)} %`).join('; ')}.\n`,
+		);
+		parts.push('### Ledger at each size\n');
+		parts.push(
+			markdownTable(
+				['Entries (= cap)', 'check-and-record', 'vs 100', 'persisted bytes', 'bytes/entry', 'static data JSON', 'JSON.stringify of it (n8n does this on every save)'],
+				ip.ledger.rows.map((r) => [n(r.entries), fmtTime(r.opUs), fmtRatio(r.ratioTo100), n(r.persistedBytes), r.bytesPerEntry.toFixed(2), fmtBytes(r.staticDataBytes), fmtTime(r.stringifyUs)]),
+			),
+		);
+		parts.push(
+			`\nOne operation = what one request does: open the ledger on freshly loaded static data, claim a new key (SHA-256, check, reserve), accept it (record, evict the oldest at the cap). ${ip.ledger.rounds} rounds × ${n(ip.ledger.opsPerRound)} operations per size, sizes interleaved.\n`,
+		);
+	}
+	const t = results.inN8n;
+	if (t) {
+		parts.push('### Inside n8n: every measured segment\n');
+		const segRows = [];
+		for (const [k, v] of Object.entries(t.throughput)) {
+			if (!v) continue;
+			v.segments.forEach((s, i) => segRows.push([k, String(i + 1), fmtRps(s.rps), fmtMs(s.p50), fmtMs(s.p99), String(s.non2xx)]));
+		}
+		for (const k of ['fast', 'slow'])
+			t.slowFollowUp[k].segments.forEach((s, i) => segRows.push([`Uplift + CSV (${k})`, String(i + 1), fmtRps(s.rps), fmtMs(s.p50), fmtMs(s.p99), String(s.non2xx)]));
+		segRows.push(['duplicate flood', '1', fmtRps(t.duplicateFlood.rps), fmtMs(t.duplicateFlood.p50), fmtMs(t.duplicateFlood.p99), String(t.duplicateFlood.non2xx)]);
+		parts.push(markdownTable(['Workflow', 'segment', 'req/s (2xx)', 'p50', 'p99', 'non-2xx'], segRows));
+		const ex = t.executions;
+		const fmtEx = (e) => (e ? `${n(e.count)} (${Object.entries(e.byStatus).map(([s, c]) => `${s} ${n(c)}`).join(', ')})` : 'n/a');
+		parts.push(
+			`\nSegments: ${t.config.cycles} per workflow, ${t.config.warmup} s warm-up + ${t.config.duration} s measured each, 10 connections, workflows interleaved (1,2,3 then 3,2,1 …). ` +
+				`Duplicate flood: ${t.config.floodSeconds} s; it started ${t.duplicateFlood.executionsStarted} execution(s). ` +
+				`Executions stored at the end: baseline ${fmtEx(ex.baseline)}; Uplift ${fmtEx(ex.uplift)}; Uplift + CSV ${fmtEx(ex.upliftCsv)}; Uphance ${fmtEx(ex.uphance)}. ` +
+				`Uphance API calls served by the fake: ${n(t.uphanceApiRequests || 0)} (token requests: ${t.uphanceTokenRequests}). CSV downloads served: ${n(t.slowFollowUp.csvRequests)}. ` +
+				`SQLite database after the run: ${t.databaseBytes ? fmtBytes(t.databaseBytes) : 'n/a'}; the Uplift workflow's static data: ${fmtBytes(t.upliftStaticDataBytes)}.\n`,
+		);
+	}
+	return parts.join('\n');
+}
+
+function renderMarkdown(results, table, { command }) {
+	const m = results.machine;
+	const t = results.inN8n;
+	const lines = [];
+	lines.push('# Benchmarks');
+	lines.push('');
+	lines.push(
+		'Generated by `npm run bench` (scripts/bench.sh → bench/run.js); do not edit by hand: the figures below are from the run described here, and every figure is a ratio against a baseline measured in the same run.',
+	);
+	lines.push('');
+	lines.push('## This run');
+	lines.push('');
+	lines.push(`- Date: ${results.date.replace('T', ' ').replace(/\..*/, ' UTC')}; whole run ${Math.round(results.seconds)} s (\`${command}\`, including build and n8n start: see below)${results.quick ? ' — **quick mode (BENCH_QUICK=1): short runs, figures indicative only**' : ''}`);
+	lines.push(`- Machine: ${m.cpu}, ${m.cores} cores${m.cpuFlags ? ` (${m.cpuFlags})` : ''}, ${m.ramGiB.toFixed(1)} GiB RAM, ${m.os}; load average at start ${m.loadAtStart.map((x) => x.toFixed(2)).join(' / ')}`);
+	if (results.inprocess) lines.push(`- In-process: Node ${results.inprocess.node} (OpenSSL ${results.inprocess.openssl}), over the compiled \`dist/\``);
+	if (t) lines.push(`- n8n ${t.n8n.version} on Node ${t.n8n.node}, SQLite, regular mode, package installed as a community package (test/support/n8nInstance.js); autocannon 9.0.0 on Node ${results.orchestratorNode}, loopback, 10 connections`);
+	lines.push('');
+	lines.push(markdownTable(['Measure', 'Value', 'Baseline', 'Ratio', 'Target', 'Result'], table));
+	lines.push('');
+	if (results.inprocess) lines.push('![Ledger cost and size against the number of entries](bench/ledger-scaling.svg)\n');
+	let notes = '';
+	try {
+		notes = fs.readFileSync(NOTES, 'utf8').trim();
+	} catch {
+		/* none */
+	}
+	if (notes) lines.push(notes, '');
+	lines.push('## Details of this run\n');
+	lines.push(details(results));
+	lines.push('');
+	lines.push('## How to rerun');
+	lines.push('');
+	lines.push('```bash');
+	lines.push('npm ci');
+	lines.push('npm run bench                    # build, provision n8n 2.40.7 if needed (.cache/), run everything, rewrite this file');
+	lines.push('BENCH_QUICK=1 npm run bench      # a short run to try the harness (figures indicative only)');
+	lines.push('node bench/inprocess.js          # in-process part only, JSON on stdout (after npm run build)');
+	lines.push('node bench/report.js             # re-render this file and the chart from .bench/results.json');
+	lines.push('```');
+	lines.push('');
+	lines.push(
+		'Knobs: `BENCH_DURATION` (s per measured segment, default 10), `BENCH_WARMUP` (3), `BENCH_CYCLES` (3), `BENCH_FLOOD_SECONDS` (15), `BENCH_SLOW_CSV_MS` (2000), `BENCH_SKIP_N8N=1`, `BENCH_SKIP_INPROCESS=1`, `N8N_VERSION`. ' +
+			'n8n runs in `.e2e/bench/` on free ephemeral ports. Do not run it while another n8n is busy on the same machine (`pgrep -af "n8n start"`): on 2 cores that halves the figures. Raw results of the last run: `.bench/results.json` (not committed).',
+	);
+	lines.push('');
+	return lines.join('\n');
+}
+
+function writeReport(results, { command = 'npm run bench' } = {}) {
+	const head = ['Measure', 'Value', 'Baseline', 'Ratio', 'Target', 'Result'];
+	const body = rows(results);
+	if (results.inprocess) fs.writeFileSync(CHART, chartSvg(results));
+	fs.writeFileSync(path.join(REPO_ROOT, 'BENCHMARKS.md'), renderMarkdown(results, body, { command }));
+	return plainTable(head, body);
+}
+
+module.exports = { writeReport, rows, chartSvg };
+
+if (require.main === module) {
+	const file = process.argv[2] || path.join(REPO_ROOT, '.bench', 'results.json');
+	const results = JSON.parse(fs.readFileSync(file, 'utf8'));
+	process.stdout.write(writeReport(results) + '\n');
+}

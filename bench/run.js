@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * Runs every benchmark in one go and writes the report. Called by `npm run bench` (scripts/bench.sh),
+ * which builds the package and provisions n8n first.
+ *
+ * Env: BENCH_QUICK=1 (short runs, for trying the harness), BENCH_SKIP_N8N=1, BENCH_SKIP_INPROCESS=1,
+ *      BENCH_DURATION / BENCH_WARMUP / BENCH_CYCLES (seconds per measured segment, warm-up, cycles),
+ *      BENCH_OUT (default .bench/results.json).
+ * Output: a table on stdout, BENCHMARKS.md and bench/ledger-scaling.svg at the repository root.
+ */
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+const log = (m) => process.stderr.write(`[bench] ${m}\n`);
+const QUICK = process.env.BENCH_QUICK === '1';
+const num = (name, dflt) => (process.env[name] ? Number(process.env[name]) : dflt);
+
+function provisionedNode() {
+	try {
+		const { provisionedInfo, DEFAULT_VERSION } = require('../scripts/provision-n8n');
+		const info = provisionedInfo(process.env.N8N_VERSION || DEFAULT_VERSION);
+		return info && info.nodeBin;
+	} catch {
+		return null;
+	}
+}
+
+function machine() {
+	const cpus = os.cpus();
+	let flags = '';
+	try {
+		const cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
+		const f = (/^flags\s*:\s*(.*)$/m.exec(cpuinfo) || [])[1] || '';
+		flags = ['sha_ni', 'avx512f', 'avx2'].filter((x) => f.split(' ').includes(x)).join(', ');
+	} catch {
+		/* not linux */
+	}
+	return {
+		cpu: cpus[0] ? cpus[0].model.replace(/\s+/g, ' ').trim() : 'unknown',
+		cores: cpus.length,
+		cpuFlags: flags,
+		ramGiB: os.totalmem() / 1024 ** 3,
+		os: `${os.type()} ${os.release()} ${os.arch()}`,
+		loadAtStart: os.loadavg(),
+	};
+}
+
+async function main() {
+	const started = Date.now();
+	const out = process.env.BENCH_OUT || path.join(REPO_ROOT, '.bench', 'results.json');
+	fs.mkdirSync(path.dirname(out), { recursive: true });
+	const results = { date: new Date().toISOString(), machine: machine(), quick: QUICK, orchestratorNode: process.version };
+
+	if (process.env.BENCH_SKIP_INPROCESS !== '1') {
+		// In a fresh process of its own, on the Node that n8n runs on (the code's real runtime).
+		const nodeBin = provisionedNode() || process.execPath;
+		log(`in-process benchmarks (${nodeBin === process.execPath ? 'this Node' : 'n8n\'s Node'}) ...`);
+		const r = spawnSync(nodeBin, [path.join(__dirname, 'inprocess.js'), ...(QUICK ? ['--quick'] : [])], {
+			stdio: ['ignore', 'pipe', 'inherit'],
+			encoding: 'utf8',
+			maxBuffer: 64 * 1024 * 1024,
+		});
+		if (r.status !== 0) throw new Error(`bench/inprocess.js failed with exit ${r.status}`);
+		results.inprocess = JSON.parse(r.stdout);
+	}
+
+	if (process.env.BENCH_SKIP_N8N !== '1') {
+		const { runN8nBench } = require('./n8n');
+		results.inN8n = await runN8nBench({
+			duration: num('BENCH_DURATION', QUICK ? 4 : 10),
+			warmup: num('BENCH_WARMUP', QUICK ? 1 : 3),
+			cycles: num('BENCH_CYCLES', QUICK ? 1 : 3),
+			floodSeconds: num('BENCH_FLOOD_SECONDS', QUICK ? 4 : 15),
+			slowCsvMs: num('BENCH_SLOW_CSV_MS', 2000),
+		});
+	}
+
+	results.seconds = (Date.now() - started) / 1000;
+	fs.writeFileSync(out, JSON.stringify(results, null, 2));
+	log(`results: ${path.relative(REPO_ROOT, out)}`);
+	const { writeReport } = require('./report');
+	const table = writeReport(results, { command: 'npm run bench' });
+	process.stdout.write(table + '\n');
+}
+
+main().catch((e) => {
+	process.stderr.write(`[bench] failed: ${e && e.stack ? e.stack : e}\n`);
+	process.exit(1);
+});
