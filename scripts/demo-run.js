@@ -70,8 +70,8 @@ function credentialData(type, fakes) {
 			if (/email/i.test(n)) data[n] = fakes.uphance.email;
 			else if (/password/i.test(n)) data[n] = fakes.uphance.password;
 			else if (/org/i.test(n)) data[n] = p.type === 'number' ? 9579 : '9579';
-			else if (/url|base/i.test(n) && p.type === 'string') data[n] = fakes.uphance.url;
 			else if (/token|secret/i.test(n) && p.type === 'string') data[n] = DEMO_UPHANCE_TOKEN;
+			else if (/url|base/i.test(n) && p.type === 'string') data[n] = fakes.uphance.url;
 			else if (p.default !== undefined) data[n] = p.default;
 		}
 		if (!props.length) Object.assign(data, { email: fakes.uphance.email, password: fakes.uphance.password, organisationId: 9579, baseUrl: fakes.uphance.url, urlToken: DEMO_UPHANCE_TOKEN });
