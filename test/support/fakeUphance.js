@@ -7,7 +7,7 @@
  *   fake.setRecord('pick_ticket', 123, {...})   seed a record (resource = webhook resource key, singular)
  *   fake.deleteRecord(resource, id)
  *   fake.mode('ok'|'503'|'429'|'hang'|'expireTokens')
- *   fake.failDataRequests('503'|'429'|'hang', n)   only the next n record fetches fail that way (sign-in unaffected)
+ *   fake.failDataRequests('503'|'429'|'hang', n)   only the next n record fetches fail that way (sign-in unaffected); mode('ok') clears
  *   fake.addResource('season')         serve a resource the table below lacks at GET /seasons/:id -> {season}
  *   fake.requests  -> [{method, path, query, auth, status, at}] ; fake.dataRequests() -> only record fetches
  *   fake.clearLog(); fake.close()
@@ -254,6 +254,7 @@ function start(opts = {}) {
 						for (const t of state.tokens.values()) t.expiredOnce = 'pending';
 						state.mode = 'ok';
 					} else state.mode = m;
+					if (m === 'ok') state.dataFailures.length = 0; // back to normal: drop queued failures too
 				},
 				failDataRequests(m, count = 1) {
 					if (!['503', '429', 'hang'].includes(m)) throw new Error(`unknown failure ${m}`);
