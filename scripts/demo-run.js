@@ -54,9 +54,13 @@ function credentialData(type, fakes) {
 		if (!fs.existsSync(file)) continue;
 		const mod = require(file);
 		for (const Cls of Object.values(mod)) {
-			if (typeof Cls !== 'function') continue;
-			const inst = new Cls();
-			if (inst.name === type) props = inst.properties || [];
+			if (typeof Cls !== 'function' || !/^class\s/.test(Function.prototype.toString.call(Cls))) continue;
+			try {
+				const inst = new Cls();
+				if (inst && inst.name === type) props = inst.properties || [];
+			} catch {
+				/* not a credential class */
+			}
 		}
 	}
 	if (type === 'upliftApi') {
@@ -66,7 +70,7 @@ function credentialData(type, fakes) {
 		const data = {};
 		for (const p of props) {
 			const n = p.name;
-			if (p.type === 'notice') continue;
+			if (p.type === 'notice' || p.type === 'hidden') continue;
 			if (/email/i.test(n)) data[n] = fakes.uphance.email;
 			else if (/password/i.test(n)) data[n] = fakes.uphance.password;
 			else if (/org/i.test(n)) data[n] = p.type === 'number' ? 9579 : '9579';
@@ -110,7 +114,20 @@ async function main() {
 	const fakes = { uplift, uphance };
 	const creds = {};
 	for (const type of ['upliftApi', 'uphanceApi']) {
-		const data = credentialData(type, fakes);
+		let data = credentialData(type, fakes);
+		try {
+			// keep only what the public API's schema accepts, with the types it wants
+			const schema = await n8n.api('GET', `/credentials/schema/${type}`);
+			const props = (schema && schema.properties) || {};
+			const filtered = {};
+			for (const [k, v] of Object.entries(data || {})) {
+				if (!props[k]) continue;
+				filtered[k] = props[k].type === 'string' && typeof v !== 'string' ? String(v) : v;
+			}
+			data = filtered;
+		} catch {
+			/* older n8n without the schema endpoint: send as is */
+		}
 		try {
 			const c = await n8n.createCredential(type, type === 'upliftApi' ? 'Uplift (demo fake)' : 'Uphance (demo fake)', data);
 			creds[type] = { id: c.id, name: c.name };
@@ -144,7 +161,8 @@ async function main() {
 					const h = crypto.createHash('sha256').update(`${f}:${node.name}`).digest('hex');
 					node.webhookId = `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 				}
-				const vendor = /uplift/i.test(node.type) ? 'uplift' : /uphance/i.test(node.type) ? 'uphance' : null;
+				const short = node.type.slice(PACKAGE_NAME.length + 1);
+				const vendor = /^uplift/i.test(short) ? 'uplift' : /^uphance/i.test(short) ? 'uphance' : null;
 				hooks.push({ vendor, url: `http://${HOST}:${PORT}/webhook/${node.webhookId}/webhook`, node });
 			}
 		}

@@ -200,6 +200,17 @@ class N8nInstance {
 			stdio: ['ignore', logFd, logFd],
 		});
 		fs.closeSync(logFd);
+		// n8n runs in its own process group; make sure it does not outlive this process.
+		const pid = this.proc.pid;
+		const onExit = () => {
+			try {
+				process.kill(-pid, 'SIGKILL');
+			} catch {
+				/* gone */
+			}
+		};
+		process.once('exit', onExit);
+		this.proc.once('exit', () => process.removeListener('exit', onExit));
 		let exited = null;
 		this.proc.once('exit', (code, signal) => {
 			exited = { code, signal };
