@@ -6,7 +6,7 @@
  *   fake.url                           -> http://127.0.0.1:<port>   (credential base URL)
  *   fake.setRecord('pick_ticket', 123, {...})   seed a record (resource = webhook resource key, singular)
  *   fake.deleteRecord(resource, id)
- *   fake.mode('ok'|'503'|'429'|'hang'|'expireTokens')
+ *   fake.mode('ok'|'503'|'429'|'hang'|'expireTokens'); fake.failNext(count, status) for transient failures
  *   fake.failDataRequests('503'|'429'|'hang', n)   only the next n record fetches fail that way (sign-in unaffected); mode('ok') clears
  *   fake.addResource('season')         serve a resource the table below lacks at GET /seasons/:id -> {season}
  *   fake.requests  -> [{method, path, query, auth, status, at}] ; fake.dataRequests() -> only record fetches
@@ -113,6 +113,7 @@ function start(opts = {}) {
 		dataFailures: [], // modes for the next record fetches, consumed one per fetch
 		requests: [],
 		tokenIssued: 0,
+		failNext: [], // [{status, retryAfter}] applied to the next record fetches
 	};
 	const sockets = new Set();
 
@@ -193,6 +194,12 @@ function start(opts = {}) {
 		const parts = url.pathname.split('/').filter(Boolean);
 		const resource = BY_PATH[parts[0]];
 		if (!resource) return reply(404, { error: 'Not Found' });
+		if (state.failNext.length) {
+			const f = state.failNext.shift();
+			entry.resource = resource;
+			entry.injected = f.status;
+			return reply(f.status, { error: f.status === 429 ? 'Too Many Requests' : 'injected failure' }, f.status === 429 ? { 'retry-after': String(f.retryAfter != null ? f.retryAfter : 1) } : undefined);
+		}
 		if (tok.org == null) return reply(403, { error: 'Forbidden', message: 'No current organisation selected (call set_current_org)' });
 
 		const failure = state.dataFailures.shift();
@@ -266,6 +273,10 @@ function start(opts = {}) {
 						RESOURCES[resource] = { path: `${resource}s`, wrap: (r) => ({ [resource]: r }) };
 						BY_PATH[`${resource}s`] = resource;
 					}
+				},
+				/** The next `count` record fetches answer `status` (429 carries Retry-After: retryAfter, default 1). */
+				failNext(count, status = 503, retryAfter = 1) {
+					for (let i = 0; i < count; i++) state.failNext.push({ status, retryAfter });
 				},
 				setHangDelay(ms) {
 					state.hangDelayMs = ms;
