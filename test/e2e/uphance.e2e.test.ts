@@ -1,0 +1,241 @@
+/**
+ * End-to-end: Uphance Trigger installed as a community package in a real n8n, with a fake Uphance
+ * API (test/support/fakeUphance.js) behind it. Run with `npm run test:e2e`.
+ */
+import { randomUUID } from 'crypto';
+
+/* eslint-disable @typescript-eslint/no-var-requires */
+const { N8nInstance, nodeOutput } = require('../support/n8nInstance');
+const fakeUphanceMod = require('../support/fakeUphance');
+const { triggerToSet, SET_NODE } = require('../support/workflows');
+
+const TRIGGER = 'Uphance Trigger';
+const URL_TOKEN = 'e2e-url-token-' + randomUUID().replace(/-/g, '');
+const ORG = 9579;
+
+type Resp = { status: number; text: string; json: any; ms: number };
+const show = (r: Resp) => `${r.status} ${r.text.slice(0, 500)}`;
+
+async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Resp> {
+	const t0 = Date.now();
+	const r = await fetch(url, {
+		method: 'POST',
+		body: typeof body === 'string' ? body : JSON.stringify(body),
+		headers: { 'content-type': 'application/json', ...headers },
+	});
+	const text = await r.text();
+	const ms = Date.now() - t0;
+	let json: any;
+	try {
+		json = text ? JSON.parse(text) : undefined;
+	} catch {
+		json = undefined;
+	}
+	return { status: r.status, text, json, ms };
+}
+
+let n8n: any;
+let fake: any;
+let cred: { id: string; name: string };
+let nextId = 700000;
+
+async function newWorkflow(parameters: Record<string, unknown> = {}) {
+	const { webhookId, workflow } = triggerToSet({
+		nodeName: 'uphanceTrigger',
+		triggerName: TRIGGER,
+		parameters,
+		credential: { type: 'uphanceApi', id: cred.id, name: cred.name },
+	});
+	const wf = await n8n.createWorkflow(workflow);
+	const url: string = n8n.webhookUrl(webhookId);
+	await n8n.activate(wf.id, url);
+	return { id: wf.id as string, url, urlWithToken: `${url}?token=${URL_TOKEN}` };
+}
+
+/** A webhook body whose record differs from the API's copy, so the test can tell which one it got. */
+function webhookFor(resource: string, action = 'update', id = nextId++) {
+	const apiRecord = fake.setRecord(resource, id, { ...fakeUphanceMod.sampleRecord(resource, id), source: 'api' });
+	const hookRecord = { ...apiRecord, source: 'webhook' };
+	return { id, apiRecord, body: fakeUphanceMod.buildWebhookBody(`${resource}_${action}`, hookRecord) };
+}
+
+beforeAll(async () => {
+	fake = await fakeUphanceMod.start({ email: 'e2e@uphance.example', password: 'uphance-e2e-password', organisations: [{ id: ORG, name: 'E2E Org' }] });
+	n8n = new N8nInstance({ name: 'uphance-e2e' });
+	await n8n.start();
+	cred = await n8n.createCredential('uphanceApi', 'Uphance (fake)', {
+		email: fake.email,
+		password: fake.password,
+		organisationId: String(ORG),
+		urlToken: URL_TOKEN,
+		baseUrl: fake.url,
+	});
+}, 900000);
+
+afterAll(async () => {
+	if (n8n) await n8n.stop();
+	if (fake) await fake.close();
+});
+
+describe('Uphance Trigger in a real n8n', () => {
+	test('pick_ticket_update with the URL token -> 200, 1 execution with the API copy of the record', async () => {
+		const wf = await newWorkflow();
+		const w = webhookFor('pick_ticket');
+		fake.clearLog();
+		const r = await post(wf.urlWithToken, w.body);
+		expect(show(r)).toMatch(/^200\b/);
+
+		const [ex] = await n8n.waitForExecutions(wf.id, 1, 60000);
+		expect(ex.status).toBe('success');
+		const item = nodeOutput(ex, TRIGGER)[0];
+		expect(item.json).toMatchObject({
+			event: 'pick_ticket_update',
+			resource: 'pick_ticket',
+			action: 'update',
+			id: w.id,
+			recordSource: 'api',
+			fetch: { status: 'fetched' },
+		});
+		expect(item.json.record).toEqual(w.apiRecord);
+		expect(typeof item.json.deliveryKey).toBe('string');
+		expect(Number.isNaN(Date.parse(item.json.receivedAt))).toBe(false);
+		expect(nodeOutput(ex, SET_NODE)[0].json).toMatchObject({ event: 'pick_ticket_update', id: w.id, seenBySetNode: true });
+
+		// signed in, selected the organisation, fetched the record with the bearer token
+		const paths = fake.requests.map((q: any) => `${q.method} ${q.path}`);
+		expect(paths).toContain('POST /oauth/token');
+		expect(paths).toContain('POST /organisations/set_current_org');
+		expect(paths).toContain(`GET /pick_tickets/${w.id}`);
+	});
+
+	test('each resource is fetched from its endpoint and unwrapped from its envelope', async () => {
+		const wf = await newWorkflow();
+		const hooks = ['invoice', 'credit_note', 'product', 'receiving_ticket'].map((r) => webhookFor(r));
+		for (const w of hooks) expect(show(await post(wf.urlWithToken, w.body))).toMatch(/^200\b/);
+		const execs = await n8n.waitForExecutions(wf.id, hooks.length, 60000);
+		for (const w of hooks) {
+			const ex = execs.find((e: any) => nodeOutput(e, TRIGGER)[0].json.id === w.id);
+			expect(ex).toBeDefined();
+			const json = nodeOutput(ex, TRIGGER)[0].json;
+			expect({ event: json.event, recordSource: json.recordSource, record: json.record }).toEqual({
+				event: w.body.event,
+				recordSource: 'api',
+				record: w.apiRecord,
+			});
+		}
+		expect(fake.requests.some((q: any) => q.path === '/invoices' && q.query.includes(`invoice_id=${hooks[0].id}`))).toBe(true);
+	});
+
+	test('missing or wrong URL token -> 401, no execution, no API call', async () => {
+		const wf = await newWorkflow();
+		const w = webhookFor('pick_ticket');
+		fake.clearLog();
+		expect(show(await post(wf.url, w.body))).toMatch(/^401\b/);
+		expect(show(await post(`${wf.url}?token=wrong`, w.body))).toMatch(/^401\b/);
+		await n8n.waitForExecutions(wf.id, 0, 10000);
+		expect(fake.dataRequests()).toHaveLength(0);
+	});
+
+	test('bad bodies -> 4xx, never 500, no execution', async () => {
+		const wf = await newWorkflow();
+		for (const body of ['{}', '[]', '{"event":"pick_ticket_update"}', '{"event":"pick_ticket_update","pick_ticket":{}}', '{"pick_ticket":{"id":1}}']) {
+			const r = await post(wf.urlWithToken, body);
+			expect(`${body} -> ${show(r)}`).toMatch(/ -> 4\d\d\b/);
+		}
+		const r = await post(wf.urlWithToken, 'not json', { 'content-type': 'text/plain' });
+		expect(show(r)).toMatch(/^4\d\d\b/);
+		await n8n.waitForExecutions(wf.id, 0, 10000);
+	});
+
+	test('same delivery twice -> 1 execution, the second is 200 {duplicate: true} and fetches nothing', async () => {
+		const wf = await newWorkflow();
+		const w = webhookFor('pick_ticket');
+		expect(show(await post(wf.urlWithToken, w.body))).toMatch(/^200\b/);
+		await n8n.waitForExecutions(wf.id, 1, 60000, { settleMs: 500 });
+		fake.clearLog();
+		const r2 = await post(wf.urlWithToken, w.body);
+		expect(show(r2)).toMatch(/^200\b/);
+		expect(r2.json).toMatchObject({ duplicate: true });
+		await n8n.waitForExecutions(wf.id, 1, 30000);
+		expect(fake.dataRequests()).toHaveLength(0);
+	});
+
+	test('20 concurrent copies of one delivery -> 1 execution', async () => {
+		const wf = await newWorkflow();
+		const w = webhookFor('pick_ticket');
+		const rs = await Promise.all(Array.from({ length: 20 }, () => post(wf.urlWithToken, w.body)));
+		expect(rs.map((r) => r.status)).toEqual(Array(20).fill(200));
+		await n8n.waitForExecutions(wf.id, 1, 60000);
+	});
+
+	test('delete events are not fetched: the record is the webhook body', async () => {
+		const wf = await newWorkflow();
+		const id = nextId++;
+		fake.clearLog();
+		const body = fakeUphanceMod.buildWebhookBody('pick_ticket_delete', { id });
+		expect(show(await post(wf.urlWithToken, body))).toMatch(/^200\b/);
+		const [ex] = await n8n.waitForExecutions(wf.id, 1, 60000);
+		expect(nodeOutput(ex, TRIGGER)[0].json).toMatchObject({ event: 'pick_ticket_delete', id, recordSource: 'payload', record: { id }, fetch: { status: 'skipped' } });
+		expect(fake.dataRequests()).toHaveLength(0);
+	});
+
+	test('API answers 429 (Retry-After: 1) then OK -> retried, 1 execution with the API record', async () => {
+		const wf = await newWorkflow();
+		const w = webhookFor('product');
+		fake.failNext(1, 429, 1);
+		const r = await post(wf.urlWithToken, w.body);
+		expect(show(r)).toMatch(/^200\b/);
+		const [ex] = await n8n.waitForExecutions(wf.id, 1, 60000);
+		expect(nodeOutput(ex, TRIGGER)[0].json).toMatchObject({ recordSource: 'api', record: w.apiRecord });
+	});
+
+	test('API down (503) with "acknowledge after fetch" -> 503 to Uphance, no execution; the retry later succeeds', async () => {
+		const wf = await newWorkflow({ acknowledge: 'afterFetch', options: { maxRetries: 0 } });
+		const w = webhookFor('pick_ticket');
+		fake.mode('503');
+		try {
+			const r = await post(wf.urlWithToken, w.body);
+			expect(show(r)).toMatch(/^503\b/);
+			await n8n.waitForExecutions(wf.id, 0, 5000);
+		} finally {
+			fake.mode('ok');
+		}
+		const r2 = await post(wf.urlWithToken, w.body);
+		expect(show(r2)).toMatch(/^200\b/);
+		expect(r2.json && r2.json.duplicate).toBeFalsy();
+		const [ex] = await n8n.waitForExecutions(wf.id, 1, 60000);
+		expect(nodeOutput(ex, TRIGGER)[0].json).toMatchObject({ recordSource: 'api', record: w.apiRecord });
+	});
+
+	test('API hangs with "acknowledge immediately" -> fast 200; the execution reports the failed fetch and keeps the webhook body', async () => {
+		const wf = await newWorkflow({ acknowledge: 'immediately', options: { fetchTimeoutSeconds: 2, maxRetries: 0 } });
+		const w = webhookFor('pick_ticket');
+		fake.mode('hang');
+		try {
+			const r = await post(wf.urlWithToken, w.body);
+			expect(show(r)).toMatch(/^200\b/);
+			expect(r.ms).toBeLessThan(1000);
+			const [ex] = await n8n.waitForExecutions(wf.id, 1, 60000);
+			const json = nodeOutput(ex, TRIGGER)[0].json;
+			expect(json).toMatchObject({ recordSource: 'payload', fetch: { status: 'failed' } });
+			expect(json.record).toEqual(w.body.pick_ticket);
+		} finally {
+			fake.mode('ok');
+		}
+	});
+
+	test('expired session token -> the node signs in again and fetches', async () => {
+		const wf = await newWorkflow();
+		const first = webhookFor('customer');
+		expect(show(await post(wf.urlWithToken, first.body))).toMatch(/^200\b/);
+		await n8n.waitForExecutions(wf.id, 1, 60000, { settleMs: 500 });
+		const tokensBefore = fake.tokensIssued;
+		fake.mode('expireTokens');
+		const w = webhookFor('customer');
+		expect(show(await post(wf.urlWithToken, w.body))).toMatch(/^200\b/);
+		const execs = await n8n.waitForExecutions(wf.id, 2, 60000);
+		const ex = execs.find((e: any) => nodeOutput(e, TRIGGER)[0].json.id === w.id);
+		expect(nodeOutput(ex, TRIGGER)[0].json).toMatchObject({ recordSource: 'api', record: w.apiRecord });
+		expect(fake.tokensIssued).toBeGreaterThan(tokensBefore);
+	});
+});
