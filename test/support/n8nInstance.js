@@ -386,7 +386,15 @@ class N8nInstance {
 	async api(method, p, body, { expect } = {}) {
 		const headers = { 'X-N8N-API-KEY': this.apiKey, accept: 'application/json' };
 		if (body !== undefined) headers['content-type'] = 'application/json';
-		const r = await fetch(`${this.baseUrl}/api/v1${p}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+		let r;
+		for (let attempt = 0; ; attempt++) {
+			r = await fetch(`${this.baseUrl}/api/v1${p}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+			// Under load (hundreds of executions on SQLite) n8n briefly answers 503 "Database is not
+			// ready!" when its periodic DB ping is slow; reads are safe to retry.
+			if (r.status !== 503 || method !== 'GET' || attempt >= 40) break;
+			await r.text();
+			await sleep(500);
+		}
 		const text = await r.text();
 		let json;
 		try {
