@@ -189,12 +189,13 @@ async function countExecutions(n8n, workflowId) {
  * @param {{duration:number, warmup:number, cycles:number, floodSeconds:number, slowCsvMs:number}} cfg
  */
 async function runN8nBench(cfg) {
-	const { duration, warmup, cycles, floodSeconds, slowCsvMs } = cfg;
-	const result = { config: cfg, started: new Date().toISOString() };
+	const { duration, warmup, cycles, floodSeconds, slowCsvMs, env = {}, slowFollowUp = true, label = 'n8n defaults' } = cfg;
+	const result = { label, config: { duration, warmup, cycles, floodSeconds, slowCsvMs, env }, started: new Date().toISOString() };
+	log(`=== ${label}${Object.keys(env).length ? ` (${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''} ===`);
 	const uplift = await fakeUplift.start({ apiKey: UPLIFT_API_KEY });
 	const uphance = await fakeUphance.start({});
 	for (let id = 1; id <= UPHANCE_RECORD_IDS + 1; id++) uphance.setRecord('pick_ticket', id);
-	const n8n = new N8nInstance({ name: 'bench', quiet: true, build: false, env: { N8N_LOG_LEVEL: process.env.N8N_LOG_LEVEL || 'info' } });
+	const n8n = new N8nInstance({ name: 'bench', quiet: true, build: false, env: { N8N_LOG_LEVEL: process.env.N8N_LOG_LEVEL || 'info', ...env } });
 	try {
 		const t0 = Date.now();
 		await n8n.start();
@@ -306,11 +307,13 @@ async function runN8nBench(cfg) {
 		result.duplicateFlood = { ...flood, executionsStarted: execAfter.count - execBefore.count };
 
 		// Slow follow-up: the CSV server answers at once, or after slowCsvMs
-		log(`slow follow-up: CSV download on, CSV server fast vs ${slowCsvMs} ms, ${cycles} cycles`);
+		if (slowFollowUp) {
+		const slowCycles = Math.min(cycles, 2);
+		log(`slow follow-up: CSV download on, CSV server fast vs ${slowCsvMs} ms, ${slowCycles} cycles`);
 		const fastSegs = [];
 		const slowSegs = [];
 		const csvTarget = { url: upCsvUrl, setupRequest: upliftRequest(csvUrlFast) };
-		for (let c = 0; c < cycles; c++) {
+		for (let c = 0; c < slowCycles; c++) {
 			const order = c % 2 === 0 ? ['fast', 'slow'] : ['slow', 'fast'];
 			for (const which of order) {
 				uplift.setCsvDelay(which === 'slow' ? slowCsvMs : 0);
@@ -324,6 +327,7 @@ async function runN8nBench(cfg) {
 		}
 		uplift.setCsvDelay(0);
 		result.slowFollowUp = { fast: combine(fastSegs), slow: combine(slowSegs), csvDelayMs: slowCsvMs, csvRequests: uplift.csvRequests().length };
+		}
 
 		// What the runs left behind: executions per workflow and their status
 		await idle(n8n, 3000);

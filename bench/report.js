@@ -56,37 +56,45 @@ function rows(results) {
 		]);
 		out.push([`Static data at the default cap (${n(l.defaultCap)} entries)`, fmtBytes(l.staticDataBytesAtDefaultCap), '', '', 'report', '']);
 	}
-	const t = results.inN8n;
-	if (t) {
-		const b = t.throughput.baseline;
-		const add = (label, x, target, ratioOf = b) => {
-			if (!x) {
-				out.push([label, 'not run', '', '', target ? `≥ ${target}×` : '', 'n/a']);
-				return;
-			}
-			const ratio = x.rps / ratioOf.rps;
-			out.push([
-				label,
-				`${fmtRps(x.rps)} req/s, p50 ${fmtMs(x.p50)}, p99 ${fmtMs(x.p99)}`,
-				x === b ? '(baseline)' : `${fmtRps(b.rps)} req/s`,
-				fmtRatio(ratio),
-				target ? `≥ ${target}×` : '',
-				target ? verdict(ratio >= target) : '',
-			]);
-		};
-		add('n8n (1) Webhook node, respond immediately', b, null);
-		add('n8n (2) Uplift Trigger, signed distinct events', t.throughput.uplift, 0.95);
-		add('n8n (3) Uphance Trigger, distinct events + fake API', t.throughput.uphance, 0.95);
-		add('n8n duplicate flood (one Uplift delivery repeated)', t.duplicateFlood, 10);
-		const s = t.slowFollowUp;
+	if (results.inN8n) out.push(...n8nRows(results.inN8n, '', true));
+	if (results.inN8nLazy) out.push(...n8nRows(results.inN8nLazy, 'lazy isolate: ', false));
+	return out;
+}
+
+/** Rows for one n8n configuration; `judged` false = a diagnostic run, targets shown, no verdict. */
+function n8nRows(t, prefix, judged) {
+	const out = [];
+	const b = t.throughput.baseline;
+	const judge = (pass) => (judged ? verdict(pass) : `(${pass ? 'would pass' : 'would miss'})`);
+	const add = (label, x, target) => {
+		if (!x) {
+			out.push([prefix + label, 'not run', '', '', target ? `≥ ${target}×` : '', 'n/a']);
+			return;
+		}
+		const ratio = x.rps / b.rps;
+		out.push([
+			prefix + label,
+			`${fmtRps(x.rps)} req/s, p50 ${fmtMs(x.p50)}, p99 ${fmtMs(x.p99)}`,
+			x === b ? '(baseline)' : `${fmtRps(b.rps)} req/s`,
+			fmtRatio(ratio),
+			target ? `≥ ${target}×` : '',
+			target ? judge(ratio >= target) : '',
+		]);
+	};
+	add('n8n (1) Webhook node, respond immediately', b, null);
+	add('n8n (2) Uplift Trigger, signed distinct events', t.throughput.uplift, 0.95);
+	add('n8n (3) Uphance Trigger, distinct events + fake API', t.throughput.uphance, 0.95);
+	add('n8n duplicate flood (one Uplift delivery repeated)', t.duplicateFlood, 10);
+	const s = t.slowFollowUp;
+	if (s) {
 		const ackRatio = s.slow.p99 / s.fast.p99;
 		out.push([
-			`n8n slow follow-up: ack p99, CSV server ${s.csvDelayMs / 1000} s vs fast`,
+			`${prefix}n8n slow follow-up: ack p99, CSV server ${s.csvDelayMs / 1000} s vs fast`,
 			`${fmtMs(s.slow.p99)} (${fmtRps(s.slow.rps)} req/s)`,
 			`${fmtMs(s.fast.p99)} (${fmtRps(s.fast.rps)} req/s)`,
 			fmtRatio(ackRatio),
 			'≤ 1.1×',
-			verdict(ackRatio <= 1.1),
+			judge(ackRatio <= 1.1),
 		]);
 	}
 	return out;
@@ -197,15 +205,16 @@ function details(results) {
 			`\nOne operation = what one request does: open the ledger on freshly loaded static data, claim a new key (SHA-256, check, reserve), accept it (record, evict the oldest at the cap). ${ip.ledger.rounds} rounds × ${n(ip.ledger.opsPerRound)} operations per size, sizes interleaved.\n`,
 		);
 	}
-	const t = results.inN8n;
-	if (t) {
-		parts.push('### Inside n8n: every measured segment\n');
+	for (const t of [results.inN8n, results.inN8nLazy]) {
+		if (!t) continue;
+		const envText = Object.entries(t.config.env || {}).map(([k, v]) => `\`${k}=${v}\``).join(' ');
+		parts.push(`### Inside n8n (${t.label}${envText ? `: ${envText}` : ''}): every measured segment\n`);
 		const segRows = [];
 		for (const [k, v] of Object.entries(t.throughput)) {
 			if (!v) continue;
 			v.segments.forEach((s, i) => segRows.push([k, String(i + 1), fmtRps(s.rps), fmtMs(s.p50), fmtMs(s.p99), String(s.non2xx)]));
 		}
-		for (const k of ['fast', 'slow'])
+		for (const k of t.slowFollowUp ? ['fast', 'slow'] : [])
 			t.slowFollowUp[k].segments.forEach((s, i) => segRows.push([`Uplift + CSV (${k})`, String(i + 1), fmtRps(s.rps), fmtMs(s.p50), fmtMs(s.p99), String(s.non2xx)]));
 		segRows.push(['duplicate flood', '1', fmtRps(t.duplicateFlood.rps), fmtMs(t.duplicateFlood.p50), fmtMs(t.duplicateFlood.p99), String(t.duplicateFlood.non2xx)]);
 		parts.push(markdownTable(['Workflow', 'segment', 'req/s (2xx)', 'p50', 'p99', 'non-2xx'], segRows));
@@ -215,7 +224,7 @@ function details(results) {
 			`\nSegments: ${t.config.cycles} per workflow, ${t.config.warmup} s warm-up + ${t.config.duration} s measured each, 10 connections, workflows interleaved (1,2,3 then 3,2,1 …). ` +
 				`Duplicate flood: ${t.config.floodSeconds} s; it started ${t.duplicateFlood.executionsStarted} execution(s). ` +
 				`Executions stored at the end: baseline ${fmtEx(ex.baseline)}; Uplift ${fmtEx(ex.uplift)}; Uplift + CSV ${fmtEx(ex.upliftCsv)}; Uphance ${fmtEx(ex.uphance)}. ` +
-				`Uphance API calls served by the fake: ${n(t.uphanceApiRequests || 0)} (token requests: ${t.uphanceTokenRequests}). CSV downloads served: ${n(t.slowFollowUp.csvRequests)}. ` +
+				`Uphance API calls served by the fake: ${n(t.uphanceApiRequests || 0)} (token requests: ${t.uphanceTokenRequests}). CSV downloads served: ${t.slowFollowUp ? n(t.slowFollowUp.csvRequests) : 'n/a'}. ` +
 				`SQLite database after the run: ${t.databaseBytes ? fmtBytes(t.databaseBytes) : 'n/a'}; the Uplift workflow's static data: ${fmtBytes(t.upliftStaticDataBytes)}.\n`,
 		);
 	}
