@@ -407,8 +407,15 @@ class N8nInstance {
 		return json;
 	}
 
-	createCredential(type, name, data) {
-		return this.api('POST', '/credentials', { name, type, data });
+	async createCredential(type, name, data) {
+		try {
+			return await this.api('POST', '/credentials', { name, type, data });
+		} catch (e) {
+			// n8n 2.8.x's public-API credential schema wrongly requires `allowedDomains` unless
+			// `allowedHttpRequestDomains` is given; 'all' is the default behaviour anyway.
+			if (!/allowedDomains/.test(e.message) || (data && 'allowedHttpRequestDomains' in data)) throw e;
+			return await this.api('POST', '/credentials', { name, type, data: { ...data, allowedHttpRequestDomains: 'all' } });
+		}
 	}
 
 	/** Creates a workflow from n8n workflow JSON (extra fields like id/active/tags are stripped). */
