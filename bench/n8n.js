@@ -173,6 +173,34 @@ function webhookNodeWorkflow() {
 	};
 }
 
+/** Declares typeVersion 1.1 besides 1 in the installed (not the source) copy of both trigger nodes. */
+function patchInstalledVersions(packageDir) {
+	const patched = [];
+	for (const rel of ['dist/nodes/UpliftTrigger/UpliftTrigger.node.js', 'dist/nodes/UphanceTrigger/UphanceTrigger.node.js']) {
+		const file = path.join(packageDir, rel);
+		if (!fs.existsSync(file)) continue;
+		const src = fs.readFileSync(file, 'utf8');
+		const out = src.replace(/\bversion: 1,/, 'version: [1, 1.1],\n            defaultVersion: 1,');
+		if (out === src) throw new Error(`what-if patch: no "version: 1," in ${rel}`);
+		fs.writeFileSync(file, out);
+		patched.push(rel);
+	}
+	// Uphance credential: the generic `authenticate` ('=Bearer {{$credentials.sessionToken}}') is an
+	// expression, evaluated in an isolate on every API call; the what-if uses the function form.
+	const cred = path.join(packageDir, 'dist/credentials/UphanceApi.credentials.js');
+	if (fs.existsSync(cred)) {
+		const src = fs.readFileSync(cred, 'utf8');
+		const out = src.replace(
+			/this\.authenticate = \{[\s\S]*?\n {8}\};\n/,
+			'this.authenticate = async (credentials, requestOptions) => ({ ...requestOptions, headers: { ...(requestOptions.headers || {}), Authorization: `Bearer ${credentials.sessionToken}` } });\n',
+		);
+		if (out === src) throw new Error('what-if patch: no generic authenticate block in UphanceApi.credentials.js');
+		fs.writeFileSync(cred, out);
+		patched.push('dist/credentials/UphanceApi.credentials.js');
+	}
+	return patched;
+}
+
 async function idle(n8n, ms = 2500) {
 	// let executions of the previous segment finish and their rows be written
 	await sleep(ms);
@@ -200,6 +228,13 @@ async function runN8nBench(cfg) {
 		const t0 = Date.now();
 		await n8n.start();
 		result.n8n = { version: n8n.version, node: n8n.info.nodeVersion, bootSeconds: n8n.bootMs / 1000, setupSeconds: (Date.now() - t0) / 1000 };
+		if (cfg.whatIfVersion11) {
+			// What-if for the proposed fixes (bench/notes.md), applied to the installed copy only
+			// (.e2e/bench): both nodes also declare typeVersion 1.1 (the workflows use it), and the
+			// Uphance credential authenticates with a function instead of an expression.
+			result.whatIfVersion11 = patchInstalledVersions(n8n.packageDir);
+			await n8n.restart();
+		}
 
 		// (1) baseline
 		const base = webhookNodeWorkflow();
@@ -215,16 +250,23 @@ async function runN8nBench(cfg) {
 			baseUrl: uplift.apiBaseUrl,
 		});
 		const credRef = { type: 'upliftApi', id: upliftCred.id, name: upliftCred.name };
-		const up = triggerToSet({
-			nodeName: 'upliftTrigger',
-			triggerName: 'Uplift Trigger',
-			name: 'bench (2) Uplift Trigger',
-			parameters: { events: ['*'], verifySignature: true, options: { downloadCsv: false } },
-			credential: credRef,
-		});
-		const upWf = await n8n.createWorkflow(up.workflow);
-		const upUrl = n8n.webhookUrl(up.webhookId);
-		await n8n.activate(upWf.id, upUrl);
+		const makeUplift = async (typeVersion, name) => {
+			const w = triggerToSet({
+				nodeName: 'upliftTrigger',
+				triggerName: 'Uplift Trigger',
+				name,
+				parameters: { events: ['*'], verifySignature: true, options: { downloadCsv: false } },
+				credential: credRef,
+			});
+			w.workflow.nodes[0].typeVersion = typeVersion;
+			const wf = await n8n.createWorkflow(w.workflow);
+			const url = n8n.webhookUrl(w.webhookId);
+			await n8n.activate(wf.id, url);
+			return { wf, url };
+		};
+		// Our nodes are typeVersion 1; the what-if pass uses the patched 1.1 (see patchInstalledVersions).
+		const ourVersion = cfg.whatIfVersion11 ? 1.1 : 1;
+		const { wf: upWf, url: upUrl } = await makeUplift(ourVersion, 'bench (2) Uplift Trigger');
 
 		// Uplift with CSV download on (for the slow follow-up case)
 		const upCsv = triggerToSet({
@@ -249,17 +291,23 @@ async function runN8nBench(cfg) {
 				urlToken: URL_TOKEN,
 				baseUrl: uphance.url,
 			});
-			const uph = triggerToSet({
-				nodeName: 'uphanceTrigger',
-				triggerName: 'Uphance Trigger',
-				name: 'bench (3) Uphance Trigger',
-				parameters: { events: ['*'], requireUrlToken: true, fetchRecord: true, acknowledge: 'afterFetch' },
-				credential: { type: 'uphanceApi', id: uphCred.id, name: uphCred.name },
-			});
-			uphWf = await n8n.createWorkflow(uph.workflow);
-			const uphUrl = `${n8n.webhookUrl(uph.webhookId)}?token=${URL_TOKEN}`;
-			await n8n.activate(uphWf.id, uphUrl);
-			uphTarget = { label: '(3) Uphance Trigger', url: uphUrl, setupRequest: uphanceRequest() };
+			const makeUphance = async (typeVersion, name) => {
+				const w = triggerToSet({
+					nodeName: 'uphanceTrigger',
+					triggerName: 'Uphance Trigger',
+					name,
+					parameters: { events: ['*'], requireUrlToken: true, fetchRecord: true, acknowledge: 'afterFetch' },
+					credential: { type: 'uphanceApi', id: uphCred.id, name: uphCred.name },
+				});
+				w.workflow.nodes[0].typeVersion = typeVersion;
+				const wf = await n8n.createWorkflow(w.workflow);
+				const url = `${n8n.webhookUrl(w.webhookId)}?token=${URL_TOKEN}`;
+				await n8n.activate(wf.id, url);
+				return { wf, url };
+			};
+			const made = await makeUphance(ourVersion, 'bench (3) Uphance Trigger');
+			uphWf = made.wf;
+			uphTarget = { label: '(3) Uphance Trigger', url: made.url, setupRequest: uphanceRequest() };
 		} else {
 			log('Uphance Trigger is not built (dist/nodes/UphanceTrigger/UphanceTrigger.node.js missing): skipping (3)');
 		}
@@ -293,18 +341,19 @@ async function runN8nBench(cfg) {
 		if (!uphTarget) result.throughput.uphance = null;
 
 		// Duplicate flood: one delivery, accepted once, then repeated
-		const dupBody = upliftBody(csvUrlFast);
-		const dupHeaders = { 'content-type': 'application/json', 'x-uplift-signature-256': fakeUplift.sign(SECRET, dupBody) };
-		const first = await fetch(upUrl, { method: 'POST', body: dupBody, headers: dupHeaders });
-		await first.text();
-		const execBefore = await countExecutions(n8n, upWf.id);
-		const flood = await segment(
-			{ label: 'duplicate flood (Uplift)', url: upUrl, setupRequest: fixedRequest(dupBody, dupHeaders) },
-			{ warmup: Math.min(warmup, 2), duration: floodSeconds },
-		);
-		await idle(n8n);
-		const execAfter = await countExecutions(n8n, upWf.id);
-		result.duplicateFlood = { ...flood, executionsStarted: execAfter.count - execBefore.count };
+		const flood = async (wf, url, label) => {
+			const dupBody = upliftBody(csvUrlFast);
+			const dupHeaders = { 'content-type': 'application/json', 'x-uplift-signature-256': fakeUplift.sign(SECRET, dupBody) };
+			const first = await fetch(url, { method: 'POST', body: dupBody, headers: dupHeaders });
+			await first.text();
+			await idle(n8n, 1000);
+			const before = await countExecutions(n8n, wf.id);
+			const res = await segment({ label, url, setupRequest: fixedRequest(dupBody, dupHeaders) }, { warmup: Math.min(warmup, 2), duration: floodSeconds });
+			await idle(n8n);
+			const after = await countExecutions(n8n, wf.id);
+			return { ...res, executionsStarted: after.count - before.count };
+		};
+		result.duplicateFlood = await flood(upWf, upUrl, 'duplicate flood (Uplift)');
 
 		// Slow follow-up: the CSV server answers at once, or after slowCsvMs
 		if (slowFollowUp) {
