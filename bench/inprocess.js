@@ -344,6 +344,12 @@ function ledgerBench() {
 			for (let i = 0; i < reps; i++) JSON.stringify({ [`node:${NODE_NAME}`]: { [LEDGER_FIELD]: { ...persisted, c: persisted.c.slice() } } });
 			stringifyRuns.push(Number(nowNs() - s) / 1000 / reps);
 		}
+		const parseRuns = [];
+		for (let k = 0; k < 7; k++) {
+			const s = nowNs();
+			for (let i = 0; i < reps; i++) JSON.parse(staticJson);
+			parseRuns.push(Number(nowNs() - s) / 1000 / reps);
+		}
 		let entries = 0;
 		for (const c of persisted.c) entries += c.length / 23;
 		return {
@@ -356,6 +362,7 @@ function ledgerBench() {
 			bytesPerEntry: Buffer.byteLength(json) / entries,
 			staticDataBytes: Buffer.byteLength(staticJson),
 			stringifyUs: median(stringifyRuns),
+			parseUs: median(parseRuns),
 		};
 	});
 	for (const r of rows)

@@ -123,9 +123,9 @@ function esc(s) {
 function chartSvg(results) {
 	const l = results.inprocess.ledger;
 	const W = 760;
-	const H = 330;
+	const H = 350;
 	const panelW = 330;
-	const top = 50;
+	const top = 72;
 	const plotH = 210;
 	const xs = l.rows.map((r) => r.entries);
 	const xPos = (i, x0) => x0 + 30 + (i * (panelW - 60)) / (xs.length - 1);
@@ -136,7 +136,7 @@ function chartSvg(results) {
 	const panel = (x0, title, values, fmt, opts = {}) => {
 		const maxV = Math.max(...values, opts.line || 0) * 1.25;
 		const y = (v) => top + plotH - (v / maxV) * plotH;
-		let s = `<g>\n<text x="${x0 + panelW / 2}" y="${top - 12}" text-anchor="middle" font-weight="bold">${esc(title)}</text>\n`;
+		let s = `<g>\n<text x="${x0 + panelW / 2}" y="${top - 16}" text-anchor="middle" font-weight="bold">${esc(title)}</text>\n`;
 		s += `<line x1="${x0}" y1="${top + plotH}" x2="${x0 + panelW}" y2="${top + plotH}" stroke="#333"/>\n`;
 		s += `<line x1="${x0}" y1="${top}" x2="${x0}" y2="${top + plotH}" stroke="#333"/>\n`;
 		for (let k = 0; k <= 4; k++) {
@@ -146,7 +146,7 @@ function chartSvg(results) {
 		}
 		if (opts.line) {
 			s += `<line x1="${x0}" y1="${y(opts.line)}" x2="${x0 + panelW}" y2="${y(opts.line)}" stroke="#c0392b" stroke-dasharray="6 4"/>`;
-			s += `<text x="${x0 + panelW - 2}" y="${y(opts.line) - 5}" text-anchor="end" font-size="10" fill="#c0392b">${esc(opts.lineLabel)}</text>\n`;
+			s += `<text x="${x0 + 6}" y="${y(opts.line) - 5}" text-anchor="start" font-size="10" fill="#c0392b">${esc(opts.lineLabel)}</text>\n`;
 		}
 		const pts = values.map((v, i) => `${xPos(i, x0)},${y(v)}`).join(' ');
 		s += `<polyline points="${pts}" fill="none" stroke="#2471a3" stroke-width="2"/>\n`;
@@ -204,8 +204,8 @@ function details(results) {
 		parts.push('### Ledger at each size\n');
 		parts.push(
 			markdownTable(
-				['Entries (= cap)', 'check-and-record', 'vs 100', 'persisted bytes', 'bytes/entry', 'static data JSON', 'JSON.stringify of it (n8n does this on every save)'],
-				ip.ledger.rows.map((r) => [n(r.entries), fmtTime(r.opUs), fmtRatio(r.ratioTo100), n(r.persistedBytes), r.bytesPerEntry.toFixed(2), fmtBytes(r.staticDataBytes), fmtTime(r.stringifyUs)]),
+				['Entries (= cap)', 'check-and-record', 'vs 100', 'persisted bytes', 'bytes/entry', 'static data JSON', 'n8n: JSON.parse of it (every request)', 'n8n: JSON.stringify of it (every accepted delivery)'],
+				ip.ledger.rows.map((r) => [n(r.entries), fmtTime(r.opUs), fmtRatio(r.ratioTo100), n(r.persistedBytes), r.bytesPerEntry.toFixed(2), fmtBytes(r.staticDataBytes), fmtTime(r.parseUs), fmtTime(r.stringifyUs)]),
 			),
 		);
 		parts.push(
