@@ -16,6 +16,8 @@ const TRIGGER = 'Uplift Trigger';
 const SECRET = 'e2e-uplift-secret-' + randomUUID().replace(/-/g, '');
 const API_KEY = 'sk_e2e_' + randomUUID().replace(/-/g, '');
 const CSV = 'frame,time,pelvis_rotation\n0,0.000,12.5\n1,0.033,13.1\n';
+/** E2E_PASS=compat (the n8n 2.8.4 pass of `npm test`) uses a smaller burst. */
+const BULK = process.env.E2E_PASS === 'compat' ? 50 : 200;
 
 type Resp = { status: number; text: string; json: any; ms: number };
 
@@ -215,24 +217,24 @@ describe('Uplift Trigger in a real n8n', () => {
 		await n8n.waitForExecutions(wf.id, 1, 60000);
 	});
 
-	test('200 concurrent distinct deliveries -> 200 executions; redelivering all 200 -> 0 new', async () => {
+	test(`${BULK} concurrent distinct deliveries -> ${BULK} executions; redelivering all ${BULK} -> 0 new`, async () => {
 		bulk.wf = await newWorkflow({ options: { downloadCsv: false } });
-		for (let i = 0; i < 200; i++) bulk.deliveries.push(fakeUplift.signedDelivery({ secret: SECRET, csvUrl: fake.csvUrl('bulk') }));
+		for (let i = 0; i < BULK; i++) bulk.deliveries.push(fakeUplift.signedDelivery({ secret: SECRET, csvUrl: fake.csvUrl('bulk') }));
 		const t0 = Date.now();
 		const rs = await Promise.all(bulk.deliveries.map((d) => post(bulk.wf!.url, d.body, d.headers)));
 		const statuses = rs.map((r) => r.status);
 		expect(statuses.filter((s) => s !== 200)).toEqual([]);
 		expect(rs.filter((r) => r.json && r.json.duplicate).length).toBe(0);
-		process.stderr.write(`[uplift e2e] 200 concurrent deliveries answered in ${Date.now() - t0} ms (max ${Math.max(...rs.map((r) => r.ms))} ms)\n`);
-		const execs = await n8n.waitForExecutions(bulk.wf.id, 200, 180000, { settleMs: 3000 });
+		process.stderr.write(`[uplift e2e] ${BULK} concurrent deliveries answered in ${Date.now() - t0} ms (max ${Math.max(...rs.map((r) => r.ms))} ms)\n`);
+		const execs = await n8n.waitForExecutions(bulk.wf.id, BULK, 180000, { settleMs: 3000 });
 		const ids = new Set(execs.map((e: any) => nodeOutput(e, TRIGGER)[0].json.id));
-		expect(ids.size).toBe(200);
+		expect(ids.size).toBe(BULK);
 		expect(execs.filter((e: any) => e.status !== 'success').length).toBe(0);
 
 		const again = await Promise.all(bulk.deliveries.map((d) => post(bulk.wf!.url, d.body, d.headers)));
 		expect(again.filter((r) => r.status !== 200)).toEqual([]);
-		expect(again.filter((r) => r.json && r.json.duplicate === true).length).toBe(200);
-		await n8n.waitForExecutions(bulk.wf.id, 200, 30000, { settleMs: 3000 });
+		expect(again.filter((r) => r.json && r.json.duplicate === true).length).toBe(BULK);
+		await n8n.waitForExecutions(bulk.wf.id, BULK, 30000, { settleMs: 3000 });
 	});
 
 	test('after an n8n restart, redelivering earlier deliveries -> 0 new executions', async () => {
@@ -251,7 +253,7 @@ describe('Uplift Trigger in a real n8n', () => {
 		expect(notDupes).toBe(0);
 
 		await n8n.waitForExecutions(dedupe.wf!.id, 1, 30000, { settleMs: 2000 });
-		await n8n.waitForExecutions(bulk.wf!.id, 200, 30000, { settleMs: 2000 });
+		await n8n.waitForExecutions(bulk.wf!.id, BULK, 30000, { settleMs: 2000 });
 	});
 
 	test('CSV server takes 5 s -> webhook still answers in < 1 s and the execution has the CSV', async () => {
