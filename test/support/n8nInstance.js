@@ -467,11 +467,11 @@ class N8nInstance {
 	}
 
 	/** All executions of a workflow (newest first), with data, following the cursor. */
-	async listExecutions(workflowId, { includeData = true } = {}) {
+	async listExecutions(workflowId, { includeData = true, pageSize = 250 } = {}) {
 		const out = [];
 		let cursor;
-		for (let i = 0; i < 100; i++) {
-			const q = new URLSearchParams({ workflowId: String(workflowId), includeData: String(includeData), limit: '250' });
+		for (let i = 0; i < 1000; i++) {
+			const q = new URLSearchParams({ workflowId: String(workflowId), includeData: String(includeData), limit: String(pageSize) });
 			if (cursor) q.set('cursor', cursor);
 			const page = await this.api('GET', `/executions?${q}`);
 			out.push(...(page.data || []));
