@@ -1,5 +1,4 @@
 import type {
-	IAuthenticateGeneric,
 	ICredentialDataDecryptedObject,
 	ICredentialTestRequest,
 	ICredentialType,
@@ -210,14 +209,17 @@ export class UphanceApi implements ICredentialType {
 		return await uphanceSignIn(async (options) => await this.helpers.httpRequest(options), credentials);
 	}
 
-	authenticate: IAuthenticateGeneric = {
-		type: 'generic',
-		properties: {
-			headers: {
-				Authorization: '=Bearer {{$credentials.sessionToken}}',
-			},
-		},
-	};
+	// A function rather than the generic `=Bearer {{$credentials.sessionToken}}` form: n8n would
+	// evaluate that expression (an expression isolate) on every record fetch, before the answer.
+	async authenticate(
+		credentials: ICredentialDataDecryptedObject,
+		requestOptions: IHttpRequestOptions,
+	): Promise<IHttpRequestOptions> {
+		return {
+			...requestOptions,
+			headers: { ...requestOptions.headers, Authorization: `Bearer ${String(credentials.sessionToken ?? '')}` },
+		};
+	}
 
 	// preAuthentication runs first on every test: it signs in, checks that the organisation is one
 	// of the user's (clear message otherwise) and selects it. The request then lists organisations.

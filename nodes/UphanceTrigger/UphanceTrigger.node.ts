@@ -83,7 +83,11 @@ export class UphanceTrigger implements INodeType {
 		name: 'uphanceTrigger',
 		icon: { light: 'file:uphance.svg', dark: 'file:uphance.dark.svg' },
 		group: ['trigger'],
-		version: 1,
+		// 1.1 behaves exactly like 1. It exists because n8n evaluates an expression (the Webhook node
+		// v1's `options.binaryData`) for every request to a start node of typeVersion 1, which costs an
+		// expression isolate per request; see BENCHMARKS.md. New workflows get 1.1.
+		version: [1, 1.1],
+		defaultVersion: 1.1,
 		subtitle: '={{($parameter["events"] || []).includes("*") ? "All events" : ($parameter["events"] || []).join(", ")}}',
 		description: 'Starts the workflow when Uphance sends a webhook (URL token, de-duplicated, record fetched from the API)',
 		defaults: { name: 'Uphance Trigger' },

@@ -79,8 +79,10 @@ describe('Uphance API credential: description', () => {
 		expect(byName.baseUrl.default).toBe('https://api.uphance.com');
 	});
 
-	it('authenticates with the session token as a Bearer token', () => {
-		expect(credential.authenticate).toEqual({ type: 'generic', properties: { headers: { Authorization: '=Bearer {{$credentials.sessionToken}}' } } });
+	it('authenticates with the session token as a Bearer token, keeping other headers', async () => {
+		const authenticate = credential.authenticate as (c: object, o: object) => Promise<{ headers: Record<string, string> }>;
+		const options = await authenticate({ sessionToken: 'tok-1' }, { url: '/x', headers: { Accept: 'application/json' } });
+		expect(options.headers).toEqual({ Accept: 'application/json', Authorization: 'Bearer tok-1' });
 	});
 
 	it('tests by listing organisations, with a rule for a user without any', () => {
