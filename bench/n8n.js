@@ -173,32 +173,12 @@ function webhookNodeWorkflow() {
 	};
 }
 
-/** Declares typeVersion 1.1 besides 1 in the installed (not the source) copy of both trigger nodes. */
-function patchInstalledVersions(packageDir) {
-	const patched = [];
-	for (const rel of ['dist/nodes/UpliftTrigger/UpliftTrigger.node.js', 'dist/nodes/UphanceTrigger/UphanceTrigger.node.js']) {
-		const file = path.join(packageDir, rel);
-		if (!fs.existsSync(file)) continue;
-		const src = fs.readFileSync(file, 'utf8');
-		const out = src.replace(/\bversion: 1,/, 'version: [1, 1.1],\n            defaultVersion: 1,');
-		if (out === src) throw new Error(`what-if patch: no "version: 1," in ${rel}`);
-		fs.writeFileSync(file, out);
-		patched.push(rel);
-	}
-	// Uphance credential: the generic `authenticate` ('=Bearer {{$credentials.sessionToken}}') is an
-	// expression, evaluated in an isolate on every API call; the what-if uses the function form.
-	const cred = path.join(packageDir, 'dist/credentials/UphanceApi.credentials.js');
-	if (fs.existsSync(cred)) {
-		const src = fs.readFileSync(cred, 'utf8');
-		const out = src.replace(
-			/this\.authenticate = \{[\s\S]*?\n {8}\};\n/,
-			'this.authenticate = async (credentials, requestOptions) => ({ ...requestOptions, headers: { ...(requestOptions.headers || {}), Authorization: `Bearer ${credentials.sessionToken}` } });\n',
-		);
-		if (out === src) throw new Error('what-if patch: no generic authenticate block in UphanceApi.credentials.js');
-		fs.writeFileSync(cred, out);
-		patched.push('dist/credentials/UphanceApi.credentials.js');
-	}
-	return patched;
+/** The typeVersion a user gets when adding the node today (description.defaultVersion, else the newest). */
+function defaultTypeVersion(nodeFile) {
+	const mod = require(path.join(REPO_ROOT, nodeFile));
+	const Cls = Object.values(mod).find((v) => typeof v === 'function');
+	const d = new Cls().description;
+	return d.defaultVersion ?? (Array.isArray(d.version) ? Math.max(...d.version) : d.version);
 }
 
 async function idle(n8n, ms = 2500) {
@@ -228,13 +208,6 @@ async function runN8nBench(cfg) {
 		const t0 = Date.now();
 		await n8n.start();
 		result.n8n = { version: n8n.version, node: n8n.info.nodeVersion, bootSeconds: n8n.bootMs / 1000, setupSeconds: (Date.now() - t0) / 1000 };
-		if (cfg.whatIfVersion11) {
-			// What-if for the proposed fixes (bench/notes.md), applied to the installed copy only
-			// (.e2e/bench): both nodes also declare typeVersion 1.1 (the workflows use it), and the
-			// Uphance credential authenticates with a function instead of an expression.
-			result.whatIfVersion11 = patchInstalledVersions(n8n.packageDir);
-			await n8n.restart();
-		}
 
 		// (1) baseline
 		const base = webhookNodeWorkflow();
@@ -264,9 +237,11 @@ async function runN8nBench(cfg) {
 			await n8n.activate(wf.id, url);
 			return { wf, url };
 		};
-		// Our nodes are typeVersion 1; the what-if pass uses the patched 1.1 (see patchInstalledVersions).
-		const ourVersion = cfg.whatIfVersion11 ? 1.1 : 1;
-		const { wf: upWf, url: upUrl } = await makeUplift(ourVersion, 'bench (2) Uplift Trigger');
+		// Workflows use the typeVersion a user gets today (typeVersion 1 costs n8n an expression
+		// isolate per request: bench/notes.md §2).
+		const upliftVersion = cfg.typeVersion ?? defaultTypeVersion('dist/nodes/UpliftTrigger/UpliftTrigger.node.js');
+		result.typeVersions = { uplift: upliftVersion };
+		const { wf: upWf, url: upUrl } = await makeUplift(upliftVersion, 'bench (2) Uplift Trigger');
 
 		// Uplift with CSV download on (for the slow follow-up case)
 		const upCsv = triggerToSet({
@@ -276,6 +251,7 @@ async function runN8nBench(cfg) {
 			parameters: { events: ['*'], verifySignature: true, options: { downloadCsv: true } },
 			credential: credRef,
 		});
+		upCsv.workflow.nodes[0].typeVersion = upliftVersion;
 		const upCsvWf = await n8n.createWorkflow(upCsv.workflow);
 		const upCsvUrl = n8n.webhookUrl(upCsv.webhookId);
 		await n8n.activate(upCsvWf.id, upCsvUrl);
@@ -305,7 +281,9 @@ async function runN8nBench(cfg) {
 				await n8n.activate(wf.id, url);
 				return { wf, url };
 			};
-			const made = await makeUphance(ourVersion, 'bench (3) Uphance Trigger');
+			const uphanceVersion = cfg.typeVersion ?? defaultTypeVersion('dist/nodes/UphanceTrigger/UphanceTrigger.node.js');
+			result.typeVersions.uphance = uphanceVersion;
+			const made = await makeUphance(uphanceVersion, 'bench (3) Uphance Trigger');
 			uphWf = made.wf;
 			uphTarget = { label: '(3) Uphance Trigger', url: made.url, setupRequest: uphanceRequest() };
 		} else {

@@ -58,7 +58,6 @@ function rows(results) {
 	}
 	if (results.inN8n) out.push(...n8nRows(results.inN8n, '', true));
 	if (results.inN8nLazy) out.push(...n8nRows(results.inN8nLazy, 'lazy isolate: ', false));
-	if (results.inN8nFixed) out.push(...n8nRows(results.inN8nFixed, 'lazy + fixes (what-if): ', false));
 	return out;
 }
 
@@ -187,12 +186,11 @@ function details(results) {
 		const stepNames = Object.keys(ip.pipeline[0].steps);
 		parts.push(
 			markdownTable(
-				['Body', 'floor (HMAC + JSON.parse)', 'whole pipeline', 'with proposed envelope check (ratio)', ...stepNames],
+				['Body', 'floor (HMAC + JSON.parse)', 'whole pipeline', ...stepNames],
 				ip.pipeline.map((p) => [
 					`${p.size} (${n(p.bodyBytes)} B)`,
 					fmtTime(p.floorUs),
 					fmtTime(p.pipelineUs),
-					`${fmtTime(p.proposedUs)} (${fmtRatio(p.proposedRatio)})`,
 					...stepNames.map((s) => fmtTime(p.steps[s])),
 				]),
 			),
@@ -212,7 +210,7 @@ function details(results) {
 			`\nOne operation = what one request does: open the ledger on freshly loaded static data, claim a new key (SHA-256, check, reserve), accept it (record, evict the oldest at the cap). ${ip.ledger.rounds} rounds × ${n(ip.ledger.opsPerRound)} operations per size, sizes interleaved.\n`,
 		);
 	}
-	for (const t of [results.inN8n, results.inN8nLazy, results.inN8nFixed]) {
+	for (const t of [results.inN8n, results.inN8nLazy]) {
 		if (!t) continue;
 		const envText = Object.entries(t.config.env || {}).map(([k, v]) => `\`${k}=${v}\``).join(' ');
 		parts.push(`### Inside n8n (${t.label}${envText ? `: ${envText}` : ''}): every measured segment\n`);
@@ -226,7 +224,6 @@ function details(results) {
 		for (const [k, f] of [['duplicate flood', t.duplicateFlood]])
 			if (f) segRows.push([k, '1', fmtRps(f.rps), fmtMs(f.p50), fmtMs(f.p99), String(f.non2xx)]);
 		parts.push(markdownTable(['Workflow', 'segment', 'req/s (2xx)', 'p50', 'p99', 'non-2xx'], segRows));
-		if (t.whatIfVersion11) parts.push(`\nWhat-if patch applied to the installed copy in .e2e/bench only: ${t.whatIfVersion11.map((f) => `\`${f}\``).join(', ')}; the trigger workflows use typeVersion 1.1.\n`);
 		const ex = t.executions;
 		const fmtEx = (e) => (e ? `${n(e.count)} (${Object.entries(e.byStatus).map(([s, c]) => `${s} ${n(c)}`).join(', ')})` : 'n/a');
 		parts.push(

@@ -78,18 +78,11 @@ async function main() {
 		};
 		// n8n as installed: the figures the targets are judged on.
 		results.inN8n = await runN8nBench({ ...common, cycles: num('BENCH_CYCLES', QUICK ? 1 : 3), label: 'n8n defaults' });
-		// The same with n8n's lazy expression-isolate acquisition, then also with the proposed fixes
-		// applied to the installed copy: shows what n8n's per-request isolate costs a community
-		// trigger and what the fixes recover (see bench/notes.md). Shorter, no slow follow-up.
+		// The same with n8n's lazy expression-isolate acquisition: shows what n8n's per-request
+		// isolate costs a community trigger (see bench/notes.md). Shorter, no slow follow-up.
 		const diag = { ...common, duration: num('BENCH_DIAG_DURATION', QUICK ? 3 : 8), cycles: num('BENCH_DIAG_CYCLES', QUICK ? 1 : 2), slowFollowUp: false };
 		if (process.env.BENCH_SKIP_LAZY !== '1') {
 			results.inN8nLazy = await runN8nBench({ ...diag, label: 'lazy isolate', env: { N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true' } });
-			results.inN8nFixed = await runN8nBench({
-				...diag,
-				label: 'lazy isolate + proposed fixes',
-				env: { N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true' },
-				whatIfVersion11: true,
-			});
 		}
 	}
 
