@@ -251,6 +251,10 @@ function renderMarkdown(results, table, { command }) {
 	lines.push('');
 	lines.push(`- Date: ${results.date.replace('T', ' ').replace(/\..*/, ' UTC')}; whole run ${Math.round(results.seconds)} s (\`${command}\`, including build and n8n start: see below)${results.quick ? ' — **quick mode (BENCH_QUICK=1): short runs, figures indicative only**' : ''}`);
 	lines.push(`- Machine: ${m.cpu}, ${m.cores} cores${m.cpuFlags ? ` (${m.cpuFlags})` : ''}, ${m.ramGiB.toFixed(1)} GiB RAM, ${m.os}; load average at start ${m.loadAtStart.map((x) => x.toFixed(2)).join(' / ')}`);
+	if (results.source)
+		lines.push(
+			`- Code measured: commit \`${results.source.commit}\`${results.source.dirtyFiles.length ? ` plus uncommitted changes in ${results.source.dirtyFiles.map((f) => `\`${f}\``).join(', ')}` : ' (clean work tree)'}`,
+		);
 	if (results.inprocess) lines.push(`- In-process: Node ${results.inprocess.node} (OpenSSL ${results.inprocess.openssl}), over the compiled \`dist/\``);
 	if (t) lines.push(`- n8n ${t.n8n.version} on Node ${t.n8n.node}, SQLite, regular mode, package installed as a community package (test/support/n8nInstance.js); autocannon 9.0.0 on Node ${results.orchestratorNode}, loopback, 10 connections`);
 	lines.push('');

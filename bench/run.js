@@ -49,11 +49,20 @@ function machine() {
 	};
 }
 
+/** Which code was measured: the commit, and whether the work tree had changes in it. */
+function gitState() {
+	const git = (...args) => spawnSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' });
+	const head = git('rev-parse', '--short', 'HEAD');
+	if (head.status !== 0) return null;
+	const dirty = git('status', '--porcelain', '--', 'nodes', 'credentials', 'package.json').stdout.trim();
+	return { commit: head.stdout.trim(), dirtyFiles: dirty ? dirty.split('\n').map((l) => l.slice(3)) : [] };
+}
+
 async function main() {
 	const started = Date.now();
 	const out = process.env.BENCH_OUT || path.join(REPO_ROOT, '.bench', 'results.json');
 	fs.mkdirSync(path.dirname(out), { recursive: true });
-	const results = { date: new Date().toISOString(), machine: machine(), quick: QUICK, orchestratorNode: process.version };
+	const results = { date: new Date().toISOString(), machine: machine(), quick: QUICK, orchestratorNode: process.version, source: gitState() };
 
 	if (process.env.BENCH_SKIP_INPROCESS !== '1') {
 		// In a fresh process of its own, on the Node that n8n runs on (the code's real runtime).
