@@ -39,11 +39,12 @@ let fake: any;
 let cred: { id: string; name: string };
 let nextId = 700000;
 
-async function newWorkflow(parameters: Record<string, unknown> = {}) {
+async function newWorkflow(parameters: Record<string, unknown> = {}, typeVersion = 1) {
 	const { webhookId, workflow } = triggerToSet({
 		nodeName: 'uphanceTrigger',
 		triggerName: TRIGGER,
 		parameters,
+		typeVersion,
 		credential: { type: 'uphanceApi', id: cred.id, name: cred.name },
 	});
 	const wf = await n8n.createWorkflow(workflow);
@@ -106,6 +107,15 @@ describe('Uphance Trigger in a real n8n', () => {
 		expect(paths).toContain('POST /oauth/token');
 		expect(paths).toContain('POST /organisations/set_current_org');
 		expect(paths).toContain(`GET /pick_tickets/${w.id}`);
+	});
+
+	test('typeVersion 1.1 (default for new workflows): token + fetch work the same', async () => {
+		const wf = await newWorkflow({}, 1.1);
+		const w = webhookFor('pick_ticket');
+		expect(show(await post(wf.url, w.body))).toMatch(/^401\b/);
+		expect(show(await post(wf.urlWithToken, w.body))).toMatch(/^200\b/);
+		const [ex] = await n8n.waitForExecutions(wf.id, 1, 60000);
+		expect(nodeOutput(ex, TRIGGER)[0].json).toMatchObject({ event: 'pick_ticket_update', recordSource: 'api', record: w.apiRecord });
 	});
 
 	test('each resource is fetched from its endpoint and unwrapped from its envelope', async () => {

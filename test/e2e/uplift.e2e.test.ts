@@ -42,11 +42,12 @@ let n8n: any;
 let fake: any;
 let cred: { id: string; name: string };
 
-async function newWorkflow(parameters: Record<string, unknown> = {}) {
+async function newWorkflow(parameters: Record<string, unknown> = {}, typeVersion = 1) {
 	const { webhookId, workflow } = triggerToSet({
 		nodeName: 'upliftTrigger',
 		triggerName: TRIGGER,
 		parameters,
+		typeVersion,
 		credential: { type: 'upliftApi', id: cred.id, name: cred.name },
 	});
 	const wf = await n8n.createWorkflow(workflow);
@@ -188,6 +189,25 @@ describe('Uplift Trigger in a real n8n', () => {
 		const out = nodeOutput(ex, TRIGGER);
 		expect(out[0].json).toMatchObject({ id: created.event.id, type: 'webhook.created' });
 		expect(['skipped', undefined]).toContain(out[0].json.followUp && out[0].json.followUp.csv && out[0].json.followUp.csv.status);
+	});
+
+	test('typeVersion 1.1 (default for new workflows): signed event -> 1 execution with CSV; forged -> 401; invalid JSON -> 4xx', async () => {
+		const wf = await newWorkflow({}, 1.1);
+		const csvName = 'v11-' + randomUUID();
+		fake.setCsv(csvName, CSV);
+		const d = fakeUplift.signedDelivery({ secret: SECRET, csvUrl: fake.csvUrl(csvName) });
+		const r = await post(wf.url, d.body, d.headers);
+		expect(show(r)).toMatch(/^200\b/);
+		const forged = fakeUplift.signedDelivery({ secret: SECRET + 'x', csvUrl: fake.csvUrl(csvName) });
+		expect(show(await post(wf.url, forged.body, forged.headers))).toMatch(/^401\b/);
+		const bad = 'not { json';
+		const rb = await post(wf.url, bad, { 'content-type': 'application/json', 'x-uplift-signature-256': fakeUplift.sign(SECRET, bad) });
+		expect(show(rb)).toMatch(/^(400|422)\b/);
+		const [ex] = await n8n.waitForExecutions(wf.id, 1, 60000);
+		const item = nodeOutput(ex, TRIGGER)[0];
+		expect(item.json).toMatchObject({ id: d.event.id, followUp: { csv: { status: 'downloaded' } } });
+		expect(n8n.binaryContent(item.binary.data).toString('utf8')).toBe(CSV);
+		expect(nodeOutput(ex, SET_NODE)[0].json).toMatchObject({ id: d.event.id, seenBySetNode: true });
 	});
 
 	// shared by the de-duplication and restart scenarios

@@ -31,14 +31,15 @@ function setNode(position = [260, 0]) {
  * @param {{type: string, id: string, name: string}} o.credential
  * @param {string} [o.webhookId]
  * @param {string} [o.name]
+ * @param {number} [o.typeVersion] default 1
  */
-function triggerToSet({ nodeName, triggerName, parameters, credential, webhookId, name }) {
+function triggerToSet({ nodeName, triggerName, parameters, credential, webhookId, name, typeVersion }) {
 	const wid = webhookId || crypto.randomUUID();
 	const trigger = {
 		id: crypto.randomUUID(),
 		name: triggerName,
 		type: `${PACKAGE}.${nodeName}`,
-		typeVersion: 1,
+		typeVersion: typeVersion || 1,
 		position: [0, 0],
 		webhookId: wid,
 		parameters: parameters || {},
