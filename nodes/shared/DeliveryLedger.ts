@@ -1,6 +1,8 @@
 import * as crypto from 'crypto';
 import type { IDataObject } from 'n8n-workflow';
 
+import { KeyTable } from './KeyTable';
+
 /**
  * Idempotency for webhook deliveries: remembers which delivery keys were accepted, bounded by age
  * and by count, persisted compactly in the node's workflow static data.
@@ -61,15 +63,18 @@ function encodeSeconds(seconds: number): string {
 	return Math.max(0, Math.floor(seconds)).toString(36).padStart(TIME_CHARS, '0');
 }
 
-/** One entry per line of the queue; `keys` maps hashed key → accepted-at seconds. */
+const VALID_KEY = /^[A-Za-z0-9_-]{16}$/;
+
+/** A string built by appends, copied into one flat string (so it stops holding a chain of pieces). */
+function flatten(text: string): string {
+	return Buffer.from(text, 'latin1').toString('latin1');
+}
+
+/** The shared state of one workflow node's ledger in this process. */
 export class LedgerState {
 	readonly writerId: string;
-	private readonly keys = new Map<string, number>();
+	private table = new KeyTable(1);
 	private readonly pending = new Set<string>();
-	// FIFO of hashed keys and times in acceptance order, as arrays with a moving head.
-	private queueKeys: string[] = [];
-	private queueTimes: number[] = [];
-	private head = 0;
 	private rev = 0;
 	/** Foreign copies (`writer:revision`) already merged, so a copy loaded again costs nothing. */
 	private readonly absorbedForeign = new Set<string>();
@@ -82,7 +87,7 @@ export class LedgerState {
 	}
 
 	get size(): number {
-		return this.keys.size;
+		return this.table.size;
 	}
 
 	get revision(): number {
@@ -91,10 +96,11 @@ export class LedgerState {
 
 	/** Synchronous verdict for a hashed key. Does not change anything except forgetting expired keys. */
 	check(hashedKey: string, nowMs: number, limits: LedgerLimits): LedgerVerdict {
+		this.fitCapacity(limits);
 		this.expire(nowMs, limits);
 		if (this.pending.has(hashedKey)) return 'inFlight';
-		const acceptedAt = this.keys.get(hashedKey);
-		if (acceptedAt !== undefined && acceptedAt * 1000 >= nowMs - limits.maxAgeMs) return 'duplicate';
+		const acceptedAt = this.table.secondsOf(hashedKey);
+		if (acceptedAt >= 0 && acceptedAt * 1000 >= nowMs - limits.maxAgeMs) return 'duplicate';
 		return 'new';
 	}
 
@@ -111,9 +117,12 @@ export class LedgerState {
 	/** Records an accepted delivery. */
 	commit(hashedKey: string, nowMs: number, limits: LedgerLimits): void {
 		this.pending.delete(hashedKey);
-		if (this.keys.has(hashedKey)) return;
+		this.fitCapacity(limits);
+		if (this.table.secondsOf(hashedKey) >= 0) return;
 		const seconds = Math.floor(nowMs / 1000);
-		this.append(hashedKey, seconds);
+		const evicted = this.table.add(hashedKey, seconds);
+		if (evicted > 0) this.dropPersistedEntries(evicted);
+		this.appendPersisted(hashedKey, seconds);
 		this.expire(nowMs, limits);
 		this.bump();
 	}
@@ -126,7 +135,7 @@ export class LedgerState {
 	absorb(loaded: unknown, nowMs: number, limits: LedgerLimits): boolean {
 		if (loaded === this.persisted) return false;
 		const parsed = parsePersisted(loaded);
-		if (parsed === undefined) return this.keys.size > 0;
+		if (parsed === undefined) return this.table.size > 0;
 		if (parsed.w === this.writerId) return parsed.r < this.rev;
 		const foreignId = `${parsed.w}:${parsed.r}`;
 		if (this.absorbedForeign.has(foreignId)) return true;
@@ -135,72 +144,73 @@ export class LedgerState {
 		const minSeconds = (nowMs - limits.maxAgeMs) / 1000;
 		const incoming: Array<[string, number]> = [];
 		for (const chunk of parsed.c) {
+			if (typeof chunk !== 'string') continue;
 			for (let at = 0; at + ENTRY_CHARS <= chunk.length; at += ENTRY_CHARS) {
 				const key = chunk.slice(at, at + KEY_CHARS);
 				const seconds = parseInt(chunk.slice(at + KEY_CHARS, at + ENTRY_CHARS), 36);
-				if (Number.isFinite(seconds) && seconds >= minSeconds && !this.keys.has(key)) {
-					incoming.push([key, seconds]);
-				}
+				if (VALID_KEY.test(key) && Number.isFinite(seconds) && seconds >= minSeconds) incoming.push([key, seconds]);
 			}
 		}
-		if (incoming.length > 0) this.mergeEntries(incoming, nowMs, limits);
+		if (incoming.length > 0) {
+			const all = [...this.table.entries(), ...incoming].sort((a, b) => a[1] - b[1]);
+			this.rebuild(all, limits.maxEntries);
+			this.expire(nowMs, limits);
+			this.bump();
+		}
 		// The loaded copy came from elsewhere: save ours (a superset) over it.
 		return true;
 	}
 
-	private mergeEntries(incoming: Array<[string, number]>, nowMs: number, limits: LedgerLimits): void {
-		const all: Array<[string, number]> = [];
-		for (let i = this.head; i < this.queueKeys.length; i++) {
-			all.push([this.queueKeys[i], this.queueTimes[i]]);
-		}
-		all.push(...incoming);
-		all.sort((a, b) => a[1] - b[1]);
-		this.keys.clear();
-		this.queueKeys = [];
-		this.queueTimes = [];
-		this.head = 0;
-		this.persisted.c = [];
-		for (const [key, seconds] of all) {
-			if (!this.keys.has(key)) this.append(key, seconds);
-		}
-		this.expire(nowMs, limits);
+	/** The user changed the memory size: rebuild at the new size, keeping the newest keys. */
+	private fitCapacity(limits: LedgerLimits): void {
+		const cap = Math.max(1, Math.floor(limits.maxEntries));
+		if (cap === this.table.capacity) return;
+		this.rebuild(this.table.entries(), cap);
 		this.bump();
 	}
 
-	private append(hashedKey: string, seconds: number): void {
-		this.keys.set(hashedKey, seconds);
-		this.queueKeys.push(hashedKey);
-		this.queueTimes.push(seconds);
+	/** Replaces the table and the persisted chunks with `entries` (oldest first; newest kept). */
+	private rebuild(entries: Array<[string, number]>, maxEntries: number): void {
+		const cap = Math.max(1, Math.floor(maxEntries));
+		const seen = new Set<string>();
+		const unique: Array<[string, number]> = [];
+		for (let i = entries.length - 1; i >= 0 && unique.length < cap; i--) {
+			if (!seen.has(entries[i][0])) {
+				seen.add(entries[i][0]);
+				unique.push(entries[i]);
+			}
+		}
+		unique.reverse();
+		this.table = new KeyTable(cap);
+		this.persisted.c = [];
+		for (const [key, seconds] of unique) {
+			this.table.add(key, seconds);
+			this.appendPersisted(key, seconds);
+		}
+	}
+
+	private appendPersisted(hashedKey: string, seconds: number): void {
 		const chunks = this.persisted.c;
 		const entry = hashedKey + encodeSeconds(seconds);
 		const last = chunks.length - 1;
-		if (last >= 0 && chunks[last].length < CHUNK_ENTRIES * ENTRY_CHARS) chunks[last] += entry;
-		else chunks.push(entry);
+		if (last < 0 || chunks[last].length >= CHUNK_ENTRIES * ENTRY_CHARS) {
+			chunks.push(entry);
+			return;
+		}
+		chunks[last] += entry;
+		if (chunks[last].length >= CHUNK_ENTRIES * ENTRY_CHARS) chunks[last] = flatten(chunks[last]);
 	}
 
-	/** Drops keys past their age, then the oldest keys beyond the cap. Amortised O(1) per entry. */
+	/** Drops keys past their age. Amortised O(1) per entry. */
 	private expire(nowMs: number, limits: LedgerLimits): void {
 		const minSeconds = (nowMs - limits.maxAgeMs) / 1000;
-		const cap = Math.max(1, Math.floor(limits.maxEntries));
 		let dropped = 0;
-		while (
-			this.head < this.queueKeys.length &&
-			(this.queueKeys.length - this.head > cap || this.queueTimes[this.head] < minSeconds)
-		) {
-			const key = this.queueKeys[this.head];
-			// A key merged twice can sit in the queue once only (append checks), so this delete is exact.
-			this.keys.delete(key);
-			this.head++;
+		for (let oldest = this.table.oldestSeconds(); oldest !== undefined && oldest < minSeconds; oldest = this.table.oldestSeconds()) {
+			this.table.dropOldest();
 			dropped++;
 		}
 		if (dropped === 0) return;
 		this.dropPersistedEntries(dropped);
-		// Compact the queue arrays once the dead head outweighs the live part.
-		if (this.head > 1024 && this.head * 2 > this.queueKeys.length) {
-			this.queueKeys = this.queueKeys.slice(this.head);
-			this.queueTimes = this.queueTimes.slice(this.head);
-			this.head = 0;
-		}
 		this.bump();
 	}
 
@@ -225,11 +235,11 @@ export class LedgerState {
 	}
 }
 
+/** The header of a persisted ledger; its chunks are checked only when they are merged. */
 function parsePersisted(value: unknown): PersistedLedger | undefined {
 	if (typeof value !== 'object' || value === null) return undefined;
 	const v = value as Partial<PersistedLedger>;
-	if (v.v !== FORMAT_VERSION || typeof v.w !== 'string' || typeof v.r !== 'number') return undefined;
-	if (!Array.isArray(v.c) || !v.c.every((chunk) => typeof chunk === 'string')) return undefined;
+	if (v.v !== FORMAT_VERSION || typeof v.w !== 'string' || typeof v.r !== 'number' || !Array.isArray(v.c)) return undefined;
 	return v as PersistedLedger;
 }
 

@@ -135,3 +135,9 @@ describe('safeEqualStrings (URL tokens)', () => {
 		expect(safeEqualStrings('', '')).toBe(false);
 	});
 });
+
+describe('verifyUpliftSignature with a parsed body', () => {
+	it('row 22: rejects a parsed object even when its JSON would match', () => {
+		expect(verifyUpliftSignature(JSON.parse(UPLIFT_BODY), UPLIFT_SIG, { current: UPLIFT_SECRET })).toEqual({ valid: false, reason: 'mismatch' });
+	});
+});
