@@ -207,7 +207,7 @@ function pipelineBench() {
 				},
 			},
 			{
-				name: 'parseUpliftEvent (zod)',
+				name: 'parseUpliftEvent',
 				fn: (d) => {
 					if (!parseUpliftEvent(d.parsed).ok) throw new Error('x');
 				},

@@ -225,7 +225,7 @@ function details(results) {
 			if (f) segRows.push([k, '1', fmtRps(f.rps), fmtMs(f.p50), fmtMs(f.p99), String(f.non2xx)]);
 		parts.push(markdownTable(['Workflow', 'segment', 'req/s (2xx)', 'p50', 'p99', 'non-2xx'], segRows));
 		const ex = t.executions;
-		const fmtEx = (e) => (e ? `${n(e.count)} (${Object.entries(e.byStatus).map(([s, c]) => `${s} ${n(c)}`).join(', ')})` : 'n/a');
+		const fmtEx = (e) => (!e ? 'n/a' : !e.count ? '0' : `${n(e.count)} (${Object.entries(e.byStatus).map(([s, c]) => `${s} ${n(c)}`).join(', ')})`);
 		parts.push(
 			`\nSegments: ${t.config.cycles} per workflow, ${t.config.warmup} s warm-up + ${t.config.duration} s measured each, 10 connections, workflows interleaved (1,2,3 then 3,2,1 …). ` +
 				`Duplicate flood: ${t.config.floodSeconds} s; it started ${t.duplicateFlood.executionsStarted} execution(s). ` +
