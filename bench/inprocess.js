@@ -50,7 +50,11 @@ const ID_MARK = 'X'.repeat(ID_WIDTH);
  * template with a fixed-width id placeholder so every body of a size has the same length.
  */
 function bodyTemplate(bytes) {
-	const event = buildEvent({ id: ID_MARK, created: 1700000000000, csvUrl: 'https://d1.example.cloudfront.net/exports/uplift_data_export_20230307232552.csv' });
+	const event = buildEvent({
+		id: ID_MARK,
+		created: 1700000000000,
+		csvUrl: 'https://d1.example.cloudfront.net/exports/uplift_data_export_20230307232552.csv',
+	});
 	const frames = [];
 	event.data.object.frames = frames;
 	let text = JSON.stringify(event);
@@ -313,7 +317,8 @@ function ledgerBench() {
 		const stringifyRuns = [];
 		for (let k = 0; k < 7; k++) {
 			const s = nowNs();
-			for (let i = 0; i < reps; i++) JSON.stringify({ [`node:${NODE_NAME}`]: { [LEDGER_FIELD]: { ...persisted, c: persisted.c.slice() } } });
+			for (let i = 0; i < reps; i++)
+				JSON.stringify({ [`node:${NODE_NAME}`]: { [LEDGER_FIELD]: { ...persisted, c: persisted.c.slice() } } });
 			stringifyRuns.push(Number(nowNs() - s) / 1000 / reps);
 		}
 		const parseRuns = [];
@@ -360,7 +365,14 @@ function main() {
 	log(`node ${process.version}, ${QUICK ? 'quick' : 'full'} mode`);
 	const pipeline = pipelineBench();
 	const ledger = ledgerBench();
-	const result = { node: process.version, openssl: process.versions.openssl, quick: QUICK, seconds: (Date.now() - started) / 1000, pipeline, ledger };
+	const result = {
+		node: process.version,
+		openssl: process.versions.openssl,
+		quick: QUICK,
+		seconds: (Date.now() - started) / 1000,
+		pipeline,
+		ledger,
+	};
 	process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 }
 

@@ -199,15 +199,33 @@ async function countExecutions(n8n, workflowId) {
 async function runN8nBench(cfg) {
 	const { duration, warmup, cycles, floodSeconds, slowCsvMs, env = {}, slowFollowUp = true, label = 'n8n defaults' } = cfg;
 	const result = { label, config: { duration, warmup, cycles, floodSeconds, slowCsvMs, env }, started: new Date().toISOString() };
-	log(`=== ${label}${Object.keys(env).length ? ` (${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''} ===`);
+	log(
+		`=== ${label}${
+			Object.keys(env).length
+				? ` (${Object.entries(env)
+						.map(([k, v]) => `${k}=${v}`)
+						.join(' ')})`
+				: ''
+		} ===`,
+	);
 	const uplift = await fakeUplift.start({ apiKey: UPLIFT_API_KEY });
 	const uphance = await fakeUphance.start({});
 	for (let id = 1; id <= UPHANCE_RECORD_IDS + 1; id++) uphance.setRecord('pick_ticket', id);
-	const n8n = new N8nInstance({ name: 'bench', quiet: true, build: false, env: { N8N_LOG_LEVEL: process.env.N8N_LOG_LEVEL || 'info', ...env } });
+	const n8n = new N8nInstance({
+		name: 'bench',
+		quiet: true,
+		build: false,
+		env: { N8N_LOG_LEVEL: process.env.N8N_LOG_LEVEL || 'info', ...env },
+	});
 	try {
 		const t0 = Date.now();
 		await n8n.start();
-		result.n8n = { version: n8n.version, node: n8n.info.nodeVersion, bootSeconds: n8n.bootMs / 1000, setupSeconds: (Date.now() - t0) / 1000 };
+		result.n8n = {
+			version: n8n.version,
+			node: n8n.info.nodeVersion,
+			bootSeconds: n8n.bootMs / 1000,
+			setupSeconds: (Date.now() - t0) / 1000,
+		};
 
 		// (1) baseline
 		const base = webhookNodeWorkflow();
@@ -326,7 +344,10 @@ async function runN8nBench(cfg) {
 			await first.text();
 			await idle(n8n, 1000);
 			const before = await countExecutions(n8n, wf.id);
-			const res = await segment({ label, url, setupRequest: fixedRequest(dupBody, dupHeaders) }, { warmup: Math.min(warmup, 2), duration: floodSeconds });
+			const res = await segment(
+				{ label, url, setupRequest: fixedRequest(dupBody, dupHeaders) },
+				{ warmup: Math.min(warmup, 2), duration: floodSeconds },
+			);
 			await idle(n8n);
 			const after = await countExecutions(n8n, wf.id);
 			return { ...res, executionsStarted: after.count - before.count };
@@ -335,25 +356,30 @@ async function runN8nBench(cfg) {
 
 		// Slow follow-up: the CSV server answers at once, or after slowCsvMs
 		if (slowFollowUp) {
-		const slowCycles = Math.min(cycles, 2);
-		log(`slow follow-up: CSV download on, CSV server fast vs ${slowCsvMs} ms, ${slowCycles} cycles`);
-		const fastSegs = [];
-		const slowSegs = [];
-		const csvTarget = { url: upCsvUrl, setupRequest: upliftRequest(csvUrlFast) };
-		for (let c = 0; c < slowCycles; c++) {
-			const order = c % 2 === 0 ? ['fast', 'slow'] : ['slow', 'fast'];
-			for (const which of order) {
-				uplift.setCsvDelay(which === 'slow' ? slowCsvMs : 0);
-				const seg = await segment(
-					{ ...csvTarget, label: `Uplift + CSV (${which === 'slow' ? `${slowCsvMs / 1000} s` : 'fast'})` },
-					{ warmup, duration },
-				);
-				(which === 'slow' ? slowSegs : fastSegs).push(seg);
-				await idle(n8n, which === 'slow' ? slowCsvMs + 3000 : 2500);
+			const slowCycles = Math.min(cycles, 2);
+			log(`slow follow-up: CSV download on, CSV server fast vs ${slowCsvMs} ms, ${slowCycles} cycles`);
+			const fastSegs = [];
+			const slowSegs = [];
+			const csvTarget = { url: upCsvUrl, setupRequest: upliftRequest(csvUrlFast) };
+			for (let c = 0; c < slowCycles; c++) {
+				const order = c % 2 === 0 ? ['fast', 'slow'] : ['slow', 'fast'];
+				for (const which of order) {
+					uplift.setCsvDelay(which === 'slow' ? slowCsvMs : 0);
+					const seg = await segment(
+						{ ...csvTarget, label: `Uplift + CSV (${which === 'slow' ? `${slowCsvMs / 1000} s` : 'fast'})` },
+						{ warmup, duration },
+					);
+					(which === 'slow' ? slowSegs : fastSegs).push(seg);
+					await idle(n8n, which === 'slow' ? slowCsvMs + 3000 : 2500);
+				}
 			}
-		}
-		uplift.setCsvDelay(0);
-		result.slowFollowUp = { fast: combine(fastSegs), slow: combine(slowSegs), csvDelayMs: slowCsvMs, csvRequests: uplift.csvRequests().length };
+			uplift.setCsvDelay(0);
+			result.slowFollowUp = {
+				fast: combine(fastSegs),
+				slow: combine(slowSegs),
+				csvDelayMs: slowCsvMs,
+				csvRequests: uplift.csvRequests().length,
+			};
 		}
 
 		// What the runs left behind: executions per workflow and their status

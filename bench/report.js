@@ -54,7 +54,14 @@ function rows(results) {
 			`≤ ${l.targets.bytesPerEntry.target} B`,
 			verdict(l.targets.bytesPerEntry.pass),
 		]);
-		out.push([`Static data at the default cap (${n(l.defaultCap)} entries)`, fmtBytes(l.staticDataBytesAtDefaultCap), '', '', 'report', '']);
+		out.push([
+			`Static data at the default cap (${n(l.defaultCap)} entries)`,
+			fmtBytes(l.staticDataBytesAtDefaultCap),
+			'',
+			'',
+			'report',
+			'',
+		]);
 	}
 	if (results.inN8n) out.push(...n8nRows(results.inN8n, '', true));
 	if (results.inN8nLazy) out.push(...n8nRows(results.inN8nLazy, 'lazy isolate: ', false));
@@ -155,7 +162,8 @@ function chartSvg(results) {
 			s += `<text x="${xPos(i, x0)}" y="${top + plotH + 16}" text-anchor="middle" font-size="11">${esc(n(xs[i]))}</text>\n`;
 		});
 		s += `<text x="${x0 + panelW / 2}" y="${top + plotH + 34}" text-anchor="middle" fill="#333">ledger entries (log scale)</text>\n`;
-		if (opts.note) s += `<text x="${x0 + panelW / 2}" y="${top + plotH + 52}" text-anchor="middle" font-size="10" fill="#555">${esc(opts.note)}</text>\n`;
+		if (opts.note)
+			s += `<text x="${x0 + panelW / 2}" y="${top + plotH + 52}" text-anchor="middle" font-size="10" fill="#555">${esc(opts.note)}</text>\n`;
 		return s + '</g>\n';
 	};
 	const base = l.rows[0].opUs;
@@ -164,14 +172,22 @@ function chartSvg(results) {
 		'Check-and-record, µs per delivery',
 		l.rows.map((r) => r.opUs),
 		(v, axis) => (axis ? v.toFixed(1) : `${v.toFixed(2)} µs`),
-		{ line: base * 1.2, lineLabel: 'target: 1.2× the 100-entry figure', note: `median of ${l.rounds} rounds × ${n(l.opsPerRound)} ops, Node ${results.inprocess.node}` },
+		{
+			line: base * 1.2,
+			lineLabel: 'target: 1.2× the 100-entry figure',
+			note: `median of ${l.rounds} rounds × ${n(l.opsPerRound)} ops, Node ${results.inprocess.node}`,
+		},
 	);
 	svg += panel(
 		420,
 		'Persisted ledger, bytes per entry',
 		l.rows.map((r) => r.bytesPerEntry),
 		(v, axis) => (axis ? v.toFixed(0) : `${v.toFixed(1)} B`),
-		{ line: 32, lineLabel: 'target: ≤ 32 B per entry', note: `static data at the default cap (10,000): ${fmtBytes(l.staticDataBytesAtDefaultCap)}` },
+		{
+			line: 32,
+			lineLabel: 'target: ≤ 32 B per entry',
+			note: `static data at the default cap (10,000): ${fmtBytes(l.staticDataBytesAtDefaultCap)}`,
+		},
 	);
 	return svg + '</svg>\n';
 }
@@ -202,8 +218,26 @@ function details(results) {
 		parts.push('### Ledger at each size\n');
 		parts.push(
 			markdownTable(
-				['Entries (= cap)', 'check-and-record', 'vs 100', 'persisted bytes', 'bytes/entry', 'static data JSON', 'n8n: JSON.parse of it (every request)', 'n8n: JSON.stringify of it (every accepted delivery)'],
-				ip.ledger.rows.map((r) => [n(r.entries), fmtTime(r.opUs), fmtRatio(r.ratioTo100), n(r.persistedBytes), r.bytesPerEntry.toFixed(2), fmtBytes(r.staticDataBytes), fmtTime(r.parseUs), fmtTime(r.stringifyUs)]),
+				[
+					'Entries (= cap)',
+					'check-and-record',
+					'vs 100',
+					'persisted bytes',
+					'bytes/entry',
+					'static data JSON',
+					'n8n: JSON.parse of it (every request)',
+					'n8n: JSON.stringify of it (every accepted delivery)',
+				],
+				ip.ledger.rows.map((r) => [
+					n(r.entries),
+					fmtTime(r.opUs),
+					fmtRatio(r.ratioTo100),
+					n(r.persistedBytes),
+					r.bytesPerEntry.toFixed(2),
+					fmtBytes(r.staticDataBytes),
+					fmtTime(r.parseUs),
+					fmtTime(r.stringifyUs),
+				]),
 			),
 		);
 		parts.push(
@@ -212,7 +246,9 @@ function details(results) {
 	}
 	for (const t of [results.inN8n, results.inN8nLazy]) {
 		if (!t) continue;
-		const envText = Object.entries(t.config.env || {}).map(([k, v]) => `\`${k}=${v}\``).join(' ');
+		const envText = Object.entries(t.config.env || {})
+			.map(([k, v]) => `\`${k}=${v}\``)
+			.join(' ');
 		parts.push(`### Inside n8n (${t.label}${envText ? `: ${envText}` : ''}): every measured segment\n`);
 		const segRows = [];
 		for (const [k, v] of Object.entries(t.throughput)) {
@@ -220,12 +256,21 @@ function details(results) {
 			v.segments.forEach((s, i) => segRows.push([k, String(i + 1), fmtRps(s.rps), fmtMs(s.p50), fmtMs(s.p99), String(s.non2xx)]));
 		}
 		for (const k of t.slowFollowUp ? ['fast', 'slow'] : [])
-			t.slowFollowUp[k].segments.forEach((s, i) => segRows.push([`Uplift + CSV (${k})`, String(i + 1), fmtRps(s.rps), fmtMs(s.p50), fmtMs(s.p99), String(s.non2xx)]));
+			t.slowFollowUp[k].segments.forEach((s, i) =>
+				segRows.push([`Uplift + CSV (${k})`, String(i + 1), fmtRps(s.rps), fmtMs(s.p50), fmtMs(s.p99), String(s.non2xx)]),
+			);
 		for (const [k, f] of [['duplicate flood', t.duplicateFlood]])
 			if (f) segRows.push([k, '1', fmtRps(f.rps), fmtMs(f.p50), fmtMs(f.p99), String(f.non2xx)]);
 		parts.push(markdownTable(['Workflow', 'segment', 'req/s (2xx)', 'p50', 'p99', 'non-2xx'], segRows));
 		const ex = t.executions;
-		const fmtEx = (e) => (!e ? 'n/a' : !e.count ? '0' : `${n(e.count)} (${Object.entries(e.byStatus).map(([s, c]) => `${s} ${n(c)}`).join(', ')})`);
+		const fmtEx = (e) =>
+			!e
+				? 'n/a'
+				: !e.count
+					? '0'
+					: `${n(e.count)} (${Object.entries(e.byStatus)
+							.map(([s, c]) => `${s} ${n(c)}`)
+							.join(', ')})`;
 		parts.push(
 			`\nSegments: ${t.config.cycles} per workflow, ${t.config.warmup} s warm-up + ${t.config.duration} s measured each, 10 connections, workflows interleaved (1,2,3 then 3,2,1 …). ` +
 				`Duplicate flood: ${t.config.floodSeconds} s; it started ${t.duplicateFlood.executionsStarted} execution(s). ` +
@@ -249,14 +294,22 @@ function renderMarkdown(results, table, { command }) {
 	lines.push('');
 	lines.push('## This run');
 	lines.push('');
-	lines.push(`- Date: ${results.date.replace('T', ' ').replace(/\..*/, ' UTC')}; whole run ${Math.round(results.seconds)} s (\`${command}\`, including build and n8n start: see below)${results.quick ? ' — **quick mode (BENCH_QUICK=1): short runs, figures indicative only**' : ''}`);
-	lines.push(`- Machine: ${m.cpu}, ${m.cores} cores${m.cpuFlags ? ` (${m.cpuFlags})` : ''}, ${m.ramGiB.toFixed(1)} GiB RAM, ${m.os}; load average at start ${m.loadAtStart.map((x) => x.toFixed(2)).join(' / ')}`);
+	lines.push(
+		`- Date: ${results.date.replace('T', ' ').replace(/\..*/, ' UTC')}; whole run ${Math.round(results.seconds)} s (\`${command}\`, including build and n8n start: see below)${results.quick ? ' — **quick mode (BENCH_QUICK=1): short runs, figures indicative only**' : ''}`,
+	);
+	lines.push(
+		`- Machine: ${m.cpu}, ${m.cores} cores${m.cpuFlags ? ` (${m.cpuFlags})` : ''}, ${m.ramGiB.toFixed(1)} GiB RAM, ${m.os}; load average at start ${m.loadAtStart.map((x) => x.toFixed(2)).join(' / ')}`,
+	);
 	if (results.source)
 		lines.push(
 			`- Code measured: commit \`${results.source.commit}\`${results.source.dirtyFiles.length ? ` plus uncommitted changes in ${results.source.dirtyFiles.map((f) => `\`${f}\``).join(', ')}` : ' (clean work tree)'}`,
 		);
-	if (results.inprocess) lines.push(`- In-process: Node ${results.inprocess.node} (OpenSSL ${results.inprocess.openssl}), over the compiled \`dist/\``);
-	if (t) lines.push(`- n8n ${t.n8n.version} on Node ${t.n8n.node}, SQLite, regular mode, package installed as a community package (test/support/n8nInstance.js); autocannon 9.0.0 on Node ${results.orchestratorNode}, loopback, 10 connections`);
+	if (results.inprocess)
+		lines.push(`- In-process: Node ${results.inprocess.node} (OpenSSL ${results.inprocess.openssl}), over the compiled \`dist/\``);
+	if (t)
+		lines.push(
+			`- n8n ${t.n8n.version} on Node ${t.n8n.node}, SQLite, regular mode, package installed as a community package (test/support/n8nInstance.js); autocannon 9.0.0 on Node ${results.orchestratorNode}, loopback, 10 connections`,
+		);
 	lines.push('');
 	lines.push(markdownTable(['Measure', 'Value', 'Baseline', 'Ratio', 'Target', 'Result'], table));
 	lines.push('');

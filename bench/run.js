@@ -62,12 +62,18 @@ async function main() {
 	const started = Date.now();
 	const out = process.env.BENCH_OUT || path.join(REPO_ROOT, '.bench', 'results.json');
 	fs.mkdirSync(path.dirname(out), { recursive: true });
-	const results = { date: new Date().toISOString(), machine: machine(), quick: QUICK, orchestratorNode: process.version, source: gitState() };
+	const results = {
+		date: new Date().toISOString(),
+		machine: machine(),
+		quick: QUICK,
+		orchestratorNode: process.version,
+		source: gitState(),
+	};
 
 	if (process.env.BENCH_SKIP_INPROCESS !== '1') {
 		// In a fresh process of its own, on the Node that n8n runs on (the code's real runtime).
 		const nodeBin = provisionedNode() || process.execPath;
-		log(`in-process benchmarks (${nodeBin === process.execPath ? 'this Node' : 'n8n\'s Node'}) ...`);
+		log(`in-process benchmarks (${nodeBin === process.execPath ? 'this Node' : "n8n's Node"}) ...`);
 		const r = spawnSync(nodeBin, [path.join(__dirname, 'inprocess.js'), ...(QUICK ? ['--quick'] : [])], {
 			stdio: ['ignore', 'pipe', 'inherit'],
 			encoding: 'utf8',
@@ -89,7 +95,12 @@ async function main() {
 		results.inN8n = await runN8nBench({ ...common, cycles: num('BENCH_CYCLES', QUICK ? 1 : 3), label: 'n8n defaults' });
 		// The same with n8n's lazy expression-isolate acquisition: shows what n8n's per-request
 		// isolate costs a community trigger (see bench/notes.md). Shorter, no slow follow-up.
-		const diag = { ...common, duration: num('BENCH_DIAG_DURATION', QUICK ? 3 : 8), cycles: num('BENCH_DIAG_CYCLES', QUICK ? 1 : 2), slowFollowUp: false };
+		const diag = {
+			...common,
+			duration: num('BENCH_DIAG_DURATION', QUICK ? 3 : 8),
+			cycles: num('BENCH_DIAG_CYCLES', QUICK ? 1 : 2),
+			slowFollowUp: false,
+		};
 		if (process.env.BENCH_SKIP_LAZY !== '1') {
 			results.inN8nLazy = await runN8nBench({ ...diag, label: 'lazy isolate', env: { N8N_EXPRESSION_ENGINE_LAZY_ACQUIRE: 'true' } });
 		}
