@@ -59,8 +59,17 @@ export function hashDeliveryKey(deliveryKey: string): string {
 	return digest.slice(0, KEY_CHARS);
 }
 
+// Deliveries accepted within the same second share the encoding.
+let encodedSecond = -1;
+let encodedText = '';
+
 function encodeSeconds(seconds: number): string {
-	return Math.max(0, Math.floor(seconds)).toString(36).padStart(TIME_CHARS, '0');
+	const whole = Math.max(0, Math.floor(seconds));
+	if (whole !== encodedSecond) {
+		encodedSecond = whole;
+		encodedText = whole.toString(36).padStart(TIME_CHARS, '0');
+	}
+	return encodedText;
 }
 
 const VALID_KEY = /^[A-Za-z0-9_-]{16}$/;

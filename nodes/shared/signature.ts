@@ -41,7 +41,7 @@ export type SignatureCheck =
 	| { valid: true; matched: 'current' | 'previous' }
 	| { valid: false; reason: 'missing' | 'malformed' | 'mismatch' | 'noSecret' };
 
-const WELL_FORMED = /^sha256=[0-9a-f]{64}$/;
+const SIGNED_LENGTH = SIGNATURE_PREFIX.length + 64;
 const expectedScratch = Buffer.alloc(32);
 const receivedScratch = Buffer.alloc(32);
 
@@ -62,13 +62,18 @@ export function verifyUpliftSignature(
 		return { valid: false, reason: 'missing' };
 	}
 	if (typeof signatureHeader !== 'string') return { valid: false, reason: 'malformed' };
-	// Uplift sends lowercase hex; accepting an upper-case copy costs nothing and helps proxies that rewrite it.
-	const normalized = WELL_FORMED.test(signatureHeader) ? signatureHeader : signatureHeader.trim().toLowerCase();
-	if (!WELL_FORMED.test(normalized)) return { valid: false, reason: 'malformed' };
-	// Well-formed means exactly 32 bytes of hex, so both sides decode into fixed 32-byte buffers.
-	// (Reused scratch buffers: this runs synchronously, and a hex digest decoded here is cheaper
-	// than the Buffer that `digest()` allocates; see BENCHMARKS.md.)
-	receivedScratch.write(normalized.slice(SIGNATURE_PREFIX.length), 'hex');
+	// Well-formed is `sha256=` and 64 hex digits (Uplift sends lowercase; upper case is accepted too,
+	// for proxies that rewrite it). The hex decodes into a fixed 32-byte scratch buffer (this runs
+	// synchronously); Buffer#write stops at the first non-hex pair, so 32 bytes written means valid.
+	// Both sides decode into buffers of the same length, so timingSafeEqual cannot throw.
+	const header = signatureHeader.length === SIGNED_LENGTH ? signatureHeader : signatureHeader.trim();
+	if (
+		header.length !== SIGNED_LENGTH ||
+		header.slice(0, SIGNATURE_PREFIX.length).toLowerCase() !== SIGNATURE_PREFIX ||
+		receivedScratch.write(header.slice(SIGNATURE_PREFIX.length), 'hex') !== 32
+	) {
+		return { valid: false, reason: 'malformed' };
+	}
 	// Both secrets are checked when both are set (no early exit), so timing does not tell which matched.
 	const matchesCurrent = hasCurrent && digestMatches(secrets.current, rawBody);
 	const matchesPrevious = hasPrevious && digestMatches(secrets.previous as string, rawBody);
@@ -78,6 +83,7 @@ export function verifyUpliftSignature(
 }
 
 function digestMatches(secret: string, rawBody: Buffer | Uint8Array | string): boolean {
+	// A hex digest decoded into the scratch buffer is cheaper than the Buffer `digest()` allocates.
 	expectedScratch.write(createHmac('sha256', secret).update(rawBody).digest('hex'), 'hex');
 	return timingSafeEqual(expectedScratch, receivedScratch);
 }
