@@ -198,7 +198,10 @@ async function provision(version = process.env.N8N_VERSION || DEFAULT_VERSION) {
 		if (!fs.existsSync(path.join(nodeDir, 'include', 'node', 'node.h')))
 			log(`WARNING: ${nodeDir}/include/node/node.h not found; the sqlite3 rebuild may try to download headers.`);
 		const env = { ...process.env, PATH: `${path.dirname(nodeBin)}${path.delimiter}${process.env.PATH}` };
-		delete env.npm_config_prefix;
+		// Under `npm test`/`npm run …`, npm hands its configuration to child processes as npm_config_*
+		// variables, including this repository's `ignore-scripts=true` (.npmrc), which would turn the
+		// sqlite3 rebuild below into a no-op. The n8n host is a separate npm project: drop them all.
+		for (const name of Object.keys(env)) if (/^npm_config_/i.test(name)) delete env[name];
 
 		fs.rmSync(p.marker, { force: true });
 		fs.writeFileSync(
@@ -212,7 +215,7 @@ async function provision(version = process.env.N8N_VERSION || DEFAULT_VERSION) {
 			const r1 = await run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: p.dir, env });
 			log(`npm install done in ${r1.seconds.toFixed(0)} s; building sqlite3 for ${nodeDir} (about 1-2 minutes) ...`);
 			step = 'npm rebuild sqlite3';
-			const r2 = await run('npm', ['rebuild', 'sqlite3', `--nodedir=${nodeDir}`], { cwd: p.dir, env });
+			const r2 = await run('npm', ['rebuild', 'sqlite3', '--ignore-scripts=false', `--nodedir=${nodeDir}`], { cwd: p.dir, env });
 			log(`sqlite3 rebuilt in ${r2.seconds.toFixed(0)} s`);
 			step = 'check';
 			if (!fs.existsSync(p.n8nBin)) throw new Error(`${p.n8nBin} missing after install`);
