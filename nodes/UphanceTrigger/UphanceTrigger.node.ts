@@ -12,18 +12,12 @@ import type {
 
 import { uphanceBaseUrl } from '../../credentials/UphanceApi.credentials';
 import type { SendRequest } from '../shared/followUpRequest';
+import { ALL_EVENTS, isEventSelected, selectedEventNames } from '../shared/eventSelection';
 import { dedupeOptions, ipAllowlistOption, webhookDescriptions } from '../shared/nodeDescription';
 import { safeEqualStrings } from '../shared/signature';
 import { runWebhookPipeline } from '../shared/webhookPipeline';
 import type { Refusal, Step, VendorPipeline } from '../shared/webhookPipeline';
-import {
-	ALL_EVENTS,
-	isUphanceEventSelected,
-	KNOWN_UPHANCE_EVENTS,
-	parseUphanceEvent,
-	selectedEvents,
-	uphanceDeliveryKey,
-} from './uphanceEvent';
+import { KNOWN_UPHANCE_EVENTS, parseUphanceEvent, uphanceDeliveryKey } from './uphanceEvent';
 import type { UphanceEvent } from './uphanceEvent';
 import { eventFromItem, fetchCanonicalRecord, skippedOutcome, uphanceItemJson } from './uphanceRecord';
 import type { FetchOutcome, FetchResult } from './uphanceRecord';
@@ -217,7 +211,7 @@ export class UphanceTrigger implements INodeType {
 		const requireToken = this.getNodeParameter('requireUrlToken', true) as boolean;
 		const fetchRecord = this.getNodeParameter('fetchRecord', true) as boolean;
 		const acknowledge = this.getNodeParameter('acknowledge', 'afterFetch') as Acknowledge;
-		const selected = selectedEvents(
+		const selected = selectedEventNames(
 			this.getNodeParameter('events', [ALL_EVENTS]) as string[],
 			this.getNodeParameter('additionalEvents', '') as string,
 		);
@@ -232,7 +226,7 @@ export class UphanceTrigger implements INodeType {
 				return checkUrlToken(credentials.urlToken, delivery.query);
 			},
 			parse: (body) => parseUphanceEvent(body),
-			isSelected: (event) => isUphanceEventSelected(event.event, selected),
+			isSelected: (event) => isEventSelected(event.event, selected),
 			deliveryKey: (event, delivery) => uphanceDeliveryKey(event, delivery.rawBody),
 			beforeAccept: async (event): Promise<Step<FetchResult>> => {
 				if (acknowledge !== 'afterFetch') return { ok: true, value: { outcome: pendingOrSkipped(event, fetchRecord), transient: false } };

@@ -12,8 +12,6 @@ import { describeZodIssue } from '../shared/validation';
  * the resource is everything before the last `_`, and its object must be in the body.
  */
 
-export const ALL_EVENTS = '*';
-
 export const KNOWN_UPHANCE_EVENTS: Array<{ value: string; name: string }> = [
 	{ value: 'credit_note_create', name: 'Credit Note Created' },
 	{ value: 'credit_note_delete', name: 'Credit Note Deleted' },
@@ -93,19 +91,6 @@ export function parseUphanceEvent(body: unknown): Step<UphanceEvent> {
 		ok: true,
 		value: { event, resource: parts.resource, action: parts.action, id: id.data, payload: record as IDataObject },
 	};
-}
-
-/** Selected names = the multi-select plus the comma-separated extras; "*" selects everything. */
-export function selectedEvents(chosen: string[], additional: string): Set<string> {
-	return new Set(
-		[...chosen, ...additional.split(/[\s,]+/)]
-			.map((s) => s.trim().toLowerCase())
-			.filter(Boolean),
-	);
-}
-
-export function isUphanceEventSelected(event: string, selected: Set<string>): boolean {
-	return selected.size === 0 || selected.has(ALL_EVENTS) || selected.has(event.toLowerCase());
 }
 
 /**

@@ -9,18 +9,12 @@ import type {
 	IWebhookResponseData,
 } from 'n8n-workflow';
 
+import { ALL_EVENTS, isEventSelected, selectedEventNames } from '../shared/eventSelection';
 import { dedupeOptions, ipAllowlistOption, webhookDescriptions } from '../shared/nodeDescription';
 import { verifyUpliftSignature } from '../shared/signature';
 import { runWebhookPipeline } from '../shared/webhookPipeline';
 import type { Refusal, VendorPipeline } from '../shared/webhookPipeline';
-import {
-	ALL_EVENTS,
-	isUpliftEventSelected,
-	parseUpliftEvent,
-	selectedEventTypes,
-	upliftDeliveryKey,
-	upliftItemJson,
-} from './upliftEvent';
+import { parseUpliftEvent, upliftDeliveryKey, upliftItemJson } from './upliftEvent';
 import type { UpliftEvent } from './upliftEvent';
 import { runUpliftFollowUps } from './upliftFollowUp';
 
@@ -180,7 +174,7 @@ export class UpliftTrigger implements INodeType {
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		const options = this.getNodeParameter('options', {}) as UpliftOptions;
 		const verify = this.getNodeParameter('verifySignature', true) as boolean;
-		const selected = selectedEventTypes(
+		const selected = selectedEventNames(
 			this.getNodeParameter('events', [ALL_EVENTS]) as string[],
 			this.getNodeParameter('additionalEventTypes', '') as string,
 		);
@@ -205,7 +199,7 @@ export class UpliftTrigger implements INodeType {
 				return { status: 401, message: SIGNATURE_ADVICE[check.reason] };
 			},
 			parse: (body) => parseUpliftEvent(body),
-			isSelected: (event) => isUpliftEventSelected(event.type, selected),
+			isSelected: (event) => isEventSelected(event.type, selected),
 			deliveryKey: (event, delivery) => upliftDeliveryKey(event, delivery.rawBody),
 			toItem: (event, deliveryKey, delivery) => ({ json: upliftItemJson(event, deliveryKey, delivery.receivedAt) }),
 		};

@@ -25,7 +25,6 @@ export const upliftEventSchema = z
 export type UpliftEvent = z.infer<typeof upliftEventSchema>;
 
 export const KNOWN_UPLIFT_EVENTS = ['movement.analytics.created', 'webhook.created'] as const;
-export const ALL_EVENTS = '*';
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 	typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -57,16 +56,6 @@ export function parseUpliftEvent(body: unknown): Step<UpliftEvent> {
 	const result = upliftEventSchema.safeParse(body);
 	if (!result.success) return refuse(400, describeZodIssue(result.error, 'an Uplift event'));
 	return { ok: true, value: result.data };
-}
-
-/** Selected types = the multi-select plus the free-text list; "*" (All Events) selects everything. */
-export function selectedEventTypes(chosen: string[], additional: string): Set<string> {
-	const names = [...chosen, ...additional.split(/[\s,]+/)].map((s) => s.trim()).filter(Boolean);
-	return new Set(names);
-}
-
-export function isUpliftEventSelected(type: string, selected: Set<string>): boolean {
-	return selected.size === 0 || selected.has(ALL_EVENTS) || selected.has(type);
 }
 
 /** Uplift reuses the event id on retries; a body without one cannot reach here (schema), but hash as a fallback. */

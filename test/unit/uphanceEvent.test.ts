@@ -1,13 +1,8 @@
 import { createHash } from 'crypto';
 
+import { isEventSelected, selectedEventNames } from '../../nodes/shared/eventSelection';
 import { checkUrlToken } from '../../nodes/UphanceTrigger/UphanceTrigger.node';
-import {
-	isUphanceEventSelected,
-	parseUphanceEvent,
-	selectedEvents,
-	splitEventName,
-	uphanceDeliveryKey,
-} from '../../nodes/UphanceTrigger/uphanceEvent';
+import { parseUphanceEvent, splitEventName, uphanceDeliveryKey } from '../../nodes/UphanceTrigger/uphanceEvent';
 import type { UphanceEvent } from '../../nodes/UphanceTrigger/uphanceEvent';
 import { endpointFor, eventFromItem, extractRecord, skippedOutcome, uphanceItemJson } from '../../nodes/UphanceTrigger/uphanceRecord';
 
@@ -71,12 +66,12 @@ describe('parsing the webhook body', () => {
 
 describe('event selection', () => {
 	it('selects everything with All Events, and typed names case-insensitively', () => {
-		expect(isUphanceEventSelected('anything_new', selectedEvents(['*'], ''))).toBe(true);
-		const chosen = selectedEvents(['pick_ticket_update'], ' Sales_Order_Create,customer_update ');
-		expect(isUphanceEventSelected('pick_ticket_update', chosen)).toBe(true);
-		expect(isUphanceEventSelected('sales_order_create', chosen)).toBe(true);
-		expect(isUphanceEventSelected('customer_update', chosen)).toBe(true);
-		expect(isUphanceEventSelected('pick_ticket_delete', chosen)).toBe(false);
+		expect(isEventSelected('anything_new', selectedEventNames(['*'], ''))).toBe(true);
+		const chosen = selectedEventNames(['pick_ticket_update'], ' Sales_Order_Create,customer_update ');
+		expect(isEventSelected('pick_ticket_update', chosen)).toBe(true);
+		expect(isEventSelected('sales_order_create', chosen)).toBe(true);
+		expect(isEventSelected('customer_update', chosen)).toBe(true);
+		expect(isEventSelected('pick_ticket_delete', chosen)).toBe(false);
 	});
 });
 
