@@ -7,7 +7,8 @@ import { randomUUID } from 'crypto';
 /* eslint-disable @typescript-eslint/no-var-requires */
 const { N8nInstance, nodeOutput } = require('../support/n8nInstance');
 const fakeUphanceMod = require('../support/fakeUphance');
-const { triggerToSet, SET_NODE } = require('../support/workflows');
+const { activeTriggerWorkflow, SET_NODE } = require('../support/workflows');
+const { post } = require('../support/http') as { post: (url: string, body: unknown, headers?: Record<string, string>) => Promise<Resp> };
 
 const TRIGGER = 'Uphance Trigger';
 const URL_TOKEN = 'e2e-url-token-' + randomUUID().replace(/-/g, '');
@@ -16,41 +17,15 @@ const ORG = 9579;
 type Resp = { status: number; text: string; json: any; ms: number };
 const show = (r: Resp) => `${r.status} ${r.text.slice(0, 500)}`;
 
-async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Resp> {
-	const t0 = Date.now();
-	const r = await fetch(url, {
-		method: 'POST',
-		body: typeof body === 'string' ? body : JSON.stringify(body),
-		headers: { 'content-type': 'application/json', ...headers },
-	});
-	const text = await r.text();
-	const ms = Date.now() - t0;
-	let json: any;
-	try {
-		json = text ? JSON.parse(text) : undefined;
-	} catch {
-		json = undefined;
-	}
-	return { status: r.status, text, json, ms };
-}
-
 let n8n: any;
 let fake: any;
 let cred: { id: string; name: string };
 let nextId = 700000;
 
 async function newWorkflow(parameters: Record<string, unknown> = {}, typeVersion = 1) {
-	const { webhookId, workflow } = triggerToSet({
-		nodeName: 'uphanceTrigger',
-		triggerName: TRIGGER,
-		parameters,
-		typeVersion,
-		credential: { type: 'uphanceApi', id: cred.id, name: cred.name },
-	});
-	const wf = await n8n.createWorkflow(workflow);
-	const url: string = n8n.webhookUrl(webhookId);
-	await n8n.activate(wf.id, url);
-	return { id: wf.id as string, url, urlWithToken: `${url}?token=${URL_TOKEN}` };
+	const credential = { type: 'uphanceApi', id: cred.id, name: cred.name };
+	const wf = await activeTriggerWorkflow(n8n, { nodeName: 'uphanceTrigger', triggerName: TRIGGER, parameters, typeVersion, credential });
+	return { id: wf.id as string, url: wf.url as string, urlWithToken: `${wf.url}?token=${URL_TOKEN}` };
 }
 
 /** A webhook body whose record differs from the API's copy, so the test can tell which one it got. */

@@ -10,7 +10,8 @@ import * as path from 'path';
 /* eslint-disable @typescript-eslint/no-var-requires */
 const { N8nInstance, nodeOutput } = require('../support/n8nInstance');
 const fakeUplift = require('../support/fakeUplift');
-const { triggerToSet, SET_NODE } = require('../support/workflows');
+const { activeTriggerWorkflow, SET_NODE } = require('../support/workflows');
+const { post } = require('../support/http') as { post: (url: string, body: unknown, headers?: Record<string, string>) => Promise<Resp> };
 
 const TRIGGER = 'Uplift Trigger';
 const SECRET = 'e2e-uplift-secret-' + randomUUID().replace(/-/g, '');
@@ -21,20 +22,6 @@ const BULK = process.env.E2E_PASS === 'compat' ? 50 : 200;
 
 type Resp = { status: number; text: string; json: any; ms: number };
 
-async function post(url: string, body: string, headers: Record<string, string>): Promise<Resp> {
-	const t0 = Date.now();
-	const r = await fetch(url, { method: 'POST', body, headers });
-	const text = await r.text();
-	const ms = Date.now() - t0;
-	let json: any;
-	try {
-		json = text ? JSON.parse(text) : undefined;
-	} catch {
-		json = undefined;
-	}
-	return { status: r.status, text, json, ms };
-}
-
 /** status + body, so a failed status assertion shows what n8n answered */
 const show = (r: Resp) => `${r.status} ${r.text.slice(0, 500)}`;
 
@@ -43,17 +30,9 @@ let fake: any;
 let cred: { id: string; name: string };
 
 async function newWorkflow(parameters: Record<string, unknown> = {}, typeVersion = 1) {
-	const { webhookId, workflow } = triggerToSet({
-		nodeName: 'upliftTrigger',
-		triggerName: TRIGGER,
-		parameters,
-		typeVersion,
-		credential: { type: 'upliftApi', id: cred.id, name: cred.name },
-	});
-	const wf = await n8n.createWorkflow(workflow);
-	const url: string = n8n.webhookUrl(webhookId);
-	await n8n.activate(wf.id, url);
-	return { id: wf.id as string, url };
+	const credential = { type: 'upliftApi', id: cred.id, name: cred.name };
+	const wf = await activeTriggerWorkflow(n8n, { nodeName: 'upliftTrigger', triggerName: TRIGGER, parameters, typeVersion, credential });
+	return { id: wf.id as string, url: wf.url as string };
 }
 
 beforeAll(async () => {

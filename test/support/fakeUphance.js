@@ -25,8 +25,10 @@
  *   GET  /sales_orders/:id                  {sales_order}
  * Data calls need a valid Bearer token (else 401) and a prior set_current_org for that token (else 403).
  */
-const http = require('http');
 const crypto = require('crypto');
+const http = require('http');
+
+const { listenOnLoopback } = require('./http');
 
 const RESOURCES = {
 	pick_ticket: { path: 'pick_tickets', wrap: (r) => ({ pick_ticket: r }) },
@@ -115,7 +117,6 @@ function start(opts = {}) {
 		tokenIssued: 0,
 		failNext: [], // [{status, retryAfter}] applied to the next record fetches
 	};
-	const sockets = new Set();
 
 	function issueToken() {
 		const token = 'tok_' + crypto.randomBytes(16).toString('hex');
@@ -230,17 +231,7 @@ function start(opts = {}) {
 		}
 		return reply(200, RESOURCES[resource].wrap(rec));
 	});
-	server.on('connection', (s) => {
-		sockets.add(s);
-		s.on('close', () => sockets.delete(s));
-	});
-
-	return new Promise((resolve, reject) => {
-		server.once('error', reject);
-		server.listen(opts.port || 0, opts.host || '127.0.0.1', () => {
-			const { port } = server.address();
-			const url = `http://127.0.0.1:${port}`;
-			resolve({
+	return listenOnLoopback(server, opts).then(({ url, port, close }) => ({
 				url,
 				port,
 				email: state.email,
@@ -297,15 +288,8 @@ function start(opts = {}) {
 				clearLog() {
 					state.requests.length = 0;
 				},
-				close() {
-					return new Promise((r) => {
-						for (const s of sockets) s.destroy();
-						server.close(() => r());
-					});
-				},
-			});
-		});
-	});
+				close,
+	}));
 }
 
 module.exports = { start, sampleRecord, buildWebhookBody, RESOURCES };

@@ -17,8 +17,10 @@
  *
  * Helpers (also exported standalone): sign(secret, rawBody), buildEvent({...}), signedDelivery({...})
  */
-const http = require('http');
 const crypto = require('crypto');
+const http = require('http');
+
+const { listenOnLoopback } = require('./http');
 
 const DEFAULT_CSV =
 	'frame,time,pelvis_rotation,trunk_rotation,peak_power\n' +
@@ -116,7 +118,6 @@ function start(opts = {}) {
 		csvLog: [],
 		apiStatus: null, // force a status on /v1 calls (e.g. 503)
 	};
-	const sockets = new Set();
 
 	const server = http.createServer((req, res) => {
 		const url = new URL(req.url, 'http://x');
@@ -177,17 +178,7 @@ function start(opts = {}) {
 		if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true });
 		sendJson(res, 404, { error: 'Not Found' });
 	});
-	server.on('connection', (s) => {
-		sockets.add(s);
-		s.on('close', () => sockets.delete(s));
-	});
-
-	return new Promise((resolve, reject) => {
-		server.once('error', reject);
-		server.listen(opts.port || 0, opts.host || '127.0.0.1', () => {
-			const { port } = server.address();
-			const url = `http://127.0.0.1:${port}`;
-			resolve({
+	return listenOnLoopback(server, opts).then(({ url, port, close }) => ({
 				url,
 				port,
 				apiKey: state.apiKey,
@@ -226,15 +217,8 @@ function start(opts = {}) {
 					state.requests.length = 0;
 					state.csvLog.length = 0;
 				},
-				close() {
-					return new Promise((r) => {
-						for (const s of sockets) s.destroy();
-						server.close(() => r());
-					});
-				},
-			});
-		});
-	});
+				close,
+	}));
 }
 
 module.exports = { start, sign, buildEvent, signedDelivery, DEFAULT_CSV };

@@ -56,4 +56,16 @@ function triggerToSet({ nodeName, triggerName, parameters, credential, webhookId
 	};
 }
 
-module.exports = { triggerToSet, setNode, SET_NODE, PACKAGE };
+/**
+ * Creates trigger -> Set in a running n8n (test/support/n8nInstance.js), activates it and waits until
+ * its production URL answers. Resolves to `{ id, url }`.
+ */
+async function activeTriggerWorkflow(n8n, options) {
+	const { webhookId, workflow } = triggerToSet(options);
+	const wf = await n8n.createWorkflow(workflow);
+	const url = n8n.webhookUrl(webhookId);
+	await n8n.activate(wf.id, url);
+	return { id: wf.id, url };
+}
+
+module.exports = { triggerToSet, activeTriggerWorkflow, setNode, SET_NODE, PACKAGE };
