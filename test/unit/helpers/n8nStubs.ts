@@ -271,6 +271,29 @@ export interface WebhookCall {
 	staticData: StaticDataRow;
 }
 
+/** What every n8n function context offers the nodes: node, workflow, mode, credentials, logger, HTTP. */
+function baseContext(setup: StubNodeSetup, logger: RecordingLogger) {
+	const parameters = setup.parameters ?? {};
+	const credentials = setup.credentials;
+	return {
+		getNode: () => ({ name: setup.nodeName ?? 'Trigger', type: 'test', typeVersion: 1, parameters }),
+		getWorkflow: () => ({ id: setup.workflowId ?? 'wf-1', name: 'test', active: true }),
+		getMode: () => setup.mode ?? 'webhook',
+		getCredentials: async (type: string) => {
+			if (!credentials) throw new Error(`Node does not have any credentials set for "${type}"`);
+			return await credentials.get(type);
+		},
+		logger,
+		helpers: {
+			httpRequest: realHttpRequest,
+			httpRequestWithAuthentication: async function (type: string, options: IHttpRequestOptions) {
+				if (!credentials) throw new Error('no credentials');
+				return await credentials.requestWithAuthentication(type, options);
+			},
+		},
+	};
+}
+
 function getParameter(parameters: IDataObject, name: string, fallback: unknown): unknown {
 	const value = parameters[name];
 	return value === undefined ? fallback : JSON.parse(JSON.stringify(value));
@@ -296,8 +319,9 @@ export function webhookContext(setup: StubNodeSetup, request: WebhookRequestSpec
 		header: (name: string) => headers[name.toLowerCase()],
 	};
 	const parameters = setup.parameters ?? {};
-	const credentials = setup.credentials;
+	const base = baseContext(setup, logger);
 	const ctx = {
+		...base,
 		getRequestObject: () => req,
 		getResponseObject: () => response,
 		getHeaderData: () => headers,
@@ -314,21 +338,9 @@ export function webhookContext(setup: StubNodeSetup, request: WebhookRequestSpec
 			if (type !== 'node') throw new Error('only node static data is used');
 			return loaded.nodeData;
 		},
-		getNode: () => ({ name: nodeName, type: 'test', typeVersion: 1, parameters }),
-		getWorkflow: () => ({ id: setup.workflowId ?? 'wf-1', name: 'test', active: true }),
-		getMode: () => setup.mode ?? 'webhook',
-		getCredentials: async (type: string) => {
-			if (!credentials) throw new Error(`Node does not have any credentials set for "${type}"`);
-			return await credentials.get(type);
-		},
 		getWebhookName: () => 'default',
-		logger,
 		helpers: {
-			httpRequest: realHttpRequest,
-			httpRequestWithAuthentication: async function (type: string, options: IHttpRequestOptions) {
-				if (!credentials) throw new Error('no credentials');
-				return await credentials.requestWithAuthentication(type, options);
-			},
+			...base.helpers,
 			returnJsonArray: (data: IDataObject | IDataObject[]) => ([] as IDataObject[]).concat(data).map((json) => ({ json })),
 		},
 	};
@@ -370,26 +382,15 @@ export interface BinaryRecord {
 /** IExecuteFunctions for the node's execute step: the trigger's items as input. */
 export function executeContext(setup: StubNodeSetup, items: INodeExecutionData[]) {
 	const parameters = setup.parameters ?? {};
-	const credentials = setup.credentials;
 	const logger = setup.logger ?? new RecordingLogger();
+	const base = baseContext(setup, logger);
 	const ctx = {
+		...base,
 		getInputData: () => items,
 		getNodeParameter: (name: string, _itemIndex: number, fallback?: unknown) => getParameter(parameters, name, fallback),
-		getNode: () => ({ name: setup.nodeName ?? 'Trigger', type: 'test', typeVersion: 1, parameters }),
-		getWorkflow: () => ({ id: setup.workflowId ?? 'wf-1', name: 'test', active: true }),
-		getMode: () => setup.mode ?? 'webhook',
-		getCredentials: async (type: string) => {
-			if (!credentials) throw new Error(`Node does not have any credentials set for "${type}"`);
-			return await credentials.get(type);
-		},
 		continueOnFail: () => false,
-		logger,
 		helpers: {
-			httpRequest: realHttpRequest,
-			httpRequestWithAuthentication: async function (type: string, options: IHttpRequestOptions) {
-				if (!credentials) throw new Error('no credentials');
-				return await credentials.requestWithAuthentication(type, options);
-			},
+			...base.helpers,
 			prepareBinaryData: async (buffer: Buffer, fileName?: string, mimeType?: string): Promise<BinaryRecord> => ({
 				data: buffer.toString('base64'),
 				mimeType: mimeType ?? 'application/octet-stream',
