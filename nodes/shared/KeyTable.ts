@@ -18,6 +18,7 @@ for (let i = 0; i < ALPHABET.length; i++) DECODE[ALPHABET.charCodeAt(i)] = i;
 
 export const KEY_LENGTH = 16;
 const STRIDE = 4; // w0, w1, w2, seconds (0 = empty slot)
+const INITIAL_RING = 64;
 
 function sextet(key: string, index: number): number {
 	const code = key.charCodeAt(index);
@@ -52,9 +53,13 @@ export function encodeKeyWords(w0: number, w1: number, w2: number): string {
 
 export class KeyTable {
 	readonly capacity: number;
-	private readonly slots: Uint32Array;
-	private readonly mask: number;
-	private readonly ring: Uint32Array;
+	// Arrays grow by doubling up to `capacity`, so an idle or small ledger holds little memory
+	// (at the default 10,000 keys a full table is about 670 KB).
+	private slots = new Uint32Array(0);
+	private mask = 0;
+	private ring = new Uint32Array(0);
+	/** entries the ring holds before it must grow (or, at `capacity`, evict) */
+	private ringSize = 0;
 	private head = 0;
 	private count = 0;
 	// The words of the key last decoded (fields, so the hot path allocates nothing).
@@ -64,11 +69,27 @@ export class KeyTable {
 
 	constructor(capacity: number) {
 		this.capacity = Math.max(1, Math.floor(capacity));
+		this.allocate(Math.min(this.capacity, INITIAL_RING));
+	}
+
+	/** (Re)allocates for `ringSize` entries (table load at most 1/2), keeping the entries in order. */
+	private allocate(ringSize: number): void {
+		const oldRing = this.ring;
+		const oldSize = this.ringSize;
+		const oldHead = this.head;
+		const count = this.count;
 		let tableSize = 16;
-		while (tableSize < this.capacity * 2) tableSize *= 2;
+		while (tableSize < ringSize * 2) tableSize *= 2;
 		this.mask = tableSize - 1;
 		this.slots = new Uint32Array(tableSize * STRIDE);
-		this.ring = new Uint32Array(this.capacity * STRIDE);
+		this.ring = new Uint32Array(ringSize * STRIDE);
+		this.ringSize = ringSize;
+		this.head = 0;
+		this.count = 0;
+		for (let k = 0; k < count; k++) {
+			const at = ((oldHead + k) % oldSize) * STRIDE;
+			this.insert(oldRing[at], oldRing[at + 1], oldRing[at + 2], oldRing[at + 3]);
+		}
 	}
 
 	get size(): number {
@@ -108,14 +129,24 @@ export class KeyTable {
 	add(key: string, seconds: number): number {
 		this.decode(key);
 		const { w0, w1, w2 } = this;
-		const evicted = this.count === this.capacity ? (this.dropOldest(), 1) : 0;
-		const time = Math.max(1, Math.floor(seconds)) >>> 0;
+		let evicted = 0;
+		if (this.count === this.ringSize) {
+			if (this.ringSize < this.capacity) this.allocate(Math.min(this.capacity, this.ringSize * 2));
+			else {
+				this.dropOldest();
+				evicted = 1;
+			}
+		}
+		this.insert(w0, w1, w2, Math.max(1, Math.floor(seconds)) >>> 0);
+		return evicted;
+	}
+
+	private insert(w0: number, w1: number, w2: number, time: number): void {
 		let i = w0 & this.mask;
 		while (this.slots[i * STRIDE + 3] !== 0) i = (i + 1) & this.mask;
 		KeyTable.write(this.slots, i * STRIDE, w0, w1, w2, time);
-		KeyTable.write(this.ring, ((this.head + this.count) % this.capacity) * STRIDE, w0, w1, w2, time);
+		KeyTable.write(this.ring, ((this.head + this.count) % this.ringSize) * STRIDE, w0, w1, w2, time);
 		this.count++;
-		return evicted;
 	}
 
 	private static write(target: Uint32Array, at: number, w0: number, w1: number, w2: number, time: number): void {
@@ -135,7 +166,7 @@ export class KeyTable {
 		const at = this.head * STRIDE;
 		const slot = this.find(this.ring[at], this.ring[at + 1], this.ring[at + 2]);
 		if (slot >= 0) this.removeSlot(slot);
-		this.head = (this.head + 1) % this.capacity;
+		this.head = (this.head + 1) % this.ringSize;
 		this.count--;
 	}
 
@@ -160,7 +191,7 @@ export class KeyTable {
 	entries(): Array<[string, number]> {
 		const out: Array<[string, number]> = [];
 		for (let k = 0; k < this.count; k++) {
-			const at = ((this.head + k) % this.capacity) * STRIDE;
+			const at = ((this.head + k) % this.ringSize) * STRIDE;
 			out.push([encodeKeyWords(this.ring[at], this.ring[at + 1], this.ring[at + 2]), this.ring[at + 3]]);
 		}
 		return out;
