@@ -54,6 +54,23 @@ afterAll(async () => {
 });
 
 describe('Uphance Trigger in a real n8n', () => {
+	test("credential test (n8n's Test button): signs in and selects the organisation; a wrong organisation or password is named", async () => {
+		const testCredential = async (overrides: Record<string, string>) => {
+			const data = { email: fake.email, password: fake.password, organisationId: String(ORG), urlToken: URL_TOKEN, baseUrl: fake.url, ...overrides };
+			const c = await n8n.createCredential('uphanceApi', `Uphance test ${randomUUID().slice(0, 8)}`, data);
+			const r = await n8n.rest('POST', '/rest/credentials/test', { credentials: { id: c.id, name: c.name, type: 'uphanceApi', data } });
+			expect(r.status).toBe(200);
+			return r.json.data;
+		};
+		expect(await testCredential({})).toMatchObject({ status: 'OK' });
+		const wrongOrg = await testCredential({ organisationId: '1111' });
+		expect(wrongOrg.status).toBe('Error');
+		expect(wrongOrg.message).toMatch(/1111.*not among.*9579/s);
+		const wrongPassword = await testCredential({ password: 'not-the-password' });
+		expect(wrongPassword.status).toBe('Error');
+		expect(wrongPassword.message).not.toContain('not-the-password');
+	});
+
 	test('pick_ticket_update with the URL token -> 200, 1 execution with the API copy of the record', async () => {
 		const wf = await newWorkflow();
 		const w = webhookFor('pick_ticket');

@@ -66,6 +66,18 @@ describe('Uplift Trigger in a real n8n', () => {
 		expect(grep.trim()).not.toBe('');
 	});
 
+	test("credential test (n8n's Test button): the right API key connects, a wrong one is refused", async () => {
+		const testCredential = async (apiKey: string) => {
+			const data = { apiKey, signingSecret: SECRET, previousSigningSecret: '', baseUrl: fake.apiBaseUrl };
+			const c = await n8n.createCredential('upliftApi', `Uplift test ${randomUUID().slice(0, 8)}`, data);
+			const r = await n8n.rest('POST', '/rest/credentials/test', { credentials: { id: c.id, name: c.name, type: 'upliftApi', data } });
+			expect(r.status).toBe(200);
+			return r.json.data;
+		};
+		expect(await testCredential(API_KEY)).toMatchObject({ status: 'OK' });
+		expect(await testCredential('sk_wrong_key')).toMatchObject({ status: 'Error' });
+	});
+
 	test('valid signed movement.analytics.created -> 200 fast, 1 execution with event, CSV binary, Set node output', async () => {
 		const wf = await newWorkflow();
 		const csvName = 'valid-' + randomUUID();
