@@ -99,10 +99,6 @@ export class LedgerState {
 		return this.table.size;
 	}
 
-	get revision(): number {
-		return this.rev;
-	}
-
 	/** Synchronous verdict for a hashed key. Does not change anything except forgetting expired keys. */
 	check(hashedKey: string, nowMs: number, limits: LedgerLimits): LedgerVerdict {
 		this.fitCapacity(limits);

@@ -28,13 +28,7 @@ export function verifySha256(
 	payload: Buffer | Uint8Array | string,
 	signatureHeader: unknown,
 ): boolean {
-	if (typeof secret !== 'string' || secret.length === 0) return false;
-	if (typeof signatureHeader !== 'string') return false;
-	if (!isRawBytes(payload)) return false;
-	const expected = Buffer.from(signSha256(secret, payload), 'utf8');
-	const received = Buffer.from(signatureHeader, 'utf8');
-	if (received.length !== expected.length) return false;
-	return timingSafeEqual(received, expected);
+	return verifyUpliftSignature(payload, signatureHeader, { current: secret }).valid;
 }
 
 export type SignatureCheck =

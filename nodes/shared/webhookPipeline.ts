@@ -87,7 +87,7 @@ async function readRawBody(ctx: IWebhookFunctions): Promise<Buffer | undefined> 
 	return Buffer.isBuffer(req.rawBody) ? req.rawBody : undefined;
 }
 
-export function clientAddress(ctx: IWebhookFunctions): string | undefined {
+function clientAddress(ctx: IWebhookFunctions): string | undefined {
 	const req = ctx.getRequestObject();
 	// req.ip honours n8n's proxy settings (N8N_PROXY_HOPS); the socket is the fallback.
 	return req.ip ?? req.socket?.remoteAddress;
