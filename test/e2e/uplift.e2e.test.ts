@@ -205,6 +205,29 @@ describe('Uplift Trigger in a real n8n', () => {
 	const dedupe: { wf?: { id: string; url: string }; deliveries: Array<{ body: string; headers: Record<string, string> }> } = { deliveries: [] };
 	const bulk: { wf?: { id: string; url: string }; deliveries: Array<{ body: string; headers: Record<string, string> }> } = { deliveries: [] };
 
+	test('wrong method -> 405 with Allow: POST; caller outside the IP allowlist -> 403; inside -> 200', async () => {
+		const wf = await newWorkflow();
+		for (const method of ['GET', 'PUT', 'PATCH', 'DELETE']) {
+			const r = await fetch(wf.url, { method });
+			const text = await r.text();
+			expect(`${method} -> ${r.status} ${text.slice(0, 200)}`).toMatch(/ -> 405 /);
+			expect(r.headers.get('allow')).toBe('POST');
+		}
+
+		const outside = await newWorkflow({ options: { ipAllowlist: '54.245.28.22' } });
+		const d1 = fakeUplift.signedDelivery({ secret: SECRET, type: 'webhook.created' });
+		const r1 = await post(outside.url, d1.body, d1.headers);
+		expect(show(r1)).toMatch(/^403\b/);
+
+		const inside = await newWorkflow({ options: { ipAllowlist: '54.245.28.22, 127.0.0.1, ::1' } });
+		const d2 = fakeUplift.signedDelivery({ secret: SECRET, type: 'webhook.created' });
+		expect(show(await post(inside.url, d2.body, d2.headers))).toMatch(/^200\b/);
+
+		await n8n.waitForExecutions(wf.id, 0, 5000);
+		await n8n.waitForExecutions(outside.id, 0, 5000);
+		await n8n.waitForExecutions(inside.id, 1, 60000);
+	});
+
 	test('same delivery twice, seconds apart -> 1 execution; second answer is 200 {duplicate: true}', async () => {
 		dedupe.wf = await newWorkflow();
 		const d = fakeUplift.signedDelivery({ secret: SECRET, csvUrl: fake.csvUrl('dup') });
