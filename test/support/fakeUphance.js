@@ -137,6 +137,16 @@ function start(opts = {}) {
 			entry.status = status;
 			sendJson(res, status, obj, headers);
 		};
+		// The failures a test can ask for: 503, 429 with Retry-After: 1, or a hang that ends in 504.
+		const fail = (kind) => {
+			if (kind === '503') return reply(503, { error: 'Service Unavailable' });
+			if (kind === '429') return reply(429, { error: 'Too Many Requests' }, { 'retry-after': '1' });
+			entry.status = 'hang';
+			const t = setTimeout(() => {
+				if (!res.destroyed) sendJson(res, 504, { error: 'Gateway Timeout' });
+			}, state.hangDelayMs);
+			res.on('close', () => clearTimeout(t));
+		};
 		let body = {};
 		if (raw) {
 			try {
@@ -147,16 +157,7 @@ function start(opts = {}) {
 		}
 
 		// Global failure modes apply to everything except the token endpoint in 'expireTokens' mode.
-		if (state.mode === '503') return reply(503, { error: 'Service Unavailable' });
-		if (state.mode === '429') return reply(429, { error: 'Too Many Requests' }, { 'retry-after': '1' });
-		if (state.mode === 'hang') {
-			entry.status = 'hang';
-			const t = setTimeout(() => {
-				if (!res.destroyed) sendJson(res, 504, { error: 'Gateway Timeout' });
-			}, state.hangDelayMs);
-			res.on('close', () => clearTimeout(t));
-			return;
-		}
+		if (state.mode === '503' || state.mode === '429' || state.mode === 'hang') return fail(state.mode);
 
 		if (req.method === 'POST' && url.pathname === '/oauth/token') {
 			if (body.grant_type === 'refresh_token') {
@@ -207,14 +208,7 @@ function start(opts = {}) {
 		if (failure) {
 			entry.resource = resource;
 			entry.id = parts[1] || url.searchParams.get('invoice_id');
-			if (failure === '503') return reply(503, { error: 'Service Unavailable' });
-			if (failure === '429') return reply(429, { error: 'Too Many Requests' }, { 'retry-after': '1' });
-			entry.status = 'hang';
-			const t = setTimeout(() => {
-				if (!res.destroyed) sendJson(res, 504, { error: 'Gateway Timeout' });
-			}, state.hangDelayMs);
-			res.on('close', () => clearTimeout(t));
-			return;
+			return fail(failure);
 		}
 
 		let id;

@@ -43,13 +43,16 @@ async function post(url, body, headers = {}) {
 	});
 	const text = await r.text();
 	const ms = Date.now() - t0;
-	let json;
-	try {
-		json = text ? JSON.parse(text) : undefined;
-	} catch {
-		json = undefined;
-	}
-	return { status: r.status, text, json, ms };
+	return { status: r.status, text, json: parseJsonOrUndefined(text), ms };
 }
 
-module.exports = { listenOnLoopback, post };
+/** The JSON in an answer's text, or undefined when it is empty or not JSON. */
+function parseJsonOrUndefined(text) {
+	try {
+		return text ? JSON.parse(text) : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+module.exports = { listenOnLoopback, post, parseJsonOrUndefined };

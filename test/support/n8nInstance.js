@@ -21,6 +21,8 @@ const path = require('path');
 const net = require('net');
 const { spawn } = require('child_process');
 
+const { parseJsonOrUndefined } = require('./http');
+
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const E2E_DIR = path.join(REPO_ROOT, '.e2e');
 const PACKAGE_NAME = require(path.join(REPO_ROOT, 'package.json')).name;
@@ -349,12 +351,7 @@ class N8nInstance {
 		const setCookies = typeof r.headers.getSetCookie === 'function' ? r.headers.getSetCookie() : [];
 		for (const c of setCookies) if (c.startsWith('n8n-auth=')) this.cookie = c.split(';')[0];
 		const text = await r.text();
-		let json;
-		try {
-			json = text ? JSON.parse(text) : undefined;
-		} catch {
-			json = undefined;
-		}
+		const json = parseJsonOrUndefined(text);
 		return { status: r.status, json, text };
 	}
 
@@ -396,12 +393,7 @@ class N8nInstance {
 			await sleep(500);
 		}
 		const text = await r.text();
-		let json;
-		try {
-			json = text ? JSON.parse(text) : undefined;
-		} catch {
-			json = undefined;
-		}
+		const json = parseJsonOrUndefined(text);
 		const ok = expect ? [].concat(expect).includes(r.status) : r.ok;
 		if (!ok) throw new Error(`${method} /api/v1${p} -> ${r.status} ${text.slice(0, 2000)}`);
 		return json;
