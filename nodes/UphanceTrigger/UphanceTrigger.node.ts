@@ -217,13 +217,15 @@ export class UphanceTrigger implements INodeType {
 		);
 		const settings = fetchSettings(options);
 		const send: SendRequest = async (request) => await this.helpers.httpRequestWithAuthentication.call(this, 'uphanceApi', request);
+		// The token check and the fetch both read the credential: load (and decrypt) it once per delivery.
+		let credentialsOnce: Promise<{ urlToken?: string; baseUrl?: string }> | undefined;
+		const credentials = async () => await (credentialsOnce ??= this.getCredentials<{ urlToken?: string; baseUrl?: string }>('uphanceApi'));
 
 		const pipeline: VendorPipeline<UphanceEvent, FetchResult> = {
 			vendor: 'Uphance',
 			authenticate: async (delivery): Promise<Refusal | undefined> => {
 				if (!requireToken) return undefined;
-				const credentials = await this.getCredentials<{ urlToken?: string }>('uphanceApi');
-				return checkUrlToken(credentials.urlToken, delivery.query);
+				return checkUrlToken((await credentials()).urlToken, delivery.query);
 			},
 			parse: (body) => parseUphanceEvent(body),
 			isSelected: (event) => isEventSelected(event.event, selected),
@@ -232,8 +234,7 @@ export class UphanceTrigger implements INodeType {
 				if (acknowledge !== 'afterFetch') return { ok: true, value: { outcome: pendingOrSkipped(event, fetchRecord), transient: false } };
 				const skipped = skippedOutcome(event, fetchRecord);
 				if (skipped) return { ok: true, value: { outcome: skipped, transient: false } };
-				const credentials = await this.getCredentials<{ baseUrl?: string }>('uphanceApi');
-				const result = await fetchCanonicalRecord(send, uphanceBaseUrl(credentials.baseUrl), event, {
+				const result = await fetchCanonicalRecord(send, uphanceBaseUrl((await credentials()).baseUrl), event, {
 					maxRetries: settings.maxRetries,
 					timeoutMs: settings.timeoutMs,
 					// the whole fetch, retries and waits included, fits in the answer's time budget
