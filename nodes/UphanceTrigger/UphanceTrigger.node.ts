@@ -15,7 +15,8 @@ import type { SendRequest } from '../shared/followUpRequest';
 import { ALL_EVENTS, isEventSelected, selectedEventNames } from '../shared/eventSelection';
 import { dedupeOptions, ipAllowlistOption, webhookDescriptions } from '../shared/nodeDescription';
 import { safeEqualStrings } from '../shared/signature';
-import { runWebhookPipeline } from '../shared/webhookPipeline';
+import type { MemorySettings } from '../shared/staticDataMemory';
+import { notReadyMessage, rememberExecutionDeliveries, runWebhookPipeline, withErrorBoundary } from '../shared/webhookPipeline';
 import type { Refusal, Step, VendorPipeline } from '../shared/webhookPipeline';
 import { KNOWN_UPHANCE_EVENTS, parseUphanceEvent, uphanceDeliveryKey } from './uphanceEvent';
 import type { UphanceEvent } from './uphanceEvent';
@@ -39,6 +40,10 @@ interface FetchSettings {
 	timeoutMs: number;
 }
 
+function memorySettings(options: UphanceOptions): MemorySettings {
+	return { dedupeWindowHours: options.dedupeWindowHours ?? 48, dedupeMaxEntries: options.dedupeMaxEntries ?? 10000 };
+}
+
 function fetchSettings(options: UphanceOptions): FetchSettings {
 	const seconds = Number(options.fetchTimeoutSeconds ?? 10);
 	const retries = Number(options.maxRetries ?? 2);
@@ -51,9 +56,11 @@ function fetchSettings(options: UphanceOptions): FetchSettings {
 /** The URL token check: `?token=` must equal the credential's Webhook URL Token (constant time). */
 export function checkUrlToken(expected: string | undefined, query: IDataObject): Refusal | undefined {
 	if (!expected) {
+		// The caller is not authenticated: it learns that the trigger is not ready, not why.
 		return {
 			status: 503,
-			message:
+			message: notReadyMessage('Uphance'),
+			logDetail:
 				'Require URL Token is on but the Uphance API credential has no Webhook URL Token. Set one (a long random secret) and add ?token=<it> to the URL in Uphance, or turn off Require URL Token.',
 		};
 	}
@@ -207,59 +214,58 @@ export class UphanceTrigger implements INodeType {
 	};
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-		const options = this.getNodeParameter('options', {}) as UphanceOptions;
-		const requireToken = this.getNodeParameter('requireUrlToken', true) as boolean;
-		const fetchRecord = this.getNodeParameter('fetchRecord', true) as boolean;
-		const acknowledge = this.getNodeParameter('acknowledge', 'afterFetch') as Acknowledge;
-		const selected = selectedEventNames(
-			this.getNodeParameter('events', [ALL_EVENTS]) as string[],
-			this.getNodeParameter('additionalEvents', '') as string,
-		);
-		const settings = fetchSettings(options);
-		const send: SendRequest = async (request) => await this.helpers.httpRequestWithAuthentication.call(this, 'uphanceApi', request);
-		// The token check and the fetch both read the credential: load (and decrypt) it once per delivery.
-		let credentialsOnce: Promise<{ urlToken?: string; baseUrl?: string }> | undefined;
-		const credentials = async () => await (credentialsOnce ??= this.getCredentials<{ urlToken?: string; baseUrl?: string }>('uphanceApi'));
+		// Everything, parameter reading included, runs behind the error boundary: webhook() never throws.
+		return await withErrorBoundary(this, 'Uphance', async () => {
+			const options = this.getNodeParameter('options', {}) as UphanceOptions;
+			const requireToken = this.getNodeParameter('requireUrlToken', true) as boolean;
+			const fetchRecord = this.getNodeParameter('fetchRecord', true) as boolean;
+			const acknowledge = this.getNodeParameter('acknowledge', 'afterFetch') as Acknowledge;
+			const selected = selectedEventNames(
+				this.getNodeParameter('events', [ALL_EVENTS]) as string[],
+				this.getNodeParameter('additionalEvents', '') as string,
+			);
+			const settings = fetchSettings(options);
+			const send: SendRequest = async (request) => await this.helpers.httpRequestWithAuthentication.call(this, 'uphanceApi', request);
+			// The token check and the fetch both read the credential: load (and decrypt) it once per delivery.
+			let credentialsOnce: Promise<{ urlToken?: string; baseUrl?: string }> | undefined;
+			const credentials = async () => await (credentialsOnce ??= this.getCredentials<{ urlToken?: string; baseUrl?: string }>('uphanceApi'));
 
-		const pipeline: VendorPipeline<UphanceEvent, FetchResult> = {
-			vendor: 'Uphance',
-			authenticate: async (delivery): Promise<Refusal | undefined> => {
-				if (!requireToken) return undefined;
-				return checkUrlToken((await credentials()).urlToken, delivery.query);
-			},
-			parse: (body) => parseUphanceEvent(body),
-			isSelected: (event) => isEventSelected(event.event, selected),
-			deliveryKey: (event, delivery) => uphanceDeliveryKey(event, delivery.rawBody),
-			beforeAccept: async (event): Promise<Step<FetchResult>> => {
-				if (acknowledge !== 'afterFetch') return { ok: true, value: { outcome: pendingOrSkipped(event, fetchRecord), transient: false } };
-				const skipped = skippedOutcome(event, fetchRecord);
-				if (skipped) return { ok: true, value: { outcome: skipped, transient: false } };
-				const result = await fetchCanonicalRecord(send, uphanceBaseUrl((await credentials()).baseUrl), event, {
-					maxRetries: settings.maxRetries,
-					timeoutMs: settings.timeoutMs,
-					// the whole fetch, retries and waits included, fits in the answer's time budget
-					deadlineMs: settings.timeoutMs,
-				});
-				if (result.transient) {
-					return {
-						ok: false,
-						refusal: {
-							status: 503,
-							message: `The ${event.resource} could not be fetched from the Uphance API, so this delivery was not accepted; Uphance will deliver it again. ${result.outcome.error ?? ''}`.trim(),
-						},
-					};
-				}
-				return { ok: true, value: result };
-			},
-			toItem: (event, deliveryKey, delivery, prepared) => ({
-				json: uphanceItemJson(event, deliveryKey, delivery.receivedAt, prepared ?? { outcome: pendingOrSkipped(event, fetchRecord) }),
-			}),
-		};
+			const pipeline: VendorPipeline<UphanceEvent, FetchResult> = {
+				vendor: 'Uphance',
+				authenticate: async (delivery): Promise<Refusal | undefined> => {
+					if (!requireToken) return undefined;
+					return checkUrlToken((await credentials()).urlToken, delivery.query);
+				},
+				parse: (body) => parseUphanceEvent(body),
+				isSelected: (event) => isEventSelected(event.event, selected),
+				deliveryKey: (event, delivery) => uphanceDeliveryKey(event, delivery.rawBody),
+				beforeAccept: async (event): Promise<Step<FetchResult>> => {
+					if (acknowledge !== 'afterFetch') return { ok: true, value: { outcome: pendingOrSkipped(event, fetchRecord), transient: false } };
+					const skipped = skippedOutcome(event, fetchRecord);
+					if (skipped) return { ok: true, value: { outcome: skipped, transient: false } };
+					const result = await fetchCanonicalRecord(send, uphanceBaseUrl((await credentials()).baseUrl), event, {
+						maxRetries: settings.maxRetries,
+						timeoutMs: settings.timeoutMs,
+						// the whole fetch, retries and waits included, fits in the answer's time budget
+						deadlineMs: settings.timeoutMs,
+					});
+					if (result.transient) {
+						return {
+							ok: false,
+							refusal: {
+								status: 503,
+								message: `The ${event.resource} could not be fetched from the Uphance API, so this delivery was not accepted; Uphance will deliver it again. ${result.outcome.error ?? ''}`.trim(),
+							},
+						};
+					}
+					return { ok: true, value: result };
+				},
+				toItem: (event, deliveryKey, delivery, prepared) => ({
+					json: uphanceItemJson(event, deliveryKey, delivery.receivedAt, prepared ?? { outcome: pendingOrSkipped(event, fetchRecord) }),
+				}),
+			};
 
-		return await runWebhookPipeline(this, pipeline, {
-			ipAllowlist: options.ipAllowlist ?? '',
-			dedupeWindowHours: options.dedupeWindowHours ?? 48,
-			dedupeMaxEntries: options.dedupeMaxEntries ?? 10000,
+			return await runWebhookPipeline(this, pipeline, { ipAllowlist: options.ipAllowlist ?? '', ...memorySettings(options) });
 		});
 	}
 
@@ -269,6 +275,7 @@ export class UphanceTrigger implements INodeType {
 	 */
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
+		rememberExecutionDeliveries(this, items, memorySettings(this.getNodeParameter('options', 0, {}) as UphanceOptions));
 		const results: INodeExecutionData[] = [];
 		for (let i = 0; i < items.length; i++) {
 			const json = items[i].json;

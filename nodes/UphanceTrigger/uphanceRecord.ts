@@ -6,6 +6,7 @@ import { requestWithRetry } from '../shared/followUpRequest';
 import type { RetryPolicy, SendRequest } from '../shared/followUpRequest';
 import { isDeleteAction } from './uphanceEvent';
 import type { UphanceEvent } from './uphanceEvent';
+import { deliveryFields } from '../shared/deliveryItem';
 
 /**
  * The canonical record: the node fetches the record a webhook names from the Uphance API and emits
@@ -281,8 +282,7 @@ export function uphanceItemJson(
 		id: event.id,
 		record: fromApi ? fetched.record : event.payload,
 		recordSource: fromApi ? 'api' : 'payload',
-		deliveryKey,
-		receivedAt: receivedAt.toISOString(),
+		...deliveryFields(deliveryKey, receivedAt),
 		fetch: { ...fetched.outcome },
 	};
 }

@@ -12,7 +12,8 @@ import type {
 import { ALL_EVENTS, isEventSelected, selectedEventNames } from '../shared/eventSelection';
 import { dedupeOptions, ipAllowlistOption, webhookDescriptions } from '../shared/nodeDescription';
 import { verifyUpliftSignature } from '../shared/signature';
-import { runWebhookPipeline } from '../shared/webhookPipeline';
+import type { MemorySettings } from '../shared/staticDataMemory';
+import { notReadyMessage, rememberExecutionDeliveries, runWebhookPipeline, withErrorBoundary } from '../shared/webhookPipeline';
 import type { Refusal, VendorPipeline } from '../shared/webhookPipeline';
 import { parseUpliftEvent, upliftDeliveryKey, upliftItemJson } from './upliftEvent';
 import type { UpliftEvent } from './upliftEvent';
@@ -30,6 +31,10 @@ interface UpliftOptions {
 	ipAllowlist?: string;
 	followUpTimeoutSeconds?: number;
 	maxRetries?: number;
+}
+
+function memorySettings(options: UpliftOptions): MemorySettings {
+	return { dedupeWindowHours: options.dedupeWindowHours ?? 168, dedupeMaxEntries: options.dedupeMaxEntries ?? 10000 };
 }
 
 const SIGNATURE_ADVICE: Record<string, string> = {
@@ -172,42 +177,43 @@ export class UpliftTrigger implements INodeType {
 	};
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-		const options = this.getNodeParameter('options', {}) as UpliftOptions;
-		const verify = this.getNodeParameter('verifySignature', true) as boolean;
-		const selected = selectedEventNames(
-			this.getNodeParameter('events', [ALL_EVENTS]) as string[],
-			this.getNodeParameter('additionalEventTypes', '') as string,
-		);
+		// Everything, parameter reading included, runs behind the error boundary: webhook() never throws.
+		return await withErrorBoundary(this, 'Uplift', async () => {
+			const options = this.getNodeParameter('options', {}) as UpliftOptions;
+			const verify = this.getNodeParameter('verifySignature', true) as boolean;
+			const selected = selectedEventNames(
+				this.getNodeParameter('events', [ALL_EVENTS]) as string[],
+				this.getNodeParameter('additionalEventTypes', '') as string,
+			);
 
-		const pipeline: VendorPipeline<UpliftEvent, undefined> = {
-			vendor: 'Uplift',
-			authenticate: async (delivery): Promise<Refusal | undefined> => {
-				if (!verify) return undefined;
-				const credentials = await this.getCredentials<{ signingSecret?: string; previousSigningSecret?: string }>('upliftApi');
-				const check = verifyUpliftSignature(delivery.rawBody, delivery.headers[UPLIFT_SIGNATURE_HEADER], {
-					current: credentials.signingSecret ?? '',
-					previous: credentials.previousSigningSecret ?? '',
-				});
-				if (check.valid) return undefined;
-				if (check.reason === 'noSecret') {
-					return {
-						status: 503,
-						message:
-							'Signature verification is on but the Uplift credential has no Webhook Signing Secret. Add the secret you set in Uplift (or turn off Verify Signature).',
-					};
-				}
-				return { status: 401, message: SIGNATURE_ADVICE[check.reason] };
-			},
-			parse: (body) => parseUpliftEvent(body),
-			isSelected: (event) => isEventSelected(event.type, selected),
-			deliveryKey: (event, delivery) => upliftDeliveryKey(event, delivery.rawBody),
-			toItem: (event, deliveryKey, delivery) => ({ json: upliftItemJson(event, deliveryKey, delivery.receivedAt) }),
-		};
+			const pipeline: VendorPipeline<UpliftEvent, undefined> = {
+				vendor: 'Uplift',
+				authenticate: async (delivery): Promise<Refusal | undefined> => {
+					if (!verify) return undefined;
+					const credentials = await this.getCredentials<{ signingSecret?: string; previousSigningSecret?: string }>('upliftApi');
+					const check = verifyUpliftSignature(delivery.rawBody, delivery.headers[UPLIFT_SIGNATURE_HEADER], {
+						current: credentials.signingSecret ?? '',
+						previous: credentials.previousSigningSecret ?? '',
+					});
+					if (check.valid) return undefined;
+					if (check.reason === 'noSecret') {
+						// The caller is not authenticated: it learns that the trigger is not ready, not why.
+						return {
+							status: 503,
+							message: notReadyMessage('Uplift'),
+							logDetail:
+								'Signature verification is on but the Uplift credential has no Webhook Signing Secret. Add the secret you set in Uplift (or turn off Verify Signature).',
+						};
+					}
+					return { status: 401, message: SIGNATURE_ADVICE[check.reason] };
+				},
+				parse: (body) => parseUpliftEvent(body),
+				isSelected: (event) => isEventSelected(event.type, selected),
+				deliveryKey: (event, delivery) => upliftDeliveryKey(event, delivery.rawBody),
+				toItem: (event, deliveryKey, delivery) => ({ json: upliftItemJson(event, deliveryKey, delivery.receivedAt) }),
+			};
 
-		return await runWebhookPipeline(this, pipeline, {
-			ipAllowlist: options.ipAllowlist ?? '',
-			dedupeWindowHours: options.dedupeWindowHours ?? 168,
-			dedupeMaxEntries: options.dedupeMaxEntries ?? 10000,
+			return await runWebhookPipeline(this, pipeline, { ipAllowlist: options.ipAllowlist ?? '', ...memorySettings(options) });
 		});
 	}
 
@@ -217,6 +223,7 @@ export class UpliftTrigger implements INodeType {
 	 */
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
+		rememberExecutionDeliveries(this, items, memorySettings(this.getNodeParameter('options', 0, {}) as UpliftOptions));
 		const results: INodeExecutionData[] = [];
 		for (let i = 0; i < items.length; i++) {
 			const options = this.getNodeParameter('options', i, {}) as UpliftOptions;

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Step } from '../shared/webhookPipeline';
 import { refuse } from '../shared/webhookPipeline';
 import { describeZodIssue } from '../shared/validation';
+import { deliveryFields } from '../shared/deliveryItem';
 
 /**
  * Uplift's event envelope (Stripe-like): `{id, object: "event", type, api_version, created (epoch ms),
@@ -137,8 +138,7 @@ export function upliftItemJson(event: UpliftEvent, deliveryKey: string, received
 		apiVersion: event.api_version ?? null,
 		object: event.object ?? 'event',
 		data: { object: event.data.object as IDataObject },
-		deliveryKey,
-		receivedAt: receivedAt.toISOString(),
+		...deliveryFields(deliveryKey, receivedAt),
 		followUp: {},
 	};
 }

@@ -1,12 +1,16 @@
 import type {
 	IDataObject,
+	IExecuteFunctions,
 	INodeExecutionData,
 	IWebhookFunctions,
 	IWebhookResponseData,
 } from 'n8n-workflow';
 
-import { DeliveryLedger } from './DeliveryLedger';
+import { readDelivery } from './deliveryItem';
+import { memoryScope, recordInExecution, StaticDataMemory } from './staticDataMemory';
+import type { MemorySettings } from './staticDataMemory';
 import { parseIpAllowlist } from './ipAllowlist';
+import { MAX_BODY_DEPTH, nestedDeeperThan, readRawBody } from './requestBody';
 
 /**
  * The one path every delivery takes, for both triggers:
@@ -22,8 +26,14 @@ import { parseIpAllowlist } from './ipAllowlist';
 
 export interface Refusal {
 	status: number;
+	/** what the caller is told */
 	message: string;
 	headers?: Record<string, string>;
+	/**
+	 * For the n8n log only: details the caller must not see (configuration, before the request is
+	 * authenticated; error texts).
+	 */
+	logDetail?: string;
 }
 
 export type Step<T> = { ok: true; value: T } | { ok: false; refusal: Refusal };
@@ -67,6 +77,13 @@ export interface PipelineSettings {
 
 const ALLOWED_METHOD = 'POST';
 
+/**
+ * The answer to an unauthenticated caller when the node itself is misconfigured: non-2xx so the
+ * vendor retries once it is fixed, and nothing about the configuration (that goes to the log).
+ */
+export const notReadyMessage = (vendor: string): string =>
+	`The ${vendor} trigger is not ready to accept deliveries; this one was not accepted, so it can be retried.`;
+
 function answer(ctx: IWebhookFunctions, status: number, body: IDataObject, headers: Record<string, string> = {}): IWebhookResponseData {
 	const res = ctx.getResponseObject();
 	for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
@@ -75,16 +92,11 @@ function answer(ctx: IWebhookFunctions, status: number, body: IDataObject, heade
 }
 
 function answerRefusal(ctx: IWebhookFunctions, vendor: string, refusal: Refusal): IWebhookResponseData {
-	ctx.logger.warn(`${vendor} delivery refused with ${refusal.status}: ${refusal.message}`, {
+	const detail = refusal.logDetail ? ` [${refusal.logDetail}]` : '';
+	ctx.logger.warn(`${vendor} delivery refused with ${refusal.status}: ${refusal.message}${detail}`, {
 		node: ctx.getNode().name,
 	});
 	return answer(ctx, refusal.status, { error: refusal.message }, refusal.headers);
-}
-
-async function readRawBody(ctx: IWebhookFunctions): Promise<Buffer | undefined> {
-	const req = ctx.getRequestObject();
-	if (!Buffer.isBuffer(req.rawBody) && typeof req.readRawBody === 'function') await req.readRawBody();
-	return Buffer.isBuffer(req.rawBody) ? req.rawBody : undefined;
 }
 
 function clientAddress(ctx: IWebhookFunctions): string | undefined {
@@ -98,7 +110,42 @@ function isManualRun(ctx: IWebhookFunctions): boolean {
 	return typeof ctx.getMode === 'function' && ctx.getMode() === 'manual';
 }
 
+/**
+ * The error boundary of a trigger's webhook(): whatever `handle` throws, n8n never sees it (it
+ * would answer 500 with a stack and store an error execution). The caller gets 503 without
+ * details, so the vendor retries; the log gets the error. Never throws itself.
+ */
+export async function withErrorBoundary(
+	ctx: IWebhookFunctions,
+	vendor: string,
+	handle: () => Promise<IWebhookResponseData>,
+): Promise<IWebhookResponseData> {
+	try {
+		return await handle();
+	} catch (error) {
+		try {
+			ctx.logger.error(`${vendor} delivery failed unexpectedly: ${(error as Error)?.message ?? String(error)}`, {
+				node: ctx.getNode().name,
+			});
+			return answer(ctx, 503, {
+				error: `The ${vendor} trigger could not process this delivery; it was not accepted, so it can be retried.`,
+			});
+		} catch {
+			// Not even an answer could be written (for example, one was already sent).
+			return { noWebhookResponse: true };
+		}
+	}
+}
+
 export async function runWebhookPipeline<Event, Prepared>(
+	ctx: IWebhookFunctions,
+	vendor: VendorPipeline<Event, Prepared>,
+	settings: PipelineSettings,
+): Promise<IWebhookResponseData> {
+	return await withErrorBoundary(ctx, vendor.vendor, async () => await runPipeline(ctx, vendor, settings));
+}
+
+async function runPipeline<Event, Prepared>(
 	ctx: IWebhookFunctions,
 	vendor: VendorPipeline<Event, Prepared>,
 	settings: PipelineSettings,
@@ -118,9 +165,11 @@ export async function runWebhookPipeline<Event, Prepared>(
 		allowlist = parseIpAllowlist(settings.ipAllowlist);
 	} catch (error) {
 		// A misconfigured allowlist must not let everyone in, nor drop the delivery: 503 → retried.
+		// The caller is not authenticated yet: the entries and the parse error go to the log only.
 		return answerRefusal(ctx, vendor.vendor, {
 			status: 503,
-			message: `The trigger's IP allowlist cannot be read: ${(error as Error).message}. Fix the "IP Allowlist" option in n8n.`,
+			message: notReadyMessage(vendor.vendor),
+			logDetail: `The trigger's IP allowlist cannot be read: ${(error as Error).message}. Fix the "IP Allowlist" option in n8n.`,
 		});
 	}
 	const address = clientAddress(ctx);
@@ -131,13 +180,9 @@ export async function runWebhookPipeline<Event, Prepared>(
 		});
 	}
 
-	const rawBody = await readRawBody(ctx);
-	if (rawBody === undefined || rawBody.length === 0) {
-		return answerRefusal(ctx, vendor.vendor, {
-			status: 400,
-			message: `The request has no body. ${vendor.vendor} sends its event as a JSON body.`,
-		});
-	}
+	const read = await readRawBody(ctx, vendor.vendor);
+	if (!read.ok) return answerRefusal(ctx, vendor.vendor, read.refusal);
+	const rawBody = read.value;
 	const delivery: DeliveryContext = {
 		rawBody,
 		headers: ctx.getHeaderData() as DeliveryContext['headers'],
@@ -145,11 +190,17 @@ export async function runWebhookPipeline<Event, Prepared>(
 		receivedAt,
 	};
 
-	let claimed: { ledger: DeliveryLedger; hashedKey: string } | undefined;
+	let claimed: { memory: StaticDataMemory; hashedKey: string } | undefined;
 	try {
 		const authRefusal = await vendor.authenticate(delivery);
 		if (authRefusal) return answerRefusal(ctx, vendor.vendor, authRefusal);
 
+		if (nestedDeeperThan(rawBody, MAX_BODY_DEPTH)) {
+			return answerRefusal(ctx, vendor.vendor, {
+				status: 400,
+				message: `The body nests arrays or objects more than ${MAX_BODY_DEPTH} levels deep, the limit of this trigger.`,
+			});
+		}
 		let body: unknown;
 		try {
 			body = JSON.parse(rawBody.toString('utf8'));
@@ -169,31 +220,23 @@ export async function runWebhookPipeline<Event, Prepared>(
 
 		const deliveryKey = vendor.deliveryKey(event, delivery);
 		if (!isManualRun(ctx)) {
-			const ledger = new DeliveryLedger(
-				ctx.getWorkflowStaticData('node'),
-				ctx.getWorkflow().id ?? 'unsaved',
-				ctx.getNode().name,
-				{
-					maxAgeMs: Math.max(0, settings.dedupeWindowHours) * 3_600_000,
-					maxEntries: Math.max(1, settings.dedupeMaxEntries),
-				},
-			);
-			const { verdict, hashedKey } = ledger.claim(deliveryKey);
+			const memory = new StaticDataMemory(memoryScope(ctx, settings));
+			const { verdict, hashedKey } = memory.claim(deliveryKey);
 			if (verdict !== 'new') {
-				ledger.save();
+				memory.writeIfStale();
 				ctx.logger.debug(`${vendor.vendor} delivery ${verdict === 'duplicate' ? 'repeated' : 'already in progress'}; no execution started`, {
 					node: ctx.getNode().name,
 				});
 				return answer(ctx, 200, { received: true, duplicate: true });
 			}
-			claimed = { ledger, hashedKey };
+			claimed = { memory, hashedKey };
 		}
 
 		let prepared: Prepared | undefined;
 		if (vendor.beforeAccept) {
 			const step = await vendor.beforeAccept(event, delivery);
 			if (!step.ok) {
-				claimed?.ledger.abandon(claimed.hashedKey);
+				claimed?.memory.release(claimed.hashedKey);
 				claimed = undefined;
 				return answerRefusal(ctx, vendor.vendor, step.refusal);
 			}
@@ -201,11 +244,11 @@ export async function runWebhookPipeline<Event, Prepared>(
 		}
 
 		const item = vendor.toItem(event, deliveryKey, delivery, prepared);
-		claimed?.ledger.accept(claimed.hashedKey);
+		claimed?.memory.accept(claimed.hashedKey, delivery.receivedAt.getTime());
 		claimed = undefined;
 		return { workflowData: [[item]] };
 	} catch (error) {
-		claimed?.ledger.abandon(claimed.hashedKey);
+		claimed?.memory.release(claimed.hashedKey);
 		ctx.logger.error(`${vendor.vendor} delivery could not be processed: ${(error as Error)?.message ?? String(error)}`, {
 			node: ctx.getNode().name,
 		});
@@ -213,4 +256,19 @@ export async function runWebhookPipeline<Event, Prepared>(
 			error: `The ${vendor.vendor} trigger could not process this delivery; it was not accepted, so it can be retried. See the n8n log for details.`,
 		});
 	}
+}
+
+/**
+ * The execute-phase half of the pipeline, called first in each trigger's `execute()`: records the
+ * execution's deliveries in the duplicate memory once more, because on n8n 2.40 only what the
+ * execution writes reaches the database (nodes/shared/staticDataMemory.ts, point 4). Manual test
+ * runs never touch the memory.
+ */
+export function rememberExecutionDeliveries(ctx: IExecuteFunctions, items: INodeExecutionData[], settings: MemorySettings): void {
+	if (ctx.getMode() === 'manual') return;
+	const deliveries = items.flatMap((item) => {
+		const delivery = readDelivery(item.json);
+		return delivery ? [delivery] : [];
+	});
+	recordInExecution(memoryScope(ctx, settings), deliveries);
 }

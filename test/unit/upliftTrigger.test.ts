@@ -4,11 +4,11 @@ import type { Server } from 'http';
 import type { INodeExecutionData } from 'n8n-workflow';
 
 import { UpliftApi } from '../../credentials/UpliftApi.credentials';
-import { LEDGER_FIELD } from '../../nodes/shared/DeliveryLedger';
+import { MEMORY_FIELD } from '../../nodes/shared/staticDataMemory';
 import { signSha256 } from '../../nodes/shared/signature';
 import { UpliftTrigger } from '../../nodes/UpliftTrigger/UpliftTrigger.node';
 import type { StubNodeSetup } from './helpers/n8nStubs';
-import { callWebhook, CredentialStore, executeContext, RecordingLogger, StaticDataRow } from './helpers/n8nStubs';
+import { callWebhook, CredentialStore, RecordingLogger, runExecution, StaticDataRow } from './helpers/n8nStubs';
 
 const SECRET = 'test-signing-secret-0123456789abcdef';
 const PREVIOUS = 'old-signing-secret';
@@ -154,7 +154,7 @@ describe('Uplift Trigger webhook', () => {
 		expect(call.response.statusCode).toBe(401);
 		expect((call.response.body as { error: string }).error).toMatch(message);
 		expect(call.result!.workflowData).toBeUndefined();
-		expect(call.staticData.nodeData('Uplift Trigger')?.[LEDGER_FIELD]).toBeUndefined();
+		expect(call.staticData.nodeData('Uplift Trigger')?.[MEMORY_FIELD]).toBeUndefined();
 		expect(JSON.stringify(call.response.body)).not.toContain(SECRET);
 		expect(call.logger.text()).not.toContain(SECRET);
 	});
@@ -259,9 +259,7 @@ describe('Uplift Trigger follow-ups (execute step, after the acknowledgement)', 
 	async function acceptAndRun(parameters: Record<string, unknown> = {}, event = analyticsEvent(`evt-f-${Math.random()}`)) {
 		const s = setup(parameters);
 		const call = await callWebhook(node, s, parameters.verifySignature === false ? { body: JSON.stringify(event) } : signed(JSON.stringify(event)));
-		const items = (call.result!.workflowData as INodeExecutionData[][])[0];
-		const { ctx } = executeContext(s, items);
-		const [out] = await node.execute.call(ctx as never);
+		const out = await runExecution(node, s, call);
 		return out[0];
 	}
 

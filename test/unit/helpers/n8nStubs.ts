@@ -35,13 +35,29 @@ export class RecordingLogger {
 	}
 }
 
-/** The workflow row's staticData column: JSON text, reloaded per request, overwritten on save. */
+/** One request's or one execution's copy of the node's static data (see StaticDataRow.load). */
+export interface LoadedStaticData {
+	nodeData: IDataObject;
+	changed: () => boolean;
+	/** n8n's save: only when something was assigned since the last save or reset */
+	save: () => void;
+	/** what building the execution's workflow does on n8n 2.40 (ObservableObject redefines `__dataChanged = false`) */
+	resetChanged: () => void;
+}
+
+/**
+ * The workflow row's staticData column: JSON text, reloaded per request, overwritten on save.
+ *
+ * Which writes are saved follows n8n (nodes/shared/staticDataMemory.ts lists the rules): a webhook
+ * request's writes are saved when webhook() returns, except on n8n 2.40 when webhook() starts an
+ * execution; an execution saves what its nodes write when it ends (`executeContext(...).finish`).
+ */
 export class StaticDataRow {
 	json = '{}';
 	saves = 0;
 
 	/** What one request sees: a fresh copy whose node object tracks top-level assignments. */
-	load(nodeName: string): { nodeData: IDataObject; changed: () => boolean; save: () => void } {
+	load(nodeName: string): LoadedStaticData {
 		const all = JSON.parse(this.json) as Record<string, IDataObject>;
 		const key = `node:${nodeName}`;
 		const target: IDataObject = all[key] ?? {};
@@ -65,6 +81,9 @@ export class StaticDataRow {
 				// Serialised at save time, like n8n's UPDATE ... SET staticData = JSON
 				this.json = JSON.stringify(all);
 				this.saves++;
+				dirty = false;
+			},
+			resetChanged: () => {
 				dirty = false;
 			},
 		};
@@ -250,7 +269,54 @@ export interface WebhookRequestSpec {
 	method?: string;
 	query?: IDataObject;
 	ip?: string;
+	/**
+	 * A body n8n has not read before webhook() (n8n 2.x reads it up front only for JSON, text,
+	 * form-urlencoded and XML content types on typeVersion > 1): `req.rawBody` is absent and
+	 * `req.readRawBody()` either sets it from `body` or, with `readError`, rejects with that error
+	 * (see n8nReadErrors for the shapes n8n really throws). A multipart/form-data content type is
+	 * modelled as n8n does it: the form parser consumed the body, `req.body` holds the form and
+	 * `readRawBody()` rejects (2.40: not readable; 2.8: raw-body's stream.not.readable).
+	 */
+	unread?: { readError?: unknown; n8nVersion?: '2.40' | '2.8' };
 }
+
+/** What n8n's `req.readRawBody()` rejects with (n8n middlewares/body-parser.ts + raw-body 3.0.0). */
+export const n8nReadErrors = {
+	/** raw-body, content-length (or the inflated size) over N8N_PAYLOAD_SIZE_MAX (16 MiB by default) */
+	tooLarge: (length = 20_971_520, limit = 16_777_216) =>
+		Object.assign(new Error('request entity too large'), {
+			name: 'PayloadTooLargeError',
+			status: 413,
+			statusCode: 413,
+			expose: true,
+			expected: length,
+			length,
+			limit,
+			type: 'entity.too.large',
+		}),
+	/** n8n 2.40: the stream was consumed (multipart) or destroyed: a BadRequestError (ResponseError) */
+	notReadable240: () =>
+		Object.assign(new Error('Request body stream was aborted or is not readable'), {
+			name: 'ResponseError',
+			httpStatusCode: 400,
+			errorCode: 400,
+			level: 'warning',
+		}),
+	/** n8n 2.8: raw-body's own error for a consumed stream */
+	notReadable28: () =>
+		Object.assign(new Error('stream is not readable'), {
+			name: 'InternalServerError',
+			status: 500,
+			statusCode: 500,
+			expose: false,
+			type: 'stream.not.readable',
+		}),
+	/** raw-body: the client went away mid-body (2.40 wraps it in a BadRequestError) */
+	aborted: () =>
+		Object.assign(new Error('request aborted'), { name: 'BadRequestError', status: 400, statusCode: 400, expose: true, type: 'request.aborted' }),
+	/** zlib: Content-Encoding gzip with a body that is not gzip */
+	badGzip: () => Object.assign(new Error('incorrect header check'), { errno: -3, code: 'Z_DATA_ERROR' }),
+};
 
 export interface StubNodeSetup {
 	nodeName?: string;
@@ -260,6 +326,8 @@ export interface StubNodeSetup {
 	staticData?: StaticDataRow;
 	mode?: 'webhook' | 'manual';
 	logger?: RecordingLogger;
+	/** which n8n's static-data rule to follow; default '2.40' (see StaticDataRow) */
+	n8nVersion?: '2.40' | '2.8';
 }
 
 export interface WebhookCall {
@@ -269,6 +337,8 @@ export interface WebhookCall {
 	result?: IDataObject;
 	/** static data as saved after the request */
 	staticData: StaticDataRow;
+	/** when webhook() started an execution: the static data that execution works on (regular mode: the request's own copy) */
+	execution?: LoadedStaticData;
 }
 
 /** What every n8n function context offers the nodes: node, workflow, mode, credentials, logger, HTTP. */
@@ -309,10 +379,26 @@ export function webhookContext(setup: StubNodeSetup, request: WebhookRequestSpec
 	const headers: Record<string, string> = {};
 	for (const [k, v] of Object.entries(request.headers ?? {})) headers[k.toLowerCase()] = v;
 	const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body, 'utf8');
-	const req = {
+	// as n8n's parseIncomingMessage: the media type, lower-case, without parameters
+	const contentType = headers['content-type']?.split(';')[0].trim().toLowerCase() || undefined;
+	const multipart = contentType === 'multipart/form-data';
+	const unread = request.unread ?? (multipart ? {} : undefined);
+	const req: {
+		[k: string]: unknown;
+		rawBody?: Buffer;
+		readRawBody: () => Promise<void>;
+	} = {
 		method: request.method ?? 'POST',
 		headers,
-		rawBody,
+		contentType,
+		rawBody: unread ? undefined : rawBody,
+		body: multipart ? { data: {}, files: {} } : undefined,
+		readRawBody: async () => {
+			if (req.rawBody) return;
+			if (unread?.readError !== undefined) throw unread.readError;
+			if (multipart) throw unread?.n8nVersion === '2.8' ? n8nReadErrors.notReadable28() : n8nReadErrors.notReadable240();
+			req.rawBody = rawBody;
+		},
 		ip: request.ip ?? '::ffff:127.0.0.1',
 		socket: { remoteAddress: request.ip ?? '::ffff:127.0.0.1' },
 		query: request.query ?? {},
@@ -362,12 +448,16 @@ export async function callWebhook(
 		response.status(500).json({ code: 0, message: 'Workflow Webhook Error: Workflow could not be started!' });
 		return { ctx, response, result: { thrown: (error as Error).message }, staticData: row, logger };
 	}
+	const startsExecution = result?.workflowData !== undefined;
+	// On n8n 2.40 the webhook phase's writes are not saved when an execution starts.
+	if (startsExecution && (setup.n8nVersion ?? '2.40') === '2.40') loaded.resetChanged();
 	loaded.save();
 	if (result && !result.noWebhookResponse && !response.ended) {
 		// onReceived + responseData 'noData': n8n answers 200 with an empty body once the execution is created.
 		if (result.webhookResponse !== undefined) response.status(200).json(result.webhookResponse);
 		else response.status(200).end();
 	}
+	if (startsExecution) return { ctx, response, result, staticData: row, logger, execution: loaded };
 	return { ctx, response, result, staticData: row, logger };
 }
 
@@ -379,13 +469,23 @@ export interface BinaryRecord {
 	bytes: Buffer;
 }
 
-/** IExecuteFunctions for the node's execute step: the trigger's items as input. */
-export function executeContext(setup: StubNodeSetup, items: INodeExecutionData[]) {
+/**
+ * IExecuteFunctions for the node's execute step: the trigger's items as input. `staticData` is what
+ * the execution works on: the webhook request's copy (`call.execution`, regular mode), or by default
+ * a fresh load of the row (queue mode: the worker reads the row). `finish()` is the execution's end:
+ * static data is saved if the execution's nodes assigned to it.
+ */
+export function executeContext(setup: StubNodeSetup, items: INodeExecutionData[], staticData?: LoadedStaticData) {
 	const parameters = setup.parameters ?? {};
 	const logger = setup.logger ?? new RecordingLogger();
 	const base = baseContext(setup, logger);
+	const execution = staticData ?? (setup.staticData ?? new StaticDataRow()).load(setup.nodeName ?? 'Trigger');
 	const ctx = {
 		...base,
+		getWorkflowStaticData: (type: string) => {
+			if (type !== 'node') throw new Error('only node static data is used');
+			return execution.nodeData;
+		},
 		getInputData: () => items,
 		getNodeParameter: (name: string, _itemIndex: number, fallback?: unknown) => getParameter(parameters, name, fallback),
 		continueOnFail: () => false,
@@ -400,5 +500,19 @@ export function executeContext(setup: StubNodeSetup, items: INodeExecutionData[]
 			}),
 		},
 	};
-	return { ctx, logger };
+	return { ctx, logger, finish: () => execution.save() };
+}
+
+/** What n8n does after webhook() returned items: the execution runs the trigger's execute() and saves static data at its end. */
+export async function runExecution(
+	node: { execute?: (this: never) => Promise<INodeExecutionData[][]> },
+	setup: StubNodeSetup,
+	call: WebhookCall,
+): Promise<INodeExecutionData[]> {
+	const items = (call.result?.workflowData as INodeExecutionData[][] | undefined)?.[0];
+	if (!items) throw new Error('webhook() started no execution');
+	const { ctx, finish } = executeContext(setup, items, call.execution);
+	const [out] = await node.execute!.call(ctx as never);
+	finish();
+	return out;
 }

@@ -1,0 +1,144 @@
+/**
+ * The duplicate memory across restarts and processes, through both triggers, with the n8n stand-in
+ * following n8n 2.40's rule: a webhook request's static-data writes are not saved when it starts an
+ * execution; the execution saves what its nodes write when it ends (test/unit/helpers/n8nStubs.ts).
+ * What users send: distinct deliveries, none repeated, then a restart and the vendor's redeliveries.
+ */
+import type { INodeExecutionData } from 'n8n-workflow';
+
+import { UphanceApi } from '../../credentials/UphanceApi.credentials';
+import { UpliftApi } from '../../credentials/UpliftApi.credentials';
+import { hashDeliveryKey } from '../../nodes/shared/deliveryMemory';
+import type { PersistedMemory } from '../../nodes/shared/deliveryMemory';
+import { MEMORY_FIELD } from '../../nodes/shared/staticDataMemory';
+import { signSha256 } from '../../nodes/shared/signature';
+import type { StubNodeSetup, WebhookCall } from './helpers/n8nStubs';
+import { callWebhook, CredentialStore, executeContext, runExecution, StaticDataRow } from './helpers/n8nStubs';
+
+const SECRET = 'persistence-signing-secret';
+const URL_TOKEN = 'persistence-url-token-0123456789';
+const N = 10;
+
+type TriggerNode = { webhook: (this: never) => Promise<unknown>; execute: (this: never) => Promise<INodeExecutionData[][]> };
+
+/** A new n8n process: the node modules loaded again, with an empty in-process memory. */
+function newProcess(): { uplift: TriggerNode; uphance: TriggerNode } {
+	let nodes: { uplift: TriggerNode; uphance: TriggerNode } | undefined;
+	jest.isolateModules(() => {
+		nodes = {
+			uplift: new (require('../../nodes/UpliftTrigger/UpliftTrigger.node').UpliftTrigger)(),
+			uphance: new (require('../../nodes/UphanceTrigger/UphanceTrigger.node').UphanceTrigger)(),
+		};
+	});
+	return nodes!;
+}
+
+interface Vendor {
+	name: 'uplift' | 'uphance';
+	setup: (row: StaticDataRow, workflowId: string, n8nVersion?: '2.40' | '2.8') => StubNodeSetup;
+	request: (i: number) => { body: string; headers: Record<string, string>; query?: Record<string, string> };
+	deliveryKey: (i: number) => string;
+}
+
+const vendors: Vendor[] = [
+	{
+		name: 'uplift',
+		setup: (staticData, workflowId, n8nVersion) => ({
+			nodeName: 'Uplift Trigger',
+			workflowId,
+			n8nVersion,
+			staticData,
+			parameters: { events: ['*'], additionalEventTypes: '', verifySignature: true, options: { downloadCsv: false } },
+			credentials: new CredentialStore({ upliftApi: new UpliftApi() }, { upliftApi: { apiKey: '', signingSecret: SECRET, previousSigningSecret: '', baseUrl: 'http://127.0.0.1:9/v1' } }),
+		}),
+		request: (i) => {
+			const body = JSON.stringify({ id: `evt_persist_${i}`, object: 'event', type: 'movement.analytics.created', created: 1678231553088, data: { object: { id: `obj_${i}` } } });
+			return { body, headers: { 'content-type': 'application/json', 'x-uplift-signature-256': signSha256(SECRET, body) } };
+		},
+		deliveryKey: (i) => `uplift:evt_persist_${i}`,
+	},
+	{
+		name: 'uphance',
+		setup: (staticData, workflowId, n8nVersion) => ({
+			nodeName: 'Uphance Trigger',
+			workflowId,
+			n8nVersion,
+			staticData,
+			parameters: { events: ['*'], additionalEvents: '', requireUrlToken: true, fetchRecord: false, options: {} },
+			credentials: new CredentialStore(
+				{ uphanceApi: new UphanceApi() },
+				{ uphanceApi: { email: 'ops@example.com', password: 'pw', organisationId: '1', urlToken: URL_TOKEN, baseUrl: 'http://127.0.0.1:9', sessionToken: '' } },
+			),
+		}),
+		request: (i) => ({
+			body: JSON.stringify({ event: 'pick_ticket_update', pick_ticket: { id: 5000 + i, updated_at: '2026-11-29T10:00:00Z' } }),
+			headers: { 'content-type': 'application/json' },
+			query: { token: URL_TOKEN },
+		}),
+		deliveryKey: (i) => `uphance:pick_ticket_update:${5000 + i}:2026-11-29T10:00:00Z`,
+	},
+];
+
+const started = (call: WebhookCall) => call.result?.workflowData !== undefined;
+const savedKeys = (row: StaticDataRow, nodeName: string) =>
+	Object.keys((row.nodeData(nodeName)?.[MEMORY_FIELD] as PersistedMemory | undefined)?.keys ?? {});
+
+let workflows = 0;
+
+describe.each(vendors)('$name trigger: accepted deliveries reach the database without any repeat', (vendor) => {
+	it(`${N} distinct deliveries, each run to its end: the row holds all ${N} keys, and after a restart all ${N} redeliveries start nothing`, async () => {
+		const row = new StaticDataRow();
+		const wf = `persist-${vendor.name}-${++workflows}`;
+		const before = newProcess()[vendor.name];
+		const s = vendor.setup(row, wf);
+		for (let i = 0; i < N; i++) {
+			const call = await callWebhook(before, s, vendor.request(i));
+			expect(started(call)).toBe(true);
+			await runExecution(before, s, call);
+		}
+		expect(savedKeys(row, s.nodeName!).sort()).toEqual(Array.from({ length: N }, (_v, i) => hashDeliveryKey(vendor.deliveryKey(i))).sort());
+
+		const after = newProcess()[vendor.name];
+		const redelivered = await Promise.all(Array.from({ length: N }, (_v, i) => callWebhook(after, s, vendor.request(i))));
+		expect(redelivered.map((c) => c.response.statusCode)).toEqual(Array(N).fill(200));
+		expect(redelivered.filter(started)).toHaveLength(0);
+	});
+
+	it('the webhook phase alone is not enough on n8n 2.40 (what this file guards against), and is on 2.8', async () => {
+		for (const [version, expected] of [
+			['2.40', 0],
+			['2.8', N],
+		] as const) {
+			const row = new StaticDataRow();
+			const nodes = newProcess();
+			const s = vendor.setup(row, `persist-webhook-only-${version}-${++workflows}`, version);
+			for (let i = 0; i < N; i++) expect(started(await callWebhook(nodes[vendor.name], s, vendor.request(i)))).toBe(true);
+			expect(savedKeys(row, s.nodeName!)).toHaveLength(expected);
+		}
+	});
+
+	it('queue mode: accepted on one webhook process, executed on a worker, redelivered to another webhook process → no second execution', async () => {
+		const row = new StaticDataRow();
+		const s = vendor.setup(row, `persist-queue-${vendor.name}-${++workflows}`);
+		const [webhookA, worker, webhookB] = [newProcess(), newProcess(), newProcess()].map((p) => p[vendor.name]);
+		for (let i = 0; i < N; i++) {
+			const call = await callWebhook(webhookA, s, vendor.request(i));
+			// the worker reads the row itself, then runs the execution and saves at its end
+			const { ctx, finish } = executeContext(s, (call.result!.workflowData as INodeExecutionData[][])[0]);
+			await worker.execute.call(ctx as never);
+			finish();
+		}
+		const redelivered = await Promise.all(Array.from({ length: N }, (_v, i) => callWebhook(webhookB, s, vendor.request(i))));
+		expect(redelivered.filter(started)).toHaveLength(0);
+	});
+
+	it('a manual test run never records its delivery', async () => {
+		const row = new StaticDataRow();
+		const nodes = newProcess();
+		const s = { ...vendor.setup(row, `persist-manual-${++workflows}`), mode: 'manual' as const };
+		const call = await callWebhook(nodes[vendor.name], s, vendor.request(0));
+		await runExecution(nodes[vendor.name], s, call);
+		expect(savedKeys(row, s.nodeName!)).toEqual([]);
+		expect(started(await callWebhook(nodes[vendor.name], { ...s, mode: 'webhook' }, vendor.request(0)))).toBe(true);
+	});
+});
