@@ -27,6 +27,18 @@ export const SIGN_IN_REFUSED = 'Uphance sign-in refused:';
 /** Prefix of sign-in failures that may pass later (Uphance down, network, timeout). */
 export const SIGN_IN_UNAVAILABLE = 'Uphance sign-in unavailable:';
 
+/**
+ * The refusal in an error thrown by a request made with this credential, if sign-in was refused.
+ * n8n wraps what `preAuthentication` throws (the class is lost, the message is kept, sometimes after
+ * a prefix of its own), so the message is the only thing that survives; this is the one place that
+ * reads it.
+ */
+export function signInRefusal(error: unknown): string | undefined {
+	const message = String((error as Error | undefined)?.message ?? '');
+	const at = message.indexOf(SIGN_IN_REFUSED);
+	return at >= 0 ? message.slice(at).split('\n')[0].slice(0, 400) : undefined;
+}
+
 const SIGN_IN_TIMEOUT_MS = 15_000;
 
 export function uphanceBaseUrl(value: unknown): string {

@@ -1,7 +1,7 @@
 import { sleepWithAbort } from 'n8n-workflow';
 import type { IDataObject, IHttpRequestOptions } from 'n8n-workflow';
 
-import { SIGN_IN_REFUSED } from '../../credentials/UphanceApi.credentials';
+import { signInRefusal } from '../../credentials/UphanceApi.credentials';
 import { requestWithRetry } from '../shared/followUpRequest';
 import type { RetryPolicy, SendRequest } from '../shared/followUpRequest';
 import { isDeleteAction } from './uphanceEvent';
@@ -199,10 +199,9 @@ export async function fetchCanonicalRecord(
 			return await send(options);
 		} catch (error) {
 			// Internal to requestWithRetry (which never throws): a marked copy stops the retries.
-			const message = String((error as Error)?.message ?? '');
-			const at = message.indexOf(SIGN_IN_REFUSED);
-			if (at >= 0) refusedSignIn = message.slice(at).split('\n')[0].slice(0, 400);
-			const forRetryLoop: unknown = at >= 0 ? Object.assign(new Error(refusedSignIn), { httpCode: '401' }) : error;
+			const refusal = signInRefusal(error);
+			if (refusal !== undefined) refusedSignIn = refusal;
+			const forRetryLoop: unknown = refusal !== undefined ? Object.assign(new Error(refusal), { httpCode: '401' }) : error;
 			throw forRetryLoop;
 		}
 	};

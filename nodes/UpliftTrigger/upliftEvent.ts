@@ -25,8 +25,6 @@ export const upliftEventSchema = z
 
 export type UpliftEvent = z.infer<typeof upliftEventSchema>;
 
-export const KNOWN_UPLIFT_EVENTS = ['movement.analytics.created', 'webhook.created'] as const;
-
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 	typeof value === 'object' && value !== null && !Array.isArray(value);
 

@@ -81,7 +81,6 @@ function parseRange(entry: string): Range | undefined {
 export interface IpAllowlist {
 	/** True when the list is empty (no restriction) or the address falls in one of its ranges. */
 	allows(address: string | undefined): boolean;
-	readonly isEmpty: boolean;
 }
 
 /**
@@ -102,7 +101,6 @@ export function parseIpAllowlist(text: string | undefined): IpAllowlist {
 		ranges.push(range);
 	}
 	return {
-		isEmpty: ranges.length === 0,
 		allows(address: string | undefined): boolean {
 			if (ranges.length === 0) return true;
 			if (!address) return false;

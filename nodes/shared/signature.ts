@@ -18,30 +18,16 @@ export function signSha256(secret: string, payload: Buffer | Uint8Array | string
 	return SIGNATURE_PREFIX + createHmac('sha256', secret).update(payload).digest('hex');
 }
 
-/**
- * True when `signatureHeader` is the signature of `payload` under `secret`.
- * Returns false (never throws) for a missing, malformed, multi-valued or wrong-length header,
- * an empty secret, or a payload that is not raw bytes (a parsed object cannot be verified).
- */
-export function verifySha256(
-	secret: string,
-	payload: Buffer | Uint8Array | string,
-	signatureHeader: unknown,
-): boolean {
-	return verifyUpliftSignature(payload, signatureHeader, { current: secret }).valid;
-}
-
 export type SignatureCheck =
 	| { valid: true; matched: 'current' | 'previous' }
 	| { valid: false; reason: 'missing' | 'malformed' | 'mismatch' | 'noSecret' };
 
-const SIGNED_LENGTH = SIGNATURE_PREFIX.length + 64;
-const expectedScratch = Buffer.alloc(32);
-const receivedScratch = Buffer.alloc(32);
+const HEX_DIGEST_LENGTH = 64;
 
 /**
  * Verifies an Uplift delivery against the current signing secret and, during a rotation,
- * the previous one. The reason is for the HTTP answer and the log; it never contains a secret.
+ * the previous one. Never throws. The reason is for the HTTP answer and the log; it never
+ * contains a secret.
  */
 export function verifyUpliftSignature(
 	rawBody: Buffer | Uint8Array | string,
@@ -55,31 +41,27 @@ export function verifyUpliftSignature(
 	if (signatureHeader === undefined || signatureHeader === null || signatureHeader === '') {
 		return { valid: false, reason: 'missing' };
 	}
+	// A header sent twice arrives as an array: refused, not guessed at.
 	if (typeof signatureHeader !== 'string') return { valid: false, reason: 'malformed' };
-	// Well-formed is `sha256=` and 64 hex digits (Uplift sends lowercase; upper case is accepted too,
-	// for proxies that rewrite it). The hex decodes into a fixed 32-byte scratch buffer (this runs
-	// synchronously); Buffer#write stops at the first non-hex pair, so 32 bytes written means valid.
-	// Both sides decode into buffers of the same length, so timingSafeEqual cannot throw.
-	const header = signatureHeader.length === SIGNED_LENGTH ? signatureHeader : signatureHeader.trim();
-	if (
-		header.length !== SIGNED_LENGTH ||
-		header.slice(0, SIGNATURE_PREFIX.length).toLowerCase() !== SIGNATURE_PREFIX ||
-		receivedScratch.write(header.slice(SIGNATURE_PREFIX.length), 'hex') !== 32
-	) {
+	// `sha256=` and 64 hex digits (Uplift sends lower case; upper case is accepted for proxies that
+	// rewrite it). Buffer.from stops at the first pair that is not hex, so 32 bytes means well-formed.
+	const header = signatureHeader.trim();
+	const hex = header.slice(SIGNATURE_PREFIX.length);
+	const received = Buffer.from(hex, 'hex');
+	if (header.slice(0, SIGNATURE_PREFIX.length).toLowerCase() !== SIGNATURE_PREFIX || hex.length !== HEX_DIGEST_LENGTH || received.length !== 32) {
 		return { valid: false, reason: 'malformed' };
 	}
 	// Both secrets are checked when both are set (no early exit), so timing does not tell which matched.
-	const matchesCurrent = hasCurrent && digestMatches(secrets.current, rawBody);
-	const matchesPrevious = hasPrevious && digestMatches(secrets.previous as string, rawBody);
+	const matchesCurrent = hasCurrent && digestMatches(secrets.current, rawBody, received);
+	const matchesPrevious = hasPrevious && digestMatches(secrets.previous as string, rawBody, received);
 	if (matchesCurrent) return { valid: true, matched: 'current' };
 	if (matchesPrevious) return { valid: true, matched: 'previous' };
 	return { valid: false, reason: 'mismatch' };
 }
 
-function digestMatches(secret: string, rawBody: Buffer | Uint8Array | string): boolean {
-	// A hex digest decoded into the scratch buffer is cheaper than the Buffer `digest()` allocates.
-	expectedScratch.write(createHmac('sha256', secret).update(rawBody).digest('hex'), 'hex');
-	return timingSafeEqual(expectedScratch, receivedScratch);
+/** Both sides are 32-byte SHA-256 digests, so timingSafeEqual's length requirement always holds. */
+function digestMatches(secret: string, rawBody: Buffer | Uint8Array | string, received: Buffer): boolean {
+	return timingSafeEqual(createHmac('sha256', secret).update(rawBody).digest(), received);
 }
 
 /** Constant-time equality for two secrets given as strings (URL tokens). */

@@ -4,7 +4,11 @@
  */
 import { createHmac } from 'crypto';
 
-import { safeEqualStrings, signSha256, verifySha256, verifyUpliftSignature } from '../../nodes/shared/signature';
+import { safeEqualStrings, signSha256, verifyUpliftSignature } from '../../nodes/shared/signature';
+
+/** One secret, valid or not: the shape of @octokit/webhooks-methods' `verify`, for its vectors. */
+const verifySha256 = (secret: string, payload: Buffer | Uint8Array | string, header: unknown): boolean =>
+	verifyUpliftSignature(payload, header, { current: secret }).valid;
 
 const UPLIFT_SECRET = 'replace_with_secret_token';
 const UPLIFT_BODY = '{"key": "value"}';
