@@ -1,5 +1,5 @@
 /**
- * Signature module. Rows refer to the checklist in shared/docs/webhook-security.md §1.3
+ * Signature module. Rows refer to the checklist in docs/webhook-security.md §1.3
  * (applicable to Uplift: 1, 3, 5–8, 20–25, 27, 30, 32).
  */
 import { createHmac } from 'crypto';
