@@ -5,7 +5,7 @@ import type { ClaimVerdict, MemoryLimits, StoredCopy } from './deliveryMemory';
 
 /**
  * The duplicate memory kept in n8n's workflow static data. Every assumption this package makes
- * about static data is in this file:
+ * about static data is in this file (sources with n8n file and line: docs/n8n-internals.md):
  *
  * 1. Reloaded per request. `getWorkflowStaticData('node')` is a fresh copy of the database row on
  *    every webhook request and every execution, so concurrent requests never see each other's
