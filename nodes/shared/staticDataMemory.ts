@@ -17,10 +17,11 @@ import type { ClaimVerdict, MemoryLimits, StoredCopy } from './deliveryMemory';
  *    within one process and across processes. So every write carries everything this process
  *    knows: what it loaded, merged with what it accepted.
  * 4. On n8n 2.40, what the webhook phase writes is not saved when `webhook()` starts an execution:
- *    building the execution's workflow resets the changed flag on the same object. The execution
- *    saves what its own nodes write when it ends (on main in regular mode, on the worker in queue
- *    mode). So the trigger's `execute()` writes the accepted keys again (`recordInExecution`). On
- *    n8n 2.8 both writes are saved; the second is harmless.
+ *    preparing the execution builds another workflow over the same object, which resets its changed
+ *    flag before the answer's save looks at it. The execution reads static data afresh from the
+ *    database and saves what its own nodes write when it ends (on main in regular mode, on the
+ *    worker in queue mode). So the trigger's `execute()` writes the accepted keys again
+ *    (`recordInExecution`). On n8n 2.8 both writes are saved; the second is harmless.
  * 5. Building a workflow also replaces nested objects of static data with proxies, in place, and
  *    does so again for every workflow built over the same object. So each write hands n8n a new
  *    wrapper (DeliveryMemory.toPersisted) and the memory never reads back a field n8n may replace.

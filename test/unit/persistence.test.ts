@@ -123,7 +123,7 @@ describe.each(vendors)('$name trigger: accepted deliveries reach the database wi
 		const [webhookA, worker, webhookB] = [newProcess(), newProcess(), newProcess()].map((p) => p[vendor.name]);
 		for (let i = 0; i < N; i++) {
 			const call = await callWebhook(webhookA, s, vendor.request(i));
-			// the worker reads the row itself, then runs the execution and saves at its end
+			// the worker runs the execution and saves at its end
 			const { ctx, finish } = executeContext(s, (call.result!.workflowData as INodeExecutionData[][])[0]);
 			await worker.execute.call(ctx as never);
 			finish();

@@ -7,7 +7,7 @@ import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 import { UphanceApi } from '../../credentials/UphanceApi.credentials';
 import { MEMORY_FIELD } from '../../nodes/shared/staticDataMemory';
 import { UphanceTrigger } from '../../nodes/UphanceTrigger/UphanceTrigger.node';
-import type { StubNodeSetup, WebhookCall } from './helpers/n8nStubs';
+import type { StubNodeSetup } from './helpers/n8nStubs';
 import { callWebhook, CredentialStore, executeContext, RecordingLogger, StaticDataRow } from './helpers/n8nStubs';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
@@ -119,8 +119,8 @@ async function deliver(s: StubNodeSetup, body: unknown, opts: { token?: string |
 }
 
 /** Runs the node's execute step on the emitted items, as n8n does inside the execution. */
-async function execute(s: StubNodeSetup, items: INodeExecutionData[], call?: WebhookCall) {
-	const { ctx, logger, finish } = executeContext(s, items, call?.execution);
+async function execute(s: StubNodeSetup, items: INodeExecutionData[]) {
+	const { ctx, logger, finish } = executeContext(s, items);
 	const [out] = await node.execute.call(ctx as never);
 	finish();
 	assertNoSecrets(JSON.stringify(out) + logger.text(), s);
@@ -324,7 +324,7 @@ describe('Uphance Trigger: the Uphance API misbehaving', () => {
 		const body = webhookBody('receiving_ticket_update', { ...apiRecord });
 		// signed in before the outage; the execution saves the key (n8n 2.40, see StaticDataRow)
 		const before = await deliver(s, webhookBody('receiving_ticket_update', fake.setRecord('receiving_ticket', newId())));
-		await execute(s, before.items!, before.call);
+		await execute(s, before.items!);
 		const ledgerBefore = JSON.stringify(ledgerOf(s));
 		expect(ledgerBefore).toMatch(/"keys":\{"/);
 
@@ -341,7 +341,7 @@ describe('Uphance Trigger: the Uphance API misbehaving', () => {
 		const redelivered = await deliver(s, body);
 		expect(redelivered.status).toBe(200);
 		expect(redelivered.items![0].json).toMatchObject({ record: apiRecord, recordSource: 'api' });
-		await execute(s, redelivered.items!, redelivered.call);
+		await execute(s, redelivered.items!);
 		expect(JSON.stringify(ledgerOf(s))).not.toBe(ledgerBefore);
 
 		const again = await deliver(s, body);

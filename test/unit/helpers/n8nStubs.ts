@@ -50,7 +50,9 @@ export interface LoadedStaticData {
  *
  * Which writes are saved follows n8n (nodes/shared/staticDataMemory.ts lists the rules): a webhook
  * request's writes are saved when webhook() returns, except on n8n 2.40 when webhook() starts an
- * execution; an execution saves what its nodes write when it ends (`executeContext(...).finish`).
+ * execution. An execution reads the row afresh when it starts (n8n's WorkflowRunner with
+ * loadStaticData, in regular and queue mode) and saves what its nodes write when it ends
+ * (`executeContext(...).finish`).
  */
 export class StaticDataRow {
 	json = '{}';
@@ -337,8 +339,6 @@ export interface WebhookCall {
 	result?: IDataObject;
 	/** static data as saved after the request */
 	staticData: StaticDataRow;
-	/** when webhook() started an execution: the static data that execution works on (regular mode: the request's own copy) */
-	execution?: LoadedStaticData;
 }
 
 /** What every n8n function context offers the nodes: node, workflow, mode, credentials, logger, HTTP. */
@@ -457,7 +457,6 @@ export async function callWebhook(
 		if (result.webhookResponse !== undefined) response.status(200).json(result.webhookResponse);
 		else response.status(200).end();
 	}
-	if (startsExecution) return { ctx, response, result, staticData: row, logger, execution: loaded };
 	return { ctx, response, result, staticData: row, logger };
 }
 
@@ -470,16 +469,15 @@ export interface BinaryRecord {
 }
 
 /**
- * IExecuteFunctions for the node's execute step: the trigger's items as input. `staticData` is what
- * the execution works on: the webhook request's copy (`call.execution`, regular mode), or by default
- * a fresh load of the row (queue mode: the worker reads the row). `finish()` is the execution's end:
- * static data is saved if the execution's nodes assigned to it.
+ * IExecuteFunctions for the node's execute step: the trigger's items as input, static data read
+ * afresh from the row. `finish()` is the execution's end: static data is saved if the execution's
+ * nodes assigned to it.
  */
-export function executeContext(setup: StubNodeSetup, items: INodeExecutionData[], staticData?: LoadedStaticData) {
+export function executeContext(setup: StubNodeSetup, items: INodeExecutionData[]) {
 	const parameters = setup.parameters ?? {};
 	const logger = setup.logger ?? new RecordingLogger();
 	const base = baseContext(setup, logger);
-	const execution = staticData ?? (setup.staticData ?? new StaticDataRow()).load(setup.nodeName ?? 'Trigger');
+	const execution = (setup.staticData ?? new StaticDataRow()).load(setup.nodeName ?? 'Trigger');
 	const ctx = {
 		...base,
 		getWorkflowStaticData: (type: string) => {
@@ -511,7 +509,7 @@ export async function runExecution(
 ): Promise<INodeExecutionData[]> {
 	const items = (call.result?.workflowData as INodeExecutionData[][] | undefined)?.[0];
 	if (!items) throw new Error('webhook() started no execution');
-	const { ctx, finish } = executeContext(setup, items, call.execution);
+	const { ctx, finish } = executeContext(setup, items);
 	const [out] = await node.execute!.call(ctx as never);
 	finish();
 	return out;
