@@ -458,6 +458,16 @@ class N8nInstance {
 		return this.api('GET', `/workflows/${workflowId}`);
 	}
 
+	/**
+	 * The workflow's static data as n8n has it in its database (`{}` when there is none), read
+	 * through the public API (GET /api/v1/workflows/{id} returns `staticData` in 2.8.4 and 2.40.7).
+	 */
+	async staticData(workflowId) {
+		const { staticData } = await this.getWorkflow(workflowId);
+		if (typeof staticData === 'string') return JSON.parse(staticData);
+		return staticData || {};
+	}
+
 	/** All executions of a workflow (newest first), with data, following the cursor. */
 	async listExecutions(workflowId, { includeData = true, pageSize = 250 } = {}) {
 		const out = [];

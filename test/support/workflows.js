@@ -32,8 +32,9 @@ function setNode(position = [260, 0]) {
  * @param {string} [o.webhookId]
  * @param {string} [o.name]
  * @param {number} [o.typeVersion] default 1
+ * @param {object} [o.staticData] the workflow's static data, e.g. `{ 'node:<trigger name>': {...} }`
  */
-function triggerToSet({ nodeName, triggerName, parameters, credential, webhookId, name, typeVersion }) {
+function triggerToSet({ nodeName, triggerName, parameters, credential, webhookId, name, typeVersion, staticData }) {
 	const wid = webhookId || crypto.randomUUID();
 	const trigger = {
 		id: crypto.randomUUID(),
@@ -52,6 +53,7 @@ function triggerToSet({ nodeName, triggerName, parameters, credential, webhookId
 			nodes: [trigger, setNode()],
 			connections: { [triggerName]: { main: [[{ node: SET_NODE, type: 'main', index: 0 }]] } },
 			settings: { executionOrder: 'v1' },
+			...(staticData ? { staticData } : {}),
 		},
 	};
 }

@@ -1,0 +1,210 @@
+/**
+ * End-to-end: the duplicate memory reaches n8n's database and outlives n8n (issue 8 §0).
+ *
+ * Every accepted delivery's key must be in the workflow's static data as soon as its execution has
+ * run, without a later duplicate, refusal or ignored event doing the save. So the first two tests
+ * send only distinct deliveries before the restart (uplift.e2e.test.ts keeps the variant that sends
+ * a duplicate first). The third proves that keys persisted by release 0.1.0 keep working after an
+ * upgrade. Run with `npm run test:e2e` (see scripts/test-e2e.sh). One n8n per file.
+ */
+import { createHash, randomUUID } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+
+/* eslint-disable @typescript-eslint/no-var-requires */
+const { N8nInstance } = require('../support/n8nInstance');
+const fakeUplift = require('../support/fakeUplift');
+const fakeUphanceMod = require('../support/fakeUphance');
+const { activeTriggerWorkflow } = require('../support/workflows');
+const { post } = require('../support/http') as { post: (url: string, body: unknown, headers?: Record<string, string>) => Promise<Resp> };
+
+type Resp = { status: number; text: string; json: any; ms: number };
+type Delivery = { deliveryKey: string; send: () => Promise<Resp> };
+
+/** distinct deliveries per trigger */
+const N = 10;
+const UPLIFT = 'Uplift Trigger';
+const UPHANCE = 'Uphance Trigger';
+const SECRET = 'e2e-uplift-secret-' + randomUUID().replace(/-/g, '');
+const API_KEY = 'sk_e2e_' + randomUUID().replace(/-/g, '');
+const URL_TOKEN = 'e2e-url-token-' + randomUUID().replace(/-/g, '');
+const ORG = 9579;
+/** written by 0.1.0 for a node named 'Uplift Trigger'; see its `writtenBy` and `deliveryKeys` */
+const FIXTURE_V1 = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'ledger-v1-0.1.0.json'), 'utf8'));
+
+let n8n: any;
+let uplift: any;
+let uphance: any;
+let upliftCred: { id: string; name: string };
+let uphanceCred: { id: string; name: string };
+
+const show = (r: Resp) => `${r.status} ${r.text.slice(0, 300)}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * How the triggers store a delivery key: the first 16 characters of base64url(SHA-256(key)).
+ * Delivery keys: `uplift:<event id>` (nodes/UpliftTrigger/upliftEvent.ts),
+ * `uphance:<event>:<id>:<updated_at>` (nodes/UphanceTrigger/uphanceEvent.ts uphanceDeliveryKey).
+ */
+const hashedKey = (deliveryKey: string) => createHash('sha256').update(deliveryKey, 'utf8').digest('base64url').slice(0, 16);
+
+/**
+ * Hashed key → accepted at (unix seconds), read from a node's static data in either persisted form:
+ * - format 2: `deliveryLedger = { format: 2, writer, revision, keys: { [hashedKey]: seconds } }`
+ * - 0.1.0 (v 1): `deliveryLedger = { v: 1, w, r, c: [chunks] }`, each chunk a run of 23-character
+ *   entries: 16 characters of hashed key + 7 of zero-padded base-36 seconds.
+ * Any other shape fails the test rather than reading as "no keys".
+ */
+function persistedKeys(nodeStaticData: any): Map<string, number> {
+	const ledger = nodeStaticData && nodeStaticData.deliveryLedger;
+	const keys = new Map<string, number>();
+	if (ledger === undefined) return keys;
+	if (ledger && ledger.format === 2 && ledger.keys && typeof ledger.keys === 'object') {
+		for (const [key, seconds] of Object.entries(ledger.keys)) keys.set(key, Number(seconds));
+	} else if (ledger && ledger.v === 1 && Array.isArray(ledger.c)) {
+		for (const chunk of ledger.c as string[])
+			for (let at = 0; at + 23 <= chunk.length; at += 23) keys.set(chunk.slice(at, at + 16), parseInt(chunk.slice(at + 16, at + 23), 36));
+	} else {
+		throw new Error(`unknown persisted ledger format: ${JSON.stringify(ledger).slice(0, 300)}`);
+	}
+	return keys;
+}
+
+/** The delivery keys a node has persisted in n8n's database, read through n8n's public API. */
+async function keysInDatabase(workflowId: string, nodeName: string): Promise<Map<string, number>> {
+	const staticData = await n8n.staticData(workflowId);
+	return persistedKeys(staticData[`node:${nodeName}`]);
+}
+
+/** Number of executions once no new one has appeared for `quietMs` (and all have finished). */
+async function settledExecutionCount(workflowId: string, quietMs = 2000): Promise<number> {
+	const finished = (e: any) => e.finished || ['success', 'error', 'crashed', 'canceled'].includes(e.status);
+	let last = -1;
+	for (const deadline = Date.now() + 120000; ; ) {
+		await sleep(quietMs);
+		const list = await n8n.listExecutions(workflowId, { includeData: false });
+		if ((list.length === last && list.every(finished)) || Date.now() > deadline) return list.length;
+		last = list.length;
+	}
+}
+
+/**
+ * The §0 scenario: N distinct deliveries, one at a time, nothing repeated and nothing refused in
+ * between → N executions; then every key must be in the database, and after a restart the same N
+ * deliveries must start nothing. Both figures are asserted together so a failure reports both.
+ */
+async function distinctDeliveriesSurviveRestart(label: string, wf: { id: string }, nodeName: string, deliveries: Delivery[]) {
+	for (const d of deliveries) {
+		const r = await d.send();
+		expect(`${d.deliveryKey}: ${show(r)}`).toMatch(/: 200\b/);
+		expect(r.json && r.json.duplicate).not.toBe(true);
+	}
+	await n8n.waitForExecutions(wf.id, deliveries.length, 120000, { settleMs: 1000 });
+
+	const persisted = await keysInDatabase(wf.id, nodeName);
+	const missing = deliveries.filter((d) => !persisted.has(hashedKey(d.deliveryKey))).map((d) => d.deliveryKey);
+
+	await n8n.restart();
+	for (const d of deliveries) {
+		const r = await d.send();
+		expect(`redelivered ${d.deliveryKey}: ${show(r)}`).toMatch(/: 2\d\d\b/);
+	}
+	const newExecutions = (await settledExecutionCount(wf.id)) - deliveries.length;
+
+	process.stderr.write(
+		`[persistence e2e] ${label} on n8n ${n8n.version}: ${deliveries.length - missing.length}/${deliveries.length} keys in static data ` +
+			`(${persisted.size} stored); after restart ${newExecutions} new executions\n`,
+	);
+	expect({ keysMissingFromStaticData: missing, newExecutionsAfterRestart: newExecutions }).toEqual({
+		keysMissingFromStaticData: [],
+		newExecutionsAfterRestart: 0,
+	});
+}
+
+function upliftWorkflow(options: Record<string, unknown>, staticData?: Record<string, unknown>) {
+	const credential = { type: 'upliftApi', id: upliftCred.id, name: upliftCred.name };
+	const parameters = { options: { downloadCsv: false, ...options } };
+	return activeTriggerWorkflow(n8n, { nodeName: 'upliftTrigger', triggerName: UPLIFT, parameters, credential, staticData });
+}
+
+function upliftDelivery(url: string, id: string = 'evt_' + randomUUID()): Delivery {
+	const d = fakeUplift.signedDelivery({ secret: SECRET, id, csvUrl: uplift.csvUrl('unused') });
+	return { deliveryKey: `uplift:${id}`, send: () => post(url, d.body, d.headers) };
+}
+
+beforeAll(async () => {
+	uplift = await fakeUplift.start({ apiKey: API_KEY });
+	uphance = await fakeUphanceMod.start({ email: 'e2e@uphance.example', password: 'uphance-e2e-password', organisations: [{ id: ORG, name: 'E2E Org' }] });
+	n8n = new N8nInstance({ name: 'persistence-e2e' });
+	await n8n.start();
+	upliftCred = await n8n.createCredential('upliftApi', 'Uplift (fake)', {
+		apiKey: API_KEY,
+		signingSecret: SECRET,
+		previousSigningSecret: '',
+		baseUrl: uplift.apiBaseUrl,
+	});
+	uphanceCred = await n8n.createCredential('uphanceApi', 'Uphance (fake)', {
+		email: uphance.email,
+		password: uphance.password,
+		organisationId: String(ORG),
+		urlToken: URL_TOKEN,
+		baseUrl: uphance.url,
+	});
+}, 900000);
+
+afterAll(async () => {
+	if (n8n) await n8n.stop();
+	if (uplift) await uplift.close();
+	if (uphance) await uphance.close();
+});
+
+describe('the duplicate memory in n8n’s database', () => {
+	test(`Uplift: ${N} distinct signed deliveries -> all ${N} keys in static data; after a restart, redelivering them -> 0 new executions`, async () => {
+		const wf = await upliftWorkflow({});
+		const deliveries = Array.from({ length: N }, () => upliftDelivery(wf.url));
+		await distinctDeliveriesSurviveRestart('Uplift', wf, UPLIFT, deliveries);
+	});
+
+	test(`Uphance: ${N} distinct deliveries (token in the URL, record fetched before answering) -> all ${N} keys in static data; after a restart -> 0 new executions`, async () => {
+		const credential = { type: 'uphanceApi', id: uphanceCred.id, name: uphanceCred.name };
+		const wf = await activeTriggerWorkflow(n8n, { nodeName: 'uphanceTrigger', triggerName: UPHANCE, parameters: {}, credential });
+		const updatedAt = '2026-11-29T12:00:00.000Z';
+		const deliveries = Array.from({ length: N }, (_, i): Delivery => {
+			const id = 810000 + i;
+			const record = uphance.setRecord('pick_ticket', id, { ...fakeUphanceMod.sampleRecord('pick_ticket', id), updated_at: updatedAt });
+			const body = fakeUphanceMod.buildWebhookBody('pick_ticket_update', record);
+			return { deliveryKey: `uphance:pick_ticket_update:${id}:${updatedAt}`, send: () => post(`${wf.url}?token=${URL_TOKEN}`, body) };
+		});
+		await distinctDeliveriesSurviveRestart('Uphance', wf, UPHANCE, deliveries);
+		// each delivery went through the fake Uphance API (acknowledge: after the record is fetched)
+		expect(uphance.dataRequests().filter((q: any) => q.status === 200).length).toBeGreaterThanOrEqual(N);
+	});
+
+	test('upgrade: keys persisted by 0.1.0 keep suppressing redeliveries; a new event still starts one execution', async () => {
+		// As after an upgrade: the workflow row already holds what 0.1.0 wrote, and no process of the
+		// new code has seen this workflow before its first delivery.
+		const fixtureKeys: string[] = FIXTURE_V1.deliveryKeys;
+		expect(fixtureKeys).toHaveLength(40);
+		// a window wide enough that the fixture's acceptance times count as recent whatever today's date
+		const wf = await upliftWorkflow({ dedupeWindowHours: 1000000 }, { [`node:${UPLIFT}`]: FIXTURE_V1.nodeStaticData });
+
+		// n8n stored the fixture as given (the public API's create takes `staticData`), and it reads
+		// back as the fixture says 0.1.0 accepted it: evt_fixture_000 at acceptedFrom, one a minute
+		const before = await keysInDatabase(wf.id, UPLIFT);
+		const acceptedFrom = Date.parse(FIXTURE_V1.acceptedFrom) / 1000;
+		expect(fixtureKeys.map((k) => before.get(hashedKey(k)))).toEqual(fixtureKeys.map((_, i) => acceptedFrom + (i * FIXTURE_V1.acceptedEveryMs) / 1000));
+
+		for (const deliveryKey of fixtureKeys) {
+			const r = await upliftDelivery(wf.url, deliveryKey.replace(/^uplift:/, '')).send();
+			expect(`${deliveryKey}: ${show(r)}`).toMatch(/: 2\d\d\b/);
+		}
+		expect(await settledExecutionCount(wf.id)).toBe(0);
+		// whatever form the new code saves, the old keys are still in the database
+		const after = await keysInDatabase(wf.id, UPLIFT);
+		expect(fixtureKeys.filter((k) => !after.has(hashedKey(k)))).toEqual([]);
+
+		const fresh = upliftDelivery(wf.url);
+		expect(show(await fresh.send())).toMatch(/^200\b/);
+		await n8n.waitForExecutions(wf.id, 1, 60000, { settleMs: 1000 });
+	});
+});
