@@ -1,6 +1,6 @@
 import type { IWebhookFunctions } from 'n8n-workflow';
 
-import type { Refusal } from './webhookPipeline';
+import type { Refusal, Step } from './webhookPipeline';
 
 /**
  * Reading the request body without ever throwing, and the bound on how deeply it may nest.
@@ -20,8 +20,6 @@ import type { Refusal } from './webhookPipeline';
 
 /** Bodies nested deeper than this (arrays and objects) are refused with 400. Uplift's envelope is about 6 deep. */
 export const MAX_BODY_DEPTH = 64;
-
-export type RawBodyResult = { ok: true; value: Buffer } | { ok: false; refusal: Refusal };
 
 function statusOf(error: unknown): number | undefined {
 	if (typeof error !== 'object' || error === null) return undefined;
@@ -43,7 +41,7 @@ function refusalForReadError(error: unknown, vendor: string): Refusal {
 }
 
 /** The request's raw body, or the answer to give when it cannot be read. Never throws. */
-export async function readRawBody(ctx: IWebhookFunctions, vendor: string): Promise<RawBodyResult> {
+export async function readRawBody(ctx: IWebhookFunctions, vendor: string): Promise<Step<Buffer>> {
 	try {
 		const req = ctx.getRequestObject();
 		if (!Buffer.isBuffer(req.rawBody)) {

@@ -14,7 +14,7 @@ import { MAX_BODY_DEPTH, nestedDeeperThan, readRawBody } from './requestBody';
 
 /**
  * The one path every delivery takes, for both triggers:
- * method → caller address → raw body → authenticity → parse and validate → event filter →
+ * method → caller address → raw body → authenticity → nesting depth → parse and validate → event filter →
  * delivery key → ledger claim → (optional) work that must succeed before acknowledging →
  * ledger accept → emit (n8n acknowledges when the execution is created; slower follow-ups run in
  * the node's execute step, after the answer).
