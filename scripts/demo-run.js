@@ -2,10 +2,12 @@
 'use strict';
 /**
  * The `npm run demo` runtime (scripts/demo.sh builds and provisions first, then runs this):
- * starts a fake Uphance API and a fake Uplift server, a real n8n on http://localhost:5678 with this
- * package installed as a community package, creates the owner and credentials pointing at the
- * fakes, imports + activates examples/*.json, prints the webhook URLs and send-sample commands,
- * writes .e2e/demo/urls.json, and stays up until Ctrl-C (which stops everything it started).
+ * starts a fake Uphance API and a fake Uplift server, a real n8n on http://localhost:5678 (with
+ * NODE_ENV=production) with this package installed as a community package, creates the owner, a
+ * public API key and credentials pointing at the fakes, imports + activates examples/*.json, prints
+ * the webhook URLs, the API key and send-sample commands, writes .e2e/demo/urls.json (git-ignored;
+ * send-sample reads it) and stays up until Ctrl-C (which stops everything it started and removes
+ * that file).
  */
 const fs = require('fs');
 const path = require('path');
@@ -15,7 +17,7 @@ const REPO_ROOT = path.resolve(__dirname, '..');
 const { N8nInstance, assertPortFree, isPortFree, freePort, PACKAGE_NAME } = require('../test/support/n8nInstance');
 const fakeUplift = require('../test/support/fakeUplift');
 const fakeUphance = require('../test/support/fakeUphance');
-const { DEMO_UPLIFT_SECRET } = require('./send-sample');
+const { DEMO_UPLIFT_SECRET, URLS_FILE } = require('./send-sample');
 
 const PORT = Number(process.env.N8N_DEMO_PORT || 5678);
 const HOST = 'localhost';
@@ -34,6 +36,7 @@ async function stopAll(code) {
 	if (stopping) return;
 	stopping = true;
 	say('\n[demo] stopping n8n and the fake servers ...');
+	fs.rmSync(URLS_FILE, { force: true });
 	for (const s of started.reverse()) {
 		try {
 			await s();
@@ -106,7 +109,16 @@ async function main() {
 	say(`[demo] fake Uplift (CSV files + /v1 API) on ${uplift.url}`);
 	say(`[demo] fake Uphance API on ${uphance.url} (login ${uphance.email} / ${uphance.password}, organisation 9579)`);
 
-	const n8n = new N8nInstance({ name: 'demo', port: PORT, brokerPort, owner: OWNER, fresh: true, env: { N8N_HOST: HOST, WEBHOOK_URL: `http://${HOST}:${PORT}/` } });
+	// NODE_ENV=production as in n8n's Docker image: without it n8n's own error answers (422, 500,
+	// 404 for an unknown webhook) carry a `stacktrace` with the server's file paths.
+	const n8n = new N8nInstance({
+		name: 'demo',
+		port: PORT,
+		brokerPort,
+		owner: OWNER,
+		fresh: true,
+		env: { N8N_HOST: HOST, WEBHOOK_URL: `http://${HOST}:${PORT}/`, NODE_ENV: 'production' },
+	});
 	started.push(() => n8n.stop());
 	say(`[demo] starting n8n ${n8n.version} on http://${HOST}:${PORT} (log: .e2e/demo/n8n.log) ...`);
 	await n8n.start();
@@ -137,7 +149,8 @@ async function main() {
 		}
 	}
 
-	const urls = { n8n: { url: `http://${HOST}:${PORT}`, email: OWNER.email, password: OWNER.password } };
+	// The public API key n8nInstance created for the owner: send-sample uses it to report the execution.
+	const urls = { n8n: { url: `http://${HOST}:${PORT}`, email: OWNER.email, password: OWNER.password, apiKey: n8n.apiKey } };
 	const exampleDir = path.join(REPO_ROOT, 'examples');
 	const files = fs.existsSync(exampleDir) ? fs.readdirSync(exampleDir).filter((f) => f.endsWith('.json')).sort() : [];
 	if (!files.length) say('[demo] WARNING: no examples/*.json workflows found');
@@ -177,37 +190,46 @@ async function main() {
 		}
 		for (const h of hooks) {
 			if (!h.vendor || urls[h.vendor]) continue;
-			if (h.vendor === 'uplift') urls.uplift = { url: h.url, secret: DEMO_UPLIFT_SECRET, csvUrl: uplift.csvUrl('uplift_data_export_demo'), workflowId: created.id, workflow: wf.name };
+			const events = (h.node.parameters && h.node.parameters.events) || ['*'];
+			if (h.vendor === 'uplift') urls.uplift = { url: h.url, secret: DEMO_UPLIFT_SECRET, csvUrl: uplift.csvUrl('uplift_data_export_demo'), workflowId: created.id, workflow: wf.name, events };
 			else urls.uphance = { url: h.url, token: DEMO_UPHANCE_TOKEN, workflowId: created.id, workflow: wf.name, sampleIds: Object.fromEntries(Object.keys(fakeUphance.RESOURCES).map((r) => [r, SAMPLE_ID])) };
 		}
 	}
+	// .e2e/ is git-ignored; the file holds the demo's secrets and API key, so only the owner may read it.
 	fs.mkdirSync(path.join(REPO_ROOT, '.e2e', 'demo'), { recursive: true });
-	fs.writeFileSync(path.join(REPO_ROOT, '.e2e', 'demo', 'urls.json'), JSON.stringify(urls, null, 2) + '\n');
+	fs.writeFileSync(URLS_FILE, JSON.stringify(urls, null, 2) + '\n', { mode: 0o600 });
+	fs.chmodSync(URLS_FILE, 0o600);
 
 	say('');
 	say('================================================================================');
 	say(` n8n is running:   http://${HOST}:${PORT}`);
 	say(` log in with:      ${OWNER.email} / ${OWNER.password}`);
+	say(` public API key:   ${n8n.apiKey}`);
+	say(`                   (header X-N8N-API-KEY, e.g. curl -H "X-N8N-API-KEY: <key>" http://${HOST}:${PORT}/api/v1/executions)`);
 	say('');
 	if (urls.uplift) {
-		say(' Uplift Trigger production webhook URL:');
+		say(` Uplift Trigger production webhook URL (workflow http://${HOST}:${PORT}/workflow/${urls.uplift.workflowId}):`);
 		say(`   ${urls.uplift.url}`);
 		say(`   signing secret: ${DEMO_UPLIFT_SECRET}`);
+		say(`   event types this workflow selects: ${urls.uplift.events.includes('*') ? 'all' : urls.uplift.events.join(', ')}`);
 		say('   send a signed movement.analytics.created event:');
 		say('     npm run send-sample -- uplift');
-		say('   the same delivery 3 times (de-duplicated):  npm run send-sample -- uplift --repeat 3');
-		say('   a forged one (401):                         npm run send-sample -- uplift --bad-signature');
+		say('   the same delivery 3 times (1 execution, then duplicates):  npm run send-sample -- uplift --repeat 3');
+		say('   a forged one (401, no execution):                          npm run send-sample -- uplift --bad-signature');
+		say('   a type this workflow does not select (200, no execution):  npm run send-sample -- uplift --type webhook.created');
 		say('');
 	}
 	if (urls.uphance) {
-		say(' Uphance Trigger production webhook URL (paste this into Uphance > Apps > Uphance API > New Webhook):');
+		say(` Uphance Trigger production webhook URL (workflow http://${HOST}:${PORT}/workflow/${urls.uphance.workflowId};`);
+		say('   paste the URL into Uphance > Apps > Uphance API > New Webhook):');
 		say(`   ${urls.uphance.url}?token=${DEMO_UPHANCE_TOKEN}`);
 		say('   send a pick_ticket_update event (the record is fetched from the fake Uphance API):');
 		say('     npm run send-sample -- uphance');
 		say('   other events:  npm run send-sample -- uphance --event invoice_update');
 		say('');
 	}
-	say(` URLs saved to .e2e/demo/urls.json. Executions: http://${HOST}:${PORT} > Overview > Executions`);
+	say(' send-sample prints n8n\'s answer, whether an execution started, its status and its editor link.');
+	say(` URLs, secrets and the API key are saved to ${path.relative(REPO_ROOT, URLS_FILE)} (git-ignored).`);
 	say(' Press Ctrl-C to stop n8n and the fake servers.');
 	say('================================================================================');
 }

@@ -209,7 +209,7 @@ async function provision(version = process.env.N8N_VERSION || DEFAULT_VERSION) {
 			JSON.stringify({ name: 'n8n-e2e-host', private: true, dependencies: { n8n: version }, overrides: { xlsx: '0.18.5' } }, null, 2) + '\n',
 		);
 		log(`Installing n8n@${version} into ${path.relative(REPO_ROOT, p.dir)}/ with Node from ${nodeBin}`);
-		log('This downloads ~2-3 GB and takes about 3-5 minutes the first time; later runs reuse it.');
+		log('This installs about 3 GB and takes about 5 minutes the first time; later runs reuse it.');
 		let step = 'npm install';
 		try {
 			const r1 = await run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: p.dir, env });

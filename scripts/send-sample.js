@@ -6,12 +6,17 @@
  *   npm run send-sample -- uplift  [url] [--secret S] [--id EVENT_ID] [--type T] [--csv-url U] [--repeat N] [--no-sign] [--bad-signature]
  *   npm run send-sample -- uphance [url] [--token T] [--event pick_ticket_update] [--id RECORD_ID] [--repeat N]
  *
- * Without a url, the URLs printed by `npm run demo` are used (read from .e2e/demo/urls.json).
+ * Without a url, the URLs printed by `npm run demo` are used (read from .e2e/demo/urls.json, which the
+ * demo writes and removes when it stops; git-ignored).
  * Uplift: signs the exact body with HMAC-SHA256 in `x-uplift-signature-256: sha256=<hex>`; the secret
- *   comes from --secret, env UPLIFT_SIGNING_SECRET, or the demo's secret.
+ *   comes from --secret, env UPLIFT_SIGNING_SECRET, or the demo's secret. --type defaults to
+ *   movement.analytics.created, the one type the demo's Uplift workflow selects; another type is
+ *   answered 200 "ignored" and starts nothing.
  * Uphance: appends `?token=<token>` (from --token, env UPHANCE_URL_TOKEN, or the demo's token) unless
  *   the URL already has a token parameter.
  * --repeat N sends the same delivery N times (shows de-duplication).
+ * Against the demo's URLs, after each answer it asks n8n's public API (with the demo's API key)
+ * whether an execution started, waits for it to finish, and prints its status and editor link.
  */
 const fs = require('fs');
 const path = require('path');
@@ -25,9 +30,12 @@ function usage(msg) {
 	if (msg) console.error(`send-sample: ${msg}\n`);
 	console.error(
 		'Usage:\n' +
-			'  npm run send-sample -- uplift  [url] [--secret S] [--id EVENT_ID] [--type movement.analytics.created|webhook.created] [--csv-url U] [--repeat N] [--no-sign] [--bad-signature]\n' +
+			'  npm run send-sample -- uplift  [url] [--secret S] [--id EVENT_ID] [--type TYPE] [--csv-url U] [--repeat N] [--no-sign] [--bad-signature]\n' +
 			'  npm run send-sample -- uphance [url] [--token T] [--event pick_ticket_update] [--id RECORD_ID] [--repeat N]\n' +
-			'Without a url the demo URLs from .e2e/demo/urls.json are used (start `npm run demo` first).',
+			'Without a url the demo URLs from .e2e/demo/urls.json are used (start `npm run demo` first), and the\n' +
+			'execution each delivery started (if any) is reported with its editor link.\n' +
+			'--type defaults to movement.analytics.created, the only type the demo\'s Uplift workflow selects;\n' +
+			'any other type (e.g. webhook.created) is answered 200 "ignored" and starts no execution.',
 	);
 	process.exit(2);
 }
@@ -55,6 +63,93 @@ function readDemoUrls() {
 		return JSON.parse(fs.readFileSync(URLS_FILE, 'utf8'));
 	} catch {
 		return null;
+	}
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * How to look up executions for `url`: only when it is the demo's URL for this vendor and the demo
+ * wrote its API key. Returns { base, apiKey, workflowId } or null.
+ */
+function executionLookup(demo, vendor, url) {
+	const v = demo && demo[vendor];
+	if (!v || !v.workflowId || !demo.n8n || !demo.n8n.apiKey) return null;
+	const u = new URL(url);
+	if (`${u.origin}${u.pathname}` !== v.url) return null;
+	return { base: demo.n8n.url, apiKey: demo.n8n.apiKey, workflowId: String(v.workflowId) };
+}
+
+async function n8nApi(lookup, p) {
+	const r = await fetch(`${lookup.base}/api/v1${p}`, {
+		headers: { 'X-N8N-API-KEY': lookup.apiKey, accept: 'application/json' },
+		signal: AbortSignal.timeout(10000),
+	});
+	if (!r.ok) throw new Error(`GET /api/v1${p} answered ${r.status}`);
+	return r.json();
+}
+
+/** Ids of the workflow's newest executions. n8n's list leaves running ones out unless asked for them. */
+async function executionIds(lookup) {
+	const q = `/executions?workflowId=${encodeURIComponent(lookup.workflowId)}&limit=100`;
+	const [done, running] = await Promise.all([n8nApi(lookup, q), n8nApi(lookup, `${q}&status=running`)]);
+	return new Set([...(done.data || []), ...(running.data || [])].map((e) => String(e.id)));
+}
+
+/** Prints whether an execution started since `before` (ids), then its final status and editor link. */
+async function reportExecution(lookup, before, answerStatus) {
+	// n8n 2.x stores the execution before it answers; the short wait only covers slow databases.
+	const deadline = Date.now() + (answerStatus === 200 ? 3000 : 1000);
+	let started = [];
+	for (;;) {
+		started = [...(await executionIds(lookup))].filter((id) => !before.has(id));
+		if (started.length || Date.now() > deadline) break;
+		await sleep(250);
+	}
+	if (!started.length) {
+		console.log('-> no execution started');
+		return;
+	}
+	for (const id of started.sort((a, b) => Number(a) - Number(b))) {
+		let e;
+		const until = Date.now() + 60000;
+		for (;;) {
+			e = await n8nApi(lookup, `/executions/${encodeURIComponent(id)}`);
+			if (!['new', 'running'].includes(e.status) || Date.now() > until) break;
+			await sleep(300);
+		}
+		const ms = e.stoppedAt && e.startedAt ? ` in ${((Date.parse(e.stoppedAt) - Date.parse(e.startedAt)) / 1000).toFixed(1)} s` : '';
+		const state = ['new', 'running'].includes(e.status) ? `still ${e.status} after 60 s` : `status ${e.status}${ms}`;
+		console.log(`-> execution ${id} started, ${state}`);
+		if (e.status === 'error' || e.status === 'crashed') {
+			try {
+				const full = await n8nApi(lookup, `/executions/${encodeURIComponent(id)}?includeData=true`);
+				const rd = (full.data && full.data.resultData) || {};
+				if (rd.error) console.log(`   error in node "${rd.lastNodeExecuted}": ${String(rd.error.message).slice(0, 300)}`);
+			} catch {
+				/* the link below shows it */
+			}
+		}
+		console.log(`   ${lookup.base}/workflow/${lookup.workflowId}/executions/${id}`);
+	}
+}
+
+/** POSTs once; with `lookup`, reports the execution the delivery started. */
+async function sendAndReport(url, body, headers, lookup) {
+	let before = null;
+	if (lookup) {
+		try {
+			before = await executionIds(lookup);
+		} catch (err) {
+			console.log(`(cannot read executions from ${lookup.base}: ${err.message}; is the demo still running?)`);
+		}
+	}
+	const status = await send(url, body, headers);
+	if (status === null || !before) return;
+	try {
+		await reportExecution(lookup, before, status);
+	} catch (err) {
+		console.log(`(cannot read executions from ${lookup.base}: ${err.message})`);
 	}
 }
 
@@ -95,7 +190,11 @@ async function main() {
 		if (!args['no-sign']) headers['x-uplift-signature-256'] = args['bad-signature'] ? sign(secret + 'x', body) : sign(secret, body);
 		console.log(`POST ${url}`);
 		console.log(`event ${event.type} id=${event.id}${args['no-sign'] ? ' (unsigned)' : args['bad-signature'] ? ' (WRONG signature)' : ' (signed)'}`);
-		for (let i = 0; i < repeat; i++) await send(url, body, headers);
+		const selected = demo && demo.uplift && url === demo.uplift.url && demo.uplift.events;
+		if (Array.isArray(selected) && !selected.includes('*') && !selected.includes(event.type))
+			console.log(`(the demo's Uplift workflow selects only ${selected.join(', ')}: expect 200 "ignored" and no execution)`);
+		const lookup = executionLookup(demo, vendor, url);
+		for (let i = 0; i < repeat; i++) await sendAndReport(url, body, headers, lookup);
 		return;
 	}
 
@@ -113,9 +212,10 @@ async function main() {
 	const body = JSON.stringify(buildWebhookBody(event, record));
 	console.log(`POST ${url.replace(/token=[^&]+/, 'token=***')}`);
 	console.log(`event ${event} ${resource}.id=${id}`);
-	for (let i = 0; i < repeat; i++) await send(url, body, { 'content-type': 'application/json', 'user-agent': 'send-sample (Uphance-like)' });
+	const lookup = executionLookup(demo, vendor, url);
+	for (let i = 0; i < repeat; i++) await sendAndReport(url, body, { 'content-type': 'application/json', 'user-agent': 'send-sample (Uphance-like)' }, lookup);
 }
 
 if (require.main === module) main();
 
-module.exports = { DEMO_UPLIFT_SECRET };
+module.exports = { DEMO_UPLIFT_SECRET, URLS_FILE };
