@@ -1,6 +1,5 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
 import type {
-	IDataObject,
 	IExecuteFunctions,
 	IHookFunctions,
 	INodeExecutionData,
@@ -14,16 +13,14 @@ import { uphanceBaseUrl } from '../../credentials/UphanceApi.credentials';
 import type { SendRequest } from '../shared/followUpRequest';
 import { ALL_EVENTS, isEventSelected, selectedEventNames } from '../shared/eventSelection';
 import { dedupeOptions, ipAllowlistOption, webhookDescriptions } from '../shared/nodeDescription';
-import { safeEqualStrings } from '../shared/signature';
 import type { MemorySettings } from '../shared/staticDataMemory';
-import { notReadyMessage, rememberExecutionDeliveries, runWebhookPipeline, withErrorBoundary } from '../shared/webhookPipeline';
+import { rememberExecutionDeliveries, runWebhookPipeline, withErrorBoundary } from '../shared/webhookPipeline';
 import type { Refusal, Step, VendorPipeline } from '../shared/webhookPipeline';
 import { KNOWN_UPHANCE_EVENTS, parseUphanceEvent, uphanceDeliveryKey } from './uphanceEvent';
 import type { UphanceEvent } from './uphanceEvent';
-import { eventFromItem, fetchCanonicalRecord, skippedOutcome, uphanceItemJson } from './uphanceRecord';
-import type { FetchOutcome, FetchResult } from './uphanceRecord';
-
-export const URL_TOKEN_PARAMETER = 'token';
+import { fetchCanonicalRecord, fetchPolicy, pendingFetchOfItem, pendingOrSkipped, skippedOutcome, uphanceItemJson } from './uphanceRecord';
+import type { FetchResult } from './uphanceRecord';
+import { checkUrlToken } from './urlToken';
 
 interface UphanceOptions {
 	fetchTimeoutSeconds?: number;
@@ -35,54 +32,15 @@ interface UphanceOptions {
 
 type Acknowledge = 'afterFetch' | 'immediately';
 
-interface FetchSettings {
-	maxRetries: number;
-	timeoutMs: number;
-}
-
 function memorySettings(options: UphanceOptions): MemorySettings {
 	return { dedupeWindowHours: options.dedupeWindowHours ?? 48, dedupeMaxEntries: options.dedupeMaxEntries ?? 10000 };
-}
-
-function fetchSettings(options: UphanceOptions): FetchSettings {
-	const seconds = Number(options.fetchTimeoutSeconds ?? 10);
-	const retries = Number(options.maxRetries ?? 2);
-	return {
-		timeoutMs: Math.max(1, Number.isFinite(seconds) ? seconds : 10) * 1000,
-		maxRetries: Math.max(0, Math.floor(Number.isFinite(retries) ? retries : 2)),
-	};
-}
-
-/** The URL token check: `?token=` must equal the credential's Webhook URL Token (constant time). */
-export function checkUrlToken(expected: string | undefined, query: IDataObject): Refusal | undefined {
-	if (!expected) {
-		// The caller is not authenticated: it learns that the trigger is not ready, not why.
-		return {
-			status: 503,
-			message: notReadyMessage('Uphance'),
-			logDetail:
-				'Require URL Token is on but the Uphance API credential has no Webhook URL Token. Set one (a long random secret) and add ?token=<it> to the URL in Uphance, or turn off Require URL Token.',
-		};
-	}
-	const received = query[URL_TOKEN_PARAMETER];
-	if (received === undefined || received === '') {
-		return {
-			status: 401,
-			message:
-				'The URL has no ?token=. In Uphance (Apps → Uphance API → webhook), use the Production URL followed by ?token=<Webhook URL Token from the Uphance API credential>.',
-		};
-	}
-	if (!safeEqualStrings(expected, received)) {
-		return { status: 401, message: 'The ?token= in the URL does not match the Webhook URL Token of the Uphance API credential.' };
-	}
-	return undefined;
 }
 
 export class UphanceTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Uphance Trigger',
 		name: 'uphanceTrigger',
-		icon: { light: 'file:uphance.svg', dark: 'file:uphance.dark.svg' },
+		icon: { light: 'file:../../icons/uphance.svg', dark: 'file:../../icons/uphance.dark.svg' },
 		group: ['trigger'],
 		// 1.1 behaves exactly like 1. It exists because n8n evaluates an expression (the Webhook node
 		// v1's `options.binaryData`) for every request to a start node of typeVersion 1, which costs an
@@ -224,7 +182,7 @@ export class UphanceTrigger implements INodeType {
 				this.getNodeParameter('events', [ALL_EVENTS]) as string[],
 				this.getNodeParameter('additionalEvents', '') as string,
 			);
-			const settings = fetchSettings(options);
+			const settings = fetchPolicy(options);
 			const send: SendRequest = async (request) => await this.helpers.httpRequestWithAuthentication.call(this, 'uphanceApi', request);
 			// The token check and the fetch both read the credential: load (and decrypt) it once per delivery.
 			let credentialsOnce: Promise<{ urlToken?: string; baseUrl?: string }> | undefined;
@@ -244,8 +202,7 @@ export class UphanceTrigger implements INodeType {
 					const skipped = skippedOutcome(event, fetchRecord);
 					if (skipped) return { ok: true, value: { outcome: skipped, transient: false } };
 					const result = await fetchCanonicalRecord(send, uphanceBaseUrl((await credentials()).baseUrl), event, {
-						maxRetries: settings.maxRetries,
-						timeoutMs: settings.timeoutMs,
+						...settings,
 						// the whole fetch, retries and waits included, fits in the answer's time budget
 						deadlineMs: settings.timeoutMs,
 					});
@@ -278,33 +235,21 @@ export class UphanceTrigger implements INodeType {
 		rememberExecutionDeliveries(this, items, memorySettings(this.getNodeParameter('options', 0, {}) as UphanceOptions));
 		const results: INodeExecutionData[] = [];
 		for (let i = 0; i < items.length; i++) {
-			const json = items[i].json;
-			const pending = (json.fetch as IDataObject | undefined)?.status === 'pending';
-			const event = pending ? eventFromItem(json) : undefined;
-			if (!event) {
+			const pending = pendingFetchOfItem(items[i].json);
+			if (!pending) {
 				results.push({ ...items[i], pairedItem: { item: i } });
 				continue;
 			}
-			const settings = fetchSettings(this.getNodeParameter('options', i, {}) as UphanceOptions);
+			const policy = fetchPolicy(this.getNodeParameter('options', i, {}) as UphanceOptions);
 			const credentials = await this.getCredentials<{ baseUrl?: string }>('uphanceApi', i);
 			const result = await fetchCanonicalRecord(
 				async (request) => await this.helpers.httpRequestWithAuthentication.call(this, 'uphanceApi', request),
 				uphanceBaseUrl(credentials.baseUrl),
-				event,
-				{ maxRetries: settings.maxRetries, timeoutMs: settings.timeoutMs },
+				pending.event,
+				policy,
 			);
-			const rebuilt = uphanceItemJson(event, String(json.deliveryKey ?? ''), new Date(String(json.receivedAt ?? Date.now())), result);
-			results.push({ json: { ...rebuilt, receivedAt: json.receivedAt ?? rebuilt.receivedAt }, pairedItem: { item: i } });
+			results.push({ json: uphanceItemJson(pending.event, pending.deliveryKey, new Date(pending.receivedAtMs), result), pairedItem: { item: i } });
 		}
 		return [results];
 	}
-}
-
-function pendingOrSkipped(event: UphanceEvent, fetchRecord: boolean): FetchOutcome {
-	return (
-		skippedOutcome(event, fetchRecord) ?? {
-			status: 'pending',
-			reason: 'Acknowledge is Immediately: the record is fetched in the execution, after Uphance was answered.',
-		}
-	);
 }

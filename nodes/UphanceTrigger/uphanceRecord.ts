@@ -6,7 +6,7 @@ import { requestWithRetry } from '../shared/followUpRequest';
 import type { RetryPolicy, SendRequest } from '../shared/followUpRequest';
 import { isDeleteAction } from './uphanceEvent';
 import type { UphanceEvent } from './uphanceEvent';
-import { deliveryFields } from '../shared/deliveryItem';
+import { deliveryFields, readDelivery } from '../shared/deliveryItem';
 
 /**
  * The canonical record: the node fetches the record a webhook names from the Uphance API and emits
@@ -286,11 +286,37 @@ export function uphanceItemJson(
 	};
 }
 
-/** Reads back what `uphanceItemJson` wrote, for the execute step's fetch (immediate acknowledgement). */
-export function eventFromItem(json: IDataObject): UphanceEvent | undefined {
-	const { event, resource, action, id, record } = json;
+/**
+ * The fetch an item still needs (Acknowledge: Immediately): reads back what `uphanceItemJson` wrote,
+ * in one typed place, for the execute step. Undefined when the item needs no fetch.
+ */
+export function pendingFetchOfItem(json: IDataObject): { event: UphanceEvent; deliveryKey: string; receivedAtMs: number } | undefined {
+	const { event, resource, action, id, record, fetch } = json;
+	if ((fetch as IDataObject | undefined)?.status !== 'pending') return undefined;
 	if (typeof event !== 'string' || typeof resource !== 'string' || typeof action !== 'string') return undefined;
 	if (typeof id !== 'string' && typeof id !== 'number') return undefined;
 	if (typeof record !== 'object' || record === null || Array.isArray(record)) return undefined;
-	return { event, resource, action, id, payload: record as IDataObject };
+	const delivery = readDelivery(json);
+	if (!delivery) return undefined;
+	return { event: { event, resource, action, id, payload: record as IDataObject }, ...delivery };
+}
+
+/** The outcome to state when the webhook phase does not fetch: skipped, or pending for the execution. */
+export function pendingOrSkipped(event: UphanceEvent, fetchRecord: boolean): FetchOutcome {
+	return (
+		skippedOutcome(event, fetchRecord) ?? {
+			status: 'pending',
+			reason: 'Acknowledge is Immediately: the record is fetched in the execution, after Uphance was answered.',
+		}
+	);
+}
+
+/** Timeout and retries of a record fetch, from the node's options (defaults 10 s, 2 retries). */
+export function fetchPolicy(options: { fetchTimeoutSeconds?: unknown; maxRetries?: unknown }): { maxRetries: number; timeoutMs: number } {
+	const seconds = Number(options.fetchTimeoutSeconds ?? 10);
+	const retries = Number(options.maxRetries ?? 2);
+	return {
+		timeoutMs: Math.max(1, Number.isFinite(seconds) ? seconds : 10) * 1000,
+		maxRetries: Math.max(0, Math.floor(Number.isFinite(retries) ? retries : 2)),
+	};
 }

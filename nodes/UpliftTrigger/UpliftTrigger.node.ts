@@ -48,7 +48,7 @@ export class UpliftTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Uplift Trigger',
 		name: 'upliftTrigger',
-		icon: { light: 'file:uplift.svg', dark: 'file:uplift.dark.svg' },
+		icon: { light: 'file:../../icons/uplift.svg', dark: 'file:../../icons/uplift.dark.svg' },
 		group: ['trigger'],
 		// 1.1 behaves exactly like 1. It exists because n8n evaluates an expression (the Webhook node
 		// v1's `options.binaryData`) for every request to a start node of typeVersion 1, which costs an

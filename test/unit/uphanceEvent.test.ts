@@ -1,10 +1,10 @@
 import { createHash } from 'crypto';
 
 import { isEventSelected, selectedEventNames } from '../../nodes/shared/eventSelection';
-import { checkUrlToken } from '../../nodes/UphanceTrigger/UphanceTrigger.node';
+import { checkUrlToken } from '../../nodes/UphanceTrigger/urlToken';
 import { parseUphanceEvent, splitEventName, uphanceDeliveryKey } from '../../nodes/UphanceTrigger/uphanceEvent';
 import type { UphanceEvent } from '../../nodes/UphanceTrigger/uphanceEvent';
-import { endpointFor, eventFromItem, extractRecord, skippedOutcome, uphanceItemJson } from '../../nodes/UphanceTrigger/uphanceRecord';
+import { endpointFor, extractRecord, pendingFetchOfItem, pendingOrSkipped, skippedOutcome, uphanceItemJson } from '../../nodes/UphanceTrigger/uphanceRecord';
 
 function parsed(body: unknown): UphanceEvent {
 	const step = parseUphanceEvent(body);
@@ -200,10 +200,15 @@ describe('output item', () => {
 		});
 	});
 
-	it('carries the payload otherwise, and can be read back for the execute step', () => {
+	it('carries the payload otherwise', () => {
 		const json = uphanceItemJson(event, 'k', at, { outcome: { status: 'notFound', statusCode: 404 } });
 		expect(json).toMatchObject({ record: { name: 'from body' }, recordSource: 'payload', fetch: { status: 'notFound' } });
-		expect(eventFromItem(json)).toEqual(event);
-		expect(eventFromItem({ ...json, record: 'x' })).toBeUndefined();
+	});
+
+	it('reads back a pending fetch for the execute step, from the item uphanceItemJson wrote', () => {
+		const json = uphanceItemJson(event, 'k', at, { outcome: pendingOrSkipped(event, true) });
+		expect(pendingFetchOfItem(json)).toEqual({ event, deliveryKey: 'k', receivedAtMs: at.getTime() });
+		expect(pendingFetchOfItem({ ...json, record: 'x' })).toBeUndefined();
+		expect(pendingFetchOfItem(uphanceItemJson(event, 'k', at, { outcome: { status: 'notFound', statusCode: 404 } }))).toBeUndefined();
 	});
 });
