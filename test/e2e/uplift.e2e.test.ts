@@ -66,6 +66,24 @@ describe('Uplift Trigger in a real n8n', () => {
 		expect(grep.trim()).not.toBe('');
 	});
 
+	test('icons: n8n serves the light and dark icon of both triggers and both credentials from the package', async () => {
+		const nodes = await n8n.rest('GET', '/types/nodes.json');
+		const credentials = await n8n.rest('GET', '/types/credentials.json');
+		expect(nodes.status).toBe(200);
+		expect(credentials.status).toBe(200);
+		const ours = [...nodes.json, ...credentials.json].filter((t: any) => /uphance|uplift/i.test(String(t.name)));
+		expect(ours.map((t: any) => String(t.name).replace(/^.*\./, '')).sort()).toEqual(expect.arrayContaining(['uphanceApi', 'uphanceTrigger', 'upliftApi', 'upliftTrigger']));
+		const urls = ours.flatMap((t: any) => (typeof t.iconUrl === 'string' ? [t.iconUrl] : [t.iconUrl?.light, t.iconUrl?.dark]));
+		expect(urls.length).toBeGreaterThanOrEqual(8);
+		for (const url of urls) {
+			expect(typeof url).toBe('string');
+			const r = await fetch(`${n8n.baseUrl}/${url}`);
+			const text = await r.text();
+			expect(`${r.status} ${url}`).toBe(`200 ${url}`);
+			expect(text).toContain('<svg');
+		}
+	});
+
 	test("credential test (n8n's Test button): the right API key connects, a wrong one is refused", async () => {
 		const testCredential = async (apiKey: string) => {
 			const data = { apiKey, signingSecret: SECRET, previousSigningSecret: '', baseUrl: fake.apiBaseUrl };
