@@ -3,6 +3,7 @@ import type {
 	IExecuteFunctions,
 	IHookFunctions,
 	INodeExecutionData,
+	INodeProperties,
 	INodeType,
 	INodeTypeDescription,
 	IWebhookFunctions,
@@ -30,6 +31,7 @@ interface UpliftOptions {
 	dedupeMaxEntries?: number;
 	ipAllowlist?: string;
 	followUpTimeoutSeconds?: number;
+	fetchTimeoutSeconds?: number;
 	maxRetries?: number;
 }
 
@@ -44,6 +46,69 @@ const SIGNATURE_ADVICE: Record<string, string> = {
 		'The signature does not match the body. Check that the Webhook Signing Secret in the n8n credential is exactly the secret set in Uplift, and that nothing between Uplift and n8n rewrites the body.',
 };
 
+/**
+ * Parameter and output names by node version. Version 2 uses the Uphance Trigger's names
+ * (`additionalEvents`, `fetchTimeoutSeconds`, the item's `fetch`); workflows saved with 1 or 1.1
+ * keep theirs and behave as before.
+ */
+export function upliftNames(typeVersion: number): { additionalEvents: string; timeout: 'fetchTimeoutSeconds' | 'followUpTimeoutSeconds'; outcome: string } {
+	return typeVersion >= 2
+		? { additionalEvents: 'additionalEvents', timeout: 'fetchTimeoutSeconds', outcome: 'fetch' }
+		: { additionalEvents: 'additionalEventTypes', timeout: 'followUpTimeoutSeconds', outcome: 'followUp' };
+}
+
+function optionsCollection(versions: Array<number | { _cnd: { gte: number } }>, timeoutName: string, timeoutDisplayName: string): INodeProperties {
+	return {
+		displayName: 'Options',
+		name: 'options',
+		type: 'collection',
+		placeholder: 'Add option',
+		default: {},
+		displayOptions: { show: { '@version': versions } },
+		options: [
+			{
+				displayName: 'Binary Property',
+				name: 'binaryPropertyName',
+				type: 'string',
+				default: 'data',
+				description: 'Binary property that receives the CSV file (use it in Extract From File)',
+			},
+			...dedupeOptions(168, 'Uplift retries for days; its CSV links last 7 days.'),
+			{
+				displayName: 'Download CSV',
+				name: 'downloadCsv',
+				type: 'boolean',
+				default: true,
+				description: 'Whether to download the kinematic CSV of Movement Analytics Created events as binary data',
+			},
+			{
+				displayName: 'Fetch Capture',
+				name: 'fetchCapture',
+				type: 'boolean',
+				default: false,
+				description: 'Whether to fetch the capture (session) the event names from the Uplift API, using the API key',
+			},
+			{
+				displayName: timeoutDisplayName,
+				name: timeoutName,
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 30,
+				description: 'Time limit for each download or API call made after Uplift has been answered',
+			},
+			ipAllowlistOption(UPLIFT_SOURCE_IP, `Only accept deliveries from these addresses. Uplift sends from ${UPLIFT_SOURCE_IP}.`),
+			{
+				displayName: 'Retries',
+				name: 'maxRetries',
+				type: 'number',
+				typeOptions: { minValue: 0 },
+				default: 3,
+				description: 'Retries of a download or API call that fails with 429, 5xx or a network error (Retry-After is honoured)',
+			},
+		],
+	};
+}
+
 export class UpliftTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Uplift Trigger',
@@ -52,9 +117,10 @@ export class UpliftTrigger implements INodeType {
 		group: ['trigger'],
 		// 1.1 behaves exactly like 1. It exists because n8n evaluates an expression (the Webhook node
 		// v1's `options.binaryData`) for every request to a start node of typeVersion 1, which costs an
-		// expression isolate per request; see BENCHMARKS.md. New workflows get 1.1.
-		version: [1, 1.1],
-		defaultVersion: 1.1,
+		// expression isolate per request; see BENCHMARKS.md. 2 behaves like 1.1 with the names the
+		// Uphance Trigger uses (see upliftNames). New workflows get 2.
+		version: [1, 1.1, 2],
+		defaultVersion: 2,
 		subtitle: '={{($parameter["events"] || []).includes("*") ? "All events" : ($parameter["events"] || []).join(", ")}}',
 		description: 'Starts the workflow when Uplift Labs sends a webhook (signed, de-duplicated, CSV attached)',
 		defaults: { name: 'Uplift Trigger' },
@@ -93,6 +159,16 @@ export class UpliftTrigger implements INodeType {
 				default: '',
 				placeholder: 'capture.processed, athlete.created',
 				description: 'Comma-separated event type names that also start the workflow, for types Uplift adds later',
+				displayOptions: { show: { '@version': [1, 1.1] } },
+			},
+			{
+				displayName: 'Additional Events',
+				name: 'additionalEvents',
+				type: 'string',
+				default: '',
+				placeholder: 'capture.processed, athlete.created',
+				description: 'Comma-separated event type names that also start the workflow, for types Uplift adds later',
+				displayOptions: { show: { '@version': [{ _cnd: { gte: 2 } }] } },
 			},
 			{
 				displayName: 'Verify Signature',
@@ -109,54 +185,8 @@ export class UpliftTrigger implements INodeType {
 				default: '',
 				displayOptions: { show: { verifySignature: [false] } },
 			},
-			{
-				displayName: 'Options',
-				name: 'options',
-				type: 'collection',
-				placeholder: 'Add option',
-				default: {},
-				options: [
-					{
-						displayName: 'Binary Property',
-						name: 'binaryPropertyName',
-						type: 'string',
-						default: 'data',
-						description: 'Binary property that receives the CSV file (use it in Extract From File)',
-					},
-					...dedupeOptions(168, 'Uplift retries for days; its CSV links last 7 days.'),
-					{
-						displayName: 'Download CSV',
-						name: 'downloadCsv',
-						type: 'boolean',
-						default: true,
-						description: 'Whether to download the kinematic CSV of Movement Analytics Created events as binary data',
-					},
-					{
-						displayName: 'Fetch Capture',
-						name: 'fetchCapture',
-						type: 'boolean',
-						default: false,
-						description: 'Whether to fetch the capture (session) the event names from the Uplift API, using the API key',
-					},
-					{
-						displayName: 'Follow-Up Timeout (Seconds)',
-						name: 'followUpTimeoutSeconds',
-						type: 'number',
-						typeOptions: { minValue: 1 },
-						default: 30,
-						description: 'Time limit for each download or API call made after Uplift has been answered',
-					},
-					ipAllowlistOption(UPLIFT_SOURCE_IP, `Only accept deliveries from these addresses. Uplift sends from ${UPLIFT_SOURCE_IP}.`),
-					{
-						displayName: 'Retries',
-						name: 'maxRetries',
-						type: 'number',
-						typeOptions: { minValue: 0 },
-						default: 3,
-						description: 'Retries of a follow-up call that fails with 429, 5xx or a network error (Retry-After is honoured)',
-					},
-				],
-			},
+			optionsCollection([1, 1.1], 'followUpTimeoutSeconds', 'Follow-Up Timeout (Seconds)'),
+			optionsCollection([{ _cnd: { gte: 2 } }], 'fetchTimeoutSeconds', 'Fetch Timeout (Seconds)'),
 		],
 	};
 
@@ -179,11 +209,12 @@ export class UpliftTrigger implements INodeType {
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		// Everything, parameter reading included, runs behind the error boundary: webhook() never throws.
 		return await withErrorBoundary(this, 'Uplift', async () => {
+			const names = upliftNames(this.getNode().typeVersion);
 			const options = this.getNodeParameter('options', {}) as UpliftOptions;
 			const verify = this.getNodeParameter('verifySignature', true) as boolean;
 			const selected = selectedEventNames(
 				this.getNodeParameter('events', [ALL_EVENTS]) as string[],
-				this.getNodeParameter('additionalEventTypes', '') as string,
+				this.getNodeParameter(names.additionalEvents, '') as string,
 			);
 
 			const pipeline: VendorPipeline<UpliftEvent, undefined> = {
@@ -210,7 +241,7 @@ export class UpliftTrigger implements INodeType {
 				parse: (body) => parseUpliftEvent(body),
 				isSelected: (event) => isEventSelected(event.type, selected),
 				deliveryKey: (event, delivery) => upliftDeliveryKey(event, delivery.rawBody),
-				toItem: (event, deliveryKey, delivery) => ({ json: upliftItemJson(event, deliveryKey, delivery.receivedAt) }),
+				toItem: (event, deliveryKey, delivery) => ({ json: upliftItemJson(event, deliveryKey, delivery.receivedAt, names.outcome) }),
 			};
 
 			return await runWebhookPipeline(this, pipeline, { ipAllowlist: options.ipAllowlist ?? '', ...memorySettings(options) });
@@ -224,6 +255,7 @@ export class UpliftTrigger implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
 		rememberExecutionDeliveries(this, items, memorySettings(this.getNodeParameter('options', 0, {}) as UpliftOptions));
+		const names = upliftNames(this.getNode().typeVersion);
 		const results: INodeExecutionData[] = [];
 		for (let i = 0; i < items.length; i++) {
 			const options = this.getNodeParameter('options', i, {}) as UpliftOptions;
@@ -232,9 +264,10 @@ export class UpliftTrigger implements INodeType {
 				binaryPropertyName: options.binaryPropertyName || 'data',
 				fetchCapture: options.fetchCapture ?? false,
 				signatureVerified: this.getNodeParameter('verifySignature', i, true) as boolean,
+				outcomeField: names.outcome,
 				policy: {
 					maxRetries: Math.max(0, options.maxRetries ?? 3),
-					timeoutMs: Math.max(1, options.followUpTimeoutSeconds ?? 30) * 1000,
+					timeoutMs: Math.max(1, options[names.timeout] ?? 30) * 1000,
 				},
 			});
 			results.push({ ...enriched, pairedItem: { item: i } });

@@ -127,8 +127,8 @@ export function findCaptureId(event: UpliftEvent): string | undefined {
 	return match ? match[1] : undefined;
 }
 
-/** The output item's JSON (before follow-ups). */
-export function upliftItemJson(event: UpliftEvent, deliveryKey: string, receivedAt: Date): IDataObject {
+/** The output item's JSON (before follow-ups). `outcomeField` holds the follow-ups' outcomes: `fetch` from version 2, `followUp` before. */
+export function upliftItemJson(event: UpliftEvent, deliveryKey: string, receivedAt: Date, outcomeField = 'fetch'): IDataObject {
 	return {
 		id: event.id,
 		type: event.type,
@@ -137,6 +137,6 @@ export function upliftItemJson(event: UpliftEvent, deliveryKey: string, received
 		object: event.object ?? 'event',
 		data: { object: event.data.object as IDataObject },
 		...deliveryFields(deliveryKey, receivedAt),
-		followUp: {},
+		[outcomeField]: {},
 	};
 }

@@ -16,6 +16,8 @@ export interface UpliftFollowUpSettings {
 	binaryPropertyName: string;
 	fetchCapture: boolean;
 	signatureVerified: boolean;
+	/** the item field that receives the outcomes: `fetch` (version 2) or `followUp` (1, 1.1) */
+	outcomeField: string;
 	policy: RetryPolicy;
 }
 
@@ -107,7 +109,7 @@ async function fetchCapture(ctx: IExecuteFunctions, event: UpliftEvent, settings
 	return { status: 'fetched', captureId, capture: result.body as IDataObject };
 }
 
-/** Enriches one emitted item. Never throws: every failure ends up in `followUp`. */
+/** Enriches one emitted item. Never throws: every failure ends up in the item's outcome field (`fetch`, or `followUp` before version 2). */
 export async function runUpliftFollowUps(
 	ctx: IExecuteFunctions,
 	item: INodeExecutionData,
@@ -115,7 +117,7 @@ export async function runUpliftFollowUps(
 	nowMs: number = Date.now(),
 ): Promise<INodeExecutionData> {
 	const json = { ...item.json };
-	const followUp: IDataObject = { ...((json.followUp as IDataObject) ?? {}) };
+	const followUp: IDataObject = { ...((json[settings.outcomeField] as IDataObject) ?? {}) };
 	let binary = item.binary;
 	const event = asEvent(json);
 	if (event && event.type === 'movement.analytics.created' && settings.downloadCsv) {
@@ -134,6 +136,6 @@ export async function runUpliftFollowUps(
 			followUp.capture = { status: 'failed', error: `Fetching the capture failed: ${(error as Error).message}` };
 		}
 	}
-	json.followUp = followUp;
+	json[settings.outcomeField] = followUp;
 	return { ...item, json, ...(binary ? { binary } : {}) };
 }

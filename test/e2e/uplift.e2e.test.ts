@@ -200,7 +200,7 @@ describe('Uplift Trigger in a real n8n', () => {
 		expect(['skipped', undefined]).toContain(out[0].json.followUp && out[0].json.followUp.csv && out[0].json.followUp.csv.status);
 	});
 
-	test('typeVersion 1.1 (default for new workflows): signed event -> 1 execution with CSV; forged -> 401; invalid JSON -> 4xx', async () => {
+	test('typeVersion 1.1: signed event -> 1 execution with CSV; forged -> 401; invalid JSON -> 4xx', async () => {
 		const wf = await newWorkflow({}, 1.1);
 		const csvName = 'v11-' + randomUUID();
 		fake.setCsv(csvName, CSV);
@@ -217,6 +217,36 @@ describe('Uplift Trigger in a real n8n', () => {
 		expect(item.json).toMatchObject({ id: d.event.id, followUp: { csv: { status: 'downloaded' } } });
 		expect(n8n.binaryContent(item.binary.data).toString('utf8')).toBe(CSV);
 		expect(nodeOutput(ex, SET_NODE)[0].json).toMatchObject({ id: d.event.id, seenBySetNode: true });
+	});
+
+	test('typeVersion 2 (default for new workflows): additionalEvents selects, the outcome is under fetch, Fetch Timeout bounds a slow download', async () => {
+		const wf = await newWorkflow({ events: ['webhook.created'], additionalEvents: 'movement.analytics.created', options: { fetchTimeoutSeconds: 20 } }, 2);
+		const csvName = 'v2-' + randomUUID();
+		fake.setCsv(csvName, CSV);
+		const d = fakeUplift.signedDelivery({ secret: SECRET, csvUrl: fake.csvUrl(csvName) });
+		expect(show(await post(wf.url, d.body, d.headers))).toMatch(/^200\b/);
+		const [ex] = await n8n.waitForExecutions(wf.id, 1, 60000);
+		const item = nodeOutput(ex, TRIGGER)[0];
+		expect(item.json).toMatchObject({ id: d.event.id, fetch: { csv: { status: 'downloaded' } } });
+		expect(item.json).not.toHaveProperty('followUp');
+		expect(n8n.binaryContent(item.binary.data).toString('utf8')).toBe(CSV);
+		// the version 1.1 name selects nothing in version 2
+		const old = await newWorkflow({ events: ['webhook.created'], additionalEventTypes: 'movement.analytics.created' }, 2);
+		const d2 = fakeUplift.signedDelivery({ secret: SECRET, csvUrl: fake.csvUrl(csvName) });
+		expect(show(await post(old.url, d2.body, d2.headers))).toMatch(/^200\b.*ignored/);
+		// Fetch Timeout reaches the node through n8n's parameter resolution (two Options collections, one per version)
+		const slow = await newWorkflow({ options: { fetchTimeoutSeconds: 1, maxRetries: 0 } }, 2);
+		const slowName = 'v2-slow-' + randomUUID();
+		fake.setCsv(slowName, CSV);
+		fake.setCsvDelay(4000);
+		try {
+			const d3 = fakeUplift.signedDelivery({ secret: SECRET, csvUrl: fake.csvUrl(slowName) });
+			expect(show(await post(slow.url, d3.body, d3.headers))).toMatch(/^200\b/);
+			const [slowEx] = await n8n.waitForExecutions(slow.id, 1, 60000);
+			expect(nodeOutput(slowEx, TRIGGER)[0].json.fetch.csv).toMatchObject({ status: 'failed', error: expect.stringMatching(/timed out/) });
+		} finally {
+			fake.setCsvDelay(0);
+		}
 	});
 
 	// shared by the de-duplication and restart scenarios

@@ -321,3 +321,36 @@ describe('Uplift Trigger follow-ups (execute step, after the acknowledgement)', 
 		expect(JSON.stringify(item.json)).not.toContain(API_KEY);
 	});
 });
+
+describe('Uplift Trigger version 2: the Uphance Trigger\'s names, older versions unchanged', () => {
+	const unknown = () => JSON.stringify({ ...analyticsEvent(`evt-v2-${Math.random()}`), type: 'capture.processed' });
+
+	it('selects typed-in event types from additionalEvents (version 2) and additionalEventTypes (1, 1.1) only', async () => {
+		const v2 = (parameters: Record<string, unknown>) => setup({ events: ['movement.analytics.created'], ...parameters }, { typeVersion: 2 });
+		expect((await callWebhook(node, v2({ additionalEvents: 'capture.processed' }), signed(unknown()))).result!.workflowData).toBeDefined();
+		expect((await callWebhook(node, v2({ additionalEventTypes: 'capture.processed' }), signed(unknown()))).result!.workflowData).toBeUndefined();
+		const v11 = setup({ events: ['movement.analytics.created'], additionalEvents: 'capture.processed' }, { typeVersion: 1.1 });
+		expect((await callWebhook(node, v11, signed(unknown()))).result!.workflowData).toBeUndefined();
+	});
+
+	it('puts the download outcome under fetch (version 2) and under followUp (1.1)', async () => {
+		for (const [typeVersion, field, other] of [
+			[2, 'fetch', 'followUp'],
+			[1.1, 'followUp', 'fetch'],
+		] as const) {
+			const s = setup({}, { typeVersion });
+			const call = await callWebhook(node, s, signed(JSON.stringify(analyticsEvent(`evt-v-${typeVersion}-${Math.random()}`))));
+			const [item] = await runExecution(node, s, call);
+			expect(item.json[field]).toMatchObject({ csv: { status: 'downloaded' } });
+			expect(item.json).not.toHaveProperty(other);
+		}
+	});
+
+	it('bounds a slow download by fetchTimeoutSeconds in version 2', async () => {
+		csvDelayMs = 2500;
+		const s = setup({ options: { fetchTimeoutSeconds: 1, followUpTimeoutSeconds: 60, maxRetries: 0 } }, { typeVersion: 2 });
+		const call = await callWebhook(node, s, signed(JSON.stringify(analyticsEvent(`evt-v2-slow-${Math.random()}`))));
+		const [item] = await runExecution(node, s, call);
+		expect(item.json.fetch).toMatchObject({ csv: { status: 'failed', error: expect.stringMatching(/timed out/) } });
+	});
+});

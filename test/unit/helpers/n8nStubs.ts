@@ -328,6 +328,8 @@ export interface StubNodeSetup {
 	staticData?: StaticDataRow;
 	mode?: 'webhook' | 'manual';
 	logger?: RecordingLogger;
+	/** the node's typeVersion in the workflow; default 1 */
+	typeVersion?: number;
 	/** which n8n's static-data rule to follow; default '2.40' (see StaticDataRow) */
 	n8nVersion?: '2.40' | '2.8';
 }
@@ -346,7 +348,7 @@ function baseContext(setup: StubNodeSetup, logger: RecordingLogger) {
 	const parameters = setup.parameters ?? {};
 	const credentials = setup.credentials;
 	return {
-		getNode: () => ({ name: setup.nodeName ?? 'Trigger', type: 'test', typeVersion: 1, parameters }),
+		getNode: () => ({ name: setup.nodeName ?? 'Trigger', type: 'test', typeVersion: setup.typeVersion ?? 1, parameters }),
 		getWorkflow: () => ({ id: setup.workflowId ?? 'wf-1', name: 'test', active: true }),
 		getMode: () => setup.mode ?? 'webhook',
 		getCredentials: async (type: string) => {
