@@ -42,7 +42,8 @@ export function signInRefusal(error: unknown): string | undefined {
 const SIGN_IN_TIMEOUT_MS = 15_000;
 
 export function uphanceBaseUrl(value: unknown): string {
-	const text = typeof value === 'string' && value.trim() !== '' ? value.trim() : DEFAULT_UPHANCE_BASE_URL;
+	const text =
+		typeof value === 'string' && value.trim() !== '' ? value.trim() : DEFAULT_UPHANCE_BASE_URL;
 	return text.replace(/\/+$/, '');
 }
 
@@ -59,7 +60,11 @@ export function organisationIdNumber(value: unknown): number {
 
 type HttpRequest = (options: IHttpRequestOptions) => Promise<unknown>;
 
-async function call(httpRequest: HttpRequest, step: string, options: IHttpRequestOptions): Promise<IN8nHttpFullResponse> {
+async function call(
+	httpRequest: HttpRequest,
+	step: string,
+	options: IHttpRequestOptions,
+): Promise<IN8nHttpFullResponse> {
 	let response: IN8nHttpFullResponse;
 	try {
 		response = (await httpRequest({
@@ -74,7 +79,10 @@ async function call(httpRequest: HttpRequest, step: string, options: IHttpReques
 		// request errors carry the request, and this one's body holds the password.
 		const e = error as { code?: unknown; message?: unknown };
 		const code = typeof e.code === 'string' ? e.code : '';
-		const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout|timed out/i.test(String(e.message ?? ''));
+		const timedOut =
+			code === 'ECONNABORTED' ||
+			code === 'ETIMEDOUT' ||
+			/timeout|timed out/i.test(String(e.message ?? ''));
 		throw new Error(
 			`${SIGN_IN_UNAVAILABLE} ${step} failed: ${timedOut ? 'request timed out' : code || 'network error'} (${options.url}).`,
 		);
@@ -94,12 +102,17 @@ function bearer(token: string): IDataObject {
  * Password grant → organisation check → set_current_org. Returns the fields n8n stores on the
  * credential (only the session token). Exported for tests.
  */
-export async function uphanceSignIn(httpRequest: HttpRequest, credentials: ICredentialDataDecryptedObject): Promise<{ sessionToken: string }> {
+export async function uphanceSignIn(
+	httpRequest: HttpRequest,
+	credentials: ICredentialDataDecryptedObject,
+): Promise<{ sessionToken: string }> {
 	const baseUrl = uphanceBaseUrl(credentials.baseUrl);
 	const email = String(credentials.email ?? '').trim();
 	const password = String(credentials.password ?? '');
 	if (email === '' || password === '') {
-		throw new Error(`${SIGN_IN_REFUSED} the credential needs the email and password of an Uphance user.`);
+		throw new Error(
+			`${SIGN_IN_REFUSED} the credential needs the email and password of an Uphance user.`,
+		);
 	}
 	const organisationId = organisationIdNumber(credentials.organisationId);
 
@@ -115,7 +128,9 @@ export async function uphanceSignIn(httpRequest: HttpRequest, credentials: ICred
 	}
 	const accessToken = (tokenResponse.body as IDataObject | undefined)?.access_token;
 	if (typeof accessToken !== 'string' || accessToken === '') {
-		throw new Error(`${SIGN_IN_UNAVAILABLE} POST /oauth/token answered without an access_token. Check the Base URL (${baseUrl}).`);
+		throw new Error(
+			`${SIGN_IN_UNAVAILABLE} POST /oauth/token answered without an access_token. Check the Base URL (${baseUrl}).`,
+		);
 	}
 
 	const orgResponse = await call(httpRequest, 'Listing organisations (GET /organisations)', {
@@ -124,7 +139,9 @@ export async function uphanceSignIn(httpRequest: HttpRequest, credentials: ICred
 		headers: bearer(accessToken),
 	});
 	if (orgResponse.statusCode < 200 || orgResponse.statusCode >= 300) {
-		throw new Error(`${SIGN_IN_REFUSED} GET /organisations answered HTTP ${orgResponse.statusCode} right after signing in.`);
+		throw new Error(
+			`${SIGN_IN_REFUSED} GET /organisations answered HTTP ${orgResponse.statusCode} right after signing in.`,
+		);
 	}
 	const organisations = (orgResponse.body as IDataObject | undefined)?.organisations;
 	const list = Array.isArray(organisations) ? (organisations as IDataObject[]) : [];
@@ -140,12 +157,16 @@ export async function uphanceSignIn(httpRequest: HttpRequest, credentials: ICred
 		);
 	}
 
-	const selectResponse = await call(httpRequest, 'Selecting the organisation (POST /organisations/set_current_org)', {
-		method: 'POST',
-		url: `${baseUrl}/organisations/set_current_org`,
-		headers: bearer(accessToken),
-		body: { organizationId: organisationId },
-	});
+	const selectResponse = await call(
+		httpRequest,
+		'Selecting the organisation (POST /organisations/set_current_org)',
+		{
+			method: 'POST',
+			url: `${baseUrl}/organisations/set_current_org`,
+			headers: bearer(accessToken),
+			body: { organizationId: organisationId },
+		},
+	);
 	if (selectResponse.statusCode < 200 || selectResponse.statusCode >= 300) {
 		throw new Error(
 			`${SIGN_IN_REFUSED} Uphance did not select organisation ${organisationId} (HTTP ${selectResponse.statusCode} from POST /organisations/set_current_org).`,
@@ -187,7 +208,8 @@ export class UphanceApi implements ICredentialType {
 			typeOptions: { password: true },
 			default: '',
 			required: true,
-			description: 'Password of that Uphance user. n8n exchanges it for a session token and renews the token when Uphance stops accepting it.',
+			description:
+				'Password of that Uphance user. n8n exchanges it for a session token and renews the token when Uphance stops accepting it.',
 		},
 		{
 			displayName: 'Organisation ID',
@@ -217,8 +239,14 @@ export class UphanceApi implements ICredentialType {
 		},
 	];
 
-	async preAuthentication(this: IHttpRequestHelper, credentials: ICredentialDataDecryptedObject): Promise<IDataObject> {
-		return await uphanceSignIn(async (options) => await this.helpers.httpRequest(options), credentials);
+	async preAuthentication(
+		this: IHttpRequestHelper,
+		credentials: ICredentialDataDecryptedObject,
+	): Promise<IDataObject> {
+		return await uphanceSignIn(
+			async (options) => await this.helpers.httpRequest(options),
+			credentials,
+		);
 	}
 
 	// A function rather than the generic `=Bearer {{$credentials.sessionToken}}` form: n8n would
@@ -229,7 +257,10 @@ export class UphanceApi implements ICredentialType {
 	): Promise<IHttpRequestOptions> {
 		return {
 			...requestOptions,
-			headers: { ...requestOptions.headers, Authorization: `Bearer ${String(credentials.sessionToken ?? '')}` },
+			headers: {
+				...requestOptions.headers,
+				Authorization: `Bearer ${String(credentials.sessionToken ?? '')}`,
+			},
 		};
 	}
 
@@ -247,7 +278,8 @@ export class UphanceApi implements ICredentialType {
 				properties: {
 					key: 'organisations.length',
 					value: 0,
-					message: 'This Uphance user has no organisations. Sign in with a user that belongs to the organisation.',
+					message:
+						'This Uphance user has no organisations. Sign in with a user that belongs to the organisation.',
 				},
 			},
 		],

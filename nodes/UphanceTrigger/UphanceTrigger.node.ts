@@ -14,11 +14,22 @@ import type { SendRequest } from '../shared/followUpRequest';
 import { ALL_EVENTS, isEventSelected, selectedEventNames } from '../shared/eventSelection';
 import { dedupeOptions, ipAllowlistOption, webhookDescriptions } from '../shared/nodeDescription';
 import type { MemorySettings } from '../shared/staticDataMemory';
-import { rememberExecutionDeliveries, runWebhookPipeline, withErrorBoundary } from '../shared/webhookPipeline';
+import {
+	rememberExecutionDeliveries,
+	runWebhookPipeline,
+	withErrorBoundary,
+} from '../shared/webhookPipeline';
 import type { Refusal, Step, VendorPipeline } from '../shared/webhookPipeline';
 import { KNOWN_UPHANCE_EVENTS, parseUphanceEvent, uphanceDeliveryKey } from './uphanceEvent';
 import type { UphanceEvent } from './uphanceEvent';
-import { fetchCanonicalRecord, fetchPolicy, pendingFetchOfItem, pendingOrSkipped, skippedOutcome, uphanceItemJson } from './uphanceRecord';
+import {
+	fetchCanonicalRecord,
+	fetchPolicy,
+	pendingFetchOfItem,
+	pendingOrSkipped,
+	skippedOutcome,
+	uphanceItemJson,
+} from './uphanceRecord';
 import type { FetchResult } from './uphanceRecord';
 import { checkUrlToken } from './urlToken';
 
@@ -33,7 +44,10 @@ interface UphanceOptions {
 type Acknowledge = 'afterFetch' | 'immediately';
 
 function memorySettings(options: UphanceOptions): MemorySettings {
-	return { dedupeWindowHours: options.dedupeWindowHours ?? 48, dedupeMaxEntries: options.dedupeMaxEntries ?? 10000 };
+	return {
+		dedupeWindowHours: options.dedupeWindowHours ?? 48,
+		dedupeMaxEntries: options.dedupeMaxEntries ?? 10000,
+	};
 }
 
 export class UphanceTrigger implements INodeType {
@@ -47,8 +61,10 @@ export class UphanceTrigger implements INodeType {
 		// expression isolate per request; see BENCHMARKS.md. New workflows get 1.1.
 		version: [1, 1.1],
 		defaultVersion: 1.1,
-		subtitle: '={{($parameter["events"] || []).includes("*") ? "All events" : ($parameter["events"] || []).join(", ")}}',
-		description: 'Starts the workflow when Uphance sends a webhook (URL token, de-duplicated, record fetched from the API)',
+		subtitle:
+			'={{($parameter["events"] || []).includes("*") ? "All events" : ($parameter["events"] || []).join(", ")}}',
+		description:
+			'Starts the workflow when Uphance sends a webhook (URL token, de-duplicated, record fetched from the API)',
 		defaults: { name: 'Uphance Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
@@ -57,7 +73,7 @@ export class UphanceTrigger implements INodeType {
 		properties: [
 			{
 				displayName:
-					'In Uphance, open Apps → Uphance API → New Webhook and paste this node\'s Production URL (above) followed by ?token=&lt;your token&gt;, where the token is the Webhook URL Token of the Uphance API credential, e.g. https://n8n.example.com/webhook/…/webhook?token=Xk3…. Then activate the workflow.',
+					"In Uphance, open Apps → Uphance API → New Webhook and paste this node's Production URL (above) followed by ?token=&lt;your token&gt;, where the token is the Webhook URL Token of the Uphance API credential, e.g. https://n8n.example.com/webhook/…/webhook?token=Xk3…. Then activate the workflow.",
 				name: 'setupNotice',
 				type: 'notice',
 				default: '',
@@ -67,11 +83,16 @@ export class UphanceTrigger implements INodeType {
 				name: 'events',
 				type: 'multiOptions',
 				options: [
-					{ name: 'All Events', value: ALL_EVENTS, description: 'Every event, including names this node does not know yet' },
+					{
+						name: 'All Events',
+						value: ALL_EVENTS,
+						description: 'Every event, including names this node does not know yet',
+					},
 					...KNOWN_UPHANCE_EVENTS.map(({ name, value }) => ({ name, value })),
 				],
 				default: [ALL_EVENTS],
-				description: 'Which events start the workflow. Others are acknowledged and ignored, so Uphance does not retry them.',
+				description:
+					'Which events start the workflow. Others are acknowledged and ignored, so Uphance does not retry them.',
 			},
 			{
 				displayName: 'Additional Events',
@@ -79,14 +100,16 @@ export class UphanceTrigger implements INodeType {
 				type: 'string',
 				default: '',
 				placeholder: 'sales_order_create, customer_update',
-				description: 'Comma-separated event names (&lt;resource&gt;_&lt;action&gt;) that also start the workflow, for events not in the list',
+				description:
+					'Comma-separated event names (&lt;resource&gt;_&lt;action&gt;) that also start the workflow, for events not in the list',
 			},
 			{
 				displayName: 'Require URL Token',
 				name: 'requireUrlToken',
 				type: 'boolean',
 				default: true,
-				description: 'Whether to reject deliveries whose URL lacks ?token= with the Webhook URL Token of the credential (Uphance does not sign its webhooks)',
+				description:
+					'Whether to reject deliveries whose URL lacks ?token= with the Webhook URL Token of the credential (Uphance does not sign its webhooks)',
 			},
 			{
 				displayName:
@@ -102,7 +125,7 @@ export class UphanceTrigger implements INodeType {
 				type: 'boolean',
 				default: true,
 				description:
-					'Whether to fetch the record from the Uphance API by its ID and output the API\'s copy instead of the webhook body (delete events are never fetched)',
+					"Whether to fetch the record from the Uphance API by its ID and output the API's copy instead of the webhook body (delete events are never fetched)",
 			},
 			{
 				displayName: 'Acknowledge',
@@ -118,7 +141,8 @@ export class UphanceTrigger implements INodeType {
 					{
 						name: 'Immediately',
 						value: 'immediately',
-						description: 'Answer Uphance at once, then fetch in the execution; a failed fetch is described in the item',
+						description:
+							'Answer Uphance at once, then fetch in the execution; a failed fetch is described in the item',
 					},
 				],
 				default: 'afterFetch',
@@ -142,14 +166,18 @@ export class UphanceTrigger implements INodeType {
 						description:
 							'Time limit of the record fetch. When acknowledging after the fetch, the whole fetch, retries included, ends within it, so Uphance gets its answer in time.',
 					},
-					ipAllowlistOption('203.0.113.10, 2001:db8::/32', 'Only accept deliveries from these addresses. Uphance publishes no source addresses.'),
+					ipAllowlistOption(
+						'203.0.113.10, 2001:db8::/32',
+						'Only accept deliveries from these addresses. Uphance publishes no source addresses.',
+					),
 					{
 						displayName: 'Retries',
 						name: 'maxRetries',
 						type: 'number',
 						typeOptions: { minValue: 0 },
 						default: 2,
-						description: 'Retries of a record fetch that fails with 429, 5xx or a network error (Retry-After is honoured)',
+						description:
+							'Retries of a record fetch that fails with 429, 5xx or a network error (Retry-After is honoured)',
 					},
 				],
 			},
@@ -183,10 +211,14 @@ export class UphanceTrigger implements INodeType {
 				this.getNodeParameter('additionalEvents', '') as string,
 			);
 			const settings = fetchPolicy(options);
-			const send: SendRequest = async (request) => await this.helpers.httpRequestWithAuthentication.call(this, 'uphanceApi', request);
+			const send: SendRequest = async (request) =>
+				await this.helpers.httpRequestWithAuthentication.call(this, 'uphanceApi', request);
 			// The token check and the fetch both read the credential: load (and decrypt) it once per delivery.
 			let credentialsOnce: Promise<{ urlToken?: string; baseUrl?: string }> | undefined;
-			const credentials = async () => await (credentialsOnce ??= this.getCredentials<{ urlToken?: string; baseUrl?: string }>('uphanceApi'));
+			const credentials = async () =>
+				await (credentialsOnce ??= this.getCredentials<{ urlToken?: string; baseUrl?: string }>(
+					'uphanceApi',
+				));
 
 			const pipeline: VendorPipeline<UphanceEvent, FetchResult> = {
 				vendor: 'Uphance',
@@ -198,31 +230,49 @@ export class UphanceTrigger implements INodeType {
 				isSelected: (event) => isEventSelected(event.event, selected),
 				deliveryKey: (event, delivery) => uphanceDeliveryKey(event, delivery.rawBody),
 				beforeAccept: async (event): Promise<Step<FetchResult>> => {
-					if (acknowledge !== 'afterFetch') return { ok: true, value: { outcome: pendingOrSkipped(event, fetchRecord), transient: false } };
+					if (acknowledge !== 'afterFetch')
+						return {
+							ok: true,
+							value: { outcome: pendingOrSkipped(event, fetchRecord), transient: false },
+						};
 					const skipped = skippedOutcome(event, fetchRecord);
 					if (skipped) return { ok: true, value: { outcome: skipped, transient: false } };
-					const result = await fetchCanonicalRecord(send, uphanceBaseUrl((await credentials()).baseUrl), event, {
-						...settings,
-						// the whole fetch, retries and waits included, fits in the answer's time budget
-						deadlineMs: settings.timeoutMs,
-					});
+					const result = await fetchCanonicalRecord(
+						send,
+						uphanceBaseUrl((await credentials()).baseUrl),
+						event,
+						{
+							...settings,
+							// the whole fetch, retries and waits included, fits in the answer's time budget
+							deadlineMs: settings.timeoutMs,
+						},
+					);
 					if (result.transient) {
 						return {
 							ok: false,
 							refusal: {
 								status: 503,
-								message: `The ${event.resource} could not be fetched from the Uphance API, so this delivery was not accepted; Uphance will deliver it again. ${result.outcome.error ?? ''}`.trim(),
+								message:
+									`The ${event.resource} could not be fetched from the Uphance API, so this delivery was not accepted; Uphance will deliver it again. ${result.outcome.error ?? ''}`.trim(),
 							},
 						};
 					}
 					return { ok: true, value: result };
 				},
 				toItem: (event, deliveryKey, delivery, prepared) => ({
-					json: uphanceItemJson(event, deliveryKey, delivery.receivedAt, prepared ?? { outcome: pendingOrSkipped(event, fetchRecord) }),
+					json: uphanceItemJson(
+						event,
+						deliveryKey,
+						delivery.receivedAt,
+						prepared ?? { outcome: pendingOrSkipped(event, fetchRecord) },
+					),
 				}),
 			};
 
-			return await runWebhookPipeline(this, pipeline, { ipAllowlist: options.ipAllowlist ?? '', ...memorySettings(options) });
+			return await runWebhookPipeline(this, pipeline, {
+				ipAllowlist: options.ipAllowlist ?? '',
+				...memorySettings(options),
+			});
 		});
 	}
 
@@ -232,7 +282,11 @@ export class UphanceTrigger implements INodeType {
 	 */
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
-		rememberExecutionDeliveries(this, items, memorySettings(this.getNodeParameter('options', 0, {}) as UphanceOptions));
+		rememberExecutionDeliveries(
+			this,
+			items,
+			memorySettings(this.getNodeParameter('options', 0, {}) as UphanceOptions),
+		);
 		const results: INodeExecutionData[] = [];
 		for (let i = 0; i < items.length; i++) {
 			const pending = pendingFetchOfItem(items[i].json);
@@ -243,12 +297,21 @@ export class UphanceTrigger implements INodeType {
 			const policy = fetchPolicy(this.getNodeParameter('options', i, {}) as UphanceOptions);
 			const credentials = await this.getCredentials<{ baseUrl?: string }>('uphanceApi', i);
 			const result = await fetchCanonicalRecord(
-				async (request) => await this.helpers.httpRequestWithAuthentication.call(this, 'uphanceApi', request),
+				async (request) =>
+					await this.helpers.httpRequestWithAuthentication.call(this, 'uphanceApi', request),
 				uphanceBaseUrl(credentials.baseUrl),
 				pending.event,
 				policy,
 			);
-			results.push({ json: uphanceItemJson(pending.event, pending.deliveryKey, new Date(pending.receivedAtMs), result), pairedItem: { item: i } });
+			results.push({
+				json: uphanceItemJson(
+					pending.event,
+					pending.deliveryKey,
+					new Date(pending.receivedAtMs),
+					result,
+				),
+				pairedItem: { item: i },
+			});
 		}
 		return [results];
 	}

@@ -89,7 +89,13 @@ export function parseUphanceEvent(body: unknown): Step<UphanceEvent> {
 	}
 	return {
 		ok: true,
-		value: { event, resource: parts.resource, action: parts.action, id: id.data, payload: record as IDataObject },
+		value: {
+			event,
+			resource: parts.resource,
+			action: parts.action,
+			id: id.data,
+			payload: record as IDataObject,
+		},
 	};
 }
 
@@ -100,7 +106,10 @@ export function parseUphanceEvent(body: unknown): Step<UphanceEvent> {
  */
 export function uphanceDeliveryKey(event: UphanceEvent, rawBody: Buffer): string {
 	const updatedAt = event.payload.updated_at;
-	if ((typeof updatedAt === 'string' && updatedAt.trim() !== '') || (typeof updatedAt === 'number' && Number.isFinite(updatedAt))) {
+	if (
+		(typeof updatedAt === 'string' && updatedAt.trim() !== '') ||
+		(typeof updatedAt === 'number' && Number.isFinite(updatedAt))
+	) {
 		return `uphance:${event.event}:${String(event.id)}:${String(updatedAt).trim()}`;
 	}
 	return `uphance:sha256:${createHash('sha256').update(rawBody).digest('hex')}`;

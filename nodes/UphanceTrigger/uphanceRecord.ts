@@ -52,41 +52,81 @@ export function endpointFor(resource: string, id: number | string): ResourceEndp
 		case 'credit_note':
 			return { ...single('credit_notes', 'credit_notes'), list: true };
 		case 'invoice':
-			return { path: '/invoices', qs: { invoice_id: String(id) }, envelope: 'invoices', list: true, bareAllowed: false, known: true };
+			return {
+				path: '/invoices',
+				qs: { invoice_id: String(id) },
+				envelope: 'invoices',
+				list: true,
+				bareAllowed: false,
+				known: true,
+			};
 		case 'sales_order':
 			// Envelope undocumented: `sales_order` if present, else the bare record.
 			return { ...single('sales_orders', 'sales_order'), bareAllowed: true };
 		default:
 			if (!RESOURCE_NAME.test(resource)) return undefined;
-			return { path: `/${resource}s/${encodedId}`, envelope: resource, list: false, bareAllowed: true, known: false };
+			return {
+				path: `/${resource}s/${encodedId}`,
+				envelope: resource,
+				list: false,
+				bareAllowed: true,
+				known: false,
+			};
 	}
 }
 
-const sameId = (a: unknown, b: number | string) => a !== undefined && a !== null && String(a) === String(b);
+const sameId = (a: unknown, b: number | string) =>
+	a !== undefined && a !== null && String(a) === String(b);
 
-type Extracted = { found: true; record: IDataObject } | { found: false; notFound: boolean; error: string };
+type Extracted =
+	| { found: true; record: IDataObject }
+	| { found: false; notFound: boolean; error: string };
 
 function pickFromList(items: unknown[], id: number | string, what: string): Extracted {
-	const records = items.filter((r): r is IDataObject => typeof r === 'object' && r !== null && !Array.isArray(r));
-	if (records.length === 0) return { found: false, notFound: true, error: `Uphance returned no ${what} with id ${String(id)}.` };
+	const records = items.filter(
+		(r): r is IDataObject => typeof r === 'object' && r !== null && !Array.isArray(r),
+	);
+	if (records.length === 0)
+		return {
+			found: false,
+			notFound: true,
+			error: `Uphance returned no ${what} with id ${String(id)}.`,
+		};
 	const match = records.find((r) => sameId(r.id, id));
 	if (match) return { found: true, record: match };
 	// A list without ids cannot be checked; with ids, a different record must never pass as this one.
 	if (records.every((r) => r.id === undefined)) return { found: true, record: records[0] };
-	return { found: false, notFound: true, error: `Uphance's answer lists ${what} records, but none with id ${String(id)}.` };
+	return {
+		found: false,
+		notFound: true,
+		error: `Uphance's answer lists ${what} records, but none with id ${String(id)}.`,
+	};
 }
 
 function checkSingle(record: IDataObject, id: number | string, what: string): Extracted {
 	if (record.id !== undefined && !sameId(record.id, id)) {
-		return { found: false, notFound: false, error: `Uphance answered with ${what} ${String(record.id)} instead of ${String(id)}.` };
+		return {
+			found: false,
+			notFound: false,
+			error: `Uphance answered with ${what} ${String(record.id)} instead of ${String(id)}.`,
+		};
 	}
 	return { found: true, record };
 }
 
 /** Takes the record out of the answer's envelope. */
-export function extractRecord(body: unknown, endpoint: ResourceEndpoint, resource: string, id: number | string): Extracted {
+export function extractRecord(
+	body: unknown,
+	endpoint: ResourceEndpoint,
+	resource: string,
+	id: number | string,
+): Extracted {
 	if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-		return { found: false, notFound: false, error: `Uphance's answer to GET ${endpoint.path} is not a JSON object.` };
+		return {
+			found: false,
+			notFound: false,
+			error: `Uphance's answer to GET ${endpoint.path} is not a JSON object.`,
+		};
 	}
 	const answer = body as IDataObject;
 	const inEnvelope = answer[endpoint.envelope];
@@ -133,7 +173,8 @@ export interface FetchResult {
  */
 export function boundedSend(send: SendRequest): SendRequest {
 	return async (options: IHttpRequestOptions) => {
-		const limitMs = typeof options.timeout === 'number' && options.timeout > 0 ? options.timeout : undefined;
+		const limitMs =
+			typeof options.timeout === 'number' && options.timeout > 0 ? options.timeout : undefined;
 		const work = send(options);
 		if (limitMs === undefined) return await work;
 		// The losing side must not become an unhandled rejection.
@@ -158,19 +199,34 @@ export function boundedSend(send: SendRequest): SendRequest {
 }
 
 function explain(statusCode: number | undefined, error: string): string {
-	if (statusCode === 401) return `${error}: Uphance refused the session even after signing in again. Check the Uphance API credential.`;
-	if (statusCode === 403) return `${error}: the Uphance user may not see this record, or the organisation could not be selected.`;
+	if (statusCode === 401)
+		return `${error}: Uphance refused the session even after signing in again. Check the Uphance API credential.`;
+	if (statusCode === 403)
+		return `${error}: the Uphance user may not see this record, or the organisation could not be selected.`;
 	return error;
 }
 
 /** `skipped` outcome for deletes and when fetching is off. */
-export function skippedOutcome(event: UphanceEvent, fetchRecord: boolean): FetchOutcome | undefined {
-	if (!fetchRecord) return { status: 'skipped', reason: 'Fetch Canonical Record is off: the record is the webhook body.' };
+export function skippedOutcome(
+	event: UphanceEvent,
+	fetchRecord: boolean,
+): FetchOutcome | undefined {
+	if (!fetchRecord)
+		return {
+			status: 'skipped',
+			reason: 'Fetch Canonical Record is off: the record is the webhook body.',
+		};
 	if (isDeleteAction(event.action)) {
-		return { status: 'skipped', reason: 'Delete events are not fetched (the record is gone); the record is the webhook body.' };
+		return {
+			status: 'skipped',
+			reason: 'Delete events are not fetched (the record is gone); the record is the webhook body.',
+		};
 	}
 	if (!endpointFor(event.resource, event.id)) {
-		return { status: 'skipped', reason: `"${event.resource.slice(0, 60)}" is not a resource name the node can look up; the record is the webhook body.` };
+		return {
+			status: 'skipped',
+			reason: `"${event.resource.slice(0, 60)}" is not a resource name the node can look up; the record is the webhook body.`,
+		};
 	}
 	return undefined;
 }
@@ -187,10 +243,22 @@ export async function fetchCanonicalRecord(
 ): Promise<FetchResult> {
 	const endpoint = endpointFor(event.resource, event.id);
 	if (!endpoint) {
-		return { outcome: { status: 'skipped', reason: `"${event.resource}" is not a resource name the node can look up.` }, transient: false };
+		return {
+			outcome: {
+				status: 'skipped',
+				reason: `"${event.resource}" is not a resource name the node can look up.`,
+			},
+			transient: false,
+		};
 	}
-	const shown = endpoint.qs ? `${endpoint.path}?${Object.entries(endpoint.qs).map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`).join('&')}` : endpoint.path;
-	const guessNote = endpoint.known ? '' : ` (the node does not know "${event.resource}" and guessed ${endpoint.path.split('/')[1]})`;
+	const shown = endpoint.qs
+		? `${endpoint.path}?${Object.entries(endpoint.qs)
+				.map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`)
+				.join('&')}`
+		: endpoint.path;
+	const guessNote = endpoint.known
+		? ''
+		: ` (the node does not know "${event.resource}" and guessed ${endpoint.path.split('/')[1]})`;
 	// A refused sign-in (wrong password, unknown organisation) is not retried: each retry would sign
 	// in again. It is passed to requestWithRetry as a non-retryable status, its message kept here.
 	let refusedSignIn: string | undefined;
@@ -201,7 +269,8 @@ export async function fetchCanonicalRecord(
 			// Internal to requestWithRetry (which never throws): a marked copy stops the retries.
 			const refusal = signInRefusal(error);
 			if (refusal !== undefined) refusedSignIn = refusal;
-			const forRetryLoop: unknown = refusal !== undefined ? Object.assign(new Error(refusal), { httpCode: '401' }) : error;
+			const forRetryLoop: unknown =
+				refusal !== undefined ? Object.assign(new Error(refusal), { httpCode: '401' }) : error;
 			throw forRetryLoop;
 		}
 	};
@@ -209,21 +278,44 @@ export async function fetchCanonicalRecord(
 	try {
 		result = await requestWithRetry(
 			boundedSend(sendOnce),
-			{ method: 'GET', url: `${baseUrl}${endpoint.path}`, ...(endpoint.qs ? { qs: endpoint.qs } : {}), json: true, headers: { Accept: 'application/json' } },
+			{
+				method: 'GET',
+				url: `${baseUrl}${endpoint.path}`,
+				...(endpoint.qs ? { qs: endpoint.qs } : {}),
+				json: true,
+				headers: { Accept: 'application/json' },
+			},
 			// n8n renews the session token only when the request throws a 401.
 			{ ...policy, throwHttpErrors: true },
 		);
 	} catch (error) {
 		// requestWithRetry does not throw; this guards against a helper that does something unexpected.
 		return {
-			outcome: { status: 'failed', endpoint: shown, error: `Fetching ${event.resource} ${String(event.id)} failed: ${String((error as Error)?.message ?? error).split('\n')[0].slice(0, 200)}` },
+			outcome: {
+				status: 'failed',
+				endpoint: shown,
+				error: `Fetching ${event.resource} ${String(event.id)} failed: ${String(
+					(error as Error)?.message ?? error,
+				)
+					.split('\n')[0]
+					.slice(0, 200)}`,
+			},
 			transient: endpoint.known,
 		};
 	}
 	if (result.ok) {
 		const extracted = extractRecord(result.body, endpoint, event.resource, event.id);
 		if (extracted.found) {
-			return { outcome: { status: 'fetched', statusCode: result.statusCode, attempts: result.attempts, endpoint: shown }, record: extracted.record, transient: false };
+			return {
+				outcome: {
+					status: 'fetched',
+					statusCode: result.statusCode,
+					attempts: result.attempts,
+					endpoint: shown,
+				},
+				record: extracted.record,
+				transient: false,
+			};
 		}
 		return {
 			outcome: {
@@ -250,7 +342,12 @@ export async function fetchCanonicalRecord(
 	}
 	if (refusedSignIn !== undefined) {
 		return {
-			outcome: { status: 'failed', attempts: result.attempts, endpoint: shown, error: `Fetching ${event.resource} ${String(event.id)} failed: ${refusedSignIn}` },
+			outcome: {
+				status: 'failed',
+				attempts: result.attempts,
+				endpoint: shown,
+				error: `Fetching ${event.resource} ${String(event.id)} failed: ${refusedSignIn}`,
+			},
 			transient: false,
 		};
 	}
@@ -290,10 +387,13 @@ export function uphanceItemJson(
  * The fetch an item still needs (Acknowledge: Immediately): reads back what `uphanceItemJson` wrote,
  * in one typed place, for the execute step. Undefined when the item needs no fetch.
  */
-export function pendingFetchOfItem(json: IDataObject): { event: UphanceEvent; deliveryKey: string; receivedAtMs: number } | undefined {
+export function pendingFetchOfItem(
+	json: IDataObject,
+): { event: UphanceEvent; deliveryKey: string; receivedAtMs: number } | undefined {
 	const { event, resource, action, id, record, fetch } = json;
 	if ((fetch as IDataObject | undefined)?.status !== 'pending') return undefined;
-	if (typeof event !== 'string' || typeof resource !== 'string' || typeof action !== 'string') return undefined;
+	if (typeof event !== 'string' || typeof resource !== 'string' || typeof action !== 'string')
+		return undefined;
 	if (typeof id !== 'string' && typeof id !== 'number') return undefined;
 	if (typeof record !== 'object' || record === null || Array.isArray(record)) return undefined;
 	const delivery = readDelivery(json);
@@ -306,13 +406,17 @@ export function pendingOrSkipped(event: UphanceEvent, fetchRecord: boolean): Fet
 	return (
 		skippedOutcome(event, fetchRecord) ?? {
 			status: 'pending',
-			reason: 'Acknowledge is Immediately: the record is fetched in the execution, after Uphance was answered.',
+			reason:
+				'Acknowledge is Immediately: the record is fetched in the execution, after Uphance was answered.',
 		}
 	);
 }
 
 /** Timeout and retries of a record fetch, from the node's options (defaults 10 s, 2 retries). */
-export function fetchPolicy(options: { fetchTimeoutSeconds?: unknown; maxRetries?: unknown }): { maxRetries: number; timeoutMs: number } {
+export function fetchPolicy(options: { fetchTimeoutSeconds?: unknown; maxRetries?: unknown }): {
+	maxRetries: number;
+	timeoutMs: number;
+} {
 	const seconds = Number(options.fetchTimeoutSeconds ?? 10);
 	const retries = Number(options.maxRetries ?? 2);
 	return {

@@ -8,7 +8,10 @@ import type { Refusal } from '../shared/webhookPipeline';
 export const URL_TOKEN_PARAMETER = 'token';
 
 /** The URL token check: `?token=` must equal the credential's Webhook URL Token (constant time). */
-export function checkUrlToken(expected: string | undefined, query: IDataObject): Refusal | undefined {
+export function checkUrlToken(
+	expected: string | undefined,
+	query: IDataObject,
+): Refusal | undefined {
 	if (!expected) {
 		// The caller is not authenticated: it learns that the trigger is not ready, not why.
 		return {
@@ -27,7 +30,11 @@ export function checkUrlToken(expected: string | undefined, query: IDataObject):
 		};
 	}
 	if (!safeEqualStrings(expected, received)) {
-		return { status: 401, message: 'The ?token= in the URL does not match the Webhook URL Token of the Uphance API credential.' };
+		return {
+			status: 401,
+			message:
+				'The ?token= in the URL does not match the Webhook URL Token of the Uphance API credential.',
+		};
 	}
 	return undefined;
 }

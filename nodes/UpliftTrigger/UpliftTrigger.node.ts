@@ -14,7 +14,12 @@ import { ALL_EVENTS, isEventSelected, selectedEventNames } from '../shared/event
 import { dedupeOptions, ipAllowlistOption, webhookDescriptions } from '../shared/nodeDescription';
 import { verifyUpliftSignature } from '../shared/signature';
 import type { MemorySettings } from '../shared/staticDataMemory';
-import { notReadyMessage, rememberExecutionDeliveries, runWebhookPipeline, withErrorBoundary } from '../shared/webhookPipeline';
+import {
+	notReadyMessage,
+	rememberExecutionDeliveries,
+	runWebhookPipeline,
+	withErrorBoundary,
+} from '../shared/webhookPipeline';
 import type { Refusal, VendorPipeline } from '../shared/webhookPipeline';
 import { parseUpliftEvent, upliftDeliveryKey, upliftItemJson } from './upliftEvent';
 import type { UpliftEvent } from './upliftEvent';
@@ -36,7 +41,10 @@ interface UpliftOptions {
 }
 
 function memorySettings(options: UpliftOptions): MemorySettings {
-	return { dedupeWindowHours: options.dedupeWindowHours ?? 168, dedupeMaxEntries: options.dedupeMaxEntries ?? 10000 };
+	return {
+		dedupeWindowHours: options.dedupeWindowHours ?? 168,
+		dedupeMaxEntries: options.dedupeMaxEntries ?? 10000,
+	};
 }
 
 const SIGNATURE_ADVICE: Record<string, string> = {
@@ -51,13 +59,25 @@ const SIGNATURE_ADVICE: Record<string, string> = {
  * (`additionalEvents`, `fetchTimeoutSeconds`, the item's `fetch`); workflows saved with 1 or 1.1
  * keep theirs and behave as before.
  */
-export function upliftNames(typeVersion: number): { additionalEvents: string; timeout: 'fetchTimeoutSeconds' | 'followUpTimeoutSeconds'; outcome: string } {
+export function upliftNames(typeVersion: number): {
+	additionalEvents: string;
+	timeout: 'fetchTimeoutSeconds' | 'followUpTimeoutSeconds';
+	outcome: string;
+} {
 	return typeVersion >= 2
 		? { additionalEvents: 'additionalEvents', timeout: 'fetchTimeoutSeconds', outcome: 'fetch' }
-		: { additionalEvents: 'additionalEventTypes', timeout: 'followUpTimeoutSeconds', outcome: 'followUp' };
+		: {
+				additionalEvents: 'additionalEventTypes',
+				timeout: 'followUpTimeoutSeconds',
+				outcome: 'followUp',
+			};
 }
 
-function optionsCollection(versions: Array<number | { _cnd: { gte: number } }>, timeoutName: string, timeoutDisplayName: string): INodeProperties {
+function optionsCollection(
+	versions: Array<number | { _cnd: { gte: number } }>,
+	timeoutName: string,
+	timeoutDisplayName: string,
+): INodeProperties {
 	return {
 		displayName: 'Options',
 		name: 'options',
@@ -79,14 +99,16 @@ function optionsCollection(versions: Array<number | { _cnd: { gte: number } }>, 
 				name: 'downloadCsv',
 				type: 'boolean',
 				default: true,
-				description: 'Whether to download the kinematic CSV of Movement Analytics Created events as binary data',
+				description:
+					'Whether to download the kinematic CSV of Movement Analytics Created events as binary data',
 			},
 			{
 				displayName: 'Fetch Capture',
 				name: 'fetchCapture',
 				type: 'boolean',
 				default: false,
-				description: 'Whether to fetch the capture (session) the event names from the Uplift API, using the API key',
+				description:
+					'Whether to fetch the capture (session) the event names from the Uplift API, using the API key',
 			},
 			{
 				displayName: timeoutDisplayName,
@@ -96,14 +118,18 @@ function optionsCollection(versions: Array<number | { _cnd: { gte: number } }>, 
 				default: 30,
 				description: 'Time limit for each download or API call made after Uplift has been answered',
 			},
-			ipAllowlistOption(UPLIFT_SOURCE_IP, `Only accept deliveries from these addresses. Uplift sends from ${UPLIFT_SOURCE_IP}.`),
+			ipAllowlistOption(
+				UPLIFT_SOURCE_IP,
+				`Only accept deliveries from these addresses. Uplift sends from ${UPLIFT_SOURCE_IP}.`,
+			),
 			{
 				displayName: 'Retries',
 				name: 'maxRetries',
 				type: 'number',
 				typeOptions: { minValue: 0 },
 				default: 3,
-				description: 'Retries of a download or API call that fails with 429, 5xx or a network error (Retry-After is honoured)',
+				description:
+					'Retries of a download or API call that fails with 429, 5xx or a network error (Retry-After is honoured)',
 			},
 		],
 	};
@@ -121,8 +147,10 @@ export class UpliftTrigger implements INodeType {
 		// Uphance Trigger uses (see upliftNames). New workflows get 2.
 		version: [1, 1.1, 2],
 		defaultVersion: 2,
-		subtitle: '={{($parameter["events"] || []).includes("*") ? "All events" : ($parameter["events"] || []).join(", ")}}',
-		description: 'Starts the workflow when Uplift Labs sends a webhook (signed, de-duplicated, CSV attached)',
+		subtitle:
+			'={{($parameter["events"] || []).includes("*") ? "All events" : ($parameter["events"] || []).join(", ")}}',
+		description:
+			'Starts the workflow when Uplift Labs sends a webhook (signed, de-duplicated, CSV attached)',
 		defaults: { name: 'Uplift Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
@@ -131,7 +159,7 @@ export class UpliftTrigger implements INodeType {
 		properties: [
 			{
 				displayName:
-					'In the Uplift dashboard, Create Webhook with this node\'s Production URL (above), choose the events, and set a secret. Put the same secret in the credential. Activate the workflow so the Production URL answers.',
+					"In the Uplift dashboard, Create Webhook with this node's Production URL (above), choose the events, and set a secret. Put the same secret in the credential. Activate the workflow so the Production URL answers.",
 				name: 'setupNotice',
 				type: 'notice',
 				default: '',
@@ -141,16 +169,25 @@ export class UpliftTrigger implements INodeType {
 				name: 'events',
 				type: 'multiOptions',
 				options: [
-					{ name: 'All Events', value: ALL_EVENTS, description: 'Every event, including types this node does not know yet' },
+					{
+						name: 'All Events',
+						value: ALL_EVENTS,
+						description: 'Every event, including types this node does not know yet',
+					},
 					{
 						name: 'Movement Analytics Created',
 						value: 'movement.analytics.created',
 						description: 'A capture is processed and its kinematic data (CSV) is ready',
 					},
-					{ name: 'Webhook Created', value: 'webhook.created', description: 'A webhook endpoint was created in Uplift' },
+					{
+						name: 'Webhook Created',
+						value: 'webhook.created',
+						description: 'A webhook endpoint was created in Uplift',
+					},
 				],
 				default: [ALL_EVENTS],
-				description: 'Which event types start the workflow. Others are acknowledged and ignored, so Uplift does not retry them.',
+				description:
+					'Which event types start the workflow. Others are acknowledged and ignored, so Uplift does not retry them.',
 			},
 			{
 				displayName: 'Additional Event Types',
@@ -158,7 +195,8 @@ export class UpliftTrigger implements INodeType {
 				type: 'string',
 				default: '',
 				placeholder: 'capture.processed, athlete.created',
-				description: 'Comma-separated event type names that also start the workflow, for types Uplift adds later',
+				description:
+					'Comma-separated event type names that also start the workflow, for types Uplift adds later',
 				displayOptions: { show: { '@version': [1, 1.1] } },
 			},
 			{
@@ -167,7 +205,8 @@ export class UpliftTrigger implements INodeType {
 				type: 'string',
 				default: '',
 				placeholder: 'capture.processed, athlete.created',
-				description: 'Comma-separated event type names that also start the workflow, for types Uplift adds later',
+				description:
+					'Comma-separated event type names that also start the workflow, for types Uplift adds later',
 				displayOptions: { show: { '@version': [{ _cnd: { gte: 2 } }] } },
 			},
 			{
@@ -221,11 +260,18 @@ export class UpliftTrigger implements INodeType {
 				vendor: 'Uplift',
 				authenticate: async (delivery): Promise<Refusal | undefined> => {
 					if (!verify) return undefined;
-					const credentials = await this.getCredentials<{ signingSecret?: string; previousSigningSecret?: string }>('upliftApi');
-					const check = verifyUpliftSignature(delivery.rawBody, delivery.headers[UPLIFT_SIGNATURE_HEADER], {
-						current: credentials.signingSecret ?? '',
-						previous: credentials.previousSigningSecret ?? '',
-					});
+					const credentials = await this.getCredentials<{
+						signingSecret?: string;
+						previousSigningSecret?: string;
+					}>('upliftApi');
+					const check = verifyUpliftSignature(
+						delivery.rawBody,
+						delivery.headers[UPLIFT_SIGNATURE_HEADER],
+						{
+							current: credentials.signingSecret ?? '',
+							previous: credentials.previousSigningSecret ?? '',
+						},
+					);
 					if (check.valid) return undefined;
 					if (check.reason === 'noSecret') {
 						// The caller is not authenticated: it learns that the trigger is not ready, not why.
@@ -241,10 +287,15 @@ export class UpliftTrigger implements INodeType {
 				parse: (body) => parseUpliftEvent(body),
 				isSelected: (event) => isEventSelected(event.type, selected),
 				deliveryKey: (event, delivery) => upliftDeliveryKey(event, delivery.rawBody),
-				toItem: (event, deliveryKey, delivery) => ({ json: upliftItemJson(event, deliveryKey, delivery.receivedAt, names.outcome) }),
+				toItem: (event, deliveryKey, delivery) => ({
+					json: upliftItemJson(event, deliveryKey, delivery.receivedAt, names.outcome),
+				}),
 			};
 
-			return await runWebhookPipeline(this, pipeline, { ipAllowlist: options.ipAllowlist ?? '', ...memorySettings(options) });
+			return await runWebhookPipeline(this, pipeline, {
+				ipAllowlist: options.ipAllowlist ?? '',
+				...memorySettings(options),
+			});
 		});
 	}
 
@@ -254,7 +305,11 @@ export class UpliftTrigger implements INodeType {
 	 */
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
-		rememberExecutionDeliveries(this, items, memorySettings(this.getNodeParameter('options', 0, {}) as UpliftOptions));
+		rememberExecutionDeliveries(
+			this,
+			items,
+			memorySettings(this.getNodeParameter('options', 0, {}) as UpliftOptions),
+		);
 		const names = upliftNames(this.getNode().typeVersion);
 		const results: INodeExecutionData[] = [];
 		for (let i = 0; i < items.length; i++) {

@@ -91,7 +91,12 @@ export function findCsvLink(event: UpliftEvent): CsvLink | undefined {
 	const url = inner?.url;
 	if (typeof url !== 'string' || !/^https?:\/\//i.test(url)) return undefined;
 	const expires = inner?.expires;
-	const expiresAt = typeof expires === 'number' ? toMs(expires) : typeof expires === 'string' && /^\d+$/.test(expires) ? toMs(Number(expires)) : undefined;
+	const expiresAt =
+		typeof expires === 'number'
+			? toMs(expires)
+			: typeof expires === 'string' && /^\d+$/.test(expires)
+				? toMs(Number(expires))
+				: undefined;
 	return { url, expiresAt };
 }
 
@@ -105,7 +110,10 @@ export function csvFileName(url: string, objectId: unknown): string {
 	}
 	base = base.replace(/[^A-Za-z0-9._-]/g, '_');
 	if (base.length > 0 && base.length <= 200) return /\.csv$/i.test(base) ? base : `${base}.csv`;
-	const id = typeof objectId === 'string' ? objectId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100) : 'movement';
+	const id =
+		typeof objectId === 'string'
+			? objectId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100)
+			: 'movement';
 	return `uplift_${id}.csv`;
 }
 
@@ -128,7 +136,12 @@ export function findCaptureId(event: UpliftEvent): string | undefined {
 }
 
 /** The output item's JSON (before follow-ups). `outcomeField` holds the follow-ups' outcomes: `fetch` from version 2, `followUp` before. */
-export function upliftItemJson(event: UpliftEvent, deliveryKey: string, receivedAt: Date, outcomeField = 'fetch'): IDataObject {
+export function upliftItemJson(
+	event: UpliftEvent,
+	deliveryKey: string,
+	receivedAt: Date,
+	outcomeField = 'fetch',
+): IDataObject {
 	return {
 		id: event.id,
 		type: event.type,

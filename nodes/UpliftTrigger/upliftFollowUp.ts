@@ -23,8 +23,13 @@ export interface UpliftFollowUpSettings {
 
 function asEvent(json: IDataObject): UpliftEvent | undefined {
 	const data = json.data as IDataObject | undefined;
-	if (typeof json.type !== 'string' || typeof data?.object !== 'object' || data.object === null) return undefined;
-	return { id: String(json.id ?? ''), type: json.type, data: { object: data.object as Record<string, unknown> } };
+	if (typeof json.type !== 'string' || typeof data?.object !== 'object' || data.object === null)
+		return undefined;
+	return {
+		id: String(json.id ?? ''),
+		type: json.type,
+		data: { object: data.object as Record<string, unknown> },
+	};
 }
 
 async function downloadCsv(
@@ -34,7 +39,13 @@ async function downloadCsv(
 	nowMs: number,
 ): Promise<{ outcome: IDataObject; binary?: INodeExecutionData['binary'] }> {
 	const link = findCsvLink(event);
-	if (!link) return { outcome: { status: 'skipped', reason: 'The event carries no download link (data.object.data.url).' } };
+	if (!link)
+		return {
+			outcome: {
+				status: 'skipped',
+				reason: 'The event carries no download link (data.object.data.url).',
+			},
+		};
 	if (!settings.signatureVerified) {
 		// Without a verified signature the link could come from anyone: do not fetch arbitrary URLs.
 		return {
@@ -50,7 +61,7 @@ async function downloadCsv(
 				status: 'expired',
 				expiredAt: new Date(link.expiresAt).toISOString(),
 				reason:
-					'The pre-signed link has expired (Uplift links last about 7 days). Request the data with Uplift\'s data export API instead.',
+					"The pre-signed link has expired (Uplift links last about 7 days). Request the data with Uplift's data export API instead.",
 			},
 		};
 	}
@@ -71,7 +82,11 @@ async function downloadCsv(
 		};
 	}
 	const body = result.body;
-	const buffer = Buffer.isBuffer(body) ? body : body instanceof ArrayBuffer ? Buffer.from(body) : Buffer.from(String(body ?? ''), 'utf8');
+	const buffer = Buffer.isBuffer(body)
+		? body
+		: body instanceof ArrayBuffer
+			? Buffer.from(body)
+			: Buffer.from(String(body ?? ''), 'utf8');
 	const fileName = csvFileName(link.url, event.data.object.id);
 	const binaryData = await ctx.helpers.prepareBinaryData(buffer, fileName, 'text/csv');
 	return {
@@ -81,13 +96,19 @@ async function downloadCsv(
 			fileName,
 			bytes: buffer.length,
 			attempts: result.attempts,
-			...(link.expiresAt !== undefined ? { linkExpiresAt: new Date(link.expiresAt).toISOString() } : {}),
+			...(link.expiresAt !== undefined
+				? { linkExpiresAt: new Date(link.expiresAt).toISOString() }
+				: {}),
 		},
 		binary: { [settings.binaryPropertyName]: binaryData },
 	};
 }
 
-async function fetchCapture(ctx: IExecuteFunctions, event: UpliftEvent, settings: UpliftFollowUpSettings): Promise<IDataObject> {
+async function fetchCapture(
+	ctx: IExecuteFunctions,
+	event: UpliftEvent,
+	settings: UpliftFollowUpSettings,
+): Promise<IDataObject> {
 	const captureId = findCaptureId(event);
 	if (!captureId) return { status: 'skipped', reason: 'The event names no capture.' };
 	const credentials = await ctx.getCredentials<{ baseUrl?: string }>('upliftApi');
@@ -126,14 +147,20 @@ export async function runUpliftFollowUps(
 			followUp.csv = outcome;
 			if (downloaded) binary = { ...(binary ?? {}), ...downloaded };
 		} catch (error) {
-			followUp.csv = { status: 'failed', error: `Storing the CSV failed: ${(error as Error).message}` };
+			followUp.csv = {
+				status: 'failed',
+				error: `Storing the CSV failed: ${(error as Error).message}`,
+			};
 		}
 	}
 	if (event && settings.fetchCapture) {
 		try {
 			followUp.capture = await fetchCapture(ctx, event, settings);
 		} catch (error) {
-			followUp.capture = { status: 'failed', error: `Fetching the capture failed: ${(error as Error).message}` };
+			followUp.capture = {
+				status: 'failed',
+				error: `Fetching the capture failed: ${(error as Error).message}`,
+			};
 		}
 	}
 	json[settings.outcomeField] = followUp;

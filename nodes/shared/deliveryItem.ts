@@ -16,9 +16,12 @@ export function deliveryFields(deliveryKey: string, receivedAt: Date): DeliveryF
 }
 
 /** The delivery an item came from, or undefined for an item that did not come from `webhook()`. */
-export function readDelivery(json: IDataObject): { deliveryKey: string; receivedAtMs: number } | undefined {
+export function readDelivery(
+	json: IDataObject,
+): { deliveryKey: string; receivedAtMs: number } | undefined {
 	const { deliveryKey, receivedAt } = json;
-	if (typeof deliveryKey !== 'string' || deliveryKey === '' || typeof receivedAt !== 'string') return undefined;
+	if (typeof deliveryKey !== 'string' || deliveryKey === '' || typeof receivedAt !== 'string')
+		return undefined;
 	const receivedAtMs = Date.parse(receivedAt);
 	return Number.isFinite(receivedAtMs) ? { deliveryKey, receivedAtMs } : undefined;
 }

@@ -44,7 +44,10 @@ export const HASHED_KEY_LENGTH = 16;
  * hashed the same way, so its keys are recognised after an upgrade.
  */
 export function hashDeliveryKey(deliveryKey: string): string {
-	return createHash('sha256').update(deliveryKey, 'utf8').digest('base64url').slice(0, HASHED_KEY_LENGTH);
+	return createHash('sha256')
+		.update(deliveryKey, 'utf8')
+		.digest('base64url')
+		.slice(0, HASHED_KEY_LENGTH);
 }
 
 const toSeconds = (ms: number): number => Math.floor(ms / 1000);
@@ -74,7 +77,8 @@ export class DeliveryMemory {
 		this.forgetOld(nowMs, limits);
 		if (this.inFlight.has(hashedKey)) return 'inFlight';
 		const acceptedAt = this.accepted.get(hashedKey);
-		if (acceptedAt !== undefined && acceptedAt >= toSeconds(nowMs - limits.maxAgeMs)) return 'duplicate';
+		if (acceptedAt !== undefined && acceptedAt >= toSeconds(nowMs - limits.maxAgeMs))
+			return 'duplicate';
 		this.inFlight.add(hashedKey);
 		return 'new';
 	}
@@ -82,7 +86,8 @@ export class DeliveryMemory {
 	/** Records an accepted delivery. Accepting a key that is already recorded changes nothing. */
 	accept(hashedKey: string, nowMs: number, limits: MemoryLimits, acceptedAtMs = nowMs): void {
 		this.inFlight.delete(hashedKey);
-		if (!this.accepted.has(hashedKey)) this.remember(hashedKey, toSeconds(Math.min(acceptedAtMs, nowMs)));
+		if (!this.accepted.has(hashedKey))
+			this.remember(hashedKey, toSeconds(Math.min(acceptedAtMs, nowMs)));
 		this.forgetOld(nowMs, limits);
 	}
 
@@ -114,7 +119,9 @@ export class DeliveryMemory {
 		if (copyId === this.lastMergedCopy) return 0;
 		this.lastMergedCopy = copyId;
 		const oldestKept = toSeconds(nowMs - limits.maxAgeMs);
-		const incoming = copy.readEntries().filter(([key, at]) => at >= oldestKept && !this.accepted.has(key));
+		const incoming = copy
+			.readEntries()
+			.filter(([key, at]) => at >= oldestKept && !this.accepted.has(key));
 		if (incoming.length === 0) return 0;
 		// Rebuild oldest first, so forgetting by age and by count keeps working from the front.
 		const all = [...this.accepted, ...incoming].sort((a, b) => a[1] - b[1]);

@@ -62,16 +62,23 @@ interface ThrownHttpError {
 }
 
 /** Status, Retry-After and a one-line message from an error thrown by n8n's request helpers. */
-function describeError(error: unknown, nowMs: number): { message: string; statusCode?: number; retryAfterMs?: number } {
+function describeError(
+	error: unknown,
+	nowMs: number,
+): { message: string; statusCode?: number; retryAfterMs?: number } {
 	const chain: ThrownHttpError[] = [];
-	for (let e = error as ThrownHttpError | undefined; e && chain.length < 4; e = e.cause) chain.push(e);
+	for (let e = error as ThrownHttpError | undefined; e && chain.length < 4; e = e.cause)
+		chain.push(e);
 	let statusCode: number | undefined;
 	let retryAfterMs: number | undefined;
 	let code = '';
 	for (const e of chain) {
-		if (statusCode === undefined && typeof e.httpCode === 'string' && /^\d{3}$/.test(e.httpCode)) statusCode = Number(e.httpCode);
-		if (statusCode === undefined && typeof e.response?.status === 'number') statusCode = e.response.status;
-		if (retryAfterMs === undefined) retryAfterMs = parseRetryAfter(e.response?.headers?.['retry-after'], nowMs);
+		if (statusCode === undefined && typeof e.httpCode === 'string' && /^\d{3}$/.test(e.httpCode))
+			statusCode = Number(e.httpCode);
+		if (statusCode === undefined && typeof e.response?.status === 'number')
+			statusCode = e.response.status;
+		if (retryAfterMs === undefined)
+			retryAfterMs = parseRetryAfter(e.response?.headers?.['retry-after'], nowMs);
 		if (!code && typeof e.code === 'string') code = e.code;
 	}
 	const first = chain[0];
@@ -81,7 +88,11 @@ function describeError(error: unknown, nowMs: number): { message: string; status
 	}
 	if (statusCode !== undefined) return { message: `HTTP ${statusCode}`, statusCode, retryAfterMs };
 	// Keep only the first line: n8n errors can carry request details further down.
-	return { message: (code ? `${code}: ` : '') + message.split('\n')[0].slice(0, 300), statusCode, retryAfterMs };
+	return {
+		message: (code ? `${code}: ` : '') + message.split('\n')[0].slice(0, 300),
+		statusCode,
+		retryAfterMs,
+	};
 }
 
 export async function requestWithRetry(
@@ -111,7 +122,13 @@ export async function requestWithRetry(
 			});
 			const statusCode = response.statusCode;
 			if (statusCode >= 200 && statusCode < 300) {
-				return { ok: true, statusCode, body: response.body, headers: response.headers ?? {}, attempts };
+				return {
+					ok: true,
+					statusCode,
+					body: response.body,
+					headers: response.headers ?? {},
+					attempts,
+				};
 			}
 			const transient = RETRYABLE_STATUS.has(statusCode);
 			last = { ok: false, statusCode, error: `HTTP ${statusCode}`, transient, attempts };

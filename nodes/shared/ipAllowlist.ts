@@ -74,7 +74,8 @@ function parseRange(entry: string): Range | undefined {
 		if (prefix > maxPrefix) return undefined;
 	}
 	const prefix128 = isV4 ? prefix + 96 : prefix;
-	const mask = prefix128 === 0 ? BigInt(0) : (ALL_ONES_128 << BigInt(128 - prefix128)) & ALL_ONES_128;
+	const mask =
+		prefix128 === 0 ? BigInt(0) : (ALL_ONES_128 << BigInt(128 - prefix128)) & ALL_ONES_128;
 	return { base: base & mask, mask };
 }
 
@@ -96,7 +97,9 @@ export function parseIpAllowlist(text: string | undefined): IpAllowlist {
 	for (const entry of entries) {
 		const range = parseRange(entry);
 		if (range === undefined) {
-			throw new Error(`"${entry}" is not an IP address or CIDR range (examples: 54.245.28.22, 10.0.0.0/8, 2001:db8::/32)`);
+			throw new Error(
+				`"${entry}" is not an IP address or CIDR range (examples: 54.245.28.22, 10.0.0.0/8, 2001:db8::/32)`,
+			);
 		}
 		ranges.push(range);
 	}

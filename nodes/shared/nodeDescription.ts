@@ -12,7 +12,13 @@ export const WEBHOOK_PATH = 'webhook';
  * wrong method gets a clear 405 from the node instead of n8n's generic 404.
  */
 export const webhookDescriptions: IWebhookDescription[] = [
-	{ name: 'default', httpMethod: 'POST', responseMode: 'onReceived', responseData: 'noData', path: WEBHOOK_PATH },
+	{
+		name: 'default',
+		httpMethod: 'POST',
+		responseMode: 'onReceived',
+		responseData: 'noData',
+		path: WEBHOOK_PATH,
+	},
 	...['GET', 'PUT', 'PATCH', 'DELETE'].map(
 		(httpMethod): IWebhookDescription => ({
 			name: 'default',
@@ -43,7 +49,7 @@ export function dedupeOptions(defaultWindowHours: number, vendorNote: string): I
 			typeOptions: { minValue: 1 },
 			default: 10000,
 			description:
-				'Most deliveries remembered at once (the oldest are forgotten first). Each takes about 30 bytes of the workflow\'s static data.',
+				"Most deliveries remembered at once (the oldest are forgotten first). Each takes about 30 bytes of the workflow's static data.",
 		},
 	];
 }

@@ -29,15 +29,28 @@ function statusOf(error: unknown): number | undefined {
 
 function refusalForReadError(error: unknown, vendor: string): Refusal {
 	const status = statusOf(error);
-	const type = typeof error === 'object' && error !== null ? (error as { type?: unknown }).type : undefined;
+	const type =
+		typeof error === 'object' && error !== null ? (error as { type?: unknown }).type : undefined;
 	const detail = `${(error as Error)?.message ?? String(error)}${type ? ` (${String(type)})` : ''}`;
 	if (status === 413 || type === 'entity.too.large') {
-		return { status: 413, message: `The body is too large. ${vendor} events are small JSON documents.`, logDetail: detail };
+		return {
+			status: 413,
+			message: `The body is too large. ${vendor} events are small JSON documents.`,
+			logDetail: detail,
+		};
 	}
 	if (status === 415 || type === 'encoding.unsupported') {
-		return { status: 415, message: `The body's encoding is not supported. ${vendor} sends application/json.`, logDetail: detail };
+		return {
+			status: 415,
+			message: `The body's encoding is not supported. ${vendor} sends application/json.`,
+			logDetail: detail,
+		};
 	}
-	return { status: 400, message: 'The body could not be read (the request was cut short or its body was malformed).', logDetail: detail };
+	return {
+		status: 400,
+		message: 'The body could not be read (the request was cut short or its body was malformed).',
+		logDetail: detail,
+	};
 }
 
 /** The request's raw body, or the answer to give when it cannot be read. Never throws. */
@@ -45,18 +58,29 @@ export async function readRawBody(ctx: IWebhookFunctions, vendor: string): Promi
 	try {
 		const req = ctx.getRequestObject();
 		if (!Buffer.isBuffer(req.rawBody)) {
-			const contentType = String(req.contentType ?? req.headers?.['content-type'] ?? '').toLowerCase();
+			const contentType = String(
+				req.contentType ?? req.headers?.['content-type'] ?? '',
+			).toLowerCase();
 			if (contentType.startsWith('multipart/')) {
 				// n8n's form parser has consumed the body: nothing left to verify, and reading would fail.
 				return {
 					ok: false,
-					refusal: { status: 400, message: `multipart/form-data bodies are not accepted. ${vendor} sends application/json.` },
+					refusal: {
+						status: 400,
+						message: `multipart/form-data bodies are not accepted. ${vendor} sends application/json.`,
+					},
 				};
 			}
 			if (typeof req.readRawBody === 'function') await req.readRawBody();
 		}
 		if (!Buffer.isBuffer(req.rawBody) || req.rawBody.length === 0) {
-			return { ok: false, refusal: { status: 400, message: `The request has no body. ${vendor} sends its event as a JSON body.` } };
+			return {
+				ok: false,
+				refusal: {
+					status: 400,
+					message: `The request has no body. ${vendor} sends its event as a JSON body.`,
+				},
+			};
 		}
 		return { ok: true, value: req.rawBody };
 	} catch (error) {
@@ -75,7 +99,8 @@ export function nestedDeeperThan(raw: Buffer, limit: number = MAX_BODY_DEPTH): b
 	for (let i = 0; i < raw.length; i++) {
 		const byte = raw[i];
 		if (inString) {
-			if (byte === 0x5c) i++; // backslash: skip the escaped character
+			if (byte === 0x5c)
+				i++; // backslash: skip the escaped character
 			else if (byte === 0x22) inString = false;
 		} else if (byte === 0x22) {
 			inString = true;

@@ -48,19 +48,28 @@ export function verifyUpliftSignature(
 	const header = signatureHeader.trim();
 	const hex = header.slice(SIGNATURE_PREFIX.length);
 	const received = Buffer.from(hex, 'hex');
-	if (header.slice(0, SIGNATURE_PREFIX.length).toLowerCase() !== SIGNATURE_PREFIX || hex.length !== HEX_DIGEST_LENGTH || received.length !== 32) {
+	if (
+		header.slice(0, SIGNATURE_PREFIX.length).toLowerCase() !== SIGNATURE_PREFIX ||
+		hex.length !== HEX_DIGEST_LENGTH ||
+		received.length !== 32
+	) {
 		return { valid: false, reason: 'malformed' };
 	}
 	// Both secrets are checked when both are set (no early exit), so timing does not tell which matched.
 	const matchesCurrent = hasCurrent && digestMatches(secrets.current, rawBody, received);
-	const matchesPrevious = hasPrevious && digestMatches(secrets.previous as string, rawBody, received);
+	const matchesPrevious =
+		hasPrevious && digestMatches(secrets.previous as string, rawBody, received);
 	if (matchesCurrent) return { valid: true, matched: 'current' };
 	if (matchesPrevious) return { valid: true, matched: 'previous' };
 	return { valid: false, reason: 'mismatch' };
 }
 
 /** Both sides are 32-byte SHA-256 digests, so timingSafeEqual's length requirement always holds. */
-function digestMatches(secret: string, rawBody: Buffer | Uint8Array | string, received: Buffer): boolean {
+function digestMatches(
+	secret: string,
+	rawBody: Buffer | Uint8Array | string,
+	received: Buffer,
+): boolean {
 	return timingSafeEqual(createHmac('sha256', secret).update(rawBody).digest(), received);
 }
 

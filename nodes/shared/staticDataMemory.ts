@@ -33,7 +33,10 @@ export const MEMORY_FIELD = 'deliveryLedger';
 
 type Log = (message: string) => void;
 
-const memories = new Map<string, { memory: DeliveryMemory; lastUsedMs: number; limits: MemoryLimits }>();
+const memories = new Map<
+	string,
+	{ memory: DeliveryMemory; lastUsedMs: number; limits: MemoryLimits }
+>();
 let lastSweepMs = 0;
 const SWEEP_EVERY_MS = 60_000;
 
@@ -42,11 +45,17 @@ const SWEEP_EVERY_MS = 60_000;
  * window holds only expired keys, so forgetting it loses nothing; that is how nodes of deleted or
  * deactivated workflows leave the registry.
  */
-function memoryFor(workflowId: string, nodeName: string, nowMs: number, limits: MemoryLimits): DeliveryMemory {
+function memoryFor(
+	workflowId: string,
+	nodeName: string,
+	nowMs: number,
+	limits: MemoryLimits,
+): DeliveryMemory {
 	if (nowMs - lastSweepMs >= SWEEP_EVERY_MS) {
 		lastSweepMs = nowMs;
 		for (const [id, entry] of memories) {
-			if (entry.memory.claimsInFlight === 0 && nowMs - entry.lastUsedMs > entry.limits.maxAgeMs) memories.delete(id);
+			if (entry.memory.claimsInFlight === 0 && nowMs - entry.lastUsedMs > entry.limits.maxAgeMs)
+				memories.delete(id);
 		}
 	}
 	const id = `${workflowId}\u0000${nodeName}`;
@@ -63,7 +72,8 @@ export function memoriesInProcess(): number {
 }
 
 const VALID_HASHED_KEY = new RegExp(`^[A-Za-z0-9_-]{${HASHED_KEY_LENGTH}}$`);
-const isEntry = (key: string, at: unknown): at is number => VALID_HASHED_KEY.test(key) && typeof at === 'number' && Number.isInteger(at) && at >= 0;
+const isEntry = (key: string, at: unknown): at is number =>
+	VALID_HASHED_KEY.test(key) && typeof at === 'number' && Number.isInteger(at) && at >= 0;
 
 /**
  * Reads what static data holds: nothing, a copy in the current format (2), a copy in 0.1.0's
@@ -73,13 +83,23 @@ const isEntry = (key: string, at: unknown): at is number => VALID_HASHED_KEY.tes
 export function readStoredCopy(value: unknown): { copy?: StoredCopy; problem?: string } {
 	if (value === undefined || value === null) return {};
 	const v = value as IDataObject;
-	if (v.format === 2 && typeof v.writer === 'string' && typeof v.revision === 'number' && typeof v.keys === 'object' && v.keys !== null) {
+	if (
+		v.format === 2 &&
+		typeof v.writer === 'string' &&
+		typeof v.revision === 'number' &&
+		typeof v.keys === 'object' &&
+		v.keys !== null
+	) {
 		const keys = v.keys as IDataObject;
 		return {
 			copy: {
 				writer: v.writer,
 				revision: v.revision,
-				readEntries: () => Object.keys(keys).flatMap((key): Array<[string, number]> => (isEntry(key, keys[key]) ? [[key, keys[key] as number]] : [])),
+				readEntries: () =>
+					Object.keys(keys).flatMap(
+						(key): Array<[string, number]> =>
+							isEntry(key, keys[key]) ? [[key, keys[key] as number]] : [],
+					),
 			},
 		};
 	}
@@ -124,7 +144,10 @@ export interface MemorySettings {
 }
 
 /** The scope of a trigger node's memory, from the webhook or the execute context. */
-export function memoryScope(ctx: IWebhookFunctions | IExecuteFunctions, settings: MemorySettings): MemoryScope {
+export function memoryScope(
+	ctx: IWebhookFunctions | IExecuteFunctions,
+	settings: MemorySettings,
+): MemoryScope {
 	const nodeName = ctx.getNode().name;
 	return {
 		staticData: ctx.getWorkflowStaticData('node'),
@@ -153,7 +176,10 @@ export class StaticDataMemory {
 		const nowMs = this.now();
 		this.memory = memoryFor(scope.workflowId, scope.nodeName, nowMs, scope.limits);
 		const { copy, problem } = readStoredCopy(scope.staticData[MEMORY_FIELD]);
-		if (problem) scope.log(`The duplicate memory in static data is ${problem}; it will be replaced by this process's memory (${this.memory.size} keys).`);
+		if (problem)
+			scope.log(
+				`The duplicate memory in static data is ${problem}; it will be replaced by this process's memory (${this.memory.size} keys).`,
+			);
 		if (copy) this.memory.merge(copy, nowMs, scope.limits);
 		this.stale = copy === undefined ? this.memory.size > 0 : !this.memory.isCurrent(copy);
 	}
@@ -192,8 +218,12 @@ export class StaticDataMemory {
  * are already in this process's memory and this only gets them saved; in queue mode this runs on a
  * worker, whose memory learns them here.
  */
-export function recordInExecution(scope: MemoryScope, deliveries: Array<{ deliveryKey: string; receivedAtMs: number }>): void {
+export function recordInExecution(
+	scope: MemoryScope,
+	deliveries: Array<{ deliveryKey: string; receivedAtMs: number }>,
+): void {
 	if (deliveries.length === 0) return;
 	const memory = new StaticDataMemory(scope);
-	for (const { deliveryKey, receivedAtMs } of deliveries) memory.accept(hashDeliveryKey(deliveryKey), receivedAtMs);
+	for (const { deliveryKey, receivedAtMs } of deliveries)
+		memory.accept(hashDeliveryKey(deliveryKey), receivedAtMs);
 }

@@ -9,7 +9,10 @@ export function describeZodIssue(error: z.ZodError, what: string): string {
 	if (!issue) return `The body is not ${what}.`;
 	const path = issue.path.length > 0 ? issue.path.join('.') : '(body)';
 	const received = (issue as { received?: unknown }).received;
-	if (issue.code === 'invalid_type' && (received === 'undefined' || /required/i.test(issue.message))) {
+	if (
+		issue.code === 'invalid_type' &&
+		(received === 'undefined' || /required/i.test(issue.message))
+	) {
 		return `The body is not ${what}: missing field \`${path}\`.`;
 	}
 	if (issue.code === 'invalid_type') {

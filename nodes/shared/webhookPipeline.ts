@@ -66,7 +66,12 @@ export interface VendorPipeline<Event, Prepared> {
 	 * fetched" mode). A refusal here releases the key, so the vendor's retry is processed later.
 	 */
 	beforeAccept?(event: Event, delivery: DeliveryContext): Promise<Step<Prepared>>;
-	toItem(event: Event, deliveryKey: string, delivery: DeliveryContext, prepared: Prepared | undefined): INodeExecutionData;
+	toItem(
+		event: Event,
+		deliveryKey: string,
+		delivery: DeliveryContext,
+		prepared: Prepared | undefined,
+	): INodeExecutionData;
 }
 
 export interface PipelineSettings {
@@ -84,18 +89,30 @@ const ALLOWED_METHOD = 'POST';
 export const notReadyMessage = (vendor: string): string =>
 	`The ${vendor} trigger is not ready to accept deliveries; this one was not accepted, so it can be retried.`;
 
-function answer(ctx: IWebhookFunctions, status: number, body: IDataObject, headers: Record<string, string> = {}): IWebhookResponseData {
+function answer(
+	ctx: IWebhookFunctions,
+	status: number,
+	body: IDataObject,
+	headers: Record<string, string> = {},
+): IWebhookResponseData {
 	const res = ctx.getResponseObject();
 	for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
 	res.status(status).json(body);
 	return { noWebhookResponse: true };
 }
 
-function answerRefusal(ctx: IWebhookFunctions, vendor: string, refusal: Refusal): IWebhookResponseData {
+function answerRefusal(
+	ctx: IWebhookFunctions,
+	vendor: string,
+	refusal: Refusal,
+): IWebhookResponseData {
 	const detail = refusal.logDetail ? ` [${refusal.logDetail}]` : '';
-	ctx.logger.warn(`${vendor} delivery refused with ${refusal.status}: ${refusal.message}${detail}`, {
-		node: ctx.getNode().name,
-	});
+	ctx.logger.warn(
+		`${vendor} delivery refused with ${refusal.status}: ${refusal.message}${detail}`,
+		{
+			node: ctx.getNode().name,
+		},
+	);
 	return answer(ctx, refusal.status, { error: refusal.message }, refusal.headers);
 }
 
@@ -124,9 +141,12 @@ export async function withErrorBoundary(
 		return await handle();
 	} catch (error) {
 		try {
-			ctx.logger.error(`${vendor} delivery failed unexpectedly: ${(error as Error)?.message ?? String(error)}`, {
-				node: ctx.getNode().name,
-			});
+			ctx.logger.error(
+				`${vendor} delivery failed unexpectedly: ${(error as Error)?.message ?? String(error)}`,
+				{
+					node: ctx.getNode().name,
+				},
+			);
 			return answer(ctx, 503, {
 				error: `The ${vendor} trigger could not process this delivery; it was not accepted, so it can be retried.`,
 			});
@@ -142,7 +162,11 @@ export async function runWebhookPipeline<Event, Prepared>(
 	vendor: VendorPipeline<Event, Prepared>,
 	settings: PipelineSettings,
 ): Promise<IWebhookResponseData> {
-	return await withErrorBoundary(ctx, vendor.vendor, async () => await runPipeline(ctx, vendor, settings));
+	return await withErrorBoundary(
+		ctx,
+		vendor.vendor,
+		async () => await runPipeline(ctx, vendor, settings),
+	);
 }
 
 async function runPipeline<Event, Prepared>(
@@ -215,7 +239,10 @@ async function runPipeline<Event, Prepared>(
 		const event = parsed.value;
 
 		if (!vendor.isSelected(event)) {
-			return answer(ctx, 200, { received: true, ignored: 'event type not selected in this trigger' });
+			return answer(ctx, 200, {
+				received: true,
+				ignored: 'event type not selected in this trigger',
+			});
 		}
 
 		const deliveryKey = vendor.deliveryKey(event, delivery);
@@ -224,9 +251,12 @@ async function runPipeline<Event, Prepared>(
 			const { verdict, hashedKey } = memory.claim(deliveryKey);
 			if (verdict !== 'new') {
 				memory.writeIfStale();
-				ctx.logger.debug(`${vendor.vendor} delivery ${verdict === 'duplicate' ? 'repeated' : 'already in progress'}; no execution started`, {
-					node: ctx.getNode().name,
-				});
+				ctx.logger.debug(
+					`${vendor.vendor} delivery ${verdict === 'duplicate' ? 'repeated' : 'already in progress'}; no execution started`,
+					{
+						node: ctx.getNode().name,
+					},
+				);
 				return answer(ctx, 200, { received: true, duplicate: true });
 			}
 			claimed = { memory, hashedKey };
@@ -249,9 +279,12 @@ async function runPipeline<Event, Prepared>(
 		return { workflowData: [[item]] };
 	} catch (error) {
 		claimed?.memory.release(claimed.hashedKey);
-		ctx.logger.error(`${vendor.vendor} delivery could not be processed: ${(error as Error)?.message ?? String(error)}`, {
-			node: ctx.getNode().name,
-		});
+		ctx.logger.error(
+			`${vendor.vendor} delivery could not be processed: ${(error as Error)?.message ?? String(error)}`,
+			{
+				node: ctx.getNode().name,
+			},
+		);
 		return answer(ctx, 503, {
 			error: `The ${vendor.vendor} trigger could not process this delivery; it was not accepted, so it can be retried. See the n8n log for details.`,
 		});
@@ -264,7 +297,11 @@ async function runPipeline<Event, Prepared>(
  * execution writes reaches the database (nodes/shared/staticDataMemory.ts, point 4). Manual test
  * runs never touch the memory.
  */
-export function rememberExecutionDeliveries(ctx: IExecuteFunctions, items: INodeExecutionData[], settings: MemorySettings): void {
+export function rememberExecutionDeliveries(
+	ctx: IExecuteFunctions,
+	items: INodeExecutionData[],
+	settings: MemorySettings,
+): void {
 	if (ctx.getMode() === 'manual') return;
 	const deliveries = items.flatMap((item) => {
 		const delivery = readDelivery(item.json);
