@@ -75,14 +75,32 @@ const VALID_HASHED_KEY = new RegExp(`^[A-Za-z0-9_-]{${HASHED_KEY_LENGTH}}$`);
 const isEntry = (key: string, at: unknown): at is number =>
 	VALID_HASHED_KEY.test(key) && typeof at === 'number' && Number.isInteger(at) && at >= 0;
 
+/** 0.1.0's packed entry: 16 characters of hashed key, then 7 of base-36 seconds. */
+const V1_KEY_CHARS = 16;
+const V1_ENTRY_CHARS = V1_KEY_CHARS + 7;
+
 /**
  * Reads what static data holds: nothing, a copy in the current format (2), a copy in 0.1.0's
- * format (1: `{v, w, r, c}`, entries packed as 16 key characters + 7 base-36 seconds), or
- * something unreadable (described, so it is logged before it is overwritten).
+ * format (1: `{v, w, r, c}`, entries packed into strings), or something unreadable (described, so
+ * it is logged before it is overwritten). Entries that cannot be read are left out and logged.
  */
-export function readStoredCopy(value: unknown): { copy?: StoredCopy; problem?: string } {
+export function readStoredCopy(
+	value: unknown,
+	log: Log = () => undefined,
+): { copy?: StoredCopy; problem?: string } {
 	if (value === undefined || value === null) return {};
 	const v = value as IDataObject;
+	const keepReadable = (candidates: Array<[string, unknown]>): Array<[string, number]> => {
+		const entries = candidates.filter((entry): entry is [string, number] =>
+			isEntry(entry[0], entry[1]),
+		);
+		if (entries.length < candidates.length) {
+			log(
+				`${candidates.length - entries.length} entries of the duplicate memory in static data are unreadable and were left out.`,
+			);
+		}
+		return entries;
+	};
 	if (
 		v.format === 2 &&
 		typeof v.writer === 'string' &&
@@ -95,11 +113,7 @@ export function readStoredCopy(value: unknown): { copy?: StoredCopy; problem?: s
 			copy: {
 				writer: v.writer,
 				revision: v.revision,
-				readEntries: () =>
-					Object.keys(keys).flatMap(
-						(key): Array<[string, number]> =>
-							isEntry(key, keys[key]) ? [[key, keys[key] as number]] : [],
-					),
+				readEntries: () => keepReadable(Object.keys(keys).map((key) => [key, keys[key]])),
 			},
 		};
 	}
@@ -110,16 +124,21 @@ export function readStoredCopy(value: unknown): { copy?: StoredCopy; problem?: s
 				writer: `0.1.0:${v.w}`,
 				revision: v.r,
 				readEntries: () => {
-					const entries: Array<[string, number]> = [];
+					const candidates: Array<[string, unknown]> = [];
 					for (const chunk of chunks) {
-						if (typeof chunk !== 'string') continue;
-						for (let at = 0; at + 23 <= chunk.length; at += 23) {
-							const key = chunk.slice(at, at + 16);
-							const seconds = parseInt(chunk.slice(at + 16, at + 23), 36);
-							if (isEntry(key, seconds)) entries.push([key, seconds]);
+						if (typeof chunk !== 'string' || chunk.length % V1_ENTRY_CHARS !== 0) {
+							candidates.push(['', chunk]);
+							continue;
+						}
+						for (let at = 0; at < chunk.length; at += V1_ENTRY_CHARS) {
+							const key = chunk.slice(at, at + V1_KEY_CHARS);
+							candidates.push([
+								key,
+								parseInt(chunk.slice(at + V1_KEY_CHARS, at + V1_ENTRY_CHARS), 36),
+							]);
 						}
 					}
-					return entries;
+					return keepReadable(candidates);
 				},
 			},
 		};
@@ -175,7 +194,7 @@ export class StaticDataMemory {
 		this.now = scope.now ?? Date.now;
 		const nowMs = this.now();
 		this.memory = memoryFor(scope.workflowId, scope.nodeName, nowMs, scope.limits);
-		const { copy, problem } = readStoredCopy(scope.staticData[MEMORY_FIELD]);
+		const { copy, problem } = readStoredCopy(scope.staticData[MEMORY_FIELD], scope.log);
 		if (problem)
 			scope.log(
 				`The duplicate memory in static data is ${problem}; it will be replaced by this process's memory (${this.memory.size} keys).`,

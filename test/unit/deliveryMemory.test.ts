@@ -243,11 +243,18 @@ describe('StaticDataMemory through n8n-like static data', () => {
 		expect((staticData[MEMORY_FIELD] as unknown as PersistedMemory).keys).toHaveProperty(hashedKey);
 	});
 
-	it('skips malformed entries of a readable copy and keeps the rest', () => {
+	it('skips malformed entries of a readable copy, keeps the rest, and logs how many it left out', () => {
 		const good = hashDeliveryKey('good');
-		const read = readStoredCopy({ format: 2, writer: 'w', revision: 3, keys: { [good]: 1_800_000_000, short: 1, [hashDeliveryKey('x')]: 'soon' } });
+		const logged: string[] = [];
+		const log = (m: string) => logged.push(m);
+		const read = readStoredCopy({ format: 2, writer: 'w', revision: 3, keys: { [good]: 1_800_000_000, short: 1, [hashDeliveryKey('x')]: 'soon' } }, log);
 		expect(read.copy!.readEntries()).toEqual([[good, 1_800_000_000]]);
-		expect(readStoredCopy({ v: 1, w: 'x', r: 1, c: [42, `${good}${(1_800_000_000).toString(36).padStart(7, '0')}`] }).copy!.readEntries()).toEqual([[good, 1_800_000_000]]);
+		const v1 = readStoredCopy({ v: 1, w: 'x', r: 1, c: [42, `${good}${(1_800_000_000).toString(36).padStart(7, '0')}`] }, log);
+		expect(v1.copy!.readEntries()).toEqual([[good, 1_800_000_000]]);
+		expect(logged).toEqual([
+			'2 entries of the duplicate memory in static data are unreadable and were left out.',
+			'1 entries of the duplicate memory in static data are unreadable and were left out.',
+		]);
 	});
 
 	it('forgets the memory of a workflow node that has had no deliveries for longer than its window', () => {
