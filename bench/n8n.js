@@ -7,6 +7,10 @@
  *   (1) baseline: n8n's own Webhook node, respond immediately
  *   (2) Uplift Trigger, valid signed distinct events, CSV download off
  *   (3) Uphance Trigger, distinct events, record fetched from the fake Uphance API before the ack
+ *   duplicate memory, empty vs full: the Uplift workflow of (2) twice, new each cycle, one with no
+ *     static data and one created with its duplicate memory full at the default size (10,000 keys,
+ *     the persisted format of nodes/shared/staticDataMemory.ts), signed distinct deliveries: CPU of
+ *     the n8n processes per accepted delivery, throughput, and acknowledgement latency one at a time
  *   duplicate flood: one valid Uplift delivery repeated
  *   slow follow-up: Uplift with CSV download on, CSV server answering at once vs after 2 s
  *
@@ -25,6 +29,7 @@ const fakeUplift = require('../test/support/fakeUplift');
 const fakeUphance = require('../test/support/fakeUphance');
 const { triggerToSet, setNode, SET_NODE } = require('../test/support/workflows');
 const { median } = require('./lib/stats');
+const { execSync } = require('child_process');
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -146,6 +151,174 @@ async function segment(target, { warmup, duration }) {
 	return res;
 }
 
+// ---------- CPU of n8n ----------
+
+const CLOCK_TICKS = (() => {
+	try {
+		return Number(execSync('getconf CLK_TCK', { encoding: 'utf8' }).trim()) || 100;
+	} catch {
+		return 100;
+	}
+})();
+
+/**
+ * CPU time (user + system, ms) used so far by the processes of a process group: n8n runs in its own
+ * group (test/support/n8nInstance.js starts it detached), with its task runner. Linux only; null
+ * elsewhere. Processes that ended in between are not counted.
+ */
+function groupCpuMs(pgid) {
+	let ticks = 0;
+	let names;
+	try {
+		names = fs.readdirSync('/proc');
+	} catch {
+		return null;
+	}
+	for (const name of names) {
+		if (!/^\d+$/.test(name)) continue;
+		try {
+			const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+			const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+			// after "pid (comm) ": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+			if (Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
+		} catch {
+			/* ended meanwhile */
+		}
+	}
+	return (ticks * 1000) / CLOCK_TICKS;
+}
+
+// ---------- the duplicate memory, empty vs full ----------
+
+/** The trigger's default "Duplicate Memory Size" (nodes/shared/nodeDescription.ts). */
+const MEMORY_DEFAULT_SIZE = 10000;
+
+/**
+ * A node's static data holding `count` accepted keys, as the trigger persists it (format 2 of
+ * nodes/shared/deliveryMemory.ts: the first 16 characters of base64url(SHA-256(delivery key)) and
+ * the acceptance time as 10 digits of seconds), accepted over the last hour so none is near the end
+ * of the window.
+ */
+function fullMemoryStaticData(count) {
+	const nowSeconds = Math.floor(Date.now() / 1000);
+	const entries = [];
+	for (let i = 0; i < count; i++) {
+		const hashed = crypto.createHash('sha256').update(`uplift:evt_bench_prefill_${runTag}_${i}`, 'utf8').digest('base64url').slice(0, 16);
+		entries.push(hashed + String(nowSeconds - 3600 + Math.floor((i * 3600) / count)).padStart(10, '0'));
+	}
+	// packed as the node packs them: chunks of 100 entries of 26 characters
+	const chunks = [];
+	for (let i = 0; i < entries.length; i += 100) chunks.push(entries.slice(i, i + 100).join(''));
+	return { deliveryLedger: { format: 2, writer: 'bench-prefill', revision: count, entries: chunks } };
+}
+
+/** A workflow's static data as n8n has it in its database, through the public API. */
+async function staticDataOf(n8n, workflowId) {
+	const { staticData } = await n8n.getWorkflow(workflowId);
+	return (typeof staticData === 'string' ? JSON.parse(staticData) : staticData) || {};
+}
+
+/** Keys held in a node's persisted memory (format 2), or null if it holds none. */
+function persistedKeyCount(nodeStaticData) {
+	const ledger = nodeStaticData && nodeStaticData.deliveryLedger;
+	return ledger && Array.isArray(ledger.entries) ? ledger.entries.join('').length / 26 : null;
+}
+
+/**
+ * Per cycle: two new workflows identical but for their static data (empty; full at the default
+ * size), then (a) `sequential` signed distinct deliveries to each, one at a time, alternating,
+ * timing each answer; (b) one throughput segment each (order alternating between cycles), counting
+ * the CPU the n8n processes use from the start of the measured part until its executions have
+ * ended. The CPU per accepted delivery is the cost figure: it includes what n8n does after
+ * answering (the execution, and saving the whole static data when it ends).
+ */
+async function memoryCost(n8n, { makeUplift, upliftVersion, cycles, warmup, duration, sequential, csvUrl }) {
+	const nodeName = 'Uplift Trigger';
+	const prefill = { [`node:${nodeName}`]: fullMemoryStaticData(MEMORY_DEFAULT_SIZE) };
+	const prefillBytes = Buffer.byteLength(JSON.stringify(prefill));
+	const out = { defaultSize: MEMORY_DEFAULT_SIZE, prefillStaticDataBytes: prefillBytes, cycles: [], empty: {}, full: {} };
+	const pgid = n8n.proc && n8n.proc.pid;
+	log(`duplicate memory, empty vs full (${MEMORY_DEFAULT_SIZE} keys, static data ${prefillBytes} B): ${cycles} cycles`);
+	const seg = { empty: [], full: [] };
+	const lat = { empty: [], full: [] };
+	for (let c = 0; c < cycles; c++) {
+		const made = {};
+		for (const which of ['empty', 'full'])
+			made[which] = await makeUplift(upliftVersion, `bench memory ${which} #${c + 1}`, which === 'full' ? prefill : undefined);
+		// n8n's public API takes staticData on create (2.40.7): check that the full one holds the keys.
+		const heldAtStart = persistedKeyCount((await staticDataOf(n8n, made.full.wf.id))[`node:${nodeName}`]);
+		if (heldAtStart !== MEMORY_DEFAULT_SIZE)
+			throw new Error(
+				`the full workflow holds ${heldAtStart} keys after creation, not ${MEMORY_DEFAULT_SIZE}: n8n did not take staticData on create`,
+			);
+		const cycle = { heldAtStart };
+		// (a) one at a time, alternating (the first request of each merges the stored keys: warm-up)
+		const send = async (which) => {
+			const req = upliftRequest(csvUrl)({});
+			const t0 = process.hrtime.bigint();
+			const r = await fetch(made[which].url, { method: 'POST', body: req.body, headers: req.headers });
+			const text = await r.text();
+			const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+			if (r.status !== 200 || /duplicate/.test(text)) throw new Error(`memory ${which}: answered ${r.status} ${text.slice(0, 200)}`);
+			return ms;
+		};
+		for (let i = 0; i < 3; i++) for (const which of ['empty', 'full']) await send(which);
+		for (let i = 0; i < sequential; i++) {
+			const order = i % 2 === 0 ? ['empty', 'full'] : ['full', 'empty'];
+			for (const which of order) lat[which].push(await send(which));
+		}
+		await idle(n8n);
+		// (b) throughput, CPU per accepted delivery
+		const order = c % 2 === 0 ? ['empty', 'full'] : ['full', 'empty'];
+		for (const which of order) {
+			const target = { label: `memory ${which}`, url: made[which].url, setupRequest: upliftRequest(csvUrl) };
+			if (warmup > 0) await cannon({ url: target.url, setupRequest: target.setupRequest, duration: warmup });
+			const cpu0 = pgid ? groupCpuMs(pgid) : null;
+			const res = summarise(await cannon({ url: target.url, setupRequest: target.setupRequest, duration }));
+			await idle(n8n); // its executions end and save their static data
+			const cpu1 = pgid ? groupCpuMs(pgid) : null;
+			res.cpuMs = cpu0 === null || cpu1 === null ? null : cpu1 - cpu0;
+			res.cpuMsPerDelivery = res.cpuMs === null ? null : res.cpuMs / res.ok;
+			log(
+				`  ${target.label.padEnd(28)} ${res.rps.toFixed(1).padStart(7)} req/s  p50 ${res.p50} ms  p99 ${res.p99} ms  CPU ${res.cpuMsPerDelivery === null ? 'n/a' : res.cpuMsPerDelivery.toFixed(2)} ms/delivery  non-2xx ${res.non2xx}`,
+			);
+			seg[which].push(res);
+		}
+		for (const which of ['empty', 'full']) {
+			cycle[`${which}KeysAtEnd`] = persistedKeyCount((await staticDataOf(n8n, made[which].wf.id))[`node:${nodeName}`]);
+			cycle[`${which}StaticDataBytesAtEnd`] = Buffer.byteLength(JSON.stringify(await staticDataOf(n8n, made[which].wf.id)));
+			cycle[`${which}Executions`] = (await countExecutions(n8n, made[which].wf.id)).count;
+			await n8n.deactivate(made[which].wf.id);
+		}
+		out.cycles.push(cycle);
+	}
+	for (const which of ['empty', 'full']) {
+		const segments = seg[which];
+		const cpuMs = segments.reduce((a, x) => a + (x.cpuMs || 0), 0);
+		const ok = segments.reduce((a, x) => a + x.ok, 0);
+		out[which] = {
+			...combine(segments),
+			cpuMsPerDelivery: pgid ? cpuMs / ok : null,
+			cpuSegments: segments.map((x) => x.cpuMsPerDelivery),
+			sequentialMs: {
+				n: lat[which].length,
+				median: median(lat[which]),
+				p90: [...lat[which]].sort((a, b) => a - b)[Math.floor(lat[which].length * 0.9)],
+			},
+		};
+	}
+	out.ratios = {
+		cpuPerDelivery: out.full.cpuMsPerDelivery / out.empty.cpuMsPerDelivery,
+		// time per delivery at saturation = 1 / throughput
+		timePerDeliveryAtSaturation: out.empty.rps / out.full.rps,
+		sequentialLatency: out.full.sequentialMs.median / out.empty.sequentialMs.median,
+	};
+	log(
+		`memory full/empty: CPU per delivery ${out.ratios.cpuPerDelivery.toFixed(3)}×, time per delivery at saturation ${out.ratios.timePerDeliveryAtSaturation.toFixed(3)}×, ack latency one at a time ${out.ratios.sequentialLatency.toFixed(3)}×`,
+	);
+	return out;
+}
+
 // ---------- workflows ----------
 
 function webhookNodeWorkflow() {
@@ -197,8 +370,23 @@ async function countExecutions(n8n, workflowId) {
  * @param {{duration:number, warmup:number, cycles:number, floodSeconds:number, slowCsvMs:number}} cfg
  */
 async function runN8nBench(cfg) {
-	const { duration, warmup, cycles, floodSeconds, slowCsvMs, env = {}, slowFollowUp = true, label = 'n8n defaults' } = cfg;
-	const result = { label, config: { duration, warmup, cycles, floodSeconds, slowCsvMs, env }, started: new Date().toISOString() };
+	const {
+		duration,
+		warmup,
+		cycles,
+		floodSeconds,
+		slowCsvMs,
+		env = {},
+		slowFollowUp = true,
+		label = 'n8n defaults',
+		memoryCycles = cycles,
+		sequentialPerCycle = 20,
+	} = cfg;
+	const result = {
+		label,
+		config: { duration, warmup, cycles, floodSeconds, slowCsvMs, env, memoryCycles, sequentialPerCycle },
+		started: new Date().toISOString(),
+	};
 	log(
 		`=== ${label}${
 			Object.keys(env).length
@@ -241,7 +429,7 @@ async function runN8nBench(cfg) {
 			baseUrl: uplift.apiBaseUrl,
 		});
 		const credRef = { type: 'upliftApi', id: upliftCred.id, name: upliftCred.name };
-		const makeUplift = async (typeVersion, name) => {
+		const makeUplift = async (typeVersion, name, staticData) => {
 			const w = triggerToSet({
 				nodeName: 'upliftTrigger',
 				triggerName: 'Uplift Trigger',
@@ -250,6 +438,7 @@ async function runN8nBench(cfg) {
 				credential: credRef,
 			});
 			w.workflow.nodes[0].typeVersion = typeVersion;
+			if (staticData) w.workflow.staticData = staticData;
 			const wf = await n8n.createWorkflow(w.workflow);
 			const url = n8n.webhookUrl(w.webhookId);
 			await n8n.activate(wf.id, url);
@@ -335,6 +524,18 @@ async function runN8nBench(cfg) {
 		}
 		result.throughput = Object.fromEntries(Object.entries(segs).map(([k, v]) => [k, combine(v)]));
 		if (!uphTarget) result.throughput.uphance = null;
+
+		// The duplicate memory: what a full one costs per accepted delivery against an empty one
+		if (memoryCycles > 0)
+			result.memory = await memoryCost(n8n, {
+				makeUplift,
+				upliftVersion,
+				cycles: memoryCycles,
+				warmup,
+				duration,
+				sequential: sequentialPerCycle,
+				csvUrl: csvUrlFast,
+			});
 
 		// Duplicate flood: one delivery, accepted once, then repeated
 		const flood = async (wf, url, label) => {

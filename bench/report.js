@@ -1,7 +1,7 @@
 'use strict';
 /**
  * Turns a results object (bench/run.js) into the console table, BENCHMARKS.md and
- * bench/ledger-scaling.svg. Re-render from saved results without measuring again:
+ * bench/memory-scaling.svg. Re-render from saved results without measuring again:
  *
  *   node bench/report.js [.bench/results.json]
  */
@@ -10,13 +10,15 @@ const path = require('path');
 const { fmtTime, fmtBytes, fmtRatio } = require('./lib/stats');
 
 const REPO_ROOT = path.resolve(__dirname, '..');
-const CHART = path.join(__dirname, 'ledger-scaling.svg');
+const CHART = path.join(__dirname, 'memory-scaling.svg');
 const NOTES = path.join(__dirname, 'notes.md');
 
 const verdict = (pass) => (pass === null || pass === undefined ? '' : pass ? '**pass**' : '**MISS**');
 const fmtMs = (ms) => (Number.isFinite(ms) ? (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`) : 'n/a');
 const fmtRps = (r) => (Number.isFinite(r) ? r.toFixed(r < 100 ? 1 : 0) : 'n/a');
 const n = (x) => x.toLocaleString('en-US');
+const fmtCpu = (ms) => (Number.isFinite(ms) ? `${ms.toFixed(ms < 10 ? 2 : 1)} ms` : 'n/a');
+const fmtMsFine = (ms) => (Number.isFinite(ms) ? `${ms.toFixed(ms < 10 ? 2 : 1)} ms` : 'n/a');
 
 /** Every figure against its target, as rows [measure, value, baseline, ratio, target, result]. */
 function rows(results) {
@@ -33,35 +35,23 @@ function rows(results) {
 				verdict(p.pass),
 			]);
 		}
-		const l = ip.ledger;
-		const base = l.rows[0];
-		for (const r of l.rows) {
-			const last = r === l.rows[l.rows.length - 1];
+		const m = ip.memory;
+		const base = m.rows[0];
+		for (const r of m.rows) {
+			const atDefault = r.keys === m.defaultSize;
 			out.push([
-				`Ledger check-and-record at ${n(r.entries)} entries`,
-				`${fmtTime(r.opUs)}/op`,
-				r === base ? '(reference)' : `${n(base.entries)}: ${fmtTime(base.opUs)}`,
+				`Duplicate memory: the store's work per accepted delivery, ${n(r.keys)} keys`,
+				fmtTime(r.perDelivery.medianUs),
+				r === base ? '(reference)' : `${n(base.keys)} keys: ${fmtTime(base.perDelivery.medianUs)}`,
 				fmtRatio(r.ratioTo100),
-				last ? `≤ ${l.targets.scaling.target}×` : '',
-				last ? verdict(l.targets.scaling.pass) : '',
+				atDefault ? `< ${m.targets.perDeliveryAtDefault.target} µs` : '',
+				atDefault ? verdict(m.targets.perDeliveryAtDefault.pass) : '',
 			]);
 		}
-		out.push([
-			'Ledger bytes persisted per entry (worst size)',
-			`${l.targets.bytesPerEntry.value.toFixed(2)} B`,
-			'',
-			'',
-			`≤ ${l.targets.bytesPerEntry.target} B`,
-			verdict(l.targets.bytesPerEntry.pass),
-		]);
-		out.push([
-			`Static data at the default cap (${n(l.defaultCap)} entries)`,
-			fmtBytes(l.staticDataBytesAtDefaultCap),
-			'',
-			'',
-			'report',
-			'',
-		]);
+		const d = m.rows.find((r) => r.keys === m.defaultSize);
+		out.push([`Duplicate memory: the store's work per duplicate, ${n(d.keys)} keys`, fmtTime(d.duplicate.medianUs), '', '', 'report', '']);
+		out.push([`Duplicate memory: persisted bytes per key, ${n(d.keys)} keys`, `${d.bytesPerKey.toFixed(1)} B`, '', '', 'report', '']);
+		out.push([`Static data at the default size (${n(d.keys)} keys)`, fmtBytes(d.staticDataBytes), '', '', 'report', '']);
 	}
 	if (results.inN8n) out.push(...n8nRows(results.inN8n, '', true));
 	if (results.inN8nLazy) out.push(...n8nRows(results.inN8nLazy, 'lazy isolate: ', false));
@@ -91,6 +81,35 @@ function n8nRows(t, prefix, judged) {
 	add('n8n (1) Webhook node, respond immediately', b, null);
 	add('n8n (2) Uplift Trigger, signed distinct events', t.throughput.uplift, 0.95);
 	add('n8n (3) Uphance Trigger, distinct events + fake API', t.throughput.uphance, 0.95);
+	const m = t.memory;
+	if (m) {
+		const size = n(m.defaultSize);
+		const cpuRatio = m.ratios.cpuPerDelivery;
+		out.push([
+			`${prefix}n8n duplicate memory full (${size} keys) vs empty: CPU per accepted delivery`,
+			fmtCpu(m.full.cpuMsPerDelivery),
+			`empty ${fmtCpu(m.empty.cpuMsPerDelivery)}`,
+			fmtRatio(cpuRatio),
+			'≤ 1.1×',
+			judge(cpuRatio <= 1.1),
+		]);
+		out.push([
+			`${prefix}n8n duplicate memory full vs empty: throughput (time per delivery at saturation)`,
+			`${fmtRps(m.full.rps)} req/s`,
+			`empty ${fmtRps(m.empty.rps)} req/s`,
+			fmtRatio(m.ratios.timePerDeliveryAtSaturation),
+			'report',
+			'',
+		]);
+		out.push([
+			`${prefix}n8n duplicate memory full vs empty: answer latency, one delivery at a time (p50)`,
+			fmtMsFine(m.full.sequentialMs.median),
+			`empty ${fmtMsFine(m.empty.sequentialMs.median)}`,
+			fmtRatio(m.ratios.sequentialLatency),
+			'report',
+			'',
+		]);
+	}
 	add('n8n duplicate flood (one Uplift delivery repeated)', t.duplicateFlood, 10);
 	const s = t.slowFollowUp;
 	if (s) {
@@ -125,68 +144,68 @@ function esc(s) {
 	return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
 }
 
-/** Two panels: time per check-and-record vs ledger size; persisted bytes vs ledger size. */
+/**
+ * Two panels against the number of keys: the store's own work per accepted delivery (µs), and
+ * what n8n spends parsing and serialising the static data for one accepted delivery (ms).
+ */
 function chartSvg(results) {
-	const l = results.inprocess.ledger;
+	const m = results.inprocess.memory;
 	const W = 760;
 	const H = 350;
 	const panelW = 330;
 	const top = 72;
 	const plotH = 210;
-	const xs = l.rows.map((r) => r.entries);
+	const xs = m.rows.map((r) => r.keys);
 	const xPos = (i, x0) => x0 + 30 + (i * (panelW - 60)) / (xs.length - 1);
 	let svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica,Arial,sans-serif" font-size="12">\n`;
 	svg += `<rect width="${W}" height="${H}" fill="#fff"/>\n`;
-	svg += `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">Delivery ledger: cost and size against the number of remembered deliveries</text>\n`;
+	svg += `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">Duplicate memory: cost per accepted delivery against the number of keys held</text>\n`;
 
 	const panel = (x0, title, values, fmt, opts = {}) => {
 		const maxV = Math.max(...values, opts.line || 0) * 1.25;
 		const y = (v) => top + plotH - (v / maxV) * plotH;
-		let s = `<g>\n<text x="${x0 + panelW / 2}" y="${top - 16}" text-anchor="middle" font-weight="bold">${esc(title)}</text>\n`;
-		s += `<line x1="${x0}" y1="${top + plotH}" x2="${x0 + panelW}" y2="${top + plotH}" stroke="#333"/>\n`;
-		s += `<line x1="${x0}" y1="${top}" x2="${x0}" y2="${top + plotH}" stroke="#333"/>\n`;
+		let p = `<g>\n<text x="${x0 + panelW / 2}" y="${top - 16}" text-anchor="middle" font-weight="bold">${esc(title)}</text>\n`;
+		p += `<line x1="${x0}" y1="${top + plotH}" x2="${x0 + panelW}" y2="${top + plotH}" stroke="#333"/>\n`;
+		p += `<line x1="${x0}" y1="${top}" x2="${x0}" y2="${top + plotH}" stroke="#333"/>\n`;
 		for (let k = 0; k <= 4; k++) {
 			const v = (maxV * k) / 4;
-			s += `<line x1="${x0}" y1="${y(v)}" x2="${x0 + panelW}" y2="${y(v)}" stroke="#eee"/>`;
-			s += `<text x="${x0 - 4}" y="${y(v) + 4}" text-anchor="end" font-size="10" fill="#555">${esc(fmt(v, true))}</text>\n`;
+			p += `<line x1="${x0}" y1="${y(v)}" x2="${x0 + panelW}" y2="${y(v)}" stroke="#eee"/>`;
+			p += `<text x="${x0 - 4}" y="${y(v) + 4}" text-anchor="end" font-size="10" fill="#555">${esc(fmt(v, true))}</text>\n`;
 		}
 		if (opts.line) {
-			s += `<line x1="${x0}" y1="${y(opts.line)}" x2="${x0 + panelW}" y2="${y(opts.line)}" stroke="#c0392b" stroke-dasharray="6 4"/>`;
-			s += `<text x="${x0 + 6}" y="${y(opts.line) - 5}" text-anchor="start" font-size="10" fill="#c0392b">${esc(opts.lineLabel)}</text>\n`;
+			p += `<line x1="${x0}" y1="${y(opts.line)}" x2="${x0 + panelW}" y2="${y(opts.line)}" stroke="#c0392b" stroke-dasharray="6 4"/>`;
+			p += `<text x="${x0 + 6}" y="${y(opts.line) - 5}" text-anchor="start" font-size="10" fill="#c0392b">${esc(opts.lineLabel)}</text>\n`;
 		}
 		const pts = values.map((v, i) => `${xPos(i, x0)},${y(v)}`).join(' ');
-		s += `<polyline points="${pts}" fill="none" stroke="#2471a3" stroke-width="2"/>\n`;
+		p += `<polyline points="${pts}" fill="none" stroke="#2471a3" stroke-width="2"/>\n`;
 		values.forEach((v, i) => {
-			s += `<circle cx="${xPos(i, x0)}" cy="${y(v)}" r="4" fill="#2471a3"/>`;
-			s += `<text x="${xPos(i, x0)}" y="${y(v) - 9}" text-anchor="middle" font-size="11">${esc(fmt(v))}</text>`;
-			s += `<text x="${xPos(i, x0)}" y="${top + plotH + 16}" text-anchor="middle" font-size="11">${esc(n(xs[i]))}</text>\n`;
+			p += `<circle cx="${xPos(i, x0)}" cy="${y(v)}" r="4" fill="#2471a3"/>`;
+			p += `<text x="${xPos(i, x0)}" y="${y(v) - 9}" text-anchor="middle" font-size="11">${esc(fmt(v))}</text>`;
+			p += `<text x="${xPos(i, x0)}" y="${top + plotH + 16}" text-anchor="middle" font-size="11">${esc(n(xs[i]))}</text>\n`;
 		});
-		s += `<text x="${x0 + panelW / 2}" y="${top + plotH + 34}" text-anchor="middle" fill="#333">ledger entries (log scale)</text>\n`;
+		p += `<text x="${x0 + panelW / 2}" y="${top + plotH + 34}" text-anchor="middle" fill="#333">keys held (log scale)</text>\n`;
 		if (opts.note)
-			s += `<text x="${x0 + panelW / 2}" y="${top + plotH + 52}" text-anchor="middle" font-size="10" fill="#555">${esc(opts.note)}</text>\n`;
-		return s + '</g>\n';
+			p += `<text x="${x0 + panelW / 2}" y="${top + plotH + 52}" text-anchor="middle" font-size="10" fill="#555">${esc(opts.note)}</text>\n`;
+		return p + '</g>\n';
 	};
-	const base = l.rows[0].opUs;
 	svg += panel(
 		50,
-		'Check-and-record, µs per delivery',
-		l.rows.map((r) => r.opUs),
+		"The store's work, µs per accepted delivery",
+		m.rows.map((r) => r.perDelivery.medianUs),
 		(v, axis) => (axis ? v.toFixed(1) : `${v.toFixed(2)} µs`),
 		{
-			line: base * 1.2,
-			lineLabel: 'target: 1.2× the 100-entry figure',
-			note: `median of ${l.rounds} rounds × ${n(l.opsPerRound)} ops, Node ${results.inprocess.node}`,
+			line: m.targets.perDeliveryAtDefault.target,
+			lineLabel: `goal at ${n(m.defaultSize)} keys: < ${m.targets.perDeliveryAtDefault.target} µs`,
+			note: `median per request, webhook() + execute(), Node ${results.inprocess.node}`,
 		},
 	);
 	svg += panel(
 		420,
-		'Persisted ledger, bytes per entry',
-		l.rows.map((r) => r.bytesPerEntry),
-		(v, axis) => (axis ? v.toFixed(0) : `${v.toFixed(1)} B`),
+		"n8n's JSON work on static data, ms per delivery",
+		m.rows.map((r) => (2 * r.n8nParse.medianUs + r.n8nStringify.medianUs) / 1000),
+		(v, axis) => (axis ? v.toFixed(v < 1 ? 2 : 0) : v < 1 ? `${(v * 1000).toFixed(0)} µs` : `${v.toFixed(1)} ms`),
 		{
-			line: 32,
-			lineLabel: 'target: ≤ 32 B per entry',
-			note: `static data at the default cap (10,000): ${fmtBytes(l.staticDataBytesAtDefaultCap)}`,
+			note: `2 × JSON.parse (request, execution) + JSON.stringify (save); ${fmtBytes(m.staticDataBytesAtDefault)} at ${n(m.defaultSize)} keys`,
 		},
 	);
 	return svg + '</svg>\n';
@@ -215,33 +234,48 @@ function details(results) {
 			`\nRounds: ${ip.pipeline.map((p) => `${p.size} ${p.rounds} × ${p.opsPerRound}`).join(', ')} deliveries (each round fresh, distinct, signed bodies; candidates interleaved in rotating order). ` +
 				`Noise (interquartile range / median over rounds): ${ip.pipeline.map((p) => `${p.size} floor ${(p.noise.floor * 100).toFixed(0)} %, pipeline ${(p.noise.pipeline * 100).toFixed(0)} %`).join('; ')}.\n`,
 		);
-		parts.push('### Ledger at each size\n');
+		const m = ip.memory;
+		parts.push('### The duplicate memory at each size\n');
 		parts.push(
 			markdownTable(
 				[
-					'Entries (= cap)',
-					'check-and-record',
+					'Keys (= size)',
+					'per accepted delivery (webhook + execute)',
 					'vs 100',
-					'persisted bytes',
-					'bytes/entry',
+					'per duplicate',
+					'cold: accepted / duplicate',
+					'first request after a restart',
+					'queue mode: per request',
+					'bytes per key',
 					'static data JSON',
-					'n8n: JSON.parse of it (every request)',
+					'n8n: JSON.parse of it (every request; twice per accepted delivery)',
 					'n8n: JSON.stringify of it (every accepted delivery)',
 				],
-				ip.ledger.rows.map((r) => [
-					n(r.entries),
-					fmtTime(r.opUs),
+				m.rows.map((r) => [
+					n(r.keys),
+					`${fmtTime(r.perDelivery.medianUs)} (${fmtTime(r.webhook.medianUs)} + ${fmtTime(r.execute.medianUs)})`,
 					fmtRatio(r.ratioTo100),
-					n(r.persistedBytes),
-					r.bytesPerEntry.toFixed(2),
+					fmtTime(r.duplicate.medianUs),
+					`${fmtTime(r.coldPerDelivery.medianUs)} / ${fmtTime(r.coldDuplicate.medianUs)}`,
+					fmtTime(r.restart.medianUs),
+					fmtTime(r.queueMode.medianUs),
+					r.bytesPerKey.toFixed(1),
 					fmtBytes(r.staticDataBytes),
-					fmtTime(r.parseUs),
-					fmtTime(r.stringifyUs),
+					fmtTime(r.n8nParse.medianUs),
+					fmtTime(r.n8nStringify.medianUs),
 				]),
 			),
 		);
 		parts.push(
-			`\nOne operation = what one request does: open the ledger on freshly loaded static data, claim a new key (SHA-256, check, reserve), accept it (record, evict the oldest at the cap). ${ip.ledger.rounds} rounds × ${n(ip.ledger.opsPerRound)} operations per size, sizes interleaved.\n`,
+			`\nOne request as n8n runs it, on the compiled store (nodes/shared/staticDataMemory.ts over deliveryMemory.ts), the memory full at its size so every accept also forgets the oldest key: ` +
+				`n8n hands webhook() a fresh copy of the workflow's static data (JSON.parse of the saved text, outside the timing); webhook() opens the memory on it, claims the delivery key and accepts it, which writes static data (not saved on 2.40, as an execution starts); the execution reads static data afresh (a second JSON.parse, outside the timing) and execute() records the key again (recordInExecution); n8n saves the execution's static data whole (JSON.stringify, outside the timing). ` +
+				`Medians over every request of ${m.rounds} rounds (per round and size: ${Object.entries(m.plan)
+					.map(([k, v]) => `${n(Number(k))}: ${v.batch} + ${v.cold} cold`)
+					.join(
+						', ',
+					)}), sizes interleaved in rotating order, with about 3× the size accepted untimed in between so the memory is measured throughout its steady state. ` +
+				`Each request is timed on its own (timer cost ${fmtTime(m.timerOverheadUs)}, included). "Per accepted delivery" and "per duplicate": requests back to back, each on its own fresh copy parsed beforehand; "cold": one request at a time right after n8n's parse and save of the same static data, as in n8n. ` +
+				`"First request after a restart": a new process's empty memory merging the stored keys (once per process and node). "Queue mode": the webhook process's memory reads a copy the worker wrote (same keys, another writer), which it does on every request there.\n`,
 		);
 	}
 	for (const t of [results.inN8n, results.inN8nLazy]) {
@@ -278,8 +312,60 @@ function details(results) {
 				`Uphance API calls served by the fake: ${n(t.uphanceApiRequests || 0)} (token requests: ${t.uphanceTokenRequests}). CSV downloads served: ${t.slowFollowUp ? n(t.slowFollowUp.csvRequests) : 'n/a'}. ` +
 				`SQLite database after the run: ${t.databaseBytes ? fmtBytes(t.databaseBytes) : 'n/a'}; the Uplift workflow's static data: ${fmtBytes(t.upliftStaticDataBytes)}.\n`,
 		);
+		if (t.memory) parts.push(memoryDetails(t.memory, t.label));
 	}
 	return parts.join('\n');
+}
+
+/** The empty-vs-full comparison inside n8n: every cycle and segment. */
+function memoryDetails(m, label) {
+	const out = [`#### Duplicate memory, empty vs full (${label})\n`];
+	const segRows = [];
+	m.cycles.forEach((c, i) => {
+		for (const which of ['empty', 'full']) {
+			const seg = m[which].segments[i];
+			const cpu = m[which].cpuSegments[i];
+			segRows.push([
+				String(i + 1),
+				which,
+				which === 'full' ? n(c.heldAtStart) : '0',
+				c[`${which}KeysAtEnd`] === null ? '0' : n(c[`${which}KeysAtEnd`]),
+				fmtBytes(c[`${which}StaticDataBytesAtEnd`]),
+				fmtRps(seg.rps),
+				fmtMs(seg.p50),
+				fmtMs(seg.p99),
+				fmtCpu(cpu),
+				n(c[`${which}Executions`]),
+				String(seg.non2xx),
+			]);
+		}
+	});
+	out.push(
+		markdownTable(
+			[
+				'cycle',
+				'memory',
+				'keys at start',
+				'keys at end',
+				'static data at end',
+				'req/s (2xx)',
+				'p50',
+				'p99',
+				'n8n CPU per delivery',
+				'executions',
+				'non-2xx',
+			],
+			segRows,
+		),
+	);
+	out.push(
+		`\nEach cycle creates the same Uplift workflow twice (typeVersion and settings of (2); the full one created through n8n's public API with its static data holding ${n(m.defaultSize)} keys, ${fmtBytes(m.prefillStaticDataBytes)}, in the persisted format), ` +
+			`sends ${m.empty.sequentialMs.n / m.cycles.length} signed distinct deliveries to each one at a time, alternating (after 3 each to warm up), then runs one throughput segment on each (warm-up + measured, 10 connections, order alternating between cycles), and deactivates both. ` +
+			`"n8n CPU per delivery": user + system CPU of n8n's process group from the start of the measured segment until 2.5 s after it (its executions end and save static data), divided by the accepted deliveries. ` +
+			`One at a time, answer latency p50 / p90: empty ${fmtMsFine(m.empty.sequentialMs.median)} / ${fmtMsFine(m.empty.sequentialMs.p90)}, full ${fmtMsFine(m.full.sequentialMs.median)} / ${fmtMsFine(m.full.sequentialMs.p90)}. ` +
+			`Ratios full/empty: CPU per delivery ${fmtRatio(m.ratios.cpuPerDelivery)}, time per delivery at saturation ${fmtRatio(m.ratios.timePerDeliveryAtSaturation)}, latency one at a time ${fmtRatio(m.ratios.sequentialLatency)}.\n`,
+	);
+	return out.join('\n');
 }
 
 function renderMarkdown(results, table, { command }) {
@@ -300,6 +386,15 @@ function renderMarkdown(results, table, { command }) {
 	lines.push(
 		`- Machine: ${m.cpu}, ${m.cores} cores${m.cpuFlags ? ` (${m.cpuFlags})` : ''}, ${m.ramGiB.toFixed(1)} GiB RAM, ${m.os}; load average at start ${m.loadAtStart.map((x) => x.toFixed(2)).join(' / ')}`,
 	);
+	if (m.duringRun) {
+		const d = m.duringRun;
+		lines.push(
+			`- Other load during the run (sampled every 10 s): load average (1 min) mean ${d.load1Mean.toFixed(2)}, max ${d.load1Max.toFixed(2)}; ` +
+				(d.otherN8nShare > 0
+					? `**another n8n was running in ${Math.round(d.otherN8nShare * 100)} % of the samples** (${d.otherN8nFolders.map((f) => `\`${f}\``).join(', ')}), so absolute figures are lower than on a quiet machine; ratios within the run stay comparable`
+					: 'no other n8n was running'),
+		);
+	}
 	if (results.source)
 		lines.push(
 			`- Code measured: commit \`${results.source.commit}\`${results.source.dirtyFiles.length ? ` plus uncommitted changes in ${results.source.dirtyFiles.map((f) => `\`${f}\``).join(', ')}` : ' (clean work tree)'}`,
@@ -313,7 +408,8 @@ function renderMarkdown(results, table, { command }) {
 	lines.push('');
 	lines.push(markdownTable(['Measure', 'Value', 'Baseline', 'Ratio', 'Target', 'Result'], table));
 	lines.push('');
-	if (results.inprocess) lines.push('![Ledger cost and size against the number of entries](bench/ledger-scaling.svg)\n');
+	if (results.inprocess)
+		lines.push('![Duplicate memory: cost per accepted delivery against the number of keys](bench/memory-scaling.svg)\n');
 	let notes = '';
 	try {
 		notes = fs.readFileSync(NOTES, 'utf8').trim();

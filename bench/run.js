@@ -7,7 +7,7 @@
  * Env: BENCH_QUICK=1 (short runs, for trying the harness), BENCH_SKIP_N8N=1, BENCH_SKIP_INPROCESS=1,
  *      BENCH_DURATION / BENCH_WARMUP / BENCH_CYCLES (seconds per measured segment, warm-up, cycles),
  *      BENCH_OUT (default .bench/results.json).
- * Output: a table on stdout, BENCHMARKS.md and bench/ledger-scaling.svg at the repository root.
+ * Output: a table on stdout, BENCHMARKS.md at the repository root and bench/memory-scaling.svg.
  */
 const { spawnSync } = require('child_process');
 const fs = require('fs');
@@ -54,12 +54,61 @@ function gitState() {
 	const git = (...args) => spawnSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' });
 	const head = git('rev-parse', '--short', 'HEAD');
 	if (head.status !== 0) return null;
-	const dirty = git('status', '--porcelain', '--', 'nodes', 'credentials', 'package.json').stdout.trim();
+	// porcelain lines are "XY path"; trim only the end, or the first line loses its leading status blank
+	const dirty = git('status', '--porcelain', '--', 'nodes', 'credentials', 'package.json').stdout.trimEnd();
 	return { commit: head.stdout.trim(), dirtyFiles: dirty ? dirty.split('\n').map((l) => l.slice(3)) : [] };
+}
+
+/**
+ * Other n8n processes on this machine (not this benchmark's, which runs in .e2e/bench/): on a
+ * 2-core machine they lower every figure, so the report says whether any ran meanwhile.
+ */
+function otherN8nProcesses() {
+	const r = spawnSync('pgrep', ['-f', 'n8n/bin/n8n start'], { encoding: 'utf8' });
+	if (r.error) return null;
+	const ours = path.join(REPO_ROOT, '.e2e', 'bench');
+	return r.stdout
+		.split('\n')
+		.filter(Boolean)
+		.map((pid) => {
+			let cwd = '?';
+			try {
+				cwd = fs.readlinkSync(`/proc/${pid}/cwd`);
+			} catch {
+				/* gone, or not linux */
+			}
+			return { pid: Number(pid), cwd };
+		})
+		.filter((p) => !p.cwd.startsWith(ours));
+}
+
+/** Samples the load average and other n8n processes every 10 s while the benchmark runs. */
+function watchMachine() {
+	const samples = [];
+	const sample = () => {
+		const others = otherN8nProcesses();
+		samples.push({ at: Date.now(), load1: os.loadavg()[0], others: others ? others.map((o) => o.cwd) : null });
+	};
+	sample();
+	const timer = setInterval(sample, 10000);
+	timer.unref();
+	return () => {
+		clearInterval(timer);
+		sample();
+		const withOthers = samples.filter((s) => s.others && s.others.length > 0);
+		return {
+			samples: samples.length,
+			load1Mean: samples.reduce((a, s) => a + s.load1, 0) / samples.length,
+			load1Max: Math.max(...samples.map((s) => s.load1)),
+			otherN8nShare: withOthers.length / samples.length,
+			otherN8nFolders: [...new Set(withOthers.flatMap((s) => s.others))],
+		};
+	};
 }
 
 async function main() {
 	const started = Date.now();
+	const stopWatching = watchMachine();
 	const out = process.env.BENCH_OUT || path.join(REPO_ROOT, '.bench', 'results.json');
 	fs.mkdirSync(path.dirname(out), { recursive: true });
 	const results = {
@@ -107,6 +156,7 @@ async function main() {
 	}
 
 	results.seconds = (Date.now() - started) / 1000;
+	results.machine.duringRun = stopWatching();
 	fs.writeFileSync(out, JSON.stringify(results, null, 2));
 	log(`results: ${path.relative(REPO_ROOT, out)}`);
 	const { writeReport } = require('./report');

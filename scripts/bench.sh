@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Benchmarks: cost per delivery, ledger scaling, and throughput inside a real n8n (see BENCHMARKS.md).
-#   npm run bench                 # full run (about 8-10 minutes on a 2-core machine)
+# Benchmarks: cost per delivery, the duplicate memory at each size, and throughput and the memory's cost inside a real n8n (see BENCHMARKS.md).
+#   npm run bench                 # full run (about 11 minutes on a 2-core machine)
 #   BENCH_QUICK=1 npm run bench   # short run to try the harness
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,4 +26,4 @@ if [ "${BENCH_SKIP_N8N:-0}" != "1" ]; then
 fi
 
 node bench/run.js
-echo "[bench] done in $(( $(date +%s) - START )) s; report: BENCHMARKS.md, chart: bench/ledger-scaling.svg"
+echo "[bench] done in $(( $(date +%s) - START )) s; report: BENCHMARKS.md, chart: bench/memory-scaling.svg"

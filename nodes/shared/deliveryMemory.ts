@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'crypto';
+import { hash, randomBytes } from 'crypto';
 
 /**
  * The duplicate memory of one trigger node in one n8n process: which delivery keys were accepted
@@ -18,15 +18,27 @@ export interface MemoryLimits {
 
 export type ClaimVerdict = 'new' | 'duplicate' | 'inFlight';
 
-/** What goes into static data (format 2). */
+export const HASHED_KEY_LENGTH = 16;
+const SECONDS_DIGITS = 10;
+/** One entry: the hashed key, then the acceptance time as 10 decimal digits of Unix seconds. */
+export const ENTRY_LENGTH = HASHED_KEY_LENGTH + SECONDS_DIGITS;
+/**
+ * Entries per chunk. The entries are persisted as short strings rather than one string (forgetting
+ * the oldest entry would copy the whole string on every delivery) or one object with a property
+ * per key (n8n parses, wraps and serialises static data on every accepted delivery, and an object
+ * with 10,000 properties costs it many times more than strings of the same content; BENCHMARKS.md).
+ */
+export const ENTRIES_PER_CHUNK = 100;
+
+/** What goes into static data. */
 export interface PersistedMemory {
 	format: 2;
 	/** the DeliveryMemory that wrote it (random per memory, so a restarted process is a new writer) */
 	writer: string;
-	/** that memory's revision when it wrote the copy; it changes whenever the keys change */
+	/** that memory's revision when it wrote the copy; it changes whenever the entries change */
 	revision: number;
-	/** hashed delivery key → accepted at, in whole seconds since the epoch */
-	keys: Record<string, number>;
+	/** the entries, oldest first, packed into chunks of up to ENTRIES_PER_CHUNK entries */
+	entries: string[];
 }
 
 /** A copy read back from static data: who wrote it, at which revision, and its entries. */
@@ -37,17 +49,24 @@ export interface StoredCopy {
 	readEntries: () => Array<[string, number]>;
 }
 
-export const HASHED_KEY_LENGTH = 16;
-
 /**
  * 96 bits of SHA-256 in base64url: fixed width, nothing of the event in static data. Release 0.1.0
- * hashed the same way, so its keys are recognised after an upgrade.
+ * hashed the same way, so its keys are recognised after an upgrade. (`crypto.hash` is Node's
+ * one-shot digest, Node >= 20.12; the package requires 20.15.)
  */
 export function hashDeliveryKey(deliveryKey: string): string {
-	return createHash('sha256')
-		.update(deliveryKey, 'utf8')
-		.digest('base64url')
-		.slice(0, HASHED_KEY_LENGTH);
+	return hash('sha256', deliveryKey, 'base64url').slice(0, HASHED_KEY_LENGTH);
+}
+
+export function encodeEntry(hashedKey: string, acceptedAtSeconds: number): string {
+	return hashedKey + String(acceptedAtSeconds).padStart(SECONDS_DIGITS, '0');
+}
+
+/** The entry at `offset` of a chunk: `[hashedKey, acceptedAtSeconds]` (NaN seconds if not digits). */
+export function decodeEntry(chunk: string, offset = 0): [string, number] {
+	const key = chunk.slice(offset, offset + HASHED_KEY_LENGTH);
+	const digits = chunk.slice(offset + HASHED_KEY_LENGTH, offset + ENTRY_LENGTH);
+	return [key, /^\d{10}$/.test(digits) ? Number(digits) : NaN];
 }
 
 const toSeconds = (ms: number): number => Math.floor(ms / 1000);
@@ -55,10 +74,14 @@ const toSeconds = (ms: number): number => Math.floor(ms / 1000);
 export class DeliveryMemory {
 	readonly writer = randomBytes(9).toString('base64url');
 	private revision = 0;
-	/** hashed key → accepted at (seconds). A Map iterates in insertion order: oldest first. */
+	/** hashed key → accepted at (seconds): the lookup */
 	private accepted = new Map<string, number>();
-	/** the same entries as a plain object, handed to static data as `keys` (see toPersisted) */
-	private persistedKeys: Record<string, number> = {};
+	/**
+	 * The same entries in acceptance order, oldest first, packed: the queue that says which key to
+	 * forget next, and what static data receives. Only `remember` and `forgetOldest` change it and
+	 * `accepted`, always together, so both hold the same keys.
+	 */
+	private chunks: string[] = [];
 	/** keys claimed by a request that has not yet accepted or released them */
 	private readonly inFlight = new Set<string>();
 	/** the last copy written by another memory that was merged, so loading it again costs nothing */
@@ -77,8 +100,9 @@ export class DeliveryMemory {
 		this.forgetOld(nowMs, limits);
 		if (this.inFlight.has(hashedKey)) return 'inFlight';
 		const acceptedAt = this.accepted.get(hashedKey);
-		if (acceptedAt !== undefined && acceptedAt >= toSeconds(nowMs - limits.maxAgeMs))
+		if (acceptedAt !== undefined && acceptedAt >= toSeconds(nowMs - limits.maxAgeMs)) {
 			return 'duplicate';
+		}
 		this.inFlight.add(hashedKey);
 		return 'new';
 	}
@@ -86,8 +110,9 @@ export class DeliveryMemory {
 	/** Records an accepted delivery. Accepting a key that is already recorded changes nothing. */
 	accept(hashedKey: string, nowMs: number, limits: MemoryLimits, acceptedAtMs = nowMs): void {
 		this.inFlight.delete(hashedKey);
-		if (!this.accepted.has(hashedKey))
+		if (!this.accepted.has(hashedKey)) {
 			this.remember(hashedKey, toSeconds(Math.min(acceptedAtMs, nowMs)));
+		}
 		this.forgetOld(nowMs, limits);
 	}
 
@@ -126,31 +151,38 @@ export class DeliveryMemory {
 		// Rebuild oldest first, so forgetting by age and by count keeps working from the front.
 		const all = [...this.accepted, ...incoming].sort((a, b) => a[1] - b[1]);
 		this.accepted = new Map();
-		this.persistedKeys = {};
+		this.chunks = [];
 		for (const [key, at] of all) this.remember(key, at);
 		this.forgetOld(nowMs, limits);
 		return incoming.length;
 	}
 
 	/**
-	 * A new wrapper around the live `keys` object for static data. The wrapper is new every time:
-	 * n8n replaces nested objects of static data with proxies in place when it builds a workflow
-	 * (see staticDataMemory.ts), and it may do that to the wrapper, never to a field we read back.
+	 * A new wrapper around the live chunks for static data. The wrapper is new every time: n8n
+	 * replaces nested objects of static data with proxies in place when it builds a workflow (see
+	 * staticDataMemory.ts), and it may do that to the wrapper, never to a field read back here.
 	 */
 	toPersisted(): PersistedMemory {
-		return { format: 2, writer: this.writer, revision: this.revision, keys: this.persistedKeys };
+		return { format: 2, writer: this.writer, revision: this.revision, entries: this.chunks };
 	}
 
-	/** The only two places that change the entries: the Map and the object always change together. */
 	private remember(hashedKey: string, acceptedAtSeconds: number): void {
 		this.accepted.set(hashedKey, acceptedAtSeconds);
-		this.persistedKeys[hashedKey] = acceptedAtSeconds;
+		const entry = encodeEntry(hashedKey, acceptedAtSeconds);
+		const last = this.chunks.length - 1;
+		if (last >= 0 && this.chunks[last].length < ENTRIES_PER_CHUNK * ENTRY_LENGTH) {
+			this.chunks[last] += entry;
+		} else {
+			this.chunks.push(entry);
+		}
 		this.revision++;
 	}
 
-	private forget(hashedKey: string): void {
-		this.accepted.delete(hashedKey);
-		delete this.persistedKeys[hashedKey];
+	private forgetOldest(): void {
+		const first = this.chunks[0];
+		this.accepted.delete(decodeEntry(first)[0]);
+		if (first.length === ENTRY_LENGTH) this.chunks.shift();
+		else this.chunks[0] = first.slice(ENTRY_LENGTH);
 		this.revision++;
 	}
 
@@ -161,9 +193,11 @@ export class DeliveryMemory {
 	 */
 	private forgetOld(nowMs: number, limits: MemoryLimits): void {
 		const oldestKept = toSeconds(nowMs - limits.maxAgeMs);
-		for (const [key, at] of this.accepted) {
-			if (this.accepted.size <= limits.maxEntries && at >= oldestKept) break;
-			this.forget(key);
+		while (
+			this.chunks.length > 0 &&
+			(this.accepted.size > limits.maxEntries || decodeEntry(this.chunks[0])[1] < oldestKept)
+		) {
+			this.forgetOldest();
 		}
 	}
 }

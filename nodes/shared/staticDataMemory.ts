@@ -1,6 +1,12 @@
 import type { IDataObject, IExecuteFunctions, IWebhookFunctions } from 'n8n-workflow';
 
-import { DeliveryMemory, HASHED_KEY_LENGTH, hashDeliveryKey } from './deliveryMemory';
+import {
+	decodeEntry,
+	DeliveryMemory,
+	ENTRY_LENGTH,
+	HASHED_KEY_LENGTH,
+	hashDeliveryKey,
+} from './deliveryMemory';
 import type { ClaimVerdict, MemoryLimits, StoredCopy } from './deliveryMemory';
 
 /**
@@ -95,8 +101,9 @@ export function readStoredCopy(
 			isEntry(entry[0], entry[1]),
 		);
 		if (entries.length < candidates.length) {
+			const left = candidates.length - entries.length;
 			log(
-				`${candidates.length - entries.length} entries of the duplicate memory in static data are unreadable and were left out.`,
+				`The duplicate memory in static data has ${left} unreadable ${left === 1 ? 'entry' : 'entries'}; left out.`,
 			);
 		}
 		return entries;
@@ -105,15 +112,25 @@ export function readStoredCopy(
 		v.format === 2 &&
 		typeof v.writer === 'string' &&
 		typeof v.revision === 'number' &&
-		typeof v.keys === 'object' &&
-		v.keys !== null
+		Array.isArray(v.entries)
 	) {
-		const keys = v.keys as IDataObject;
+		const chunks = v.entries as unknown[];
 		return {
 			copy: {
 				writer: v.writer,
 				revision: v.revision,
-				readEntries: () => keepReadable(Object.keys(keys).map((key) => [key, keys[key]])),
+				readEntries: () => {
+					const candidates: Array<[string, unknown]> = [];
+					for (const chunk of chunks) {
+						if (typeof chunk !== 'string' || chunk.length % ENTRY_LENGTH !== 0) {
+							candidates.push(['', chunk]);
+							continue;
+						}
+						for (let at = 0; at < chunk.length; at += ENTRY_LENGTH)
+							candidates.push(decodeEntry(chunk, at));
+					}
+					return keepReadable(candidates);
+				},
 			},
 		};
 	}

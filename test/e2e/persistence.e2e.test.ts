@@ -50,7 +50,8 @@ const hashedKey = (deliveryKey: string) => createHash('sha256').update(deliveryK
 
 /**
  * Hashed key → accepted at (unix seconds), read from a node's static data in either persisted form:
- * - format 2: `deliveryLedger = { format: 2, writer, revision, keys: { [hashedKey]: seconds } }`
+ * - format 2: `deliveryLedger = { format: 2, writer, revision, entries: [chunks] }`, each chunk a run
+ *   of 26-character entries: 16 characters of hashed key + 10 decimal digits of seconds.
  * - 0.1.0 (v 1): `deliveryLedger = { v: 1, w, r, c: [chunks] }`, each chunk a run of 23-character
  *   entries: 16 characters of hashed key + 7 of zero-padded base-36 seconds.
  * Any other shape fails the test rather than reading as "no keys".
@@ -59,8 +60,11 @@ function persistedKeys(nodeStaticData: any): Map<string, number> {
 	const ledger = nodeStaticData && nodeStaticData.deliveryLedger;
 	const keys = new Map<string, number>();
 	if (ledger === undefined) return keys;
-	if (ledger && ledger.format === 2 && ledger.keys && typeof ledger.keys === 'object') {
-		for (const [key, seconds] of Object.entries(ledger.keys)) keys.set(key, Number(seconds));
+	if (ledger && ledger.format === 2 && Array.isArray(ledger.entries)) {
+		for (const chunk of ledger.entries as string[]) {
+			expect(chunk.length % 26).toBe(0);
+			for (let at = 0; at < chunk.length; at += 26) keys.set(chunk.slice(at, at + 16), Number(chunk.slice(at + 16, at + 26)));
+		}
 	} else if (ledger && ledger.v === 1 && Array.isArray(ledger.c)) {
 		for (const chunk of ledger.c as string[])
 			for (let at = 0; at + 23 <= chunk.length; at += 23) keys.set(chunk.slice(at, at + 16), parseInt(chunk.slice(at + 16, at + 23), 36));

@@ -37,7 +37,14 @@ function request(row: StaticDataRow, workflowId: string, fn: (memory: StaticData
 	return loaded;
 }
 
-const savedKeys = (row: StaticDataRow) => Object.keys((row.nodeData('Trigger')?.[MEMORY_FIELD] as PersistedMemory | undefined)?.keys ?? {});
+/** The entries of a persisted memory, decoded here independently of the code under test: 16 + 10 characters each. */
+function entriesOf(persisted: PersistedMemory | undefined): Array<[string, number]> {
+	const packed = (persisted?.entries ?? []).join('');
+	expect(packed.length % 26).toBe(0);
+	return Array.from({ length: packed.length / 26 }, (_v, i) => [packed.slice(i * 26, i * 26 + 16), Number(packed.slice(i * 26 + 16, i * 26 + 26))]);
+}
+const keysOf = (persisted: PersistedMemory | undefined) => entriesOf(persisted).map(([key]) => key);
+const savedKeys = (row: StaticDataRow) => keysOf(row.nodeData('Trigger')?.[MEMORY_FIELD] as PersistedMemory | undefined);
 
 describe('DeliveryMemory', () => {
 	it('forgets keys older than the window', () => {
@@ -61,7 +68,7 @@ describe('DeliveryMemory', () => {
 		expect(memory.size).toBe(3);
 		expect(memory.claim(keys[0], t0 + 5000, lim)).toBe('new');
 		expect(keys.slice(1).map((k) => memory.claim(k, t0 + 5000, lim))).toEqual(['duplicate', 'duplicate', 'duplicate']);
-		expect(memory.toPersisted().keys).toEqual({ [keys[1]]: t0 / 1000 + 1, [keys[2]]: t0 / 1000 + 2, [keys[3]]: t0 / 1000 + 3 });
+		expect(entriesOf(memory.toPersisted())).toEqual([[keys[1], t0 / 1000 + 1], [keys[2], t0 / 1000 + 2], [keys[3], t0 / 1000 + 3]]);
 	});
 
 	it('lowering the memory size keeps the newest keys', () => {
@@ -69,7 +76,7 @@ describe('DeliveryMemory', () => {
 		const keys = Array.from({ length: 10 }, (_v, i) => hashDeliveryKey(`k${i}`));
 		keys.forEach((k, i) => memory.accept(k, 1_000_000 + i * 1000, limits));
 		memory.claim(hashDeliveryKey('other'), 1_100_000, { ...limits, maxEntries: 4 });
-		expect(Object.keys(memory.toPersisted().keys)).toEqual(keys.slice(6));
+		expect(keysOf(memory.toPersisted())).toEqual(keys.slice(6));
 	});
 
 	it('reports a claim as in flight until it is accepted or released', () => {
@@ -83,11 +90,13 @@ describe('DeliveryMemory', () => {
 		expect(memory.claim(k, Date.now(), limits)).toBe('duplicate');
 	});
 
-	it('keeps a persisted entry at about 30 bytes of JSON', () => {
+	it('keeps a persisted entry at about 26 bytes of JSON, in chunks of at most 100 entries', () => {
 		const memory = new DeliveryMemory();
 		const lim = { maxAgeMs: 1000 * HOUR, maxEntries: 10_000 };
 		for (let i = 0; i < 10_000; i++) memory.accept(hashDeliveryKey(`d${i}`), Date.now(), lim);
-		expect(JSON.stringify(memory.toPersisted()).length / 10_000).toBeLessThan(31);
+		expect(JSON.stringify(memory.toPersisted()).length / 10_000).toBeLessThan(27);
+		expect(memory.toPersisted().entries.every((chunk) => chunk.length <= 100 * 26)).toBe(true);
+		expect(entriesOf(memory.toPersisted())).toHaveLength(10_000);
 	});
 
 	it('merges a copy from another memory once, and ignores its own copies', () => {
@@ -101,7 +110,7 @@ describe('DeliveryMemory', () => {
 		expect(b.merge(copyOf(b.toPersisted()), t0 + 2000, limits)).toBe(0);
 		// merged oldest first: forgetting by count drops a's older key first
 		b.accept(hashDeliveryKey('third'), t0 + 3000, { ...limits, maxEntries: 2 });
-		expect(Object.keys(b.toPersisted().keys)).toEqual([hashDeliveryKey('from-b'), hashDeliveryKey('third')]);
+		expect(keysOf(b.toPersisted())).toEqual([hashDeliveryKey('from-b'), hashDeliveryKey('third')]);
 	});
 
 	it('drops expired entries when merging a copy from another process', () => {
@@ -127,8 +136,8 @@ describe('DeliveryMemory', () => {
 			memory.accept(hashDeliveryKey(`k${i}`), Date.now(), limits);
 		}
 		const saved = JSON.parse(JSON.stringify(staticData))[MEMORY_FIELD];
-		expect(Object.keys(saved.keys)).toHaveLength(50);
-		expect(require('util').types.isProxy(memory.toPersisted().keys)).toBe(false);
+		expect(keysOf(saved)).toHaveLength(50);
+		expect(require('util').types.isProxy(memory.toPersisted().entries)).toBe(false);
 	});
 });
 
@@ -240,20 +249,21 @@ describe('StaticDataMemory through n8n-like static data', () => {
 		const { verdict, hashedKey } = memory.claim('k');
 		expect(verdict).toBe('new');
 		memory.accept(hashedKey);
-		expect((staticData[MEMORY_FIELD] as unknown as PersistedMemory).keys).toHaveProperty(hashedKey);
+		expect(keysOf(staticData[MEMORY_FIELD] as unknown as PersistedMemory)).toEqual([hashedKey]);
 	});
 
 	it('skips malformed entries of a readable copy, keeps the rest, and logs how many it left out', () => {
 		const good = hashDeliveryKey('good');
 		const logged: string[] = [];
 		const log = (m: string) => logged.push(m);
-		const read = readStoredCopy({ format: 2, writer: 'w', revision: 3, keys: { [good]: 1_800_000_000, short: 1, [hashDeliveryKey('x')]: 'soon' } }, log);
+		const entry = (key: string, at: string) => key + at;
+		const read = readStoredCopy({ format: 2, writer: 'w', revision: 3, entries: [entry(good, '1800000000') + entry('short!?*$%^&*()_', '0000000001') + entry(hashDeliveryKey('x'), 'soon-soon!'), 7] }, log);
 		expect(read.copy!.readEntries()).toEqual([[good, 1_800_000_000]]);
 		const v1 = readStoredCopy({ v: 1, w: 'x', r: 1, c: [42, `${good}${(1_800_000_000).toString(36).padStart(7, '0')}`] }, log);
 		expect(v1.copy!.readEntries()).toEqual([[good, 1_800_000_000]]);
 		expect(logged).toEqual([
-			'2 entries of the duplicate memory in static data are unreadable and were left out.',
-			'1 entries of the duplicate memory in static data are unreadable and were left out.',
+			'The duplicate memory in static data has 3 unreadable entries; left out.',
+			'The duplicate memory in static data has 1 unreadable entry; left out.',
 		]);
 	});
 
@@ -300,9 +310,9 @@ describe('upgrade from 0.1.0', () => {
 
 		const saved = row.nodeData('Trigger')![MEMORY_FIELD] as unknown as PersistedMemory;
 		expect(saved.format).toBe(2);
-		expect(Object.keys(saved.keys)).toEqual([...fixture.deliveryKeys, 'uplift:evt_after_upgrade'].map(hashDeliveryKey));
+		expect(keysOf(saved)).toEqual([...fixture.deliveryKeys, 'uplift:evt_after_upgrade'].map(hashDeliveryKey));
 		// the times survive too: the first key was accepted at the fixture's start
-		expect(saved.keys[hashDeliveryKey(fixture.deliveryKeys[0])]).toBe(fixtureStart / 1000);
+		expect(entriesOf(saved)[0]).toEqual([hashDeliveryKey(fixture.deliveryKeys[0]), fixtureStart / 1000]);
 		// and a process started after the upgrade reads the new format
 		request(row, wf, (m) => expect(m.claim(fixture.deliveryKeys[39]).verdict).toBe('duplicate'), { now, limits: lim }, newProcess());
 	});

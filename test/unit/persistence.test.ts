@@ -80,8 +80,11 @@ const vendors: Vendor[] = [
 ];
 
 const started = (call: WebhookCall) => call.result?.workflowData !== undefined;
-const savedKeys = (row: StaticDataRow, nodeName: string) =>
-	Object.keys((row.nodeData(nodeName)?.[MEMORY_FIELD] as PersistedMemory | undefined)?.keys ?? {});
+/** Hashed keys in the saved row: 26-character entries (16 of key, 10 of seconds), decoded here. */
+function savedKeys(row: StaticDataRow, nodeName: string): string[] {
+	const packed = ((row.nodeData(nodeName)?.[MEMORY_FIELD] as PersistedMemory | undefined)?.entries ?? []).join('');
+	return Array.from({ length: packed.length / 26 }, (_v, i) => packed.slice(i * 26, i * 26 + 16));
+}
 
 let workflows = 0;
 
