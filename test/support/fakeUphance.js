@@ -23,6 +23,17 @@
  *   GET  /credit_notes/:id                  {credit_notes:[rec]}
  *   GET  /invoices?invoice_id=ID            {invoices:[rec], meta}
  *   GET  /sales_orders/:id                  {sales_order}
+ * Lists (action node): GET /<path>?page=N (100 a page, production_orders 50) -> {<path>: [...], meta:
+ *   {current_page,next_page,prev_page,total_pages,total_count}} with since_id, since_created_at,
+ *   by_order_number, by_order_id, by_shipment_number, filter[warehouse_name], filter[product_identifier],
+ *   filter[ean]; GET /invoices without invoice_id is the invoice list.
+ *   fake.seed(resource, count, (i) => extra) seeds records with ids 1..count (or from opts.firstId).
+ * Writes (recorded in fake.writes as {method, path, query, body}):
+ *   PUT  /pick_tickets/:id?tracking_number=&carrier=&shipping_cost=   -> {pick_ticket}
+ *   PUT  /pick_tickets/:id/ship                                          -> {pick_ticket} status 'shipped'
+ *   POST /stock_operations {stock_operation, idempotency_key}            -> 201 {stock_operation}; a repeated key: 200, nothing created
+ *   POST /payments {amount, ...}                                          -> 201 {payment}
+ *   fake.failNext() also applies to these.
  * Data calls need a valid Bearer token (else 401) and a prior set_current_org for that token (else 403).
  */
 const crypto = require('crypto');
@@ -42,6 +53,13 @@ const RESOURCES = {
 		wrap: (r) => ({ invoices: [r], meta: { current_page: 1, next_page: null, prev_page: null, total_pages: 1, total_count: 1 } }),
 	},
 };
+// Resources only the action node uses (docs/uphance-api.md, ../shared/docs/action-apis.md).
+Object.assign(RESOURCES, {
+	payment: { path: 'payments', wrap: (r) => ({ payment: r }) },
+	season: { path: 'seasons', wrap: (r) => ({ season: r }) },
+	production_order: { path: 'production_orders', wrap: (r) => ({ production_order: r }), perPage: 50 },
+	sku: { path: 'skus', wrap: (r) => ({ sku: r }) },
+});
 const BY_PATH = Object.fromEntries(Object.entries(RESOURCES).map(([k, v]) => [v.path, k]));
 
 function sendJson(res, status, obj, extraHeaders) {
@@ -116,6 +134,9 @@ function start(opts = {}) {
 		requests: [],
 		tokenIssued: 0,
 		failNext: [], // [{status, retryAfter}] applied to the next record fetches
+		writes: [], // PUT/POST calls of the action node
+		stockOperations: new Map(), // idempotency_key -> created operation
+		nextId: 900000,
 	};
 
 	function issueToken() {
@@ -125,6 +146,77 @@ function start(opts = {}) {
 		state.refreshTokens.set(refresh, token);
 		state.tokenIssued++;
 		return { access_token: token, token_type: 'Bearer', expires_in: state.expiresIn, refresh_token: refresh, created_at: Math.floor(Date.now() / 1000) };
+	}
+
+	const LIST_FILTERS = {
+		by_order_number: 'order_number',
+		by_order_id: 'order_id',
+		by_shipment_number: 'shipment_number',
+		'filter[warehouse_name]': 'warehouse_name',
+		'filter[product_identifier]': 'product_identifier',
+		'filter[ean]': 'ean',
+	};
+	function listPage(resource, params) {
+		const perPage = RESOURCES[resource].perPage || 100;
+		let all = [...state.records.entries()].filter(([k]) => k.startsWith(`${resource}:`)).map(([, r]) => r);
+		all.sort((a, b) => Number(a.id) - Number(b.id));
+		if (params.has('since_id')) all = all.filter((r) => Number(r.id) > Number(params.get('since_id')));
+		if (params.has('since_created_at')) {
+			const t = Date.parse(params.get('since_created_at'));
+			all = all.filter((r) => Date.parse(r.created_at) >= t);
+		}
+		for (const [q, field] of Object.entries(LIST_FILTERS))
+			if (params.has(q)) all = all.filter((r) => String(r[field]) === params.get(q));
+		const page = Math.max(1, Number(params.get('page') || 1));
+		const totalPages = Math.ceil(all.length / perPage);
+		const key = RESOURCES[resource].path;
+		return {
+			[key]: all.slice((page - 1) * perPage, page * perPage),
+			meta: { current_page: page, next_page: page < totalPages ? page + 1 : null, prev_page: page > 1 ? page - 1 : null, total_pages: totalPages, total_count: all.length },
+		};
+	}
+	function writeTarget(method, pathname) {
+		let m;
+		if (method === 'PUT' && (m = /^\/pick_tickets\/([^/]+)$/.exec(pathname))) return { kind: 'tracking', resource: 'pick_ticket', id: decodeURIComponent(m[1]) };
+		if (method === 'PUT' && (m = /^\/pick_tickets\/([^/]+)\/ship$/.exec(pathname))) return { kind: 'ship', resource: 'pick_ticket', id: decodeURIComponent(m[1]) };
+		if (method === 'POST' && pathname === '/stock_operations') return { kind: 'stock', resource: 'stock_operation' };
+		if (method === 'POST' && pathname === '/payments') return { kind: 'payment', resource: 'payment' };
+		return null;
+	}
+	function handleWrite(route, query, body, reply) {
+		if (route.kind === 'tracking' || route.kind === 'ship') {
+			const rec = state.records.get(`pick_ticket:${route.id}`);
+			if (!rec) return reply(404, { error: 'Not Found', message: `pick_ticket ${route.id} not found` });
+			if (route.kind === 'tracking') {
+				if (query.tracking_number != null) rec.tracking_number = query.tracking_number;
+				if (query.carrier != null) rec.carrier = query.carrier;
+				if (query.shipping_cost != null) rec.shipping_cost = query.shipping_cost;
+				if (query.service != null) rec.service = query.service;
+			} else {
+				if (!rec.tracking_number) return reply(422, { errors: ['Tracking number must be set before shipping'] });
+				rec.status = 'shipped';
+			}
+			rec.updated_at = new Date().toISOString();
+			return reply(200, { pick_ticket: rec });
+		}
+		if (route.kind === 'stock') {
+			const op = body.stock_operation;
+			if (!op || !Array.isArray(op.line_quantities) || op.line_quantities.length === 0)
+				return reply(422, { errors: ['line_quantities is required'] });
+			const key = body.idempotency_key;
+			if (key != null && String(key).length > 128) return reply(422, { errors: ['idempotency_key is too long'] });
+			if (key != null && state.stockOperations.has(key)) return reply(200, { stock_operation: state.stockOperations.get(key) });
+			const created = { id: ++state.nextId, ...op, created_at: new Date().toISOString() };
+			if (key != null) state.stockOperations.set(key, created);
+			return reply(201, { stock_operation: created });
+		}
+		if (route.kind === 'payment') {
+			if (body.amount == null) return reply(422, { errors: ['amount is required'] });
+			const created = { id: ++state.nextId, ...body, created_at: new Date().toISOString() };
+			state.records.set(`payment:${created.id}`, created);
+			return reply(201, { payment: created });
+		}
+		return reply(404, { error: 'Not Found' });
 	}
 
 	const server = http.createServer(async (req, res) => {
@@ -192,6 +284,21 @@ function start(opts = {}) {
 			return reply(201, { Status: 'Updated' });
 		}
 
+		const writeRoute = req.method === 'PUT' || req.method === 'POST' ? writeTarget(req.method, url.pathname) : null;
+		if (writeRoute) {
+			if (state.failNext.length) {
+				const f = state.failNext.shift();
+				entry.resource = writeRoute.resource;
+				entry.injected = f.status;
+				return reply(f.status, { error: f.status === 429 ? 'Too Many Requests' : 'injected failure' }, f.status === 429 ? { 'retry-after': String(f.retryAfter != null ? f.retryAfter : 1) } : undefined);
+			}
+			if (tok.org == null) return reply(403, { error: 'Forbidden', message: 'No current organisation selected (call set_current_org)' });
+			entry.resource = writeRoute.resource;
+			entry.write = true;
+			const query = Object.fromEntries(url.searchParams.entries());
+			state.writes.push({ method: req.method, path: url.pathname, query, body, at: Date.now() });
+			return handleWrite(writeRoute, query, body, reply);
+		}
 		if (req.method !== 'GET') return reply(404, { error: 'Not Found' });
 		const parts = url.pathname.split('/').filter(Boolean);
 		const resource = BY_PATH[parts[0]];
@@ -211,6 +318,11 @@ function start(opts = {}) {
 			return fail(failure);
 		}
 
+		if (parts.length === 1 && !(resource === 'invoice' && url.searchParams.has('invoice_id'))) {
+			entry.resource = resource;
+			entry.list = true;
+			return reply(200, listPage(resource, url.searchParams));
+		}
 		let id;
 		if (resource === 'invoice' && parts.length === 1) id = url.searchParams.get('invoice_id');
 		else if (parts.length === 2) id = decodeURIComponent(parts[1]);
@@ -236,6 +348,21 @@ function start(opts = {}) {
 					const rec = record || sampleRecord(resource, id);
 					state.records.set(`${resource}:${id}`, rec);
 					return rec;
+				},
+				/** Seeds `count` records of a resource with ids firstId.. (default 1..count); `extra(i)` adds fields. */
+				seed(resource, count, extra, firstId = 1) {
+					if (!RESOURCES[resource]) throw new Error(`Unknown Uphance resource "${resource}"`);
+					for (let i = 0; i < count; i++) {
+						const id = firstId + i;
+						state.records.set(`${resource}:${id}`, sampleRecord(resource, id, extra ? extra(i) : {}));
+					}
+				},
+				record(resource, id) {
+					return state.records.get(`${resource}:${id}`);
+				},
+				/** PUT/POST calls made by the action node: [{method, path, query, body, at}] */
+				get writes() {
+					return state.writes;
 				},
 				deleteRecord(resource, id) {
 					state.records.delete(`${resource}:${id}`);
@@ -281,6 +408,7 @@ function start(opts = {}) {
 				},
 				clearLog() {
 					state.requests.length = 0;
+					state.writes.length = 0;
 				},
 				close,
 	}));

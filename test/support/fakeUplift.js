@@ -15,6 +15,13 @@
  *   GET /v1/captures             list (credential test), requires Authorization: Bearer <apiKey>
  *   GET /v1/captures/:id         one capture (§4.3 shape), 404 if unknown
  *
+ * Action-node endpoints (docs/uplift-api.md §4):
+ *   GET  /v1/captures?athlete_id&status&activity&movement&limit(1-500, default 100)&offset -> {captures, total_count, offset, limit}
+ *   POST /v1/athletes {first_name,...} -> 201 {athlete}; POST /v1/athletes/:id -> {athlete}; GET /v1/athletes?<attr>=<v>&limit&offset -> {athletes, total_count}
+ *   POST /v1/data/export {...} -> {jobId}; GET /v1/data/export/job/:id -> {jobId,status,errorMessage,...}
+ *     (RUNNING for fake.exportPolls polls, then COMPLETED, or FAILED with fake.setExportOutcome('FAILED'))
+ *   GET  /v1/data/export/job/:id/results?limit(<=500)&offset -> {jobId, rowCount, schema, rows}
+ *   fake.setExportRows(n), fake.setExportPolls(n), fake.exportJobs, fake.failNext(count, status, retryAfter)
  * Helpers (also exported standalone): sign(secret, rawBody), buildEvent({...}), signedDelivery({...})
  */
 const crypto = require('crypto');
@@ -117,9 +124,29 @@ function start(opts = {}) {
 		requests: [],
 		csvLog: [],
 		apiStatus: null, // force a status on /v1 calls (e.g. 503)
+		failNext: [], // [{status, retryAfter}] for the next /v1 calls
+		athletes: new Map(),
+		jobs: new Map(),
+		exportRows: 3,
+		exportPolls: 1,
+		exportOutcome: 'COMPLETED',
+		nextId: 1,
 	};
+	const readBody = (req) =>
+		new Promise((resolve) => {
+			const chunks = [];
+			req.on('data', (c) => chunks.push(c));
+			req.on('end', () => {
+				try {
+					resolve(chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {});
+				} catch {
+					resolve(null);
+				}
+			});
+		});
+	const clampLimit = (v, dflt) => Math.min(500, Math.max(1, Number(v || dflt)));
 
-	const server = http.createServer((req, res) => {
+	const server = http.createServer(async (req, res) => {
 		const url = new URL(req.url, 'http://x');
 		const entry = {
 			method: req.method,
@@ -129,7 +156,8 @@ function start(opts = {}) {
 			at: Date.now(),
 		};
 		state.requests.push(entry);
-		req.resume();
+		const body = req.method === 'POST' ? await readBody(req) : (req.resume(), {});
+		entry.body = body;
 
 		const fileMatch = /^\/files\/([^/]+)\.csv$/.exec(url.pathname);
 		if (fileMatch && req.method === 'GET') {
@@ -162,9 +190,68 @@ function start(opts = {}) {
 		if (url.pathname === '/v1' || url.pathname.startsWith('/v1/')) {
 			if (state.apiStatus) return sendJson(res, state.apiStatus, { error: `forced ${state.apiStatus}` });
 			if (entry.authorization !== `Bearer ${state.apiKey}`) return sendJson(res, 401, { error: 'Unauthorized', message: 'Invalid or missing API key' });
+			if (state.failNext.length) {
+				const f = state.failNext.shift();
+				entry.injected = f.status;
+				return sendJson(res, f.status, { error: f.status === 429 ? 'Too Many Requests' : 'injected failure', message: `injected ${f.status}` }, f.status === 429 ? { 'retry-after': String(f.retryAfter) } : undefined);
+			}
+			if (body === null) return sendJson(res, 400, { error: 'Bad Request', message: 'Body is not JSON' });
+			const q = url.searchParams;
 			if (req.method === 'GET' && url.pathname === '/v1/captures') {
-				const captures = [...state.captures.values()];
-				return sendJson(res, 200, { captures, total_count: captures.length, offset: 0, limit: 100 });
+				let captures = [...state.captures.values()];
+				for (const k of ['athlete_id', 'status', 'activity', 'movement'])
+					if (q.has(k)) captures = captures.filter((c) => String(c[k]).toLowerCase() === q.get(k).toLowerCase());
+				const limit = clampLimit(q.get('limit'), 100);
+				const offset = Number(q.get('offset') || 0);
+				return sendJson(res, 200, { captures: captures.slice(offset, offset + limit), total_count: captures.length, offset, limit });
+			}
+			if (req.method === 'POST' && url.pathname === '/v1/athletes') {
+				if (!body.first_name) return sendJson(res, 400, { error: 'Bad Request', message: 'first_name is required' });
+				const athlete = { id: `ath-${state.nextId++}`, ...body };
+				state.athletes.set(athlete.id, athlete);
+				return sendJson(res, 201, { athlete });
+			}
+			let am = /^\/v1\/athletes\/([^/]+)$/.exec(url.pathname);
+			if (req.method === 'POST' && am) {
+				const a = state.athletes.get(decodeURIComponent(am[1]));
+				if (!a) return sendJson(res, 404, { error: 'Not Found', message: 'Athlete not found' });
+				if (body.first_name === '') return sendJson(res, 400, { error: 'Bad Request', message: 'first_name cannot be emptied' });
+				const { custom_attributes, ...rest } = body;
+				Object.assign(a, rest);
+				if (custom_attributes) a.custom_attributes = { ...(a.custom_attributes || {}), ...custom_attributes };
+				return sendJson(res, 200, { athlete: a });
+			}
+			if (req.method === 'GET' && url.pathname === '/v1/athletes') {
+				let athletes = [...state.athletes.values()];
+				for (const [k, v] of q.entries())
+					if (!['limit', 'offset', 'sorted_by'].includes(k)) athletes = athletes.filter((a) => a.custom_attributes && a.custom_attributes[k] === v);
+				const limit = clampLimit(q.get('limit'), 100);
+				const offset = Number(q.get('offset') || 0);
+				return sendJson(res, 200, { athletes: athletes.slice(offset, offset + limit), total_count: athletes.length });
+			}
+			if (req.method === 'POST' && url.pathname === '/v1/data/export') {
+				if (!body.activity || !body.movement || typeof body.startTime !== 'number')
+					return sendJson(res, 400, { error: 'Bad Request', message: 'activity, movement and startTime are required' });
+				const jobId = `job-${state.nextId++}`;
+				state.jobs.set(jobId, { jobId, request: body, polls: 0, rows: state.exportRows, outcome: state.exportOutcome, needPolls: state.exportPolls, createdAt: new Date().toISOString() });
+				return sendJson(res, 200, { jobId });
+			}
+			const jm = /^\/v1\/data\/export\/job\/([^/]+)(\/results)?$/.exec(url.pathname);
+			if (req.method === 'GET' && jm) {
+				const job = state.jobs.get(decodeURIComponent(jm[1]));
+				if (!job) return sendJson(res, 404, { error: 'Not Found', message: 'The job ID does not exist or has no results' });
+				if (!jm[2]) {
+					job.polls++;
+					const done = job.polls > job.needPolls;
+					const status = done ? job.outcome : 'RUNNING';
+					return sendJson(res, 200, { jobId: job.jobId, status, errorMessage: status === 'FAILED' ? 'Export failed: no captures in range' : null, createdAt: job.createdAt, completedAt: done ? new Date().toISOString() : null });
+				}
+				if (job.polls <= job.needPolls || job.outcome !== 'COMPLETED') return sendJson(res, 404, { error: 'Not Found', message: 'The job ID does not exist or has no results' });
+				const limit = clampLimit(q.get('limit'), 100);
+				const offset = Number(q.get('offset') || 0);
+				const rows = [];
+				for (let r = offset; r < Math.min(job.rows, offset + limit); r++) rows.push({ sessionid: `s-${Math.floor(r / 10)}`, athleteid: 'ath-1', frame: r % 10, peak_power: r * 1.5 });
+				return sendJson(res, 200, { jobId: job.jobId, rowCount: rows.length, schema: [{ name: 'frame', type: { name: 'int' } }], rows });
 			}
 			const m = /^\/v1\/captures\/([^/]+)$/.exec(url.pathname);
 			if (req.method === 'GET' && m) {
@@ -193,6 +280,24 @@ function start(opts = {}) {
 				},
 				setApiStatus(status) {
 					state.apiStatus = status || null;
+				},
+				failNext(count, status = 503, retryAfter = 1) {
+					for (let i = 0; i < count; i++) state.failNext.push({ status, retryAfter });
+				},
+				setExportRows(n) {
+					state.exportRows = n;
+				},
+				setExportPolls(n) {
+					state.exportPolls = n;
+				},
+				setExportOutcome(outcome) {
+					state.exportOutcome = outcome;
+				},
+				get exportJobs() {
+					return [...state.jobs.values()];
+				},
+				get athletes() {
+					return [...state.athletes.values()];
 				},
 				setCapture(id, capture) {
 					state.captures.set(id, {

@@ -1,0 +1,11 @@
+import { getOperation } from '../../transport';
+
+export const customerGet = getOperation({
+	resource: 'customer',
+	path: '/customers',
+	singular: 'customer',
+	plural: 'customers',
+	label: 'customer',
+	idName: 'customerId',
+	idDisplayName: 'Customer ID',
+});

@@ -1,0 +1,9 @@
+import { getManyOperation, SINCE_ID } from '../../transport';
+
+export const customerGetAll = getManyOperation({
+	resource: 'customer',
+	path: '/customers',
+	key: 'customers',
+	plural: 'customers',
+	filters: [SINCE_ID],
+});

@@ -1,0 +1,9 @@
+import { getManyOperation } from '../../transport';
+
+export const paymentGetAll = getManyOperation({
+	resource: 'payment',
+	path: '/payments',
+	key: 'payments',
+	plural: 'payments',
+	filters: [],
+});

@@ -1,0 +1,36 @@
+import { getManyOperation, SINCE_CREATED_AT, SINCE_ID } from '../../transport';
+
+export const pickTicketGetAll = getManyOperation({
+	resource: 'pickTicket',
+	path: '/pick_tickets',
+	key: 'pick_tickets',
+	plural: 'pick tickets',
+	filters: [
+		SINCE_ID,
+		SINCE_CREATED_AT,
+		{
+			label: 'Warehouse Name',
+			name: 'warehouseName',
+			query: 'filter[warehouse_name]',
+			description: 'Only pick tickets of this warehouse',
+		},
+		{
+			label: 'Order Number',
+			name: 'orderNumber',
+			query: 'by_order_number',
+			description: 'Only pick tickets of the sales order with this number',
+		},
+		{
+			label: 'Order ID',
+			name: 'orderId',
+			query: 'by_order_id',
+			description: 'Only pick tickets of the sales order with this id',
+		},
+		{
+			label: 'Shipment Number',
+			name: 'shipmentNumber',
+			query: 'by_shipment_number',
+			description: 'Only the pick ticket with this shipment number',
+		},
+	],
+});

@@ -1,0 +1,27 @@
+import type { IExecuteFunctions } from 'n8n-workflow';
+
+import { idParameter } from '../../../shared/vendorRequest';
+import { idProperty, unwrapOne, uphanceRequest } from '../../transport';
+import type { UphanceOperation } from '../../transport';
+
+/** `PUT /pick_tickets/{id}/ship` (confirmed only by public client code); after Update Tracking. */
+export const pickTicketMarkShipped: UphanceOperation = {
+	resource: 'pickTicket',
+	value: 'markShipped',
+	name: 'Mark Shipped',
+	action: 'Mark a pick ticket as shipped',
+	description:
+		'Mark the pick ticket shipped (PUT /pick_tickets/{ID}/ship). Run Update Tracking first: Uphance expects tracking and carrier before shipping.',
+	properties: [idProperty('pickTicket', 'markShipped', 'pickTicketId', 'Pick Ticket ID')],
+	async execute(this: IExecuteFunctions, i: number) {
+		const id = idParameter(this, 'pickTicketId', i);
+		const body = await uphanceRequest(
+			this,
+			i,
+			'PUT',
+			`/pick_tickets/${encodeURIComponent(id)}/ship`,
+			{ safeToRepeat: true },
+		);
+		return unwrapOne(this, i, body, 'pick_ticket', 'pick_tickets', `pick ticket ${id}`);
+	},
+};

@@ -1,0 +1,11 @@
+import { getOperation } from '../../transport';
+
+export const productGet = getOperation({
+	resource: 'product',
+	path: '/products',
+	singular: 'product',
+	plural: 'products',
+	label: 'product',
+	idName: 'productId',
+	idDisplayName: 'Product ID',
+});

@@ -1,0 +1,17 @@
+import { getManyOperation, SINCE_ID } from '../../transport';
+
+export const productGetAll = getManyOperation({
+	resource: 'product',
+	path: '/products',
+	key: 'products',
+	plural: 'products',
+	filters: [
+		SINCE_ID,
+		{
+			label: 'Product Identifier',
+			name: 'productIdentifier',
+			query: 'filter[product_identifier]',
+			description: 'Only the product with this identifier (style code)',
+		},
+	],
+});

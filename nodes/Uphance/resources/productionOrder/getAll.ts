@@ -1,0 +1,10 @@
+import { getManyOperation } from '../../transport';
+
+export const productionOrderGetAll = getManyOperation({
+	resource: 'productionOrder',
+	path: '/production_orders',
+	key: 'production_orders',
+	plural: 'production orders',
+	filters: [],
+	note: '; Uphance sends 50 per page',
+});

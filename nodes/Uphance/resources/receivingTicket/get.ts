@@ -1,0 +1,11 @@
+import { getOperation } from '../../transport';
+
+export const receivingTicketGet = getOperation({
+	resource: 'receivingTicket',
+	path: '/receiving_tickets',
+	singular: 'receiving_ticket',
+	plural: 'receiving_tickets',
+	label: 'receiving ticket',
+	idName: 'receivingTicketId',
+	idDisplayName: 'Receiving Ticket ID',
+});

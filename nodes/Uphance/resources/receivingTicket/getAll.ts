@@ -1,0 +1,9 @@
+import { getManyOperation, SINCE_CREATED_AT, SINCE_ID } from '../../transport';
+
+export const receivingTicketGetAll = getManyOperation({
+	resource: 'receivingTicket',
+	path: '/receiving_tickets',
+	key: 'receiving_tickets',
+	plural: 'receiving tickets',
+	filters: [SINCE_ID, SINCE_CREATED_AT],
+});

@@ -1,0 +1,18 @@
+import { getManyOperation, SINCE_CREATED_AT, SINCE_ID } from '../../transport';
+
+export const salesOrderGetAll = getManyOperation({
+	resource: 'salesOrder',
+	path: '/sales_orders',
+	key: 'sales_orders',
+	plural: 'sales orders',
+	filters: [
+		SINCE_ID,
+		SINCE_CREATED_AT,
+		{
+			label: 'Order Number',
+			name: 'orderNumber',
+			query: 'by_order_number',
+			description: 'Only the sales order with this number',
+		},
+	],
+});

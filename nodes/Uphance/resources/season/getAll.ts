@@ -1,0 +1,10 @@
+import { getManyOperation } from '../../transport';
+
+export const seasonGetAll = getManyOperation({
+	resource: 'season',
+	path: '/seasons',
+	key: 'seasons',
+	plural: 'seasons',
+	filters: [],
+	note: '; the endpoint is confirmed only by public client code, its list envelope {seasons, meta} is inferred',
+});

@@ -1,0 +1,20 @@
+import type { IExecuteFunctions } from 'n8n-workflow';
+
+import { idParameter, showFor } from '../../../shared/vendorRequest';
+import { upliftRequest } from '../../transport';
+import type { UpliftOperation } from '../../transport';
+import { jobIdProperty } from './shared';
+
+export const dataExportGetJob: UpliftOperation = {
+	resource: 'dataExport',
+	value: 'getJob',
+	name: 'Get Job',
+	action: 'Get a data export job',
+	description:
+		'Status of an export job: RUNNING, COMPLETED, FAILED or CANCELED (GET /data/export/job/{ID})',
+	properties: showFor('dataExport', 'getJob', [jobIdProperty]),
+	async execute(this: IExecuteFunctions, i: number) {
+		const jobId = idParameter(this, 'jobId', i);
+		return await upliftRequest(this, i, 'GET', `/data/export/job/${encodeURIComponent(jobId)}`);
+	},
+};

@@ -1,0 +1,23 @@
+import type { IExecuteFunctions } from 'n8n-workflow';
+
+import { idParameter, showFor } from '../../../shared/vendorRequest';
+import { limitOf, returnAllAndLimit } from '../../transport';
+import type { UpliftOperation } from '../../transport';
+import { exportRows, jobIdProperty } from './shared';
+
+export const dataExportGetResults: UpliftOperation = {
+	resource: 'dataExport',
+	value: 'getResults',
+	name: 'Get Results',
+	action: 'Get data export results',
+	description:
+		'Rows of a completed export job, one item per row (GET /data/export/job/{ID}/results, 500 rows a call)',
+	properties: [
+		...showFor('dataExport', 'getResults', [jobIdProperty]),
+		...returnAllAndLimit('dataExport', 'getResults'),
+	],
+	async execute(this: IExecuteFunctions, i: number) {
+		const jobId = idParameter(this, 'jobId', i);
+		return await exportRows(this, i, jobId, limitOf(this, i));
+	},
+};
