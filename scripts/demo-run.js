@@ -4,10 +4,10 @@
  * The `npm run demo` runtime (scripts/demo.sh builds and provisions first, then runs this):
  * starts a fake Uphance API and a fake Uplift server, a real n8n on http://localhost:5678 (with
  * NODE_ENV=production) with this package installed as a community package, creates the owner, a
- * public API key and credentials pointing at the fakes, imports + activates examples/*.json, prints
- * the webhook URLs, the API key and send-sample commands, writes .e2e/demo/urls.json (git-ignored;
- * send-sample reads it) and stays up until Ctrl-C (which stops everything it started and removes
- * that file).
+ * public API key and credentials pointing at the fakes, imports + activates examples/*.json, runs
+ * the scheduled ones once now (as the editor's "Execute workflow" does), prints the webhook URLs,
+ * the API key and send-sample commands, writes .e2e/demo/urls.json (git-ignored; send-sample reads
+ * it) and stays up until Ctrl-C (which stops everything it started and removes that file).
  */
 const fs = require('fs');
 const path = require('path');
@@ -17,12 +17,16 @@ const REPO_ROOT = path.resolve(__dirname, '..');
 const { N8nInstance, assertPortFree, isPortFree, freePort, PACKAGE_NAME } = require('../test/support/n8nInstance');
 const fakeUplift = require('../test/support/fakeUplift');
 const fakeUphance = require('../test/support/fakeUphance');
+const { runManually } = require('../test/support/manualRun');
+const { nodeOutput } = require('../test/support/n8nInstance');
 const { DEMO_UPLIFT_SECRET, URLS_FILE } = require('./send-sample');
 
 const PORT = Number(process.env.N8N_DEMO_PORT || 5678);
 const HOST = 'localhost';
 const DEMO_UPHANCE_TOKEN = 'demo-uphance-url-token-7c41e9a2b8d3';
 const SAMPLE_ID = 123456;
+// the Uplift example's Data Export Run pages 500 rows a call: 1200 rows take three pages
+const DEMO_EXPORT_ROWS = 1200;
 const OWNER = { email: 'demo@example.com', password: 'DemoPassw0rd!', firstName: 'Demo', lastName: 'Owner' };
 
 const started = [];
@@ -103,6 +107,10 @@ async function main() {
 	const uplift = await fakeUplift.start({ apiKey: 'sk_demo_' + crypto.randomBytes(8).toString('hex') });
 	started.push(() => uplift.close());
 	uplift.setCsv('uplift_data_export_demo', fakeUplift.DEFAULT_CSV);
+	// what the action-node examples ask for: the capture send-sample's events name (Get Capture) and
+	// an export job's rows (Data Export Run)
+	uplift.setCapture(fakeUplift.DEFAULT_CAPTURE_ID, { activity: 'jump', movement: 'single_leg' });
+	uplift.setExportRows(DEMO_EXPORT_ROWS);
 	const uphance = await fakeUphance.start({ email: 'demo@uphance.example', password: 'uphance-demo-password' });
 	started.push(() => uphance.close());
 	for (const r of Object.keys(fakeUphance.RESOURCES)) uphance.setRecord(r, SAMPLE_ID);
@@ -150,7 +158,10 @@ async function main() {
 	}
 
 	// The public API key n8nInstance created for the owner: send-sample uses it to report the execution.
-	const urls = { n8n: { url: `http://${HOST}:${PORT}`, email: OWNER.email, password: OWNER.password, apiKey: n8n.apiKey } };
+	// `workflows`: every example workflow with a trigger of this package (send-sample sends to each
+	// of a vendor's); `uplift`/`uphance`: the first of each vendor's, for older send-sample copies.
+	const urls = { n8n: { url: `http://${HOST}:${PORT}`, email: OWNER.email, password: OWNER.password, apiKey: n8n.apiKey }, workflows: [] };
+	const scheduled = [];
 	const exampleDir = path.join(REPO_ROOT, 'examples');
 	const files = fs.existsSync(exampleDir) ? fs.readdirSync(exampleDir).filter((f) => f.endsWith('.json')).sort() : [];
 	if (!files.length) say('[demo] WARNING: no examples/*.json workflows found');
@@ -169,7 +180,8 @@ async function main() {
 				if (creds[ctype]) node.credentials[ctype] = { ...creds[ctype] };
 				else say(`[demo] WARNING: ${f}: node "${node.name}" uses credential type ${ctype}, which the demo did not create`);
 			}
-			if (typeof node.type === 'string' && node.type.startsWith(`${PACKAGE_NAME}.`)) {
+			// this package's triggers only: its action nodes (uphance, uplift) have no webhook
+			if (typeof node.type === 'string' && node.type.startsWith(`${PACKAGE_NAME}.`) && /Trigger$/.test(node.type)) {
 				if (!node.webhookId) {
 					const h = crypto.createHash('sha256').update(`${f}:${node.name}`).digest('hex');
 					node.webhookId = `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
@@ -189,11 +201,37 @@ async function main() {
 			if (!created) continue;
 		}
 		for (const h of hooks) {
-			if (!h.vendor || urls[h.vendor]) continue;
+			if (!h.vendor) continue;
 			const events = (h.node.parameters && h.node.parameters.events) || ['*'];
-			if (h.vendor === 'uplift') urls.uplift = { url: h.url, secret: DEMO_UPLIFT_SECRET, csvUrl: uplift.csvUrl('uplift_data_export_demo'), workflowId: created.id, workflow: wf.name, events };
-			else urls.uphance = { url: h.url, token: DEMO_UPHANCE_TOKEN, workflowId: created.id, workflow: wf.name, sampleIds: Object.fromEntries(Object.keys(fakeUphance.RESOURCES).map((r) => [r, SAMPLE_ID])) };
+			const entry =
+				h.vendor === 'uplift'
+					? { url: h.url, secret: DEMO_UPLIFT_SECRET, csvUrl: uplift.csvUrl('uplift_data_export_demo'), workflowId: created.id, workflow: wf.name, file: `examples/${f}`, events }
+					: { url: h.url, token: DEMO_UPHANCE_TOKEN, workflowId: created.id, workflow: wf.name, file: `examples/${f}`, events, sampleIds: Object.fromEntries(Object.keys(fakeUphance.RESOURCES).map((r) => [r, SAMPLE_ID])) };
+			urls.workflows.push({ vendor: h.vendor, ...entry });
+			if (!urls[h.vendor]) urls[h.vendor] = entry;
 		}
+		const schedule = wf.nodes.find((n) => n.type === 'n8n-nodes-base.scheduleTrigger');
+		if (schedule) scheduled.push({ id: created.id, name: wf.name, file: `examples/${f}`, trigger: schedule.name, nodes: wf.nodes });
+	}
+
+	// A schedule does not fire while you watch: run each scheduled example once now, through the
+	// endpoint the editor's "Execute workflow" button uses.
+	for (const s of scheduled) {
+		try {
+			const t0 = Date.now();
+			const e = await runManually(n8n, s.id, s.trigger, { timeoutMs: 180000 });
+			const last = s.nodes.find((n) => n.type.startsWith(`${PACKAGE_NAME}.`) && !/Trigger$/.test(n.type));
+			const out = last ? nodeOutput(e, last.name) : null;
+			s.result = `execution ${e.id}, status ${e.status} in ${((Date.now() - t0) / 1000).toFixed(1)} s${out ? `, "${last.name}" output ${out.length} items` : ''}`;
+			if (e.status !== 'success') {
+				const rd = (e.data && e.data.resultData) || {};
+				if (rd.error) s.result += ` (error in "${rd.lastNodeExecuted}": ${String(rd.error.message).slice(0, 200)})`;
+			}
+			s.executionId = e.id;
+		} catch (err) {
+			s.result = `could not be run now: ${err.message.slice(0, 300)}`;
+		}
+		say(`[demo] ran "${s.name}" once now: ${s.result}`);
 	}
 	// .e2e/ is git-ignored; the file holds the demo's secrets and API key, so only the owner may read it.
 	fs.mkdirSync(path.join(REPO_ROOT, '.e2e', 'demo'), { recursive: true });
@@ -207,28 +245,40 @@ async function main() {
 	say(` public API key:   ${n8n.apiKey}`);
 	say(`                   (header X-N8N-API-KEY, e.g. curl -H "X-N8N-API-KEY: <key>" http://${HOST}:${PORT}/api/v1/executions)`);
 	say('');
+	const listWorkflows = (vendor) => {
+		for (const w of urls.workflows.filter((x) => x.vendor === vendor)) {
+			say(`   "${w.workflow}" (${w.file}), http://${HOST}:${PORT}/workflow/${w.workflowId}`);
+			say(`     ${w.url}${vendor === 'uphance' ? `?token=${DEMO_UPHANCE_TOKEN}` : ''}`);
+			say(`     events: ${w.events.includes('*') ? 'all' : w.events.join(', ')}`);
+		}
+	};
 	if (urls.uplift) {
-		say(` Uplift Trigger production webhook URL (workflow http://${HOST}:${PORT}/workflow/${urls.uplift.workflowId}):`);
-		say(`   ${urls.uplift.url}`);
+		say(' Uplift Trigger production webhook URLs:');
+		listWorkflows('uplift');
 		say(`   signing secret: ${DEMO_UPLIFT_SECRET}`);
-		say(`   event types this workflow selects: ${urls.uplift.events.includes('*') ? 'all' : urls.uplift.events.join(', ')}`);
-		say('   send a signed movement.analytics.created event:');
+		say('   send a signed movement.analytics.created event (to each workflow above):');
 		say('     npm run send-sample -- uplift');
 		say('   the same delivery 3 times (1 execution, then duplicates):  npm run send-sample -- uplift --repeat 3');
 		say('   a forged one (401, no execution):                          npm run send-sample -- uplift --bad-signature');
-		say('   a type this workflow does not select (200, no execution):  npm run send-sample -- uplift --type webhook.created');
+		say('   a type these workflows do not select (200, no execution): npm run send-sample -- uplift --type webhook.created');
 		say('');
 	}
 	if (urls.uphance) {
-		say(` Uphance Trigger production webhook URL (workflow http://${HOST}:${PORT}/workflow/${urls.uphance.workflowId};`);
-		say('   paste the URL into Uphance > Apps > Uphance API > New Webhook):');
-		say(`   ${urls.uphance.url}?token=${DEMO_UPHANCE_TOKEN}`);
-		say('   send a pick_ticket_update event (the record is fetched from the fake Uphance API):');
+		say(' Uphance Trigger production webhook URLs (paste one into Uphance > Apps > Uphance API > New Webhook):');
+		listWorkflows('uphance');
+		say('   send a pick_ticket_update event (to each workflow above; the record is fetched from the fake Uphance API):');
 		say('     npm run send-sample -- uphance');
 		say('   other events:  npm run send-sample -- uphance --event invoice_update');
 		say('');
 	}
-	say(' send-sample prints n8n\'s answer, whether an execution started, its status and its editor link.');
+	for (const s of scheduled) {
+		say(` Scheduled: "${s.name}" (${s.file}), http://${HOST}:${PORT}/workflow/${s.id}`);
+		say(`   ran once at startup: ${s.result}`);
+		if (s.executionId) say(`   http://${HOST}:${PORT}/workflow/${s.id}/executions/${s.executionId}`);
+		say('   run it again with "Execute workflow" in the editor');
+		say('');
+	}
+	say(' send-sample prints, per workflow, n8n\'s answer, whether an execution started, its status and its editor link.');
 	say(` URLs, secrets and the API key are saved to ${path.relative(REPO_ROOT, URLS_FILE)} (git-ignored).`);
 	say(' Press Ctrl-C to stop n8n and the fake servers.');
 	say('================================================================================');

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-command demo on a fresh clone (needs only Node + npm):
-#   npm run demo      -> n8n on http://localhost:5678 with both example workflows active,
+#   npm run demo      -> n8n on http://localhost:5678 with all examples/*.json workflows active,
 #                        fake Uplift + Uphance servers, sample senders printed. Ctrl-C stops everything.
 # Env: N8N_VERSION (default 2.40.7; 2.8.4 runs on the system Node 20), N8N_DEMO_PORT (default 5678).
 set -euo pipefail

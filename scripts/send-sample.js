@@ -7,10 +7,11 @@
  *   npm run send-sample -- uphance [url] [--token T] [--event pick_ticket_update] [--id RECORD_ID] [--repeat N]
  *
  * Without a url, the URLs printed by `npm run demo` are used (read from .e2e/demo/urls.json, which the
- * demo writes and removes when it stops; git-ignored).
+ * demo writes and removes when it stops; git-ignored): the same delivery goes to each of the demo's
+ * workflows with a trigger of that vendor, one after the other.
  * Uplift: signs the exact body with HMAC-SHA256 in `x-uplift-signature-256: sha256=<hex>`; the secret
  *   comes from --secret, env UPLIFT_SIGNING_SECRET, or the demo's secret. --type defaults to
- *   movement.analytics.created, the one type the demo's Uplift workflow selects; another type is
+ *   movement.analytics.created, the one type the demo's Uplift workflows select; another type is
  *   answered 200 "ignored" and starts nothing.
  * Uphance: appends `?token=<token>` (from --token, env UPHANCE_URL_TOKEN, or the demo's token) unless
  *   the URL already has a token parameter.
@@ -32,9 +33,10 @@ function usage(msg) {
 		'Usage:\n' +
 			'  npm run send-sample -- uplift  [url] [--secret S] [--id EVENT_ID] [--type TYPE] [--csv-url U] [--repeat N] [--no-sign] [--bad-signature]\n' +
 			'  npm run send-sample -- uphance [url] [--token T] [--event pick_ticket_update] [--id RECORD_ID] [--repeat N]\n' +
-			'Without a url the demo URLs from .e2e/demo/urls.json are used (start `npm run demo` first), and the\n' +
-			'execution each delivery started (if any) is reported with its editor link.\n' +
-			'--type defaults to movement.analytics.created, the only type the demo\'s Uplift workflow selects;\n' +
+			'Without a url the delivery goes to each of the demo\'s workflows of that vendor (URLs from\n' +
+			'.e2e/demo/urls.json; start `npm run demo` first), and the execution each delivery started (if any)\n' +
+			'is reported with its editor link.\n' +
+			'--type defaults to movement.analytics.created, the only type the demo\'s Uplift workflows select;\n' +
 			'any other type (e.g. webhook.created) is answered 200 "ignored" and starts no execution.',
 	);
 	process.exit(2);
@@ -73,11 +75,23 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * wrote its API key. Returns { base, apiKey, workflowId } or null.
  */
 function executionLookup(demo, vendor, url) {
-	const v = demo && demo[vendor];
-	if (!v || !v.workflowId || !demo.n8n || !demo.n8n.apiKey) return null;
+	if (!demo || !demo.n8n || !demo.n8n.apiKey) return null;
 	const u = new URL(url);
-	if (`${u.origin}${u.pathname}` !== v.url) return null;
+	const v = demoWorkflows(demo, vendor).find((w) => w.url === `${u.origin}${u.pathname}`);
+	if (!v || !v.workflowId) return null;
 	return { base: demo.n8n.url, apiKey: demo.n8n.apiKey, workflowId: String(v.workflowId) };
+}
+
+/** The demo's workflows with a trigger of this vendor (`workflows`, or the single `uplift`/`uphance` entry an older demo wrote). */
+function demoWorkflows(demo, vendor) {
+	if (!demo) return [];
+	if (Array.isArray(demo.workflows)) return demo.workflows.filter((w) => w.vendor === vendor && w.url);
+	return demo[vendor] && demo[vendor].url ? [demo[vendor]] : [];
+}
+
+/** A line naming the demo workflow a URL belongs to, when there is more than one to send to. */
+function announce(target, count) {
+	if (count > 1 && target.workflow) console.log(`\n=== workflow "${target.workflow}"${target.file ? ` (${target.file})` : ''}`);
 }
 
 async function n8nApi(lookup, p) {
@@ -176,8 +190,9 @@ async function main() {
 	const vendor = (args._[0] || '').toLowerCase();
 	if (!['uplift', 'uphance'].includes(vendor)) usage(vendor ? `unknown vendor "${vendor}"` : 'missing vendor');
 	const demo = readDemoUrls();
-	let url = args._[1] || (demo && demo[vendor] && demo[vendor].url);
-	if (!url) usage(`no URL given and ${path.relative(process.cwd(), URLS_FILE)} not found (run \`npm run demo\` first, or pass the webhook URL)`);
+	// one URL given, or each of the demo's workflows of this vendor
+	const targets = args._[1] ? [{ url: args._[1] }] : demoWorkflows(demo, vendor);
+	if (!targets.length) usage(`no URL given and ${path.relative(process.cwd(), URLS_FILE)} not found (run \`npm run demo\` first, or pass the webhook URL)`);
 	const repeat = Math.max(1, Number(args.repeat || 1));
 
 	if (vendor === 'uplift') {
@@ -188,21 +203,21 @@ async function main() {
 		const body = JSON.stringify(event);
 		const headers = { 'content-type': 'application/json', 'user-agent': 'send-sample (Uplift-like)' };
 		if (!args['no-sign']) headers['x-uplift-signature-256'] = args['bad-signature'] ? sign(secret + 'x', body) : sign(secret, body);
-		console.log(`POST ${url}`);
-		console.log(`event ${event.type} id=${event.id}${args['no-sign'] ? ' (unsigned)' : args['bad-signature'] ? ' (WRONG signature)' : ' (signed)'}`);
-		const selected = demo && demo.uplift && url === demo.uplift.url && demo.uplift.events;
-		if (Array.isArray(selected) && !selected.includes('*') && !selected.includes(event.type))
-			console.log(`(the demo's Uplift workflow selects only ${selected.join(', ')}: expect 200 "ignored" and no execution)`);
-		const lookup = executionLookup(demo, vendor, url);
-		for (let i = 0; i < repeat; i++) await sendAndReport(url, body, headers, lookup);
+		for (const target of targets) {
+			announce(target, targets.length);
+			console.log(`POST ${target.url}`);
+			console.log(`event ${event.type} id=${event.id}${args['no-sign'] ? ' (unsigned)' : args['bad-signature'] ? ' (WRONG signature)' : ' (signed)'}`);
+			const selected = target.events;
+			if (Array.isArray(selected) && !selected.includes('*') && !selected.includes(event.type))
+				console.log(`(this demo workflow selects only ${selected.join(', ')}: expect 200 "ignored" and no execution)`);
+			const lookup = executionLookup(demo, vendor, target.url);
+			for (let i = 0; i < repeat; i++) await sendAndReport(target.url, body, headers, lookup);
+		}
 		return;
 	}
 
 	const { sampleRecord, buildWebhookBody } = require('../test/support/fakeUphance');
 	const token = args.token || process.env.UPHANCE_URL_TOKEN || (demo && demo.uphance && demo.uphance.token);
-	const u = new URL(url);
-	if (token && !u.searchParams.has('token')) u.searchParams.set('token', token);
-	url = u.toString();
 	const event = args.event || 'pick_ticket_update';
 	const resource = event.replace(/_(create|update|delete)$/, '');
 	const id = Number(args.id || (demo && demo.uphance && demo.uphance.sampleIds && demo.uphance.sampleIds[resource]) || 123456);
@@ -210,10 +225,19 @@ async function main() {
 		? sampleRecord(resource, id)
 		: { id };
 	const body = JSON.stringify(buildWebhookBody(event, record));
-	console.log(`POST ${url.replace(/token=[^&]+/, 'token=***')}`);
-	console.log(`event ${event} ${resource}.id=${id}`);
-	const lookup = executionLookup(demo, vendor, url);
-	for (let i = 0; i < repeat; i++) await sendAndReport(url, body, { 'content-type': 'application/json', 'user-agent': 'send-sample (Uphance-like)' }, lookup);
+	for (const target of targets) {
+		announce(target, targets.length);
+		const u = new URL(target.url);
+		if (token && !u.searchParams.has('token')) u.searchParams.set('token', token);
+		const url = u.toString();
+		console.log(`POST ${url.replace(/token=[^&]+/, 'token=***')}`);
+		console.log(`event ${event} ${resource}.id=${id}`);
+		const selected = target.events;
+		if (Array.isArray(selected) && !selected.includes('*') && !selected.includes(event))
+			console.log(`(this demo workflow selects only ${selected.join(', ')}: expect 200 "ignored" and no execution)`);
+		const lookup = executionLookup(demo, vendor, url);
+		for (let i = 0; i < repeat; i++) await sendAndReport(url, body, { 'content-type': 'application/json', 'user-agent': 'send-sample (Uphance-like)' }, lookup);
+	}
 }
 
 if (require.main === module) main();

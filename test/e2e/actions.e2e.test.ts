@@ -1,6 +1,9 @@
 /**
  * End-to-end: the Uphance and Uplift action nodes in a real n8n (one instance), against the fake
- * vendor APIs. The pick-ticket flow is examples/uphance-pick-ticket-ship-workflow.json.
+ * vendor APIs. The three action-node examples run as imported: examples/uphance-pick-ticket-ship-
+ * workflow.json (a delivery), examples/uplift-capture-workflow.json (a signed delivery) and
+ * examples/uplift-scheduled-export-workflow.json (run now through n8n's manual-run endpoint, as the
+ * editor's "Execute workflow" does; n8n's public API cannot start a schedule).
  */
 import { randomUUID } from 'crypto';
 import * as fs from 'fs';
@@ -9,22 +12,33 @@ import * as path from 'path';
 /* eslint-disable @typescript-eslint/no-var-requires */
 const { N8nInstance, nodeOutput, REPO_ROOT } = require('../support/n8nInstance');
 const fakeUphanceMod = require('../support/fakeUphance');
+const fakeUpliftMod = require('../support/fakeUplift');
+const { runManually } = require('../support/manualRun');
 const { PACKAGE } = require('../support/workflows');
 const { post } = require('../support/http');
 
 const ORG = 9579;
 const URL_TOKEN = 'e2e-actions-token-' + randomUUID().replace(/-/g, '');
+const UPLIFT_KEY = 'sk_e2e_actions_' + randomUUID().replace(/-/g, '');
+const UPLIFT_SECRET = 'e2e-actions-uplift-secret-' + randomUUID();
 
 let n8n: any;
 let fake: any;
+let uplift: any;
 let cred: { id: string; name: string };
+let upliftCred: { id: string; name: string };
 
-/** The example workflow with this run's credential and a fresh webhook id. */
+/** The example workflow with this run's credentials (in place of its placeholders) and a fresh webhook id. */
 function exampleWorkflow(file: string) {
 	const wf = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'examples', file), 'utf8'));
 	const webhookId = randomUUID();
 	for (const node of wf.nodes) {
-		if (node.credentials?.uphanceApi) node.credentials.uphanceApi = { id: cred.id, name: cred.name };
+		for (const [type, c] of Object.entries(node.credentials || {}) as Array<[string, { id: string }]>) {
+			expect(c.id).toBe('REPLACE_WITH_YOUR_CREDENTIAL_ID');
+			const mine = { uphanceApi: cred, upliftApi: upliftCred }[type];
+			if (!mine) throw new Error(`${file}: node "${node.name}" uses credential type ${type}`);
+			node.credentials[type] = { id: mine.id, name: mine.name };
+		}
 		if (node.webhookId) node.webhookId = webhookId;
 	}
 	wf.name = `${wf.name} ${webhookId.slice(0, 8)}`;
@@ -42,11 +56,19 @@ beforeAll(async () => {
 		urlToken: URL_TOKEN,
 		baseUrl: fake.url,
 	});
+	uplift = await fakeUpliftMod.start({ apiKey: UPLIFT_KEY });
+	upliftCred = await n8n.createCredential('upliftApi', 'Uplift (fake)', {
+		apiKey: UPLIFT_KEY,
+		signingSecret: UPLIFT_SECRET,
+		previousSigningSecret: '',
+		baseUrl: uplift.apiBaseUrl,
+	});
 }, 900000);
 
 afterAll(async () => {
 	if (n8n) await n8n.stop();
 	if (fake) await fake.close();
+	if (uplift) await uplift.close();
 });
 
 describe('Uphance and Uplift action nodes in a real n8n', () => {
@@ -124,5 +146,75 @@ describe('Uphance and Uplift action nodes in a real n8n', () => {
 		expect(new Set(out.map((i: any) => i.json.id)).size).toBe(250);
 		const pages = fake.requests.filter((q: any) => q.method === 'GET' && q.path === '/pick_tickets').map((q: any) => q.query);
 		expect(pages.map((q: string) => new URLSearchParams(q).get('page'))).toEqual(['1', '2', '3']);
+	});
+
+	test('Uplift Trigger → Extract From File → Get Capture (example): the capture the delivery names, once per delivery', async () => {
+		const { wf, webhookId } = exampleWorkflow('uplift-capture-workflow.json');
+		const created = await n8n.createWorkflow(wf);
+		const url = n8n.webhookUrl(webhookId);
+		await n8n.activate(created.id, url);
+		const captureId = randomUUID();
+		uplift.setCapture(captureId, { athlete_id: 'ath-e2e', activity: 'baseball', movement: 'hitting' });
+		uplift.setCsv('capture-e2e', fakeUpliftMod.DEFAULT_CSV);
+		uplift.clearLog();
+		const d = fakeUpliftMod.signedDelivery({ secret: UPLIFT_SECRET, captureId, movementIndex: 3, csvUrl: uplift.csvUrl('capture-e2e') });
+		expect((await post(url, d.body, d.headers)).status).toBe(200);
+		const [execution] = await n8n.waitForExecutions(created.id, 1, 120000);
+		expect(execution.status).toBe('success');
+		// the trigger attached the CSV, Extract From File split it into its 3 rows ...
+		const rows = nodeOutput(execution, 'CSV to rows');
+		expect(rows.map((r: any) => r.json.frame)).toEqual(['0', '1', '2']);
+		// ... and Get Capture ran once (Execute Once), with the id taken from the trigger item by expression
+		const out = nodeOutput(execution, 'Get Capture');
+		expect(out).toHaveLength(1);
+		expect(out[0].json).toMatchObject({ session_id: captureId, athlete_id: 'ath-e2e', status: 'completed', activity: 'baseball', movement: 'hitting' });
+		expect(out[0].pairedItem).toMatchObject({ item: 0 });
+		const apiCalls = uplift.requests.filter((q: any) => q.path.startsWith('/v1/'));
+		expect(apiCalls.map((q: any) => `${q.method} ${q.path}`)).toEqual([`GET /v1/captures/${captureId}`]);
+		expect(apiCalls[0].authorization).toBe(`Bearer ${UPLIFT_KEY}`);
+		expect(JSON.stringify(execution)).not.toContain(UPLIFT_KEY);
+		expect(JSON.stringify(execution)).not.toContain(UPLIFT_SECRET);
+	});
+
+	test('Schedule Trigger → Data Export Run (example), run now: one item per result row, from three result pages', async () => {
+		const { wf } = exampleWorkflow('uplift-scheduled-export-workflow.json');
+		const trigger = wf.nodes.find((n: any) => n.type === 'n8n-nodes-base.scheduleTrigger');
+		expect(trigger).toBeDefined();
+		const created = await n8n.createWorkflow(wf);
+		// active as a user would have it (its schedule does not fire during the test) ...
+		await n8n.activate(created.id);
+		uplift.setExportRows(1234);
+		uplift.setExportPolls(1);
+		uplift.clearLog();
+		const t0 = Math.floor(Date.now() / 1000);
+		// ... and run now, as the editor's "Execute workflow" does
+		const execution = await runManually(n8n, created.id, trigger.name, { timeoutMs: 120000 });
+		expect(execution.status).toBe('success');
+		expect(execution.mode).toBe('manual');
+		const rows = nodeOutput(execution, 'Data Export Run');
+		expect(rows).toHaveLength(1234);
+		expect(rows[0].json).toEqual({ sessionid: 's-0', athleteid: 'ath-1', frame: 0, peak_power: 0 });
+		expect(rows[1233].json).toMatchObject({ sessionid: 's-123', frame: 3 });
+		expect(rows.every((r: any) => r.pairedItem && r.pairedItem.item === 0)).toBe(true);
+		const calls = uplift.requests.filter((q: any) => q.path.startsWith('/v1/'));
+		const created1 = calls.filter((q: any) => q.method === 'POST' && q.path === '/v1/data/export');
+		expect(created1).toHaveLength(1);
+		const body = created1[0].body;
+		expect(body).toMatchObject({ activity: 'baseball', movement: 'hitting', dateMode: 'capture_time' });
+		expect(Math.abs(body.endTime - t0)).toBeLessThan(120);
+		// the last 24 hours (23 or 25 across a DST change)
+		expect(body.endTime - body.startTime).toBeGreaterThanOrEqual(23 * 3600 - 1);
+		expect(body.endTime - body.startTime).toBeLessThanOrEqual(25 * 3600 + 1);
+		const jobId = uplift.exportJobs[uplift.exportJobs.length - 1].jobId;
+		// polled until COMPLETED (RUNNING once, then COMPLETED), then paged 500 rows a call
+		expect(calls.filter((q: any) => q.path === `/v1/data/export/job/${jobId}`)).toHaveLength(2);
+		const pages = calls.filter((q: any) => q.path === `/v1/data/export/job/${jobId}/results`).map((q: any) => new URLSearchParams(q.query));
+		expect(pages.map((q: URLSearchParams) => [q.get('limit'), q.get('offset')])).toEqual([
+			['500', '0'],
+			['500', '500'],
+			['500', '1000'],
+		]);
+		expect(JSON.stringify(execution)).not.toContain(UPLIFT_KEY);
+		await n8n.deactivate(created.id);
 	});
 });

@@ -22,7 +22,8 @@
  *     (RUNNING for fake.exportPolls polls, then COMPLETED, or FAILED with fake.setExportOutcome('FAILED'))
  *   GET  /v1/data/export/job/:id/results?limit(<=500)&offset -> {jobId, rowCount, schema, rows}
  *   fake.setExportRows(n), fake.setExportPolls(n), fake.exportJobs, fake.failNext(count, status, retryAfter)
- * Helpers (also exported standalone): sign(secret, rawBody), buildEvent({...}), signedDelivery({...})
+ * Helpers (also exported standalone): sign(secret, rawBody), buildEvent({...}), signedDelivery({...}),
+ *   DEFAULT_CAPTURE_ID (the capture buildEvent's events name by default)
  */
 const crypto = require('crypto');
 const http = require('http');
@@ -34,6 +35,9 @@ const DEFAULT_CSV =
 	'0,0.000,12.5,8.1,0\n' +
 	'1,0.033,13.1,8.9,120.4\n' +
 	'2,0.067,14.0,9.6,240.9\n';
+
+/** The capture (session) buildEvent's events name unless told otherwise (`<id>_<n>` in data.object.id). */
+const DEFAULT_CAPTURE_ID = '719df2e0-c9dd-462d-a1dd-8023c81e091f';
 
 function sign(secret, rawBody) {
 	return 'sha256=' + crypto.createHmac('sha256', Buffer.from(String(secret), 'utf8')).update(rawBody).digest('hex');
@@ -66,7 +70,7 @@ function buildEvent(opts = {}) {
 		};
 	}
 	const expires = opts.expires != null ? opts.expires : created + 7 * 24 * 3600 * 1000;
-	const captureId = opts.captureId || '719df2e0-c9dd-462d-a1dd-8023c81e091f';
+	const captureId = opts.captureId || DEFAULT_CAPTURE_ID;
 	let url = opts.csvUrl || 'https://example.invalid/uplift_data_export.csv';
 	url += (url.includes('?') ? '&' : '?') + `Expires=${Math.floor(expires / 1000)}&Key-Pair-Id=K384YK5GQ107UF&Signature=fake`;
 	return {
@@ -326,4 +330,4 @@ function start(opts = {}) {
 	}));
 }
 
-module.exports = { start, sign, buildEvent, signedDelivery, DEFAULT_CSV };
+module.exports = { start, sign, buildEvent, signedDelivery, DEFAULT_CSV, DEFAULT_CAPTURE_ID };
