@@ -82,8 +82,8 @@ export class DeliveryMemory {
 	 * `accepted`, always together, so both hold the same keys.
 	 */
 	private chunks: string[] = [];
-	/** keys claimed by a request that has not yet accepted or released them */
-	private readonly inFlight = new Set<string>();
+	/** keys claimed by a request that has not yet accepted or released them, and how to tell waiters */
+	private readonly inFlight = new Map<string, { settled: Promise<void>; settle: () => void }>();
 	/** the last copy written by another memory that was merged, so loading it again costs nothing */
 	private lastMergedCopy = '';
 
@@ -99,26 +99,42 @@ export class DeliveryMemory {
 	claim(hashedKey: string, nowMs: number, limits: MemoryLimits): ClaimVerdict {
 		this.forgetOld(nowMs, limits);
 		if (this.inFlight.has(hashedKey)) return 'inFlight';
-		const acceptedAt = this.accepted.get(hashedKey);
-		if (acceptedAt !== undefined && acceptedAt >= toSeconds(nowMs - limits.maxAgeMs)) {
-			return 'duplicate';
-		}
-		this.inFlight.add(hashedKey);
+		if (this.holds(hashedKey, nowMs, limits)) return 'duplicate';
+		let settle = (): void => undefined;
+		const settled = new Promise<void>((resolve) => (settle = resolve));
+		this.inFlight.set(hashedKey, { settled, settle });
 		return 'new';
+	}
+
+	/** Resolves once the claim on `hashedKey` is accepted or released (at once if there is none). */
+	async settled(hashedKey: string): Promise<void> {
+		await this.inFlight.get(hashedKey)?.settled;
+	}
+
+	/** Whether the key is recorded as accepted (within the window). */
+	holds(hashedKey: string, nowMs: number, limits: MemoryLimits): boolean {
+		const acceptedAt = this.accepted.get(hashedKey);
+		return acceptedAt !== undefined && acceptedAt >= toSeconds(nowMs - limits.maxAgeMs);
 	}
 
 	/** Records an accepted delivery. Accepting a key that is already recorded changes nothing. */
 	accept(hashedKey: string, nowMs: number, limits: MemoryLimits, acceptedAtMs = nowMs): void {
-		this.inFlight.delete(hashedKey);
 		if (!this.accepted.has(hashedKey)) {
 			this.remember(hashedKey, toSeconds(Math.min(acceptedAtMs, nowMs)));
 		}
 		this.forgetOld(nowMs, limits);
+		this.settleClaim(hashedKey);
 	}
 
 	/** Gives up a claim without recording it, so the vendor's retry is processed. */
 	release(hashedKey: string): void {
+		this.settleClaim(hashedKey);
+	}
+
+	private settleClaim(hashedKey: string): void {
+		const claim = this.inFlight.get(hashedKey);
 		this.inFlight.delete(hashedKey);
+		claim?.settle();
 	}
 
 	/**

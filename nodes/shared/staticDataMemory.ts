@@ -237,6 +237,16 @@ export class StaticDataMemory {
 		this.writeIfStale();
 	}
 
+	/**
+	 * For a copy that found its delivery in flight: waits until the request processing it accepts or
+	 * releases it, and says whether it was accepted. (A copy is answered 2xx only if the delivery
+	 * really was accepted; otherwise the vendor must retry, or the delivery would be lost.)
+	 */
+	async acceptedAfterWaiting(hashedKey: string): Promise<boolean> {
+		await this.memory.settled(hashedKey);
+		return this.memory.holds(hashedKey, this.now(), this.scope.limits);
+	}
+
 	/** For answers that start no execution (duplicates, refusals): n8n saves these writes on every version. */
 	writeIfStale(): void {
 		if (this.stale) this.write();

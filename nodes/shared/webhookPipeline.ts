@@ -249,14 +249,19 @@ async function runPipeline<Event, Prepared>(
 		if (!isManualRun(ctx)) {
 			const memory = new StaticDataMemory(memoryScope(ctx, settings));
 			const { verdict, hashedKey } = memory.claim(deliveryKey);
+			if (verdict === 'inFlight' && !(await memory.acceptedAfterWaiting(hashedKey))) {
+				// Another request had this delivery and did not accept it (the API failed, say): this
+				// copy must not be answered 2xx, or the vendor would stop retrying and it would be lost.
+				return answerRefusal(ctx, vendor.vendor, {
+					status: 503,
+					message: `A copy of this delivery was being processed and was not accepted; ${vendor.vendor} can deliver it again.`,
+				});
+			}
 			if (verdict !== 'new') {
 				memory.writeIfStale();
-				ctx.logger.debug(
-					`${vendor.vendor} delivery ${verdict === 'duplicate' ? 'repeated' : 'already in progress'}; no execution started`,
-					{
-						node: ctx.getNode().name,
-					},
-				);
+				ctx.logger.debug(`${vendor.vendor} delivery repeated; no execution started`, {
+					node: ctx.getNode().name,
+				});
 				return answer(ctx, 200, { received: true, duplicate: true });
 			}
 			claimed = { memory, hashedKey };

@@ -523,6 +523,24 @@ describe('Uphance Trigger: refusals and idempotency', () => {
 		expect(calls.filter((c) => c.items !== undefined)).toHaveLength(1);
 	});
 
+	it('answers a copy that arrives while the first is failing with 503 too, so the delivery is not lost', async () => {
+		const id = newId();
+		const apiRecord = fake.setRecord('product', id);
+		const s = setup({ options: { fetchTimeoutSeconds: 3, maxRetries: 1 } });
+		const payload = webhookBody('product_update', apiRecord);
+		fake.mode('503');
+		const calls = await Promise.all(Array.from({ length: 5 }, () => deliver(s, payload)));
+		fake.mode('ok');
+		// Before: the copies were answered 200 "duplicate" while the first was still fetching, and
+		// the vendor, told they had arrived, never delivered the event again.
+		expect(calls.map((c) => c.status)).toEqual([503, 503, 503, 503, 503]);
+		expect(calls.filter((c) => c.items !== undefined)).toHaveLength(0);
+		const retried = await deliver(s, payload);
+		expect(retried.status).toBe(200);
+		expect(retried.items).toHaveLength(1);
+		expect((await deliver(s, payload)).call.response.body).toMatchObject({ duplicate: true });
+	});
+
 	it('answers 403 outside the IP allowlist (IPv4 and IPv6) and accepts inside it', async () => {
 		const s = setup({ fetchRecord: false, options: { ipAllowlist: '203.0.113.0/24, 2001:db8::/32' } });
 		const outside = await deliver(s, body(), { ip: '::ffff:198.51.100.7' });
