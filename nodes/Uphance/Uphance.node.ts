@@ -6,8 +6,8 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 
-import { runPerItem } from '../shared/vendorRequest';
-import { handlers, operationProperties, RESOURCES } from './resources';
+import { actionProperties, runOperations } from '../shared/operations';
+import { OPERATIONS, RESOURCES } from './resources';
 
 /**
  * Acts on Uphance: pick tickets (tracking, shipping), orders, invoices, credit notes, products,
@@ -30,20 +30,10 @@ export class Uphance implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'uphanceApi', required: true }],
-		properties: [
-			{
-				displayName: 'Resource',
-				name: 'resource',
-				type: 'options',
-				noDataExpression: true,
-				options: RESOURCES,
-				default: 'pickTicket',
-			},
-			...operationProperties(),
-		],
+		properties: actionProperties(RESOURCES, OPERATIONS, 'pickTicket'),
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		return await runPerItem(this, handlers());
+		return await runOperations(this, OPERATIONS);
 	}
 }

@@ -6,8 +6,8 @@ import type {
 	INodeTypeDescription,
 } from 'n8n-workflow';
 
-import { runPerItem } from '../shared/vendorRequest';
-import { handlers, operationProperties, RESOURCES } from './resources';
+import { actionProperties, runOperations } from '../shared/operations';
+import { OPERATIONS, RESOURCES } from './resources';
 
 /**
  * Acts on Uplift: captures, athletes and kinematic data exports. Programmatic: the export job is
@@ -28,20 +28,10 @@ export class Uplift implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'upliftApi', required: true }],
-		properties: [
-			{
-				displayName: 'Resource',
-				name: 'resource',
-				type: 'options',
-				noDataExpression: true,
-				options: RESOURCES,
-				default: 'capture',
-			},
-			...operationProperties(),
-		],
+		properties: actionProperties(RESOURCES, OPERATIONS, 'capture'),
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-		return await runPerItem(this, handlers());
+		return await runOperations(this, OPERATIONS);
 	}
 }

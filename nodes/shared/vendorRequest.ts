@@ -204,6 +204,41 @@ function vendorError(
 	});
 }
 
+/** A vendor's API: its policy and how its credential's `baseUrl` becomes the base URL. */
+export interface VendorApi extends VendorPolicy {
+	baseUrl: (value: unknown) => string;
+}
+
+export interface ApiRequestOptions {
+	qs?: IDataObject;
+	body?: IDataObject;
+	/** default: GET only */
+	safeToRepeat?: boolean;
+}
+
+/**
+ * `method path` against the base URL in the vendor's credential. Retries 5xx and network errors for
+ * GET only, unless `safeToRepeat` says otherwise.
+ */
+export async function apiRequest(
+	ctx: IExecuteFunctions,
+	api: VendorApi,
+	itemIndex: number,
+	method: IHttpRequestMethods,
+	path: string,
+	options: ApiRequestOptions = {},
+): Promise<IDataObject> {
+	const credentials = await ctx.getCredentials(api.credentialType);
+	return await vendorRequest(ctx, api, {
+		method,
+		url: `${api.baseUrl(credentials.baseUrl)}${path}`,
+		qs: options.qs,
+		body: options.body,
+		safeToRepeat: options.safeToRepeat ?? method === 'GET',
+		itemIndex,
+	});
+}
+
 export type OperationResult = IDataObject | IDataObject[];
 
 export type OperationHandler = (
@@ -286,4 +321,30 @@ export function idParameter(ctx: IExecuteFunctions, name: string, itemIndex: num
 		});
 	}
 	return text;
+}
+
+export const returnAllAndLimit = (resource: string, operation: string): INodeProperties[] =>
+	showFor(resource, operation, [
+		{
+			displayName: 'Return All',
+			name: 'returnAll',
+			type: 'boolean',
+			default: false,
+			description: 'Whether to return all results or only up to a given limit',
+		},
+		{
+			displayName: 'Limit',
+			name: 'limit',
+			type: 'number',
+			typeOptions: { minValue: 1 },
+			default: 50,
+			description: 'Max number of results to return',
+			displayOptions: { show: { returnAll: [false] } },
+		},
+	]);
+
+/** `undefined` for Return All, else the Limit (at least 1). */
+export function limitOf(ctx: IExecuteFunctions, itemIndex: number): number | undefined {
+	if (ctx.getNodeParameter('returnAll', itemIndex, false) as boolean) return undefined;
+	return Math.max(1, Number(ctx.getNodeParameter('limit', itemIndex, 50)));
 }

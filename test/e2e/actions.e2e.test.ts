@@ -16,6 +16,7 @@ const fakeUpliftMod = require('../support/fakeUplift');
 const { runManually } = require('../support/manualRun');
 const { PACKAGE } = require('../support/workflows');
 const { post } = require('../support/http');
+const { createUphanceCredential, createUpliftCredential, stopAll } = require('../support/vendorCredentials');
 
 const ORG = 9579;
 const URL_TOKEN = 'e2e-actions-token-' + randomUUID().replace(/-/g, '');
@@ -49,26 +50,13 @@ beforeAll(async () => {
 	fake = await fakeUphanceMod.start({ email: 'e2e@uphance.example', password: 'uphance-actions-password', organisations: [{ id: ORG, name: 'E2E Org' }] });
 	n8n = new N8nInstance({ name: 'actions-e2e' });
 	await n8n.start();
-	cred = await n8n.createCredential('uphanceApi', 'Uphance (fake)', {
-		email: fake.email,
-		password: fake.password,
-		organisationId: String(ORG),
-		urlToken: URL_TOKEN,
-		baseUrl: fake.url,
-	});
+	cred = await createUphanceCredential(n8n, fake, { organisationId: ORG, urlToken: URL_TOKEN });
 	uplift = await fakeUpliftMod.start({ apiKey: UPLIFT_KEY });
-	upliftCred = await n8n.createCredential('upliftApi', 'Uplift (fake)', {
-		apiKey: UPLIFT_KEY,
-		signingSecret: UPLIFT_SECRET,
-		previousSigningSecret: '',
-		baseUrl: uplift.apiBaseUrl,
-	});
+	upliftCred = await createUpliftCredential(n8n, uplift, { apiKey: UPLIFT_KEY, signingSecret: UPLIFT_SECRET });
 }, 900000);
 
 afterAll(async () => {
-	if (n8n) await n8n.stop();
-	if (fake) await fake.close();
-	if (uplift) await uplift.close();
+	await stopAll(n8n, fake, uplift);
 });
 
 describe('Uphance and Uplift action nodes in a real n8n', () => {

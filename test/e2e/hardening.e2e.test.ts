@@ -24,6 +24,7 @@ const { N8nInstance } = require('../support/n8nInstance');
 const fakeUplift = require('../support/fakeUplift');
 const fakeUphanceMod = require('../support/fakeUphance');
 const { activeTriggerWorkflow } = require('../support/workflows');
+const { createUphanceCredential, createUpliftCredential, stopAll } = require('../support/vendorCredentials');
 
 const MAX_BODY_DEPTH = 64; // nodes/shared/requestBody.ts
 const UPLIFT_SECRET = 'e2e-hardening-secret-' + randomUUID().replace(/-/g, '');
@@ -171,25 +172,12 @@ beforeAll(async () => {
 	uphance = await fakeUphanceMod.start({ email: 'e2e@uphance.example', password: 'uphance-e2e-password', organisations: [{ id: ORG, name: 'E2E Org' }] });
 	n8n = new N8nInstance({ name: 'hardening-e2e' });
 	await n8n.start();
-	upliftCred = await n8n.createCredential('upliftApi', 'Uplift (fake)', {
-		apiKey: 'sk_e2e_hardening',
-		signingSecret: UPLIFT_SECRET,
-		previousSigningSecret: '',
-		baseUrl: uplift.apiBaseUrl,
-	});
-	uphanceCred = await n8n.createCredential('uphanceApi', 'Uphance (fake)', {
-		email: uphance.email,
-		password: uphance.password,
-		organisationId: String(ORG),
-		urlToken: URL_TOKEN,
-		baseUrl: uphance.url,
-	});
+	upliftCred = await createUpliftCredential(n8n, uplift, { apiKey: 'sk_e2e_hardening', signingSecret: UPLIFT_SECRET });
+	uphanceCred = await createUphanceCredential(n8n, uphance, { organisationId: ORG, urlToken: URL_TOKEN });
 }, 900000);
 
 afterAll(async () => {
-	if (n8n) await n8n.stop();
-	if (uplift) await uplift.close();
-	if (uphance) await uphance.close();
+	await stopAll(n8n, uplift, uphance);
 });
 
 describe.each(triggers)('$name in a real n8n: hostile requests start nothing', (trigger) => {

@@ -17,6 +17,7 @@ const fakeUplift = require('../support/fakeUplift');
 const fakeUphanceMod = require('../support/fakeUphance');
 const { activeTriggerWorkflow } = require('../support/workflows');
 const { post } = require('../support/http') as { post: (url: string, body: unknown, headers?: Record<string, string>) => Promise<Resp> };
+const { createUphanceCredential, createUpliftCredential, stopAll } = require('../support/vendorCredentials');
 
 type Resp = { status: number; text: string; json: any; ms: number };
 type Delivery = { deliveryKey: string; send: () => Promise<Resp> };
@@ -141,25 +142,12 @@ beforeAll(async () => {
 	uphance = await fakeUphanceMod.start({ email: 'e2e@uphance.example', password: 'uphance-e2e-password', organisations: [{ id: ORG, name: 'E2E Org' }] });
 	n8n = new N8nInstance({ name: 'persistence-e2e' });
 	await n8n.start();
-	upliftCred = await n8n.createCredential('upliftApi', 'Uplift (fake)', {
-		apiKey: API_KEY,
-		signingSecret: SECRET,
-		previousSigningSecret: '',
-		baseUrl: uplift.apiBaseUrl,
-	});
-	uphanceCred = await n8n.createCredential('uphanceApi', 'Uphance (fake)', {
-		email: uphance.email,
-		password: uphance.password,
-		organisationId: String(ORG),
-		urlToken: URL_TOKEN,
-		baseUrl: uphance.url,
-	});
+	upliftCred = await createUpliftCredential(n8n, uplift, { apiKey: API_KEY, signingSecret: SECRET });
+	uphanceCred = await createUphanceCredential(n8n, uphance, { organisationId: ORG, urlToken: URL_TOKEN });
 }, 900000);
 
 afterAll(async () => {
-	if (n8n) await n8n.stop();
-	if (uplift) await uplift.close();
-	if (uphance) await uphance.close();
+	await stopAll(n8n, uplift, uphance);
 });
 
 describe('the duplicate memory in n8n’s database', () => {

@@ -9,6 +9,7 @@ const { N8nInstance, nodeOutput } = require('../support/n8nInstance');
 const fakeUphanceMod = require('../support/fakeUphance');
 const { activeTriggerWorkflow, SET_NODE } = require('../support/workflows');
 const { post } = require('../support/http') as { post: (url: string, body: unknown, headers?: Record<string, string>) => Promise<Resp> };
+const { createUphanceCredential, stopAll } = require('../support/vendorCredentials');
 
 const TRIGGER = 'Uphance Trigger';
 const URL_TOKEN = 'e2e-url-token-' + randomUUID().replace(/-/g, '');
@@ -39,18 +40,11 @@ beforeAll(async () => {
 	fake = await fakeUphanceMod.start({ email: 'e2e@uphance.example', password: 'uphance-e2e-password', organisations: [{ id: ORG, name: 'E2E Org' }] });
 	n8n = new N8nInstance({ name: 'uphance-e2e' });
 	await n8n.start();
-	cred = await n8n.createCredential('uphanceApi', 'Uphance (fake)', {
-		email: fake.email,
-		password: fake.password,
-		organisationId: String(ORG),
-		urlToken: URL_TOKEN,
-		baseUrl: fake.url,
-	});
+	cred = await createUphanceCredential(n8n, fake, { organisationId: ORG, urlToken: URL_TOKEN });
 }, 900000);
 
 afterAll(async () => {
-	if (n8n) await n8n.stop();
-	if (fake) await fake.close();
+	await stopAll(n8n, fake);
 });
 
 describe('Uphance Trigger in a real n8n', () => {

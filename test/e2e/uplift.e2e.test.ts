@@ -12,6 +12,7 @@ const { N8nInstance, nodeOutput } = require('../support/n8nInstance');
 const fakeUplift = require('../support/fakeUplift');
 const { activeTriggerWorkflow, SET_NODE } = require('../support/workflows');
 const { post } = require('../support/http') as { post: (url: string, body: unknown, headers?: Record<string, string>) => Promise<Resp> };
+const { createUpliftCredential, stopAll } = require('../support/vendorCredentials');
 
 const TRIGGER = 'Uplift Trigger';
 const SECRET = 'e2e-uplift-secret-' + randomUUID().replace(/-/g, '');
@@ -39,17 +40,11 @@ beforeAll(async () => {
 	fake = await fakeUplift.start({ apiKey: API_KEY });
 	n8n = new N8nInstance({ name: 'uplift-e2e' });
 	await n8n.start();
-	cred = await n8n.createCredential('upliftApi', 'Uplift (fake)', {
-		apiKey: API_KEY,
-		signingSecret: SECRET,
-		previousSigningSecret: '',
-		baseUrl: fake.apiBaseUrl,
-	});
+	cred = await createUpliftCredential(n8n, fake, { apiKey: API_KEY, signingSecret: SECRET });
 }, 900000);
 
 afterAll(async () => {
-	if (n8n) await n8n.stop();
-	if (fake) await fake.close();
+	await stopAll(n8n, fake);
 });
 
 describe('Uplift Trigger in a real n8n', () => {

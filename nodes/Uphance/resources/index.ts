@@ -1,7 +1,4 @@
-import type { INodeProperties } from 'n8n-workflow';
-
-import type { OperationHandler } from '../../shared/vendorRequest';
-import type { UphanceOperation } from '../transport';
+import type { VendorOperation, VendorResource } from '../../shared/operations';
 import { creditNoteGet } from './creditNote/get';
 import { creditNoteGetAll } from './creditNote/getAll';
 import { customerGet } from './customer/get';
@@ -26,7 +23,7 @@ import { seasonGetAll } from './season/getAll';
 import { skuFindByEan } from './sku/findByEan';
 import { stockAdjust } from './stock/adjust';
 
-export const RESOURCES: Array<{ name: string; value: string; description: string }> = [
+export const RESOURCES: VendorResource[] = [
 	{ name: 'Credit Note', value: 'creditNote', description: 'Credit notes' },
 	{ name: 'Customer', value: 'customer', description: 'Customers' },
 	{ name: 'Invoice', value: 'invoice', description: 'Invoices' },
@@ -41,7 +38,7 @@ export const RESOURCES: Array<{ name: string; value: string; description: string
 	{ name: 'Stock', value: 'stock', description: 'Stock operations' },
 ];
 
-export const OPERATIONS: UphanceOperation[] = [
+export const OPERATIONS: VendorOperation[] = [
 	creditNoteGet,
 	creditNoteGetAll,
 	customerGet,
@@ -66,34 +63,3 @@ export const OPERATIONS: UphanceOperation[] = [
 	skuFindByEan,
 	stockAdjust,
 ];
-
-/** One "Operation" selector per resource, then every operation's fields. */
-export function operationProperties(): INodeProperties[] {
-	const selectors: INodeProperties[] = RESOURCES.map((r) => {
-		const ops = OPERATIONS.filter((o) => o.resource === r.value).sort((a, b) =>
-			a.name.localeCompare(b.name),
-		);
-		// eslint-disable-next-line n8n-nodes-base/node-param-default-missing -- the default is the first operation
-		return {
-			displayName: 'Operation',
-			name: 'operation',
-			type: 'options',
-			noDataExpression: true,
-			displayOptions: { show: { resource: [r.value] } },
-			options: ops.map((o) => ({
-				name: o.name,
-				value: o.value,
-				action: o.action,
-				description: o.description,
-			})),
-			default: ops[0].value,
-		};
-	});
-	return [...selectors, ...OPERATIONS.flatMap((o) => o.properties)];
-}
-
-export function handlers(): Record<string, Record<string, OperationHandler>> {
-	const map: Record<string, Record<string, OperationHandler>> = {};
-	for (const o of OPERATIONS) (map[o.resource] ??= {})[o.value] = o.execute;
-	return map;
-}

@@ -7,8 +7,15 @@ import type {
 } from 'n8n-workflow';
 
 import { uphanceBaseUrl } from '../../../credentials/UphanceApi.credentials';
-import { idParameter, showFor, vendorRequest } from '../../shared/vendorRequest';
-import type { OperationHandler } from '../../shared/vendorRequest';
+import type { VendorOperation } from '../../shared/operations';
+import {
+	apiRequest,
+	idParameter,
+	limitOf,
+	returnAllAndLimit,
+	showFor,
+} from '../../shared/vendorRequest';
+import type { ApiRequestOptions, VendorApi } from '../../shared/vendorRequest';
 
 /**
  * Uphance transport: base URL from the `uphanceApi` credential (sign-in, organisation selection and
@@ -16,36 +23,22 @@ import type { OperationHandler } from '../../shared/vendorRequest';
  * null), and the envelopes Uphance wraps single records in.
  */
 
-export interface UphanceOperation {
-	resource: string;
-	value: string;
-	name: string;
-	action: string;
-	description: string;
-	properties: INodeProperties[];
-	execute: OperationHandler;
-}
+export type UphanceOperation = VendorOperation;
+
+const UPHANCE: VendorApi = {
+	vendor: 'Uphance',
+	credentialType: 'uphanceApi',
+	baseUrl: uphanceBaseUrl,
+};
 
 export async function uphanceRequest(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
 	method: IHttpRequestMethods,
 	path: string,
-	options: { qs?: IDataObject; body?: IDataObject; safeToRepeat?: boolean } = {},
+	options: ApiRequestOptions = {},
 ): Promise<IDataObject> {
-	const credentials = await ctx.getCredentials('uphanceApi');
-	return await vendorRequest(
-		ctx,
-		{ vendor: 'Uphance', credentialType: 'uphanceApi' },
-		{
-			method,
-			url: `${uphanceBaseUrl(credentials.baseUrl)}${path}`,
-			qs: options.qs,
-			body: options.body,
-			safeToRepeat: options.safeToRepeat ?? method === 'GET',
-			itemIndex,
-		},
-	);
+	return await apiRequest(ctx, UPHANCE, itemIndex, method, path, options);
 }
 
 /**
@@ -101,31 +94,6 @@ export function unwrapOne(
 		return many[0] as IDataObject;
 	}
 	return body;
-}
-
-export const returnAllAndLimit = (resource: string, operation: string): INodeProperties[] =>
-	showFor(resource, operation, [
-		{
-			displayName: 'Return All',
-			name: 'returnAll',
-			type: 'boolean',
-			default: false,
-			description: 'Whether to return all results or only up to a given limit',
-		},
-		{
-			displayName: 'Limit',
-			name: 'limit',
-			type: 'number',
-			typeOptions: { minValue: 1 },
-			default: 50,
-			description: 'Max number of results to return',
-			displayOptions: { show: { returnAll: [false] } },
-		},
-	]);
-
-export function limitOf(ctx: IExecuteFunctions, itemIndex: number): number | undefined {
-	if (ctx.getNodeParameter('returnAll', itemIndex, false) as boolean) return undefined;
-	return Math.max(1, Number(ctx.getNodeParameter('limit', itemIndex, 50)));
 }
 
 function idDescription(note: string): string {

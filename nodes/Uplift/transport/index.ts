@@ -5,20 +5,13 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
-import { showFor, vendorRequest } from '../../shared/vendorRequest';
-import type { OperationHandler } from '../../shared/vendorRequest';
+import type { VendorOperation } from '../../shared/operations';
+import { apiRequest } from '../../shared/vendorRequest';
+import type { ApiRequestOptions, VendorApi } from '../../shared/vendorRequest';
 
 /** Uplift transport: base URL and API key from the `upliftApi` credential, limit/offset lists. */
 
-export interface UpliftOperation {
-	resource: string;
-	value: string;
-	name: string;
-	action: string;
-	description: string;
-	properties: INodeProperties[];
-	execute: OperationHandler;
-}
+export type UpliftOperation = VendorOperation;
 
 /** Uplift answers at most 500 rows or captures a call. */
 export const MAX_PAGE = 500;
@@ -28,26 +21,16 @@ export function upliftBaseUrl(value: unknown): string {
 	return (text || 'https://api.uplift.ai/v1').replace(/\/+$/, '');
 }
 
+const UPLIFT: VendorApi = { vendor: 'Uplift', credentialType: 'upliftApi', baseUrl: upliftBaseUrl };
+
 export async function upliftRequest(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
 	method: IHttpRequestMethods,
 	path: string,
-	options: { qs?: IDataObject; body?: IDataObject; safeToRepeat?: boolean } = {},
+	options: ApiRequestOptions = {},
 ): Promise<IDataObject> {
-	const credentials = await ctx.getCredentials('upliftApi');
-	return await vendorRequest(
-		ctx,
-		{ vendor: 'Uplift', credentialType: 'upliftApi' },
-		{
-			method,
-			url: `${upliftBaseUrl(credentials.baseUrl)}${path}`,
-			qs: options.qs,
-			body: options.body,
-			safeToRepeat: options.safeToRepeat ?? method === 'GET',
-			itemIndex,
-		},
-	);
+	return await apiRequest(ctx, UPLIFT, itemIndex, method, path, options);
 }
 
 /**
@@ -80,31 +63,6 @@ export async function upliftList(
 			return records;
 	}
 	return records;
-}
-
-export const returnAllAndLimit = (resource: string, operation: string): INodeProperties[] =>
-	showFor(resource, operation, [
-		{
-			displayName: 'Return All',
-			name: 'returnAll',
-			type: 'boolean',
-			default: false,
-			description: 'Whether to return all results or only up to a given limit',
-		},
-		{
-			displayName: 'Limit',
-			name: 'limit',
-			type: 'number',
-			typeOptions: { minValue: 1 },
-			default: 50,
-			description: 'Max number of results to return',
-			displayOptions: { show: { returnAll: [false] } },
-		},
-	]);
-
-export function limitOf(ctx: IExecuteFunctions, itemIndex: number): number | undefined {
-	if (ctx.getNodeParameter('returnAll', itemIndex, false) as boolean) return undefined;
-	return Math.max(1, Number(ctx.getNodeParameter('limit', itemIndex, 50)));
 }
 
 /** A name/value list (custom attributes, filters) as an object; empty names are skipped. */

@@ -1,13 +1,7 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { showFor } from '../../../shared/vendorRequest';
-import {
-	limitOf,
-	pairsProperty,
-	pairsToObject,
-	returnAllAndLimit,
-	upliftList,
-} from '../../transport';
+import { limitOf, returnAllAndLimit, showFor } from '../../../shared/vendorRequest';
+import { pairsProperty, pairsToObject, upliftList } from '../../transport';
 import type { UpliftOperation } from '../../transport';
 
 export const athleteGetAll: UpliftOperation = {

@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { showFor } from '../../../shared/vendorRequest';
-import { limitOf, returnAllAndLimit, upliftList } from '../../transport';
+import { limitOf, returnAllAndLimit, showFor } from '../../../shared/vendorRequest';
+import { upliftList } from '../../transport';
 import type { UpliftOperation } from '../../transport';
 
 export const captureGetAll: UpliftOperation = {

@@ -1,7 +1,6 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 
-import { idParameter, showFor } from '../../../shared/vendorRequest';
-import { limitOf, returnAllAndLimit } from '../../transport';
+import { idParameter, limitOf, returnAllAndLimit, showFor } from '../../../shared/vendorRequest';
 import type { UpliftOperation } from '../../transport';
 import { exportRows, jobIdProperty } from './shared';
 

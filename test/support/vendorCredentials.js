@@ -1,0 +1,34 @@
+'use strict';
+/**
+ * The e2e files' shared setup around a running n8n (test/support/n8nInstance.js) and the fake vendor
+ * APIs (fakeUphance.js, fakeUplift.js): one credential per fake, and stopping everything afterwards.
+ */
+
+/** An `uphanceApi` credential named 'Uphance (fake)' that signs in to the fake Uphance `fake`. */
+async function createUphanceCredential(n8n, fake, { organisationId, urlToken }) {
+	return await n8n.createCredential('uphanceApi', 'Uphance (fake)', {
+		email: fake.email,
+		password: fake.password,
+		organisationId: String(organisationId),
+		urlToken,
+		baseUrl: fake.url,
+	});
+}
+
+/** An `upliftApi` credential named 'Uplift (fake)' for the fake Uplift `fake`. */
+async function createUpliftCredential(n8n, fake, { apiKey, signingSecret }) {
+	return await n8n.createCredential('upliftApi', 'Uplift (fake)', {
+		apiKey,
+		signingSecret,
+		previousSigningSecret: '',
+		baseUrl: fake.apiBaseUrl,
+	});
+}
+
+/** For afterAll: stops n8n, then closes the fakes; any of them may be unset if beforeAll failed. */
+async function stopAll(n8n, ...fakes) {
+	if (n8n) await n8n.stop();
+	for (const fake of fakes) if (fake) await fake.close();
+}
+
+module.exports = { createUphanceCredential, createUpliftCredential, stopAll };
