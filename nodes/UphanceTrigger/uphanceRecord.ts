@@ -1,4 +1,4 @@
-import { sleepWithAbort } from 'n8n-workflow';
+import { sleep } from 'n8n-workflow';
 import type { IDataObject, IHttpRequestOptions } from 'n8n-workflow';
 
 import { signInRefusal } from '../../credentials/UphanceApi.credentials';
@@ -179,22 +179,16 @@ export function boundedSend(send: SendRequest): SendRequest {
 		if (limitMs === undefined) return await work;
 		// The losing side must not become an unhandled rejection.
 		work.catch(() => undefined);
-		const controller = new AbortController();
-		const timer = sleepWithAbort(limitMs + 50, controller.signal).then(
-			() => 'timeout' as const,
-			() => 'aborted' as const,
-		);
-		try {
-			const winner = await Promise.race([work.then((response) => ({ response })), timer]);
-			if (winner === 'timeout' || winner === 'aborted') {
-				const error = new Error(`timeout of ${limitMs}ms exceeded`) as Error & { code: string };
-				error.code = 'ETIMEDOUT';
-				throw error;
-			}
-			return winner.response;
-		} finally {
-			controller.abort();
+		// `sleep` is in every n8n-workflow this package supports (`sleepWithAbort` is not in 2.40's);
+		// the timer of an attempt that finished first simply runs out unobserved.
+		const timer = sleep(limitMs + 50).then(() => 'timeout' as const);
+		const winner = await Promise.race([work.then((response) => ({ response })), timer]);
+		if (winner === 'timeout') {
+			const error = new Error(`timeout of ${limitMs}ms exceeded`) as Error & { code: string };
+			error.code = 'ETIMEDOUT';
+			throw error;
 		}
+		return winner.response;
 	};
 }
 
