@@ -4,7 +4,7 @@
  * installed as a community package, plus helpers for the public API.
  *
  *   const { N8nInstance } = require('../support/n8nInstance');
- *   const n8n = new N8nInstance({ name: 'uplift' });       // user folder .e2e/uplift/
+ *   const n8n = new N8nInstance({ name: 'uplift' });       // user folder <tmp>/n8n-nodes-uphance-uplift-e2e/uplift, log .e2e/uplift/n8n.log
  *   await n8n.start();                                      // fresh folder, owner, API key, package installed
  *   const cred = await n8n.createCredential('upliftApi', 'Uplift', {...});
  *   const wf = await n8n.createWorkflow(json); await n8n.activate(wf.id);
@@ -15,8 +15,13 @@
  * ephemeral ports), fresh (default true: wipe the folder on first start), env (extra env),
  * installPackage (default true), build (default: true unless env E2E_SKIP_BUILD=1),
  * owner {email,password}, quiet.
+ * For several processes on one user folder (queue mode, test/support/queueMode.js): folder (the
+ * user folder, default <tmp>/n8n-nodes-uphance-uplift-e2e/<name>), logFile (default .e2e/<name>/n8n.log), command ('start' (default),
+ * 'webhook' or 'worker'; a worker's `port` is its health-check port), onSpawn (called with the
+ * instance once its process exists). Only 'start' sets up the owner and API key.
  */
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
 const net = require('net');
 const { spawn } = require('child_process');
@@ -29,6 +34,21 @@ const PACKAGE_NAME = require(path.join(REPO_ROOT, 'package.json')).name;
 const BROWSER_ID = 'e2e-browser';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Node's own process object. Under Jest, `process` in test code (and `require('process')`) is a
+ * copy with its own event emitter, so 'exit' and signal listeners added to it never fire; they must
+ * go on the real one, which Node's module loader still returns.
+ */
+const hostProcess = (() => {
+	try {
+		const real = require('module')._load('process');
+		if (real && typeof real.once === 'function') return real;
+	} catch {
+		/* not available: fall back to the global */
+	}
+	return process;
+})();
 
 function log(msg) {
 	process.stderr.write(`[n8n-e2e] ${msg}\n`);
@@ -121,8 +141,13 @@ class N8nInstance {
 		this.opts = opts;
 		this.name = opts.name || 'default';
 		this.version = opts.version || process.env.N8N_VERSION || require('../../scripts/provision-n8n').DEFAULT_VERSION;
-		this.folder = path.join(E2E_DIR, this.name);
-		this.logFile = path.join(this.folder, 'n8n.log');
+		// The user folder lives outside the repository, as it does for users: inside it, the installed
+		// package would resolve n8n-workflow from this repository's node_modules (the version we build
+		// against) instead of n8n's own, and hide a helper n8n does not ship (seen: sleepWithAbort,
+		// absent from n8n 2.40.7's n8n-workflow). Logs stay in .e2e/<name>/ for CI to show.
+		this.folder = opts.folder || path.join(os.tmpdir(), 'n8n-nodes-uphance-uplift-e2e', this.name);
+		this.logFile = opts.logFile || path.join(E2E_DIR, this.name, 'n8n.log');
+		this.command = opts.command || 'start';
 		this.stateFile = path.join(this.folder, 'e2e-state.json');
 		this.owner = opts.owner || { email: 'owner@example.com', password: 'Passw0rd!E2E', firstName: 'E2E', lastName: 'Owner' };
 		this.port = opts.port || null;
@@ -147,8 +172,12 @@ class N8nInstance {
 		const { provision, provisionedInfo } = require('../../scripts/provision-n8n');
 		this.info = provisionedInfo(this.version) || (await provision(this.version));
 		const firstStart = !this.started;
-		if (firstStart && this.opts.fresh !== false) fs.rmSync(this.folder, { recursive: true, force: true });
+		if (firstStart && this.opts.fresh !== false) {
+			fs.rmSync(this.folder, { recursive: true, force: true });
+			if (!this.opts.logFile) fs.rmSync(this.logFile, { force: true });
+		}
 		fs.mkdirSync(path.join(this.folder, '.n8n'), { recursive: true });
+		fs.mkdirSync(path.dirname(this.logFile), { recursive: true });
 
 		if (!this.port) this.port = await freePort();
 		if (!this.brokerPort) {
@@ -186,6 +215,8 @@ class N8nInstance {
 			DB_TYPE: 'sqlite',
 			EXECUTIONS_MODE: 'regular',
 			N8N_LOG_LEVEL: process.env.N8N_LOG_LEVEL || 'info',
+			// a worker serves no UI; its health server (/healthz/readiness) is how we know it is up
+			...(this.command === 'worker' ? { QUEUE_HEALTH_CHECK_ACTIVE: 'true', QUEUE_HEALTH_CHECK_PORT: String(this.port) } : {}),
 			...(this.opts.env || {}),
 		};
 		// Jest sets NODE_ENV=test, with which n8n exits silently at boot; don't leak test-runner env.
@@ -193,15 +224,16 @@ class N8nInstance {
 		for (const k of Object.keys(env)) if (k.startsWith('npm_') || k.startsWith('JEST_')) delete env[k];
 
 		const logFd = fs.openSync(this.logFile, 'a');
-		fs.writeSync(logFd, `\n===== n8n ${this.version} start ${new Date().toISOString()} port=${this.port} broker=${this.brokerPort} =====\n`);
+		fs.writeSync(logFd, `\n===== n8n ${this.version} ${this.command} ${new Date().toISOString()} port=${this.port} broker=${this.brokerPort} =====\n`);
 		const t0 = Date.now();
-		this.proc = spawn(this.info.nodeBin, [this.info.n8nBin, 'start'], {
+		this.proc = spawn(this.info.nodeBin, [this.info.n8nBin, this.command], {
 			cwd: this.folder,
 			env,
 			detached: true, // own process group, so stop() can kill n8n and its task runners together
 			stdio: ['ignore', logFd, logFd],
 		});
 		fs.closeSync(logFd);
+		if (this.opts.onSpawn) this.opts.onSpawn(this);
 		// n8n runs in its own process group; make sure it does not outlive this process.
 		const pid = this.proc.pid;
 		const onExit = () => {
@@ -211,8 +243,8 @@ class N8nInstance {
 				/* gone */
 			}
 		};
-		process.once('exit', onExit);
-		this.proc.once('exit', () => process.removeListener('exit', onExit));
+		hostProcess.once('exit', onExit);
+		this.proc.once('exit', () => hostProcess.removeListener('exit', onExit));
 		let exited = null;
 		this.proc.once('exit', (code, signal) => {
 			exited = { code, signal };
@@ -227,9 +259,11 @@ class N8nInstance {
 				throw new Error(`n8n did not answer /healthz within ${(this.opts.bootTimeoutMs || 180000) / 1000} s.\n${this.logTail(60)}`);
 			}
 			// /healthz answers "ok" while migrations still run (n8n 2.40); wait for /healthz/readiness
-			// (DB connected and migrated) and for the REST API to answer real JSON.
+			// (DB connected and migrated; on a worker also Redis) and, on main, for the REST API to
+			// answer real JSON.
 			try {
 				const h = await fetch(`${this.baseUrl}/healthz/readiness`, { signal: AbortSignal.timeout(2000) });
+				if (h.ok && this.command !== 'start') break;
 				if (h.ok) {
 					const r = await fetch(`${this.baseUrl}/rest/settings`, { headers: { 'browser-id': BROWSER_ID }, signal: AbortSignal.timeout(3000) });
 					const text = await r.text();
@@ -250,8 +284,8 @@ class N8nInstance {
 			await this.stop();
 			throw new Error(`n8n could not load the package under test:\n${detail}\n(full log: ${this.logFile})`);
 		}
-		log(`n8n ${this.version} (Node ${this.info.nodeVersion}) up on ${this.baseUrl} in ${(this.bootMs / 1000).toFixed(1)} s (log: ${path.relative(REPO_ROOT, this.logFile)})`);
-		await this.ensureOwnerAndApiKey();
+		log(`n8n ${this.version} ${this.command} (Node ${this.info.nodeVersion}) up on ${this.baseUrl} in ${(this.bootMs / 1000).toFixed(1)} s (log: ${path.relative(REPO_ROOT, this.logFile)})`);
+		if (this.command === 'start') await this.ensureOwnerAndApiKey();
 		return this;
 	}
 
@@ -312,7 +346,8 @@ class N8nInstance {
 		fs.writeFileSync(nodesPj, JSON.stringify(host, null, 2));
 	}
 
-	async stop() {
+	/** Stops n8n and its task runners: SIGTERM (SIGKILL after 20 s), or `{ signal: 'SIGKILL' }` at once (a crash). */
+	async stop({ signal = 'SIGTERM' } = {}) {
 		const proc = this.proc;
 		if (!proc) return;
 		this.proc = null;
@@ -325,7 +360,7 @@ class N8nInstance {
 				/* already gone */
 			}
 		};
-		kill('SIGTERM');
+		kill(signal);
 		const t = setTimeout(() => kill('SIGKILL'), 20000);
 		await exited;
 		clearTimeout(t);
@@ -450,6 +485,15 @@ class N8nInstance {
 		}
 	}
 
+	/** A binary property's content through n8n's REST API, whatever the binary data mode (database in queue mode). */
+	async downloadBinary(binary) {
+		if (!binary || !binary.id) return this.binaryContent(binary);
+		const q = new URLSearchParams({ id: binary.id, action: 'download' });
+		const r = await fetch(`${this.baseUrl}/rest/binary-data?${q}`, { headers: { 'browser-id': BROWSER_ID, cookie: this.cookie || '' } });
+		if (!r.ok) throw new Error(`GET /rest/binary-data ${binary.id} -> ${r.status} ${(await r.text()).slice(0, 300)}`);
+		return Buffer.from(await r.arrayBuffer());
+	}
+
 	deactivate(workflowId) {
 		return this.api('POST', `/workflows/${workflowId}/deactivate`);
 	}
@@ -537,4 +581,4 @@ function nodeOutput(execution, nodeName, { run = 0, output = 0 } = {}) {
 	return r.data.main[output];
 }
 
-module.exports = { N8nInstance, buildAndPack, nodeOutput, isPortFree, isPortListening, assertPortFree, freePort, REPO_ROOT, PACKAGE_NAME };
+module.exports = { N8nInstance, buildAndPack, nodeOutput, isPortFree, isPortListening, assertPortFree, freePort, run, hostProcess, REPO_ROOT, E2E_DIR, PACKAGE_NAME };
