@@ -351,6 +351,22 @@ describe('queue mode: main + 2 webhook processes + worker, PostgreSQL 17, Redis'
 		}
 	});
 
+	test('3b. 20 concurrent copies of one delivery to one webhook process (5 rounds) -> 1 execution each', async () => {
+		const wf = await upliftWorkflow({ downloadCsv: false });
+		const rounds: Array<{ key: string; answers: Attempt[] }> = [];
+		for (let r = 0; r < 5; r++) {
+			const { key, d } = upliftDelivery();
+			rounds.push({ key, answers: await Promise.all(Array.from({ length: 20 }, () => attempt(wf.urls[0], d, 0))) });
+			await sleep(300);
+		}
+		await settledExecutions(wf.id, { atLeast: rounds.length });
+		const { byKey } = await executionsByKey(wf.id, UPLIFT);
+		const counts = rounds.map((r) => count(byKey, r.key));
+		figure(`scenario 3b: 20 concurrent copies of one delivery to one webhook process, 5 rounds -> ${counts.join(', ')} executions per round`);
+		expect(rounds.flatMap((r) => r.answers.filter((a) => !is2xx(a)).map(show))).toEqual([]);
+		expect(counts).toEqual([1, 1, 1, 1, 1]);
+	});
+
 	test('4. one webhook process killed (SIGKILL) and restarted in the middle of a stream -> nothing lost, nothing repeated; redeliveries after the restart recognised', async () => {
 		const wf = await upliftWorkflow({ downloadCsv: false });
 		const KILL_AFTER = 20;
