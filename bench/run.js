@@ -60,13 +60,14 @@ function gitState() {
 }
 
 /**
- * Other n8n processes on this machine (not this benchmark's, which runs in .e2e/bench/): on a
+ * Other n8n processes on this machine (not this benchmark's, whose user folder is
+ * test/support/n8nInstance.js's defaultUserFolder('bench')): on a
  * 2-core machine they lower every figure, so the report says whether any ran meanwhile.
  */
 function otherN8nProcesses() {
 	const r = spawnSync('pgrep', ['-f', 'n8n/bin/n8n start'], { encoding: 'utf8' });
 	if (r.error) return null;
-	const ours = path.join(REPO_ROOT, '.e2e', 'bench');
+	const ours = require('../test/support/n8nInstance').defaultUserFolder('bench');
 	return r.stdout
 		.split('\n')
 		.filter(Boolean)

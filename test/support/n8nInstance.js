@@ -136,6 +136,11 @@ async function buildAndPack({ build = process.env.E2E_SKIP_BUILD !== '1' } = {})
 	return packCache;
 }
 
+/** Where an instance named `name` keeps its n8n user folder unless told otherwise (outside the repo). */
+function defaultUserFolder(name) {
+	return path.join(os.tmpdir(), 'n8n-nodes-uphance-uplift-e2e', name);
+}
+
 class N8nInstance {
 	constructor(opts = {}) {
 		this.opts = opts;
@@ -145,7 +150,7 @@ class N8nInstance {
 		// package would resolve n8n-workflow from this repository's node_modules (the version we build
 		// against) instead of n8n's own, and hide a helper n8n does not ship (seen: sleepWithAbort,
 		// absent from n8n 2.40.7's n8n-workflow). Logs stay in .e2e/<name>/ for CI to show.
-		this.folder = opts.folder || path.join(os.tmpdir(), 'n8n-nodes-uphance-uplift-e2e', this.name);
+		this.folder = opts.folder || defaultUserFolder(this.name);
 		this.logFile = opts.logFile || path.join(E2E_DIR, this.name, 'n8n.log');
 		this.command = opts.command || 'start';
 		this.stateFile = path.join(this.folder, 'e2e-state.json');
@@ -581,4 +586,4 @@ function nodeOutput(execution, nodeName, { run = 0, output = 0 } = {}) {
 	return r.data.main[output];
 }
 
-module.exports = { N8nInstance, buildAndPack, nodeOutput, isPortFree, isPortListening, assertPortFree, freePort, run, hostProcess, REPO_ROOT, E2E_DIR, PACKAGE_NAME };
+module.exports = { N8nInstance, buildAndPack, nodeOutput, isPortFree, isPortListening, assertPortFree, freePort, run, hostProcess, REPO_ROOT, E2E_DIR, PACKAGE_NAME, defaultUserFolder };
