@@ -20,8 +20,8 @@ import { MAX_BODY_DEPTH, nestedDeeperThan, readRawBody } from './requestBody';
  * the node's execute step, after the answer).
  *
  * Every refusal is answered here with a status and a short JSON reason and starts no execution.
- * Nothing thrown inside reaches n8n (which would answer 500): unexpected failures answer 503 so
- * the vendor retries, and the delivery's key is released.
+ * Nothing thrown inside reaches n8n (which would answer 500): unexpected failures release the
+ * delivery's key and reach `withErrorBoundary`, which answers 503 so the vendor retries.
  */
 
 export interface Refusal {
@@ -142,13 +142,13 @@ export async function withErrorBoundary(
 	} catch (error) {
 		try {
 			ctx.logger.error(
-				`${vendor} delivery failed unexpectedly: ${(error as Error)?.message ?? String(error)}`,
+				`${vendor} delivery could not be processed: ${(error as Error)?.message ?? String(error)}`,
 				{
 					node: ctx.getNode().name,
 				},
 			);
 			return answer(ctx, 503, {
-				error: `The ${vendor} trigger could not process this delivery; it was not accepted, so it can be retried.`,
+				error: `The ${vendor} trigger could not process this delivery; it was not accepted, so it can be retried. See the n8n log for details.`,
 			});
 		} catch {
 			// Not even an answer could be written (for example, one was already sent).
@@ -157,19 +157,11 @@ export async function withErrorBoundary(
 	}
 }
 
+/**
+ * Runs one delivery through the pipeline. Callers run it inside `withErrorBoundary` (both trigger
+ * nodes wrap their whole `webhook()`), which turns anything thrown into a 503.
+ */
 export async function runWebhookPipeline<Event, Prepared>(
-	ctx: IWebhookFunctions,
-	vendor: VendorPipeline<Event, Prepared>,
-	settings: PipelineSettings,
-): Promise<IWebhookResponseData> {
-	return await withErrorBoundary(
-		ctx,
-		vendor.vendor,
-		async () => await runPipeline(ctx, vendor, settings),
-	);
-}
-
-async function runPipeline<Event, Prepared>(
 	ctx: IWebhookFunctions,
 	vendor: VendorPipeline<Event, Prepared>,
 	settings: PipelineSettings,
@@ -270,11 +262,7 @@ async function runPipeline<Event, Prepared>(
 		let prepared: Prepared | undefined;
 		if (vendor.beforeAccept) {
 			const step = await vendor.beforeAccept(event, delivery);
-			if (!step.ok) {
-				claimed?.memory.release(claimed.hashedKey);
-				claimed = undefined;
-				return answerRefusal(ctx, vendor.vendor, step.refusal);
-			}
+			if (!step.ok) return answerRefusal(ctx, vendor.vendor, step.refusal);
 			prepared = step.value;
 		}
 
@@ -282,17 +270,10 @@ async function runPipeline<Event, Prepared>(
 		claimed?.memory.accept(claimed.hashedKey, delivery.receivedAt.getTime());
 		claimed = undefined;
 		return { workflowData: [[item]] };
-	} catch (error) {
-		claimed?.memory.release(claimed.hashedKey);
-		ctx.logger.error(
-			`${vendor.vendor} delivery could not be processed: ${(error as Error)?.message ?? String(error)}`,
-			{
-				node: ctx.getNode().name,
-			},
-		);
-		return answer(ctx, 503, {
-			error: `The ${vendor.vendor} trigger could not process this delivery; it was not accepted, so it can be retried. See the n8n log for details.`,
-		});
+	} finally {
+		// A claim still held here was not accepted (a refusal or a throw): release it so the vendor's
+		// retry is processed. A throw then reaches `withErrorBoundary`, which answers 503.
+		if (claimed) claimed.memory.release(claimed.hashedKey);
 	}
 }
 
