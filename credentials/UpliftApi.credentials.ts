@@ -6,6 +6,15 @@ import type {
 	INodeProperties,
 } from 'n8n-workflow';
 
+export const DEFAULT_UPLIFT_BASE_URL = 'https://api.uplift.ai/v1';
+
+/** The credential's Base URL, or Uplift's, without a trailing slash (as uphanceBaseUrl does for Uphance). */
+export function upliftBaseUrl(value: unknown): string {
+	const text =
+		typeof value === 'string' && value.trim() !== '' ? value.trim() : DEFAULT_UPLIFT_BASE_URL;
+	return text.replace(/\/+$/, '');
+}
+
 /**
  * Everything secret about an Uplift connection lives here: the API key (Bearer, for follow-up calls)
  * and the webhook signing secret(s). The previous secret lets a rotation happen without dropping
@@ -52,7 +61,7 @@ export class UpliftApi implements ICredentialType {
 			displayName: 'Base URL',
 			name: 'baseUrl',
 			type: 'string',
-			default: 'https://api.uplift.ai/v1',
+			default: DEFAULT_UPLIFT_BASE_URL,
 			description: 'Change only to point at a proxy or a test server',
 		},
 	];

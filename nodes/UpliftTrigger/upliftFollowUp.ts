@@ -4,6 +4,7 @@ import { requestWithRetry } from '../shared/followUpRequest';
 import type { RetryPolicy } from '../shared/followUpRequest';
 import { csvFileName, findCaptureId, findCsvLink } from './upliftEvent';
 import type { UpliftEvent } from './upliftEvent';
+import { upliftBaseUrl } from '../../credentials/UpliftApi.credentials';
 
 /**
  * Follow-ups that run inside the execution, after Uplift already has its 2xx: the kinematic CSV
@@ -112,7 +113,7 @@ async function fetchCapture(
 	const captureId = findCaptureId(event);
 	if (!captureId) return { status: 'skipped', reason: 'The event names no capture.' };
 	const credentials = await ctx.getCredentials<{ baseUrl?: string }>('upliftApi');
-	const baseUrl = String(credentials.baseUrl || 'https://api.uplift.ai/v1').replace(/\/+$/, '');
+	const baseUrl = upliftBaseUrl(credentials.baseUrl);
 	const result = await requestWithRetry(
 		(options) => ctx.helpers.httpRequestWithAuthentication.call(ctx, 'upliftApi', options),
 		{ method: 'GET', url: `${baseUrl}/captures/${encodeURIComponent(captureId)}`, json: true },

@@ -8,6 +8,7 @@ import type {
 import type { VendorOperation } from '../../shared/operations';
 import { apiRequest } from '../../shared/vendorRequest';
 import type { ApiRequestOptions, VendorApi } from '../../shared/vendorRequest';
+import { upliftBaseUrl } from '../../../credentials/UpliftApi.credentials';
 
 /** Uplift transport: base URL and API key from the `upliftApi` credential, limit/offset lists. */
 
@@ -15,11 +16,6 @@ export type UpliftOperation = VendorOperation;
 
 /** Uplift answers at most 500 rows or captures a call. */
 export const MAX_PAGE = 500;
-
-export function upliftBaseUrl(value: unknown): string {
-	const text = typeof value === 'string' && value.trim() !== '' ? value.trim() : '';
-	return (text || 'https://api.uplift.ai/v1').replace(/\/+$/, '');
-}
 
 const UPLIFT: VendorApi = { vendor: 'Uplift', credentialType: 'upliftApi', baseUrl: upliftBaseUrl };
 
