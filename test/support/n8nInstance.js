@@ -97,9 +97,11 @@ function freePort() {
 	});
 }
 
-function run(cmd, args, opts = {}) {
+/** Runs a command to completion; rejects with its output on a non-zero exit. `input`, if given, goes to stdin. */
+function run(cmd, args, { input, ...opts } = {}) {
 	return new Promise((resolve, reject) => {
-		const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+		const child = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], ...opts });
+		if (input !== undefined) child.stdin.end(input);
 		let out = '';
 		child.stdout.on('data', (c) => (out += c));
 		child.stderr.on('data', (c) => (out += c));

@@ -41,7 +41,7 @@ const os = require('os');
 const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 
-const { N8nInstance, freePort, isPortListening, hostProcess, E2E_DIR } = require('./n8nInstance');
+const { N8nInstance, freePort, isPortListening, hostProcess, run, E2E_DIR } = require('./n8nInstance');
 const { triggerToSet } = require('./workflows');
 
 const LOG_DIR = path.join(E2E_DIR, 'queue');
@@ -53,22 +53,6 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function log(msg) {
 	process.stderr.write(`[queue-mode] ${msg}\n`);
-}
-
-/** Runs a command to completion; rejects with its output on a non-zero exit. `input` goes to stdin. */
-function exec(cmd, args, { input, cwd, env } = {}) {
-	return new Promise((resolve, reject) => {
-		const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd, env });
-		let out = '';
-		child.stdout.on('data', (c) => (out += c));
-		child.stderr.on('data', (c) => (out += c));
-		child.on('error', reject);
-		child.on('close', (code) => {
-			if (code === 0) resolve(out);
-			else reject(new Error(`${cmd} ${args.join(' ')} failed with exit ${code}:\n${out.slice(-3000)}`));
-		});
-		child.stdin.end(input || '');
-	});
 }
 
 function commandExists(cmd) {
@@ -166,7 +150,7 @@ class Postgres {
 			const { uid, gid } = userIds(this.user);
 			for (const p of [this.dataDir, this.socketDir, this.logDir, pwFile]) fs.chownSync(p, uid, gid);
 		}
-		const as = (bin, args, opts) => exec(...asUser(this.user, bin, args), { cwd: this.baseDir, ...opts });
+		const as = (bin, args, opts) => run(...asUser(this.user, bin, args), { cwd: this.baseDir, ...opts });
 		await as(this.bins.initdb, ['-D', this.dataDir, '-U', this.dbUser, `--pwfile=${pwFile}`, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync']);
 		fs.rmSync(pwFile);
 		// no client ships in the package: create the database in single-user mode before the server starts
@@ -187,12 +171,12 @@ class Postgres {
 			'-c synchronous_commit=off',
 			'-c full_page_writes=off',
 		].join(' ');
-		await exec(...asUser(this.user, this.bins.pgCtl, ['-D', this.dataDir, '-l', this.logFile, '-w', '-t', '60', '-o', options, 'start']), { cwd: this.baseDir });
+		await run(...asUser(this.user, this.bins.pgCtl, ['-D', this.dataDir, '-l', this.logFile, '-w', '-t', '60', '-o', options, 'start']), { cwd: this.baseDir });
 	}
 
 	async stop() {
 		if (!this.bins || !fs.existsSync(path.join(this.dataDir, 'postmaster.pid'))) return;
-		await exec(...asUser(this.user, this.bins.pgCtl, ['-D', this.dataDir, '-m', 'fast', '-w', '-t', '30', 'stop']), { cwd: this.baseDir }).catch((e) => {
+		await run(...asUser(this.user, this.bins.pgCtl, ['-D', this.dataDir, '-m', 'fast', '-w', '-t', '30', 'stop']), { cwd: this.baseDir }).catch((e) => {
 			log(`pg_ctl stop failed: ${e.message}`);
 			stopPostgresNow(this.cleanupInfo());
 		});
