@@ -16,7 +16,7 @@ const fakeUpliftMod = require('../support/fakeUplift');
 const { runManually } = require('../support/manualRun');
 const { PACKAGE } = require('../support/workflows');
 const { post } = require('../support/http');
-const { createUphanceCredential, createUpliftCredential, stopAll } = require('../support/vendorCredentials');
+const { createUphanceCredential, createUpliftCredential, createUpliftWebhookCredential, stopAll } = require('../support/vendorCredentials');
 
 const ORG = 9579;
 const URL_TOKEN = 'e2e-actions-token-' + randomUUID().replace(/-/g, '');
@@ -28,6 +28,7 @@ let fake: any;
 let uplift: any;
 let cred: { id: string; name: string };
 let upliftCred: { id: string; name: string };
+let upliftWebhookCred: { id: string; name: string };
 
 /** The example workflow with this run's credentials (in place of its placeholders) and a fresh webhook id. */
 function exampleWorkflow(file: string) {
@@ -36,7 +37,7 @@ function exampleWorkflow(file: string) {
 	for (const node of wf.nodes) {
 		for (const [type, c] of Object.entries(node.credentials || {}) as Array<[string, { id: string }]>) {
 			expect(c.id).toBe('REPLACE_WITH_YOUR_CREDENTIAL_ID');
-			const mine = { uphanceApi: cred, upliftApi: upliftCred }[type];
+			const mine = { uphanceApi: cred, upliftApi: upliftCred, upliftWebhookApi: upliftWebhookCred }[type];
 			if (!mine) throw new Error(`${file}: node "${node.name}" uses credential type ${type}`);
 			node.credentials[type] = { id: mine.id, name: mine.name };
 		}
@@ -53,6 +54,7 @@ beforeAll(async () => {
 	cred = await createUphanceCredential(n8n, fake, { organisationId: ORG, urlToken: URL_TOKEN });
 	uplift = await fakeUpliftMod.start({ apiKey: UPLIFT_KEY });
 	upliftCred = await createUpliftCredential(n8n, uplift, { apiKey: UPLIFT_KEY, signingSecret: UPLIFT_SECRET });
+	upliftWebhookCred = await createUpliftWebhookCredential(n8n, { signingSecret: UPLIFT_SECRET });
 }, 900000);
 
 afterAll(async () => {
