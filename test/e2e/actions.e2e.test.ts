@@ -97,6 +97,29 @@ describe('Uphance and Uplift action nodes in a real n8n', () => {
 		expect(JSON.stringify(executions)).not.toContain(fake.password);
 	});
 
+	test('example "Uphance: shipped pick tickets": only Pick Ticket Updated events whose ticket is shipped reach the summary', async () => {
+		const { wf, webhookId } = exampleWorkflow('uphance-trigger-workflow.json');
+		const created = await n8n.createWorkflow(wf);
+		const url = n8n.webhookUrl(webhookId);
+		await n8n.activate(created.id, url);
+		const shippedId = 880001;
+		const openId = 880002;
+		const records = [
+			fake.setRecord('pick_ticket', shippedId, { ...fakeUphanceMod.sampleRecord('pick_ticket', shippedId), status: 'shipped' }),
+			fake.setRecord('pick_ticket', openId, { ...fakeUphanceMod.sampleRecord('pick_ticket', openId), status: 'open' }),
+		];
+		for (const record of records) {
+			const r = await post(`${url}?token=${URL_TOKEN}`, fakeUphanceMod.buildWebhookBody('pick_ticket_update', record));
+			expect(r.status).toBe(200);
+		}
+		// another event type is acknowledged and starts nothing
+		const other = await post(`${url}?token=${URL_TOKEN}`, fakeUphanceMod.buildWebhookBody('invoice_update', { id: 5, updated_at: new Date().toISOString() }));
+		expect(other.json).toMatchObject({ ignored: expect.anything() });
+		const executions = await n8n.waitForExecutions(created.id, 2, 60000);
+		const summaries = executions.flatMap((e: any) => nodeOutput(e, 'Summarise') ?? []);
+		expect(summaries.map((i: any) => [i.json.id, i.json.status])).toEqual([[String(shippedId), 'shipped']]);
+	});
+
 	test('Get Many with Return All over 250 pick tickets returns 250 items from three pages', async () => {
 		fake.seed('pick_ticket', 250, () => ({ warehouse_name: 'Bulk' }), 1);
 		const webhookId = randomUUID();

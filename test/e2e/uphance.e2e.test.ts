@@ -96,15 +96,17 @@ describe('Uphance Trigger in a real n8n', () => {
 			credential: { type: 'uphanceApi', id: noToken.id, name: noToken.name },
 		});
 		const created = await n8n.createWorkflow(workflow);
-		// n8n 2.8.4 activates at once and answers the error (400); n8n 2.40.7 accepts the request and
-		// activates in the background, then keeps the error as the workflow's activation error (the
-		// editor shows it on the workflow). Either way the user gets the node's message.
+		// n8n 2.8.4 activates at once and answers the error (400). n8n 2.40.7 accepts the request,
+		// publishes in the background and records the error as the trigger's publication status, which
+		// the editor shows (GET /rest/workflows/:id/publication-status). Either way the user gets the
+		// node's message.
 		const activation = await fetch(`${n8n.baseUrl}/api/v1/workflows/${created.id}/activate`, { method: 'POST', headers: { 'X-N8N-API-KEY': n8n.apiKey } });
 		let shown = `${activation.status} ${await activation.text()}`;
 		for (let i = 0; activation.status === 200 && !/no Webhook URL Token/.test(shown) && i < 60; i++) {
 			await new Promise((r) => setTimeout(r, 500));
+			const publication = await n8n.rest('GET', `/rest/workflows/${created.id}/publication-status`);
 			const error = await n8n.rest('GET', `/rest/active-workflows/error/${created.id}`);
-			shown = `activation error: ${JSON.stringify(error.json)}`;
+			shown = `publication status: ${JSON.stringify(publication.json)}; activation error: ${JSON.stringify(error.json)}`;
 		}
 		expect(shown).toMatch(/The Uphance API credential has no Webhook URL Token/);
 		// nothing listens: a delivery gets n8n's 404, not a 503 that Uphance would retry for 48 hours
