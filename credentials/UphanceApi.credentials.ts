@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import type {
 	ICredentialDataDecryptedObject,
 	ICredentialTestRequest,
@@ -72,6 +73,29 @@ export function uphanceBaseUrl(value: unknown): string {
 	return text.replace(/\/+$/, '');
 }
 
+/**
+ * Which sign-in a session token belongs to: a digest of the Base URL, email, password and
+ * organisation it was obtained with. n8n signs in again only when the token is empty or a request
+ * answers 401, and a credential test reuses a stored token (n8n 2.40.7's check meant to force a
+ * sign-in in tests never matches, dist/credentials-helper.js `isTestingCredentials`), so without
+ * this an edited credential (another organisation, password or server) kept working with the old
+ * session and its Test passed whatever was typed. `authenticate` sends no token when the digest
+ * differs; Uphance answers 401 and n8n signs in again with the credential as it is now.
+ */
+export function sessionFingerprint(credentials: ICredentialDataDecryptedObject): string {
+	return createHash('sha256')
+		.update(
+			JSON.stringify([
+				uphanceBaseUrl(credentials.baseUrl),
+				String(credentials.email ?? '').trim(),
+				String(credentials.password ?? ''),
+				String(credentials.organisationId ?? '').trim(),
+			]),
+		)
+		.digest('hex')
+		.slice(0, 32);
+}
+
 /** The organisation id as the number Uphance expects in `{"organizationId": <id>}`. */
 export function organisationIdNumber(value: unknown): number {
 	const text = String(value ?? '').trim();
@@ -126,7 +150,7 @@ function bearer(token: string): IDataObject {
 export async function uphanceSignIn(
 	httpRequest: HttpRequest,
 	credentials: ICredentialDataDecryptedObject,
-): Promise<{ sessionToken: string }> {
+): Promise<{ sessionToken: string; sessionFor: string }> {
 	const baseUrl = uphanceBaseUrl(credentials.baseUrl);
 	const email = String(credentials.email ?? '').trim();
 	const password = String(credentials.password ?? '');
@@ -191,7 +215,7 @@ export async function uphanceSignIn(
 			`${SIGN_IN_REFUSED} signed in, but Uphance did not select organisation ${organisationId} (HTTP ${selectResponse.statusCode} from POST /organisations/set_current_org).`,
 		);
 	}
-	return { sessionToken: accessToken };
+	return { sessionToken: accessToken, sessionFor: sessionFingerprint(credentials) };
 }
 
 export class UphanceApi implements ICredentialType {
@@ -209,6 +233,13 @@ export class UphanceApi implements ICredentialType {
 			name: 'sessionToken',
 			type: 'hidden',
 			typeOptions: { expirable: true, password: true },
+			default: '',
+		},
+		{
+			// which sign-in the session token belongs to (sessionFingerprint)
+			displayName: 'Session For',
+			name: 'sessionFor',
+			type: 'hidden',
 			default: '',
 		},
 		{
@@ -277,7 +308,7 @@ export class UphanceApi implements ICredentialType {
 			...requestOptions,
 			headers: {
 				...requestOptions.headers,
-				Authorization: `Bearer ${String(credentials.sessionToken ?? '')}`,
+				Authorization: `Bearer ${credentials.sessionFor === sessionFingerprint(credentials) ? String(credentials.sessionToken ?? '') : ''}`,
 			},
 		};
 	}

@@ -4,7 +4,7 @@ import type { ICredentialDataDecryptedObject, IHttpRequestOptions } from 'n8n-wo
 
 import { NodeApiError } from 'n8n-workflow';
 
-import { networkErrorInWords, SIGN_IN_REFUSED, SIGN_IN_UNAVAILABLE, UphanceApi, uphanceSignIn } from '../../credentials/UphanceApi.credentials';
+import { networkErrorInWords, sessionFingerprint, SIGN_IN_REFUSED, SIGN_IN_UNAVAILABLE, UphanceApi, uphanceSignIn } from '../../credentials/UphanceApi.credentials';
 import { CredentialStore, realHttpRequest } from './helpers/n8nStubs';
 
 /** A loopback port nothing listens on (bound, then closed). */
@@ -80,7 +80,7 @@ describe('Uphance API credential: description', () => {
 	it('has the fields, with secrets as password fields and an expirable hidden session token', () => {
 		const byName = Object.fromEntries(credential.properties.map((p) => [p.name, p]));
 		expect(credential.name).toBe('uphanceApi');
-		expect(Object.keys(byName).sort()).toEqual(['baseUrl', 'email', 'organisationId', 'password', 'sessionToken', 'urlToken']);
+		expect(Object.keys(byName).sort()).toEqual(['baseUrl', 'email', 'organisationId', 'password', 'sessionFor', 'sessionToken', 'urlToken']);
 		expect(byName.password.typeOptions?.password).toBe(true);
 		expect(byName.urlToken.typeOptions?.password).toBe(true);
 		expect(byName.urlToken.displayName).toBe('Webhook URL Token');
@@ -92,8 +92,21 @@ describe('Uphance API credential: description', () => {
 
 	it('authenticates with the session token as a Bearer token, keeping other headers', async () => {
 		const authenticate = credential.authenticate as (c: object, o: object) => Promise<{ headers: Record<string, string> }>;
-		const options = await authenticate({ sessionToken: 'tok-1' }, { url: '/x', headers: { Accept: 'application/json' } });
+		const data = creds({ sessionToken: 'tok-1' });
+		const options = await authenticate({ ...data, sessionFor: sessionFingerprint(data) }, { url: '/x', headers: { Accept: 'application/json' } });
 		expect(options.headers).toEqual({ Accept: 'application/json', Authorization: 'Bearer tok-1' });
+	});
+
+	it('sends no token obtained with other settings (organisation, password, email or Base URL changed since)', async () => {
+		const authenticate = credential.authenticate as (c: object, o: object) => Promise<{ headers: Record<string, string> }>;
+		const signedIn = creds({ sessionToken: 'tok-1' });
+		const sessionFor = sessionFingerprint(signedIn);
+		for (const change of [{ organisationId: '5555' }, { password: 'new' }, { email: 'other@x.example' }, { baseUrl: 'http://127.0.0.1:1' }, {}]) {
+			const options = await authenticate({ ...signedIn, ...change, sessionFor }, { url: '/x' });
+			expect([change, options.headers.Authorization]).toEqual([change, Object.keys(change).length ? 'Bearer ' : 'Bearer tok-1']);
+		}
+		// a token stored by 0.1.0 (no sessionFor) is replaced at the first call, which Uphance answers 401
+		expect((await authenticate(signedIn, { url: '/x' })).headers.Authorization).toBe('Bearer ');
 	});
 
 	it('tests by listing organisations, with a rule for a user without any', () => {
@@ -125,7 +138,8 @@ describe('Uphance API credential: sign-in (preAuthentication) against the fake U
 	it('runs as the credential class method with n8n\'s helpers, returning only the session token', async () => {
 		const helpers = { helpers: { httpRequest: realHttpRequest } };
 		const output = await new UphanceApi().preAuthentication.call(helpers as never, creds());
-		expect(Object.keys(output)).toEqual(['sessionToken']);
+		expect(Object.keys(output)).toEqual(['sessionToken', 'sessionFor']);
+		expect(output.sessionFor).toBe(sessionFingerprint(creds()));
 	});
 
 	it('fails with a clear message listing the organisations when the configured one is not among them', async () => {
@@ -212,5 +226,21 @@ describe('Uphance API credential in n8n\'s token lifecycle (CredentialStore)', (
 		expect(store.data.uphanceApi.sessionToken).not.toBe(first);
 		expect(fake.requests.filter((r) => r.path === '/organisations/set_current_org')).toHaveLength(2);
 		expect(store.preAuthCalls).toBe(2);
+	});
+
+	it('signs in again when the credential is edited after signing in: another organisation is selected, a wrong one is named', async () => {
+		fake.setRecord('product', 302);
+		const store = new CredentialStore({ uphanceApi: new UphanceApi() }, { uphanceApi: creds({ organisationId: '9579' }) });
+		const get = async () => await store.requestWithAuthentication('uphanceApi', { method: 'GET', url: `${fake.url}/products/302`, json: true });
+		await get();
+		const selected = () => fake.requests.filter((r) => r.path === '/organisations/set_current_org').length;
+		expect(selected()).toBe(1);
+		// the user edits the saved credential: n8n keeps the stored session token and sessionFor
+		store.data.uphanceApi.organisationId = '1234';
+		await get();
+		expect(selected()).toBe(2);
+		expect(store.preAuthCalls).toBe(2);
+		store.data.uphanceApi.organisationId = '5555';
+		await expect(get()).rejects.toThrow(/^Check the Uphance API credential: signed in, but organisation 5555 is not among/);
 	});
 });
