@@ -23,9 +23,34 @@ import type {
 export const DEFAULT_UPHANCE_BASE_URL = 'https://api.uphance.com';
 
 /** Prefix of sign-in failures that retrying cannot fix (wrong password, unknown organisation). */
-export const SIGN_IN_REFUSED = 'Uphance sign-in refused:';
+export const SIGN_IN_REFUSED = 'Check the Uphance API credential:';
 /** Prefix of sign-in failures that may pass later (Uphance down, network, timeout). */
-export const SIGN_IN_UNAVAILABLE = 'Uphance sign-in unavailable:';
+export const SIGN_IN_UNAVAILABLE = 'Uphance is unavailable:';
+
+/**
+ * Network error codes in words. The words, not the codes, go into messages: n8n replaces any error
+ * message that contains a code such as ECONNREFUSED with its own generic sentence ("The service
+ * refused the connection - perhaps it is offline", COMMON_ERRORS in n8n-workflow's
+ * errors/abstract/node.error.js), and the credential test dialog would show that instead of ours.
+ */
+const NETWORK_ERRORS_IN_WORDS: Record<string, string> = {
+	ECONNREFUSED: 'connection refused',
+	ECONNRESET: 'connection closed by the server',
+	ENOTFOUND: 'host name not found',
+	EAI_AGAIN: 'host name lookup failed',
+	EHOSTUNREACH: 'host unreachable',
+	ENETUNREACH: 'network unreachable',
+	EADDRNOTAVAIL: 'address not available',
+	ECONNABORTED: 'request timed out',
+	ETIMEDOUT: 'request timed out',
+};
+
+/** A network error (code and message of what the HTTP client threw) as words for a message. */
+export function networkErrorInWords(code: string, message: string): string {
+	if (NETWORK_ERRORS_IN_WORDS[code]) return NETWORK_ERRORS_IN_WORDS[code];
+	if (/timeout|timed out/i.test(message)) return 'request timed out';
+	return code ? `network error ${code}` : 'network error';
+}
 
 /**
  * The refusal in an error thrown by a request made with this credential, if sign-in was refused.
@@ -52,7 +77,7 @@ export function organisationIdNumber(value: unknown): number {
 	const text = String(value ?? '').trim();
 	if (!/^\d{1,15}$/.test(text)) {
 		throw new Error(
-			`${SIGN_IN_REFUSED} the Organisation ID "${text.slice(0, 40)}" is not a number. Use the numeric id Uphance lists for your organisation (GET /organisations), e.g. 9579.`,
+			`${SIGN_IN_REFUSED} the Organisation ID "${text.slice(0, 40)}" is not a number. Use the numeric id of your organisation in Uphance (GET /organisations lists them).`,
 		);
 	}
 	return Number(text);
@@ -79,12 +104,8 @@ async function call(
 		// request errors carry the request, and this one's body holds the password.
 		const e = error as { code?: unknown; message?: unknown };
 		const code = typeof e.code === 'string' ? e.code : '';
-		const timedOut =
-			code === 'ECONNABORTED' ||
-			code === 'ETIMEDOUT' ||
-			/timeout|timed out/i.test(String(e.message ?? ''));
 		throw new Error(
-			`${SIGN_IN_UNAVAILABLE} ${step} failed: ${timedOut ? 'request timed out' : code || 'network error'} (${options.url}).`,
+			`${SIGN_IN_UNAVAILABLE} ${step} failed: ${networkErrorInWords(code, String(e.message ?? ''))} (${options.url}). Check the Base URL in the Uphance API credential, or try again later.`,
 		);
 	}
 	const status = response.statusCode;
@@ -110,9 +131,7 @@ export async function uphanceSignIn(
 	const email = String(credentials.email ?? '').trim();
 	const password = String(credentials.password ?? '');
 	if (email === '' || password === '') {
-		throw new Error(
-			`${SIGN_IN_REFUSED} the credential needs the email and password of an Uphance user.`,
-		);
+		throw new Error(`${SIGN_IN_REFUSED} it needs the email and password of an Uphance user.`);
 	}
 	const organisationId = organisationIdNumber(credentials.organisationId);
 
@@ -123,7 +142,7 @@ export async function uphanceSignIn(
 	});
 	if (tokenResponse.statusCode < 200 || tokenResponse.statusCode >= 300) {
 		throw new Error(
-			`${SIGN_IN_REFUSED} Uphance did not accept the email and password (HTTP ${tokenResponse.statusCode} from POST /oauth/token). Check them in the Uphance API credential.`,
+			`${SIGN_IN_REFUSED} Uphance did not accept the email and password (HTTP ${tokenResponse.statusCode} from POST /oauth/token).`,
 		);
 	}
 	const accessToken = (tokenResponse.body as IDataObject | undefined)?.access_token;
@@ -140,7 +159,7 @@ export async function uphanceSignIn(
 	});
 	if (orgResponse.statusCode < 200 || orgResponse.statusCode >= 300) {
 		throw new Error(
-			`${SIGN_IN_REFUSED} GET /organisations answered HTTP ${orgResponse.statusCode} right after signing in.`,
+			`${SIGN_IN_REFUSED} signed in, but GET /organisations answered HTTP ${orgResponse.statusCode}.`,
 		);
 	}
 	const organisations = (orgResponse.body as IDataObject | undefined)?.organisations;
@@ -151,7 +170,7 @@ export async function uphanceSignIn(
 			.map((o) => `${String(o?.id)} (${String(o?.name ?? 'unnamed')})`)
 			.join(', ');
 		throw new Error(
-			`${SIGN_IN_REFUSED} organisation ${organisationId} is not among the organisations this Uphance user can access` +
+			`${SIGN_IN_REFUSED} signed in, but organisation ${organisationId} is not among the organisations this Uphance user can access` +
 				(available ? `: ${available}${list.length > 10 ? ', …' : ''}` : ' (the user has none)') +
 				'. Set Organisation ID to one of them.',
 		);
@@ -169,7 +188,7 @@ export async function uphanceSignIn(
 	);
 	if (selectResponse.statusCode < 200 || selectResponse.statusCode >= 300) {
 		throw new Error(
-			`${SIGN_IN_REFUSED} Uphance did not select organisation ${organisationId} (HTTP ${selectResponse.statusCode} from POST /organisations/set_current_org).`,
+			`${SIGN_IN_REFUSED} signed in, but Uphance did not select organisation ${organisationId} (HTTP ${selectResponse.statusCode} from POST /organisations/set_current_org).`,
 		);
 	}
 	return { sessionToken: accessToken };
@@ -217,9 +236,8 @@ export class UphanceApi implements ICredentialType {
 			type: 'string',
 			default: '',
 			required: true,
-			placeholder: '9579',
 			description:
-				'Numeric id of the Uphance organisation whose records the trigger fetches. "Test" lists the organisations this user can access when the id is wrong.',
+				'Numeric id of the Uphance organisation the nodes work in. When it is wrong, the credential test lists the organisations this user can access.',
 		},
 		{
 			displayName: 'Webhook URL Token',
@@ -228,7 +246,7 @@ export class UphanceApi implements ICredentialType {
 			typeOptions: { password: true },
 			default: '',
 			description:
-				'A long random secret you choose (e.g. from a password generator). The Uphance Trigger only accepts deliveries whose URL ends in ?token=<this value>, so paste the URL into Uphance with it.',
+				"Needed by the Uphance Trigger (Require URL Token is on by default): a long random secret you choose, e.g. from a password generator. In Uphance, paste the trigger's Production URL followed by ?token=<this value>.",
 		},
 		{
 			displayName: 'Base URL',

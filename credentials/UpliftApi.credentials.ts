@@ -16,9 +16,9 @@ export function upliftBaseUrl(value: unknown): string {
 }
 
 /**
- * Everything secret about an Uplift connection lives here: the API key (Bearer, for follow-up calls)
- * and the webhook signing secret(s). The previous secret lets a rotation happen without dropping
- * deliveries signed with the old one.
+ * The Uplift API key (Bearer), for the Uplift node. Uplift Triggers created before version 3 also
+ * read their webhook signing secret(s) from here; from version 3 the trigger has its own credential
+ * (UpliftWebhookApi.credentials.ts), so these fields only serve workflows saved before it.
  */
 export class UpliftApi implements ICredentialType {
 	name = 'upliftApi';
@@ -37,7 +37,7 @@ export class UpliftApi implements ICredentialType {
 			typeOptions: { password: true },
 			default: '',
 			description:
-				'Uplift Capture web app → account settings → API Keys → Generate (starts with "sk"). Used for follow-up calls such as fetching the capture.',
+				'Uplift Capture web app → account settings → API Keys → Generate (starts with "sk"). Used by the Uplift node.',
 		},
 		{
 			displayName: 'Webhook Signing Secret',
@@ -46,7 +46,7 @@ export class UpliftApi implements ICredentialType {
 			typeOptions: { password: true },
 			default: '',
 			description:
-				'The secret token you typed in the Uplift dashboard when you created the webhook (Create Webhook → Secret). Uplift signs every delivery with it.',
+				'Only for Uplift Triggers added before version 3 of the node (new ones use the Uplift Webhook API credential): the secret set on the webhook in the Uplift dashboard.',
 		},
 		{
 			displayName: 'Previous Signing Secret',
@@ -55,7 +55,7 @@ export class UpliftApi implements ICredentialType {
 			typeOptions: { password: true },
 			default: '',
 			description:
-				'Only while you rotate the secret: deliveries signed with this older secret are accepted too. Clear it once Uplift uses the new one.',
+				'Only for Uplift Triggers added before version 3, while you rotate the secret: deliveries signed with this older secret are accepted too.',
 		},
 		{
 			displayName: 'Base URL',
@@ -81,5 +81,22 @@ export class UpliftApi implements ICredentialType {
 			url: '/captures',
 			qs: { limit: 1 },
 		},
+		rules: [
+			{
+				type: 'responseCode',
+				properties: {
+					value: 401,
+					message:
+						'Uplift did not accept the API key (HTTP 401). Generate one in the Uplift Capture web app (account settings → API Keys) and paste it here.',
+				},
+			},
+			{
+				type: 'responseCode',
+				properties: {
+					value: 403,
+					message: 'Uplift accepted the API key but refused to list captures with it (HTTP 403).',
+				},
+			},
+		],
 	};
 }

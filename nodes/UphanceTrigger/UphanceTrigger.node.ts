@@ -1,4 +1,4 @@
-import { NodeConnectionTypes } from 'n8n-workflow';
+import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 import type {
 	IExecuteFunctions,
 	IHookFunctions,
@@ -11,7 +11,12 @@ import type {
 
 import { uphanceBaseUrl } from '../../credentials/UphanceApi.credentials';
 import type { SendRequest } from '../shared/followUpRequest';
-import { ALL_EVENTS, isEventSelected, selectedEventNames } from '../shared/eventSelection';
+import {
+	ALL_EVENTS,
+	eventsSubtitle,
+	isEventSelected,
+	selectedEventNames,
+} from '../shared/eventSelection';
 import { dedupeOptions, ipAllowlistOption, webhookDescriptions } from '../shared/nodeDescription';
 import type { MemorySettings } from '../shared/staticDataMemory';
 import {
@@ -31,7 +36,7 @@ import {
 	uphanceItemJson,
 } from './uphanceRecord';
 import type { FetchResult } from './uphanceRecord';
-import { checkUrlToken } from './urlToken';
+import { checkUrlToken, missingUrlTokenProblem } from './urlToken';
 
 interface UphanceOptions {
 	fetchTimeoutSeconds?: number;
@@ -61,8 +66,7 @@ export class UphanceTrigger implements INodeType {
 		// expression isolate per request; see BENCHMARKS.md. New workflows get 1.1.
 		version: [1, 1.1],
 		defaultVersion: 1.1,
-		subtitle:
-			'={{($parameter["events"] || []).includes("*") ? "All events" : ($parameter["events"] || []).join(", ")}}',
+		subtitle: eventsSubtitle(KNOWN_UPHANCE_EVENTS),
 		description:
 			'Starts the workflow when Uphance sends a webhook (URL token, de-duplicated, record fetched from the API)',
 		defaults: { name: 'Uphance Trigger' },
@@ -73,7 +77,7 @@ export class UphanceTrigger implements INodeType {
 		properties: [
 			{
 				displayName:
-					"In Uphance, open Apps → Uphance API → New Webhook and paste this node's Production URL (above) followed by ?token=&lt;your token&gt;, where the token is the Webhook URL Token of the Uphance API credential, e.g. https://n8n.example.com/webhook/…/webhook?token=Xk3…. Then activate the workflow.",
+					"The URL to paste into Uphance (Apps → Uphance API → New Webhook) is this node's Production URL followed by ?token=&lt;Webhook URL Token of the Uphance API credential&gt;. To copy the Production URL, click Webhook URLs at the top of this panel, then Production URL, then the URL. Example: https://n8n.example.com/webhook/…/webhook?token=Xk3…. Then activate the workflow.",
 				name: 'setupNotice',
 				type: 'notice',
 				default: '',
@@ -135,19 +139,18 @@ export class UphanceTrigger implements INodeType {
 					{
 						name: 'After the Record Is Fetched',
 						value: 'afterFetch',
-						description:
-							'Answer Uphance once the record is fetched. If the API fails (5xx, 429, timeout, network), answer 503 so Uphance delivers again later; nothing is lost.',
+						description: 'If the fetch fails, Uphance gets a 503 and delivers again later',
 					},
 					{
 						name: 'Immediately',
 						value: 'immediately',
-						description:
-							'Answer Uphance at once, then fetch in the execution; a failed fetch is described in the item',
+						description: 'Fetch in the execution; a failed fetch is noted in the item',
 					},
 				],
 				default: 'afterFetch',
 				displayOptions: { show: { fetchRecord: [true] } },
-				description: 'When Uphance gets its answer',
+				description:
+					'When Uphance gets its answer. After the record is fetched: if the Uphance API fails (5xx, 429, timeout, network), Uphance is answered 503 and delivers again later, so nothing is lost. Immediately: the record is fetched in the execution and a failed fetch is described in the item.',
 			},
 			{
 				displayName: 'Options',
@@ -186,11 +189,21 @@ export class UphanceTrigger implements INodeType {
 
 	webhookMethods = {
 		default: {
-			// Webhooks are created by hand in Uphance (Apps → Uphance API); nothing to register here.
+			// Webhooks are created by hand in Uphance (Apps → Uphance API); nothing to register there.
+			// n8n runs checkExists when the workflow is activated and when the editor listens for a
+			// test event; returning false makes it run create, which refuses a trigger that would
+			// answer every delivery 503 (no URL token to compare with), so the user learns it now.
 			async checkExists(this: IHookFunctions): Promise<boolean> {
-				return true;
+				return false;
 			},
 			async create(this: IHookFunctions): Promise<boolean> {
+				const requireToken = this.getNodeParameter('requireUrlToken', true) as boolean;
+				const credentials = await this.getCredentials<{ urlToken?: string }>('uphanceApi');
+				const problem = missingUrlTokenProblem(requireToken, credentials.urlToken);
+				if (problem)
+					throw new NodeOperationError(this.getNode(), problem.message, {
+						description: problem.description,
+					});
 				return true;
 			},
 			async delete(this: IHookFunctions): Promise<boolean> {

@@ -38,3 +38,19 @@ export function checkUrlToken(
 	}
 	return undefined;
 }
+
+/**
+ * Why the trigger cannot be activated, if it cannot: Require URL Token is on and the credential has
+ * no Webhook URL Token, so every delivery would be answered 503 (see checkUrlToken).
+ */
+export function missingUrlTokenProblem(
+	requireToken: boolean,
+	urlToken: string | undefined,
+): { message: string; description: string } | undefined {
+	if (!requireToken || (urlToken ?? '') !== '') return undefined;
+	return {
+		message: 'The Uphance API credential has no Webhook URL Token',
+		description:
+			"Require URL Token is on, so without a Webhook URL Token every delivery would be refused. Open the Uphance API credential, set Webhook URL Token to a long random secret, and paste into Uphance this node's Production URL followed by ?token=<that secret>. (Or turn off Require URL Token.)",
+	};
+}

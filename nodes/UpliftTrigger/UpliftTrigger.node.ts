@@ -1,7 +1,10 @@
 import { NodeConnectionTypes } from 'n8n-workflow';
 import type {
+	ICredentialsDecrypted,
+	ICredentialTestFunctions,
 	IExecuteFunctions,
 	IHookFunctions,
+	INodeCredentialTestResult,
 	INodeExecutionData,
 	INodeProperties,
 	INodeType,
@@ -10,7 +13,13 @@ import type {
 	IWebhookResponseData,
 } from 'n8n-workflow';
 
-import { ALL_EVENTS, isEventSelected, selectedEventNames } from '../shared/eventSelection';
+import { testUpliftWebhookSecret } from '../../credentials/UpliftWebhookApi.credentials';
+import {
+	ALL_EVENTS,
+	eventsSubtitle,
+	isEventSelected,
+	selectedEventNames,
+} from '../shared/eventSelection';
 import { dedupeOptions, ipAllowlistOption, webhookDescriptions } from '../shared/nodeDescription';
 import { verifyUpliftSignature } from '../shared/signature';
 import type { MemorySettings } from '../shared/staticDataMemory';
@@ -51,32 +60,76 @@ const SIGNATURE_ADVICE: Record<string, string> = {
 	missing: `The ${UPLIFT_SIGNATURE_HEADER} header is missing. Set a secret on the webhook in the Uplift dashboard and the same secret in the n8n credential.`,
 	malformed: `The ${UPLIFT_SIGNATURE_HEADER} header is not of the form sha256=<64 hex characters>.`,
 	mismatch:
-		'The signature does not match the body. Check that the Webhook Signing Secret in the n8n credential is exactly the secret set in Uplift, and that nothing between Uplift and n8n rewrites the body.',
+		'The signature does not match the body. Check that the signing secret in the n8n credential is exactly the secret set in Uplift, and that nothing between Uplift and n8n rewrites the body.',
 };
 
 /**
- * Parameter and output names by node version. Version 2 uses the Uphance Trigger's names
- * (`additionalEvents`, `fetchTimeoutSeconds`, the item's `fetch`); workflows saved with 1 or 1.1
- * keep theirs and behave as before.
+ * Parameter, output and credential names by node version; workflows saved with an older version
+ * keep its names and behave as before.
+ * - 2 uses the Uphance Trigger's names (`additionalEvents`, `fetchTimeoutSeconds`, the item's `fetch`).
+ * - 3 reads the signing secret from its own credential (Uplift Webhook Secret), so a user who only
+ *   receives webhooks needs no API key; the capture is fetched by the Uplift node's Get Capture
+ *   instead of this node's Fetch Capture option, which needed the API key.
  */
 export function upliftNames(typeVersion: number): {
 	additionalEvents: string;
 	timeout: 'fetchTimeoutSeconds' | 'followUpTimeoutSeconds';
 	outcome: string;
+	credential: 'upliftWebhookApi' | 'upliftApi';
+	canFetchCapture: boolean;
 } {
+	if (typeVersion >= 3)
+		return {
+			additionalEvents: 'additionalEvents',
+			timeout: 'fetchTimeoutSeconds',
+			outcome: 'fetch',
+			credential: 'upliftWebhookApi',
+			canFetchCapture: false,
+		};
 	return typeVersion >= 2
-		? { additionalEvents: 'additionalEvents', timeout: 'fetchTimeoutSeconds', outcome: 'fetch' }
+		? {
+				additionalEvents: 'additionalEvents',
+				timeout: 'fetchTimeoutSeconds',
+				outcome: 'fetch',
+				credential: 'upliftApi',
+				canFetchCapture: true,
+			}
 		: {
 				additionalEvents: 'additionalEventTypes',
 				timeout: 'followUpTimeoutSeconds',
 				outcome: 'followUp',
+				credential: 'upliftApi',
+				canFetchCapture: true,
 			};
 }
+
+const UPLIFT_EVENTS = [
+	{
+		name: 'Movement Analytics Created',
+		value: 'movement.analytics.created',
+		description: 'A capture is processed and its kinematic data (CSV) is ready',
+	},
+	{
+		name: 'Webhook Created',
+		value: 'webhook.created',
+		description: 'A webhook endpoint was created in Uplift',
+	},
+];
+
+const FETCH_CAPTURE_OPTION: INodeProperties = {
+	displayName: 'Fetch Capture',
+	name: 'fetchCapture',
+	type: 'boolean',
+	default: false,
+	description:
+		'Whether to fetch the capture (session) the event names from the Uplift API, using the API key',
+};
 
 function optionsCollection(
 	versions: Array<number | { _cnd: { gte: number } }>,
 	timeoutName: string,
 	timeoutDisplayName: string,
+	withFetchCapture: boolean,
 ): INodeProperties {
 	return {
 		displayName: 'Options',
@@ -102,14 +155,7 @@ function optionsCollection(
 				description:
 					'Whether to download the kinematic CSV of Movement Analytics Created events as binary data',
 			},
-			{
-				displayName: 'Fetch Capture',
-				name: 'fetchCapture',
-				type: 'boolean',
-				default: false,
-				description:
-					'Whether to fetch the capture (session) the event names from the Uplift API, using the API key',
-			},
+			...(withFetchCapture ? [FETCH_CAPTURE_OPTION] : []),
 			{
 				displayName: timeoutDisplayName,
 				name: timeoutName,
@@ -144,25 +190,44 @@ export class UpliftTrigger implements INodeType {
 		// 1.1 behaves exactly like 1. It exists because n8n evaluates an expression (the Webhook node
 		// v1's `options.binaryData`) for every request to a start node of typeVersion 1, which costs an
 		// expression isolate per request; see BENCHMARKS.md. 2 behaves like 1.1 with the names the
-		// Uphance Trigger uses (see upliftNames). New workflows get 2.
-		version: [1, 1.1, 2],
-		defaultVersion: 2,
-		subtitle:
-			'={{($parameter["events"] || []).includes("*") ? "All events" : ($parameter["events"] || []).join(", ")}}',
+		// Uphance Trigger uses, 3 its own credential (see upliftNames). New workflows get 3.
+		version: [1, 1.1, 2, 3],
+		defaultVersion: 3,
+		subtitle: eventsSubtitle(UPLIFT_EVENTS),
 		description:
-			'Starts the workflow when Uplift Labs sends a webhook (signed, de-duplicated, CSV attached)',
+			'Starts the workflow when Uplift sends a webhook (signed, de-duplicated, CSV attached)',
 		defaults: { name: 'Uplift Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'upliftApi', required: true }],
+		credentials: [
+			{
+				name: 'upliftApi',
+				required: true,
+				displayOptions: { show: { '@version': [1, 1.1, 2] } },
+			},
+			{
+				name: 'upliftWebhookApi',
+				required: true,
+				testedBy: 'upliftWebhookSecret',
+				displayOptions: { show: { '@version': [3] } },
+			},
+		],
 		webhooks: webhookDescriptions,
 		properties: [
 			{
 				displayName:
-					"In the Uplift dashboard, Create Webhook with this node's Production URL (above), choose the events, and set a secret. Put the same secret in the credential. Activate the workflow so the Production URL answers.",
+					"In the Uplift dashboard, Create Webhook with this node's Production URL (click Webhook URLs at the top of this panel, then Production URL; click the URL to copy it), choose the events, and set a secret. Put the same secret in the credential. Activate the workflow so the Production URL answers.",
 				name: 'setupNotice',
 				type: 'notice',
 				default: '',
+			},
+			{
+				displayName:
+					"To get the capture (session) an event names, add the Uplift node's Get Capture after this node.",
+				name: 'captureNotice',
+				type: 'notice',
+				default: '',
+				displayOptions: { show: { '@version': [{ _cnd: { gte: 3 } }] } },
 			},
 			{
 				displayName: 'Events',
@@ -174,16 +239,7 @@ export class UpliftTrigger implements INodeType {
 						value: ALL_EVENTS,
 						description: 'Every event, including types this node does not know yet',
 					},
-					{
-						name: 'Movement Analytics Created',
-						value: 'movement.analytics.created',
-						description: 'A capture is processed and its kinematic data (CSV) is ready',
-					},
-					{
-						name: 'Webhook Created',
-						value: 'webhook.created',
-						description: 'A webhook endpoint was created in Uplift',
-					},
+					...UPLIFT_EVENTS,
 				],
 				default: [ALL_EVENTS],
 				description:
@@ -224,9 +280,26 @@ export class UpliftTrigger implements INodeType {
 				default: '',
 				displayOptions: { show: { verifySignature: [false] } },
 			},
-			optionsCollection([1, 1.1], 'followUpTimeoutSeconds', 'Follow-Up Timeout (Seconds)'),
-			optionsCollection([{ _cnd: { gte: 2 } }], 'fetchTimeoutSeconds', 'Fetch Timeout (Seconds)'),
+			optionsCollection([1, 1.1], 'followUpTimeoutSeconds', 'Follow-Up Timeout (Seconds)', true),
+			optionsCollection([2], 'fetchTimeoutSeconds', 'Fetch Timeout (Seconds)', true),
+			optionsCollection(
+				[{ _cnd: { gte: 3 } }],
+				'fetchTimeoutSeconds',
+				'Fetch Timeout (Seconds)',
+				false,
+			),
 		],
+	};
+
+	methods = {
+		credentialTest: {
+			async upliftWebhookSecret(
+				this: ICredentialTestFunctions,
+				credential: ICredentialsDecrypted,
+			): Promise<INodeCredentialTestResult> {
+				return await testUpliftWebhookSecret(credential);
+			},
+		},
 	};
 
 	webhookMethods = {
@@ -263,7 +336,7 @@ export class UpliftTrigger implements INodeType {
 					const credentials = await this.getCredentials<{
 						signingSecret?: string;
 						previousSigningSecret?: string;
-					}>('upliftApi');
+					}>(names.credential);
 					const check = verifyUpliftSignature(
 						delivery.rawBody,
 						delivery.headers[UPLIFT_SIGNATURE_HEADER],
@@ -279,7 +352,7 @@ export class UpliftTrigger implements INodeType {
 							status: 503,
 							message: notReadyMessage('Uplift'),
 							logDetail:
-								'Signature verification is on but the Uplift credential has no Webhook Signing Secret. Add the secret you set in Uplift (or turn off Verify Signature).',
+								'Signature verification is on but the Uplift credential has no signing secret. Add the secret you set in Uplift (or turn off Verify Signature).',
 						};
 					}
 					return { status: 401, message: SIGNATURE_ADVICE[check.reason] };
@@ -317,7 +390,7 @@ export class UpliftTrigger implements INodeType {
 			const enriched = await runUpliftFollowUps(this, items[i], {
 				downloadCsv: options.downloadCsv ?? true,
 				binaryPropertyName: options.binaryPropertyName || 'data',
-				fetchCapture: options.fetchCapture ?? false,
+				fetchCapture: names.canFetchCapture && (options.fetchCapture ?? false),
 				signatureVerified: this.getNodeParameter('verifySignature', i, true) as boolean,
 				outcomeField: names.outcome,
 				policy: {

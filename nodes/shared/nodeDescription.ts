@@ -49,7 +49,7 @@ export function dedupeOptions(defaultWindowHours: number, vendorNote: string): I
 			typeOptions: { minValue: 1 },
 			default: 10000,
 			description:
-				"Most deliveries remembered at once (the oldest are forgotten first). Each takes about 26 bytes of the workflow's static data.",
+				'Most deliveries remembered at once; when it is full, the oldest are forgotten first. Keep it above the number of deliveries you receive within the Duplicate Window.',
 		},
 	];
 }

@@ -56,7 +56,12 @@ export function actionProperties(
 			name: 'resource',
 			type: 'options',
 			noDataExpression: true,
-			options: resources,
+			// A copy per node instance: n8n appends a "Custom API Call" option to the resource list of
+			// the description it loaded (injectCustomApiCallOptions in n8n's load-nodes-and-credentials.js)
+			// and builds the node classes again after a package install. Sharing the module's array
+			// made that second build meet a resource without operations and fail ("Class could not be
+			// found"); see test/unit/actionNodeDescription.test.ts.
+			options: resources.map((r) => ({ ...r })),
 			default: defaultResource,
 		},
 		...selectors,

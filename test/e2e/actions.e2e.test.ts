@@ -16,7 +16,7 @@ const fakeUpliftMod = require('../support/fakeUplift');
 const { runManually } = require('../support/manualRun');
 const { PACKAGE } = require('../support/workflows');
 const { post } = require('../support/http');
-const { createUphanceCredential, createUpliftCredential, stopAll } = require('../support/vendorCredentials');
+const { createUphanceCredential, createUpliftCredential, createUpliftWebhookCredential, stopAll } = require('../support/vendorCredentials');
 
 const ORG = 9579;
 const URL_TOKEN = 'e2e-actions-token-' + randomUUID().replace(/-/g, '');
@@ -28,6 +28,7 @@ let fake: any;
 let uplift: any;
 let cred: { id: string; name: string };
 let upliftCred: { id: string; name: string };
+let upliftWebhookCred: { id: string; name: string };
 
 /** The example workflow with this run's credentials (in place of its placeholders) and a fresh webhook id. */
 function exampleWorkflow(file: string) {
@@ -36,7 +37,7 @@ function exampleWorkflow(file: string) {
 	for (const node of wf.nodes) {
 		for (const [type, c] of Object.entries(node.credentials || {}) as Array<[string, { id: string }]>) {
 			expect(c.id).toBe('REPLACE_WITH_YOUR_CREDENTIAL_ID');
-			const mine = { uphanceApi: cred, upliftApi: upliftCred }[type];
+			const mine = { uphanceApi: cred, upliftApi: upliftCred, upliftWebhookApi: upliftWebhookCred }[type];
 			if (!mine) throw new Error(`${file}: node "${node.name}" uses credential type ${type}`);
 			node.credentials[type] = { id: mine.id, name: mine.name };
 		}
@@ -53,6 +54,7 @@ beforeAll(async () => {
 	cred = await createUphanceCredential(n8n, fake, { organisationId: ORG, urlToken: URL_TOKEN });
 	uplift = await fakeUpliftMod.start({ apiKey: UPLIFT_KEY });
 	upliftCred = await createUpliftCredential(n8n, uplift, { apiKey: UPLIFT_KEY, signingSecret: UPLIFT_SECRET });
+	upliftWebhookCred = await createUpliftWebhookCredential(n8n, { signingSecret: UPLIFT_SECRET });
 }, 900000);
 
 afterAll(async () => {
@@ -93,6 +95,29 @@ describe('Uphance and Uplift action nodes in a real n8n', () => {
 		expect(shipped).toHaveLength(1);
 		expect(shipped[0].json.status).toBe('shipped');
 		expect(JSON.stringify(executions)).not.toContain(fake.password);
+	});
+
+	test('example "Uphance: shipped pick tickets": only Pick Ticket Updated events whose ticket is shipped reach the summary', async () => {
+		const { wf, webhookId } = exampleWorkflow('uphance-trigger-workflow.json');
+		const created = await n8n.createWorkflow(wf);
+		const url = n8n.webhookUrl(webhookId);
+		await n8n.activate(created.id, url);
+		const shippedId = 880001;
+		const openId = 880002;
+		const records = [
+			fake.setRecord('pick_ticket', shippedId, { ...fakeUphanceMod.sampleRecord('pick_ticket', shippedId), status: 'shipped' }),
+			fake.setRecord('pick_ticket', openId, { ...fakeUphanceMod.sampleRecord('pick_ticket', openId), status: 'open' }),
+		];
+		for (const record of records) {
+			const r = await post(`${url}?token=${URL_TOKEN}`, fakeUphanceMod.buildWebhookBody('pick_ticket_update', record));
+			expect(r.status).toBe(200);
+		}
+		// another event type is acknowledged and starts nothing
+		const other = await post(`${url}?token=${URL_TOKEN}`, fakeUphanceMod.buildWebhookBody('invoice_update', { id: 5, updated_at: new Date().toISOString() }));
+		expect(other.json).toMatchObject({ ignored: expect.anything() });
+		const executions = await n8n.waitForExecutions(created.id, 2, 60000);
+		const summaries = executions.flatMap((e: any) => nodeOutput(e, 'Summarise') ?? []);
+		expect(summaries.map((i: any) => [i.json.id, i.json.status])).toEqual([[String(shippedId), 'shipped']]);
 	});
 
 	test('Get Many with Return All over 250 pick tickets returns 250 items from three pages', async () => {

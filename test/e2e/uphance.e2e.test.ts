@@ -7,7 +7,7 @@ import { randomUUID } from 'crypto';
 /* eslint-disable @typescript-eslint/no-var-requires */
 const { N8nInstance, nodeOutput } = require('../support/n8nInstance');
 const fakeUphanceMod = require('../support/fakeUphance');
-const { activeTriggerWorkflow, SET_NODE } = require('../support/workflows');
+const { activeTriggerWorkflow, SET_NODE, triggerToSet } = require('../support/workflows');
 const { post } = require('../support/http') as { post: (url: string, body: unknown, headers?: Record<string, string>) => Promise<Resp> };
 const { createUphanceCredential, stopAll } = require('../support/vendorCredentials');
 
@@ -59,10 +59,70 @@ describe('Uphance Trigger in a real n8n', () => {
 		expect(await testCredential({})).toMatchObject({ status: 'OK' });
 		const wrongOrg = await testCredential({ organisationId: '1111' });
 		expect(wrongOrg.status).toBe('Error');
-		expect(wrongOrg.message).toMatch(/1111.*not among.*9579/s);
+		// the message the dialog shows: the sign-in worked, the organisation is the problem
+		expect(wrongOrg.message).toMatch(/^Check the Uphance API credential: signed in, but organisation 1111 is not among .*9579/s);
+		expect(wrongOrg.message).not.toMatch(/sign-in refused/i);
 		const wrongPassword = await testCredential({ password: 'not-the-password' });
 		expect(wrongPassword.status).toBe('Error');
+		expect(wrongPassword.message).toMatch(/did not accept the email and password/);
 		expect(wrongPassword.message).not.toContain('not-the-password');
+		// an unreachable Base URL: the package's words, not n8n's generic "The service refused the connection"
+		const closedPort = await new Promise<number>((resolve) => {
+			const srv = require('net').createServer();
+			srv.listen(0, '127.0.0.1', () => {
+				const { port } = srv.address();
+				srv.close(() => resolve(port));
+			});
+		});
+		const unreachable = await testCredential({ baseUrl: `http://127.0.0.1:${closedPort}` });
+		expect(unreachable).toEqual({
+			status: 'Error',
+			message: `Uphance is unavailable: Signing in (POST /oauth/token) failed: connection refused (http://127.0.0.1:${closedPort}/oauth/token). Check the Base URL in the Uphance API credential, or try again later.`,
+		});
+	});
+
+	test('a credential without a Webhook URL Token: the workflow does not activate, and the error names the field', async () => {
+		const noToken = await n8n.createCredential('uphanceApi', `Uphance no token ${randomUUID().slice(0, 8)}`, {
+			email: fake.email,
+			password: fake.password,
+			organisationId: String(ORG),
+			baseUrl: fake.url,
+		});
+		const { workflow, webhookId } = triggerToSet({
+			nodeName: 'uphanceTrigger',
+			triggerName: TRIGGER,
+			typeVersion: 1.1,
+			parameters: {},
+			credential: { type: 'uphanceApi', id: noToken.id, name: noToken.name },
+		});
+		const created = await n8n.createWorkflow(workflow);
+		// n8n 2.8.4 activates at once and answers the error (400). n8n 2.40.7 accepts the request,
+		// publishes in the background and records the error as the trigger's publication status, which
+		// the editor shows (GET /rest/workflows/:id/publication-status). Either way the user gets the
+		// node's message.
+		const activation = await fetch(`${n8n.baseUrl}/api/v1/workflows/${created.id}/activate`, { method: 'POST', headers: { 'X-N8N-API-KEY': n8n.apiKey } });
+		let shown = `${activation.status} ${await activation.text()}`;
+		for (let i = 0; activation.status === 200 && !/no Webhook URL Token/.test(shown) && i < 60; i++) {
+			await new Promise((r) => setTimeout(r, 500));
+			const publication = await n8n.rest('GET', `/rest/workflows/${created.id}/publication-status`);
+			const error = await n8n.rest('GET', `/rest/active-workflows/error/${created.id}`);
+			shown = `publication status: ${JSON.stringify(publication.json)}; activation error: ${JSON.stringify(error.json)}`;
+		}
+		expect(shown).toMatch(/The Uphance API credential has no Webhook URL Token/);
+		// nothing listens: a delivery gets n8n's 404, not a 503 that Uphance would retry for 48 hours
+		const r = await post(n8n.webhookUrl(webhookId), webhookFor('pick_ticket').body);
+		expect(show(r)).toMatch(/^404\b/);
+		// with Require URL Token off, the same credential activates
+		const off = triggerToSet({
+			nodeName: 'uphanceTrigger',
+			triggerName: TRIGGER,
+			typeVersion: 1.1,
+			parameters: { requireUrlToken: false },
+			credential: { type: 'uphanceApi', id: noToken.id, name: noToken.name },
+		});
+		const createdOff = await n8n.createWorkflow(off.workflow);
+		await n8n.activate(createdOff.id, n8n.webhookUrl(off.webhookId));
+		expect((await n8n.getWorkflow(createdOff.id)).active).toBe(true);
 	});
 
 	test('pick_ticket_update with the URL token -> 200, 1 execution with the API copy of the record', async () => {

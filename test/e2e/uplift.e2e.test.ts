@@ -12,7 +12,7 @@ const { N8nInstance, nodeOutput } = require('../support/n8nInstance');
 const fakeUplift = require('../support/fakeUplift');
 const { activeTriggerWorkflow, SET_NODE } = require('../support/workflows');
 const { post } = require('../support/http') as { post: (url: string, body: unknown, headers?: Record<string, string>) => Promise<Resp> };
-const { createUpliftCredential, stopAll } = require('../support/vendorCredentials');
+const { createUpliftCredential, createUpliftWebhookCredential, stopAll } = require('../support/vendorCredentials');
 
 const TRIGGER = 'Uplift Trigger';
 const SECRET = 'e2e-uplift-secret-' + randomUUID().replace(/-/g, '');
@@ -67,7 +67,7 @@ describe('Uplift Trigger in a real n8n', () => {
 		expect(nodes.status).toBe(200);
 		expect(credentials.status).toBe(200);
 		const ours = [...nodes.json, ...credentials.json].filter((t: any) => /uphance|uplift/i.test(String(t.name)));
-		expect(ours.map((t: any) => String(t.name).replace(/^.*\./, '')).sort()).toEqual(expect.arrayContaining(['uphanceApi', 'uphanceTrigger', 'upliftApi', 'upliftTrigger']));
+		expect(ours.map((t: any) => String(t.name).replace(/^.*\./, '')).sort()).toEqual(expect.arrayContaining(['uphanceApi', 'uphanceTrigger', 'upliftApi', 'upliftTrigger', 'upliftWebhookApi']));
 		const urls = ours.flatMap((t: any) => (typeof t.iconUrl === 'string' ? [t.iconUrl] : [t.iconUrl?.light, t.iconUrl?.dark]));
 		expect(urls.length).toBeGreaterThanOrEqual(8);
 		for (const url of urls) {
@@ -214,7 +214,39 @@ describe('Uplift Trigger in a real n8n', () => {
 		expect(nodeOutput(ex, SET_NODE)[0].json).toMatchObject({ id: d.event.id, seenBySetNode: true });
 	});
 
-	test('typeVersion 2 (default for new workflows): additionalEvents selects, the outcome is under fetch, Fetch Timeout bounds a slow download', async () => {
+	test('typeVersion 3 (default for new workflows): only an Uplift Webhook API credential (no API key); its test passes; signed -> CSV; forged -> 401', async () => {
+		const webhookCred = await createUpliftWebhookCredential(n8n, { signingSecret: SECRET });
+		// n8n's Test button on a credential holding only the signing secret: no network, no "Couldn't connect"
+		const tested = await n8n.rest('POST', '/rest/credentials/test', {
+			credentials: { id: webhookCred.id, name: webhookCred.name, type: 'upliftWebhookApi', data: { signingSecret: SECRET, previousSigningSecret: '' } },
+		});
+		expect(tested.status).toBe(200);
+		expect(tested.json.data).toMatchObject({ status: 'OK' });
+		const empty = await n8n.rest('POST', '/rest/credentials/test', {
+			credentials: { id: webhookCred.id, name: webhookCred.name, type: 'upliftWebhookApi', data: { signingSecret: '' } },
+		});
+		expect(empty.json.data).toMatchObject({ status: 'Error', message: expect.stringMatching(/^Enter the Signing Secret/) });
+
+		const wf = await activeTriggerWorkflow(n8n, {
+			nodeName: 'upliftTrigger',
+			triggerName: TRIGGER,
+			parameters: { events: ['movement.analytics.created'] },
+			typeVersion: 3,
+			credential: { type: 'upliftWebhookApi', id: webhookCred.id, name: webhookCred.name },
+		});
+		const csvName = 'v3-' + randomUUID();
+		fake.setCsv(csvName, CSV);
+		const d = fakeUplift.signedDelivery({ secret: SECRET, csvUrl: fake.csvUrl(csvName) });
+		expect(show(await post(wf.url, d.body, d.headers))).toMatch(/^200\b/);
+		const forged = fakeUplift.signedDelivery({ secret: SECRET + 'x', csvUrl: fake.csvUrl(csvName) });
+		expect(show(await post(wf.url, forged.body, forged.headers))).toMatch(/^401\b/);
+		const [ex] = await n8n.waitForExecutions(wf.id, 1, 60000);
+		const item = nodeOutput(ex, TRIGGER)[0];
+		expect(item.json).toMatchObject({ id: d.event.id, fetch: { csv: { status: 'downloaded' } } });
+		expect(n8n.binaryContent(item.binary.data).toString('utf8')).toBe(CSV);
+	});
+
+	test('typeVersion 2: additionalEvents selects, the outcome is under fetch, Fetch Timeout bounds a slow download', async () => {
 		const wf = await newWorkflow({ events: ['webhook.created'], additionalEvents: 'movement.analytics.created', options: { fetchTimeoutSeconds: 20 } }, 2);
 		const csvName = 'v2-' + randomUUID();
 		fake.setCsv(csvName, CSV);

@@ -19,6 +19,8 @@
  * user folder, default <tmp>/n8n-nodes-uphance-uplift-e2e/<name>), logFile (default .e2e/<name>/n8n.log), command ('start' (default),
  * 'webhook' or 'worker'; a worker's `port` is its health-check port), onSpawn (called with the
  * instance once its process exists). Only 'start' sets up the owner and API key.
+ * launcher: argv prefix that starts n8n (it must exec the rest), e.g. test/support/verdaccio.js's
+ * n8nLauncher(), which gives n8n its own /etc/hosts.
  */
 const fs = require('fs');
 const os = require('os');
@@ -233,7 +235,9 @@ class N8nInstance {
 		const logFd = fs.openSync(this.logFile, 'a');
 		fs.writeSync(logFd, `\n===== n8n ${this.version} ${this.command} ${new Date().toISOString()} port=${this.port} broker=${this.brokerPort} =====\n`);
 		const t0 = Date.now();
-		this.proc = spawn(this.info.nodeBin, [this.info.n8nBin, this.command], {
+		// opts.launcher: a command that runs n8n (e.g. in its own mount namespace: test/support/verdaccio.js); it must exec it
+		const [cmd, ...args] = [...(this.opts.launcher || []), this.info.nodeBin, this.info.n8nBin, this.command];
+		this.proc = spawn(cmd, args, {
 			cwd: this.folder,
 			env,
 			detached: true, // own process group, so stop() can kill n8n and its task runners together

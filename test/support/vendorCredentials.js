@@ -25,10 +25,15 @@ async function createUpliftCredential(n8n, fake, { apiKey, signingSecret }) {
 	});
 }
 
+/** An `upliftWebhookApi` credential (the Uplift Trigger's own, from version 3) named 'Uplift webhook (fake)'. */
+async function createUpliftWebhookCredential(n8n, { signingSecret, previousSigningSecret = '' }) {
+	return await n8n.createCredential('upliftWebhookApi', 'Uplift webhook (fake)', { signingSecret, previousSigningSecret });
+}
+
 /** For afterAll: stops n8n, then closes the fakes; any of them may be unset if beforeAll failed. */
 async function stopAll(n8n, ...fakes) {
 	if (n8n) await n8n.stop();
 	for (const fake of fakes) if (fake) await fake.close();
 }
 
-module.exports = { createUphanceCredential, createUpliftCredential, stopAll };
+module.exports = { createUphanceCredential, createUpliftCredential, createUpliftWebhookCredential, stopAll };

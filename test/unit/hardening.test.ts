@@ -207,7 +207,7 @@ describe.each([uplift, uphance])('$name: hardening', (trigger) => {
 			const answer = JSON.stringify(call.response.body);
 			for (const leak of ['secret', 'Secret', 'token', 'Token', 'credential']) expect(answer).not.toContain(leak);
 			expect(error).toMatch(/not ready to accept deliveries/);
-			expect(log).toMatch(trigger === uplift ? /no Webhook Signing Secret/ : /no Webhook URL Token/);
+			expect(log).toMatch(trigger === uplift ? /no signing secret/ : /no Webhook URL Token/);
 		});
 
 		it('still tells an unauthenticated caller what its request lacks (401)', async () => {

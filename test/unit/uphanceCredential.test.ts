@@ -2,7 +2,9 @@ import { createServer } from 'http';
 import type { AddressInfo } from 'net';
 import type { ICredentialDataDecryptedObject, IHttpRequestOptions } from 'n8n-workflow';
 
-import { SIGN_IN_REFUSED, SIGN_IN_UNAVAILABLE, UphanceApi, uphanceSignIn } from '../../credentials/UphanceApi.credentials';
+import { NodeApiError } from 'n8n-workflow';
+
+import { networkErrorInWords, SIGN_IN_REFUSED, SIGN_IN_UNAVAILABLE, UphanceApi, uphanceSignIn } from '../../credentials/UphanceApi.credentials';
 import { CredentialStore, realHttpRequest } from './helpers/n8nStubs';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
@@ -121,7 +123,9 @@ describe('Uphance API credential: sign-in (preAuthentication) against the fake U
 		const error = await uphanceSignIn(realHttpRequest, creds({ organisationId: '5555' })).catch((e: Error) => e);
 		expect(error).toBeInstanceOf(Error);
 		expect((error as Error).message).toContain(SIGN_IN_REFUSED);
-		expect((error as Error).message).toMatch(/organisation 5555 is not among the organisations this Uphance user can access: 9579 \(Uphance Demo\), 1234 \(Second Brand\)/);
+		expect((error as Error).message).toMatch(/signed in, but organisation 5555 is not among the organisations this Uphance user can access: 9579 \(Uphance Demo\), 1234 \(Second Brand\)/);
+		// the sign-in itself succeeded: the message must not say it was refused
+		expect((error as Error).message).not.toMatch(/sign-in refused/i);
 		expect(fake.requests.some((r) => r.path === '/organisations/set_current_org')).toBe(false);
 	});
 
@@ -153,8 +157,36 @@ describe('Uphance API credential: sign-in (preAuthentication) against the fake U
 		const port = (closed.address() as AddressInfo).port;
 		await new Promise<void>((r) => closed.close(() => r()));
 		const error = (await uphanceSignIn(realHttpRequest, creds({ baseUrl: `http://127.0.0.1:${port}` })).catch((e: Error) => e)) as Error;
-		expect(error.message).toMatch(/unavailable: Signing in \(POST \/oauth\/token\) failed: ECONNREFUSED/);
+		expect(error.message).toBe(
+			`Uphance is unavailable: Signing in (POST /oauth/token) failed: connection refused (http://127.0.0.1:${port}/oauth/token). Check the Base URL in the Uphance API credential, or try again later.`,
+		);
 		expect(error.message).not.toContain(PASSWORD);
+	});
+
+	it('survives n8n\'s error wrapping word for word (the credential test dialog shows the wrapped message)', async () => {
+		// n8n wraps what preAuthentication throws in a NodeApiError, which replaces any message containing a
+		// network error code such as ECONNREFUSED by a generic sentence (COMMON_ERRORS in n8n-workflow).
+		const closed = createServer();
+		await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+		const port = (closed.address() as AddressInfo).port;
+		await new Promise<void>((r) => closed.close(() => r()));
+		const error = (await uphanceSignIn(realHttpRequest, creds({ baseUrl: `http://127.0.0.1:${port}` })).catch((e: Error) => e)) as Error;
+		const node = { id: 'n', name: 'Uphance', type: 'n8n-nodes-uphance-uplift.uphance', typeVersion: 1, position: [0, 0] as [number, number], parameters: {} };
+		expect(new NodeApiError(node, error as never).message).toBe(error.message);
+		// the same message with the code in it would not survive: that is why the code is put in words
+		const withCode = new Error(error.message.replace('connection refused', 'ECONNREFUSED'));
+		expect(new NodeApiError(node, withCode as never).message).toBe('The service refused the connection - perhaps it is offline');
+	});
+
+	it.each([
+		['ECONNREFUSED', '', 'connection refused'],
+		['ENOTFOUND', '', 'host name not found'],
+		['ETIMEDOUT', '', 'request timed out'],
+		['', 'timeout of 15000ms exceeded', 'request timed out'],
+		['EPROTO', '', 'network error EPROTO'],
+		['', 'socket hang up', 'network error'],
+	])('puts the network error %s "%s" in words: %s', (code, message, words) => {
+		expect(networkErrorInWords(code, message)).toBe(words);
 	});
 });
 

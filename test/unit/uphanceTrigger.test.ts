@@ -565,3 +565,40 @@ describe('Uphance Trigger: refusals and idempotency', () => {
 		expect(manual.items).toHaveLength(1);
 	});
 });
+
+describe('Uphance Trigger activation: a missing URL token is reported before the first delivery', () => {
+	const trigger = new UphanceTrigger();
+	// What n8n gives webhookMethods on activation and on "Listen for test event" (IHookFunctions).
+	const hook = (requireUrlToken: boolean, urlToken: string | undefined) => ({
+		getNode: () => ({ id: 'n', name: 'Uphance Trigger', type: 'n8n-nodes-uphance-uplift.uphanceTrigger', typeVersion: 1.1, position: [0, 0], parameters: {} }),
+		getNodeParameter: (name: string, fallback: unknown) => (name === 'requireUrlToken' ? requireUrlToken : fallback),
+		getCredentials: async () => ({ email: 'a@b.c', password: 'p', organisationId: '1', ...(urlToken === undefined ? {} : { urlToken }) }),
+	});
+	const activate = async (requireUrlToken: boolean, urlToken: string | undefined) => {
+		const ctx = hook(requireUrlToken, urlToken) as never;
+		const methods = trigger.webhookMethods.default;
+		// n8n runs create only when checkExists answers false
+		if (await methods.checkExists.call(ctx)) return true;
+		return await methods.create.call(ctx);
+	};
+
+	it.each([[undefined], ['']])('refuses to activate with Require URL Token on and the token %p, naming the field to fill', async (token) => {
+		const error = (await activate(true, token).catch((e: Error) => e)) as Error & { description?: string };
+		expect(error).toBeInstanceOf(Error);
+		expect(error.message).toBe('The Uphance API credential has no Webhook URL Token');
+		expect(error.description).toMatch(/Production URL followed by \?token=/);
+	});
+
+	it('activates with a token, or with the token check turned off', async () => {
+		expect(await activate(true, 'a-long-random-secret')).toBe(true);
+		expect(await activate(false, undefined)).toBe(true);
+	});
+
+	it('shows the chosen events by name on the canvas', () => {
+		const subtitle = String(trigger.description.subtitle);
+		// eslint-disable-next-line @typescript-eslint/no-implied-eval
+		const evaluate = new Function('$parameter', `return ${subtitle.slice(3, -2)}`) as (p: unknown) => string;
+		expect(evaluate({ events: ['pick_ticket_update'] })).toBe('Pick Ticket Updated');
+		expect(evaluate({ events: ['sales_order_create', 'invoice_delete'] })).toBe('sales_order_create, Invoice Deleted');
+	});
+});

@@ -4,6 +4,7 @@ import type { Server } from 'http';
 import type { INodeExecutionData } from 'n8n-workflow';
 
 import { UpliftApi } from '../../credentials/UpliftApi.credentials';
+import { UpliftWebhookApi } from '../../credentials/UpliftWebhookApi.credentials';
 import { MEMORY_FIELD } from '../../nodes/shared/staticDataMemory';
 import { signSha256 } from '../../nodes/shared/signature';
 import { UpliftTrigger } from '../../nodes/UpliftTrigger/UpliftTrigger.node';
@@ -352,5 +353,66 @@ describe('Uplift Trigger version 2: the Uphance Trigger\'s names, older versions
 		const call = await callWebhook(node, s, signed(JSON.stringify(analyticsEvent(`evt-v2-slow-${Math.random()}`))));
 		const [item] = await runExecution(node, s, call);
 		expect(item.json.fetch).toMatchObject({ csv: { status: 'failed', error: expect.stringMatching(/timed out/) } });
+	});
+});
+
+describe('Uplift Trigger version 3: its own signing-secret credential, no API key needed', () => {
+	const webhookOnly = (data: Record<string, string>) =>
+		new CredentialStore({ upliftWebhookApi: new UpliftWebhookApi() }, { upliftWebhookApi: { previousSigningSecret: '', ...data } });
+	const v3 = (parameters: Record<string, unknown> = {}, data: Record<string, string> = { signingSecret: SECRET }) =>
+		setup(parameters, { typeVersion: 3, credentials: webhookOnly(data) });
+
+	it('verifies deliveries with the Uplift Webhook API credential alone (no Uplift API credential exists)', async () => {
+		const s = v3();
+		const ok = await callWebhook(node, s, signed(JSON.stringify(analyticsEvent(`evt-v3-${Math.random()}`))));
+		expect(ok.response.statusCode).toBe(200);
+		expect(ok.result!.workflowData).toBeDefined();
+		const [item] = await runExecution(node, s, ok);
+		expect(item.json.fetch).toMatchObject({ csv: { status: 'downloaded' } });
+		const wrong = await callWebhook(node, v3(), signed(JSON.stringify(analyticsEvent(`evt-v3-${Math.random()}`)), 'another-secret'));
+		expect(wrong.response.statusCode).toBe(401);
+		expect(wrong.result!.workflowData).toBeUndefined();
+	});
+
+	it('accepts the previous secret during a rotation', async () => {
+		const s = v3({}, { signingSecret: 'new-secret-after-rotation', previousSigningSecret: SECRET });
+		const call = await callWebhook(node, s, signed(JSON.stringify(analyticsEvent(`evt-v3-rot-${Math.random()}`))));
+		expect(call.response.statusCode).toBe(200);
+	});
+
+	it('has no Fetch Capture option and ignores one saved in the parameters', async () => {
+		const options = node.description.properties.filter((p) => p.name === 'options');
+		const v3Options = options.find((p) => JSON.stringify(p.displayOptions).includes('"gte":3'));
+		expect(v3Options).toBeDefined();
+		expect((v3Options!.options as Array<{ name: string }>).map((o) => o.name)).not.toContain('fetchCapture');
+		const s = v3({ options: { fetchCapture: true } });
+		const call = await callWebhook(node, s, signed(JSON.stringify(analyticsEvent(`evt-v3-cap-${Math.random()}`))));
+		const [item] = await runExecution(node, s, call);
+		expect(item.json.fetch).not.toHaveProperty('capture');
+		expect(served.some((r) => r.path.startsWith('/v1/captures/'))).toBe(false);
+	});
+
+	it('declares the credential per version and a test n8n runs through testedBy', async () => {
+		expect(node.description.defaultVersion).toBe(3);
+		expect(node.description.credentials).toEqual([
+			expect.objectContaining({ name: 'upliftApi', displayOptions: { show: { '@version': [1, 1.1, 2] } } }),
+			expect.objectContaining({ name: 'upliftWebhookApi', testedBy: 'upliftWebhookSecret', displayOptions: { show: { '@version': [3] } } }),
+		]);
+		const test = node.methods.credentialTest.upliftWebhookSecret;
+		const run = async (data: Record<string, string>) =>
+			await test.call({} as never, { id: 'c', name: 'Uplift', type: 'upliftWebhookApi', data });
+		expect(await run({ signingSecret: SECRET })).toMatchObject({ status: 'OK' });
+		expect(await run({ signingSecret: '  ' })).toEqual({ status: 'Error', message: expect.stringMatching(/^Enter the Signing Secret/) });
+		expect(await run({})).toMatchObject({ status: 'Error' });
+	});
+
+	it('shows the chosen events by name on the canvas', () => {
+		const subtitle = String(node.description.subtitle);
+		expect(subtitle.startsWith('={{') && subtitle.endsWith('}}')).toBe(true);
+		// eslint-disable-next-line @typescript-eslint/no-implied-eval
+		const evaluate = new Function('$parameter', `return ${subtitle.slice(3, -2)}`) as (p: unknown) => string;
+		expect(evaluate({ events: ['movement.analytics.created', 'capture.processed'] })).toBe('Movement Analytics Created, capture.processed');
+		expect(evaluate({ events: ['*'] })).toBe('All events');
+		expect(evaluate({})).toBe('');
 	});
 });
