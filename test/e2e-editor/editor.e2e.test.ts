@@ -118,7 +118,7 @@ describe('the n8n editor, as a user goes through it', () => {
 
 		const uphanceFound = await editor.searchNodes('Uphance');
 		expect(uphanceFound.map((r: any) => r.name)).toContain('Uphance');
-		expect(uphanceFound.find((r: any) => r.name === 'Uphance').description).toContain('Starts the workflow when Uphance sends a webhook');
+		expect(uphanceFound.find((r: any) => r.name === 'Uphance').description).toMatch(/^Starts the workflow when Uphance/);
 		const uphanceDetails = await editor.openNodeResult('Uphance');
 		expect(uphanceDetails.triggers).toEqual(expect.arrayContaining(['On all events', 'On pick ticket updated']));
 		expect(uphanceDetails.actions).toEqual(expect.arrayContaining(['Get a pick ticket', 'Update tracking of a pick ticket', 'Adjust stock']));
@@ -126,7 +126,7 @@ describe('the n8n editor, as a user goes through it', () => {
 
 		const upliftFound = await editor.searchNodes('Uplift');
 		expect(upliftFound.map((r: any) => r.name)).toContain('Uplift');
-		expect(upliftFound.find((r: any) => r.name === 'Uplift').description).toContain('Starts the workflow when Uplift Labs sends a webhook');
+		expect(upliftFound.find((r: any) => r.name === 'Uplift').description).toMatch(/^Starts the workflow when Uplift/);
 		const upliftDetails = await editor.openNodeResult('Uplift');
 		expect(upliftDetails.triggers).toEqual(expect.arrayContaining(['On all events', 'On movement analytics created']));
 		expect(upliftDetails.actions).toEqual(expect.arrayContaining(['Get a capture', 'Run a data export']));
@@ -174,21 +174,18 @@ describe('the n8n editor, as a user goes through it', () => {
 		expect(result.success || result.toasts.find((t: string) => /Credential successfully created/.test(t)) || texts(result.seen)).toMatch(/Connection tested successfully|Credential successfully created/);
 	});
 
-	step('(a) the Uplift action node keeps the "Uplift API" credential with its API key', async () => {
+	step('(a) the Uplift action node keeps the "Uplift API" credential with its API key; "Uplift Webhook Secret" has the signing secrets', async () => {
+		// what the editor loads: /types/nodes.json and /types/credentials.json
 		const nodes = await n8n.rest('GET', '/types/nodes.json');
 		const creds = await n8n.rest('GET', '/types/credentials.json');
-		const action = nodes.json.filter((t: any) => /\.uplift$/.test(t.name)).pop();
-		const trigger = nodes.json.filter((t: any) => /\.upliftTrigger$/.test(t.name));
+		const action = nodes.json.find((t: any) => /\.uplift$/.test(t.name));
 		expect(action.credentials.map((c: any) => c.name)).toEqual(['upliftApi']);
 		const upliftApi = creds.json.find((c: any) => c.name === 'upliftApi');
 		expect(upliftApi.displayName).toBe('Uplift API');
 		expect(upliftApi.properties.map((p: any) => p.name)).toContain('apiKey');
-		// one description per node class; a class with several versions lists them and its defaultVersion
-		const versions = (t: any): number[] => (Array.isArray(t.version) ? t.version : [t.version]);
-		const latest = trigger.find((t: any) => versions(t).includes(t.defaultVersion ?? Math.max(...versions(t)))) || trigger[0];
-		expect(latest.credentials.map((c: any) => c.name)).toEqual(['upliftWebhookApi']);
 		const webhookCred = creds.json.find((c: any) => c.name === 'upliftWebhookApi');
 		expect(webhookCred && webhookCred.displayName).toBe('Uplift Webhook Secret');
+		expect(webhookCred.properties.map((p: any) => p.displayName)).toEqual(expect.arrayContaining(['Signing Secret', 'Previous Signing Secret']));
 	});
 
 	step('add the Uphance Trigger to a new workflow', async () => {
@@ -236,39 +233,74 @@ describe('the n8n editor, as a user goes through it', () => {
 		expect(await editor.credentialModalHeader()).toContain('Uphance API');
 	}
 
-	step('(c) Uphance API credential with a wrong organisation id: the modal says it is not one of the user\'s organisations', async () => {
-		need(journey.uphanceNotices, 'the Uphance Trigger panel is not open');
-		await uphanceCredentialModal();
-		await editor.fillCredentialField('organisationId', WRONG_ORG);
-		const result = await editor.saveCredential();
-		observations.uphanceWrongOrganisation = result;
+	/** (c) for a wrong organisation id: the organisation is not among the user's, no "sign-in refused". */
+	function expectWrongOrganisationMessage(result: any) {
 		expect(result.error).toMatch(/Couldn.t connect/);
 		expect(result.error).toContain(WRONG_ORG);
 		expect(result.error).toMatch(/not among/i);
 		expect(result.error).toMatch(/organisation/i);
 		expect(result.error).not.toMatch(/sign-in refused/i);
+	}
+
+	/** (c) for an unreachable Base URL: the details start "Uphance is unavailable", not n8n's generic sentence. */
+	function expectUnavailableMessage(result: any) {
+		expect(result.error).toMatch(/Couldn.t connect/);
+		const details = String(result.error).replace(/^.*?Couldn.t connect with these settings\s*(Retry\s*)?/, '');
+		expect(details).toMatch(/^Uphance is unavailable/);
+		expect(result.error).not.toMatch(/The service refused the connection/);
+	}
+
+	step('(c) editing the saved Uphance API credential to a wrong organisation id: the modal says it is not one of the user\'s organisations', async () => {
+		need(journey.uphanceNotices, 'the Uphance Trigger panel is not open');
+		await uphanceCredentialModal();
+		await editor.fillCredentialField('organisationId', WRONG_ORG);
+		const result = await editor.saveCredential();
+		observations.editedWrongOrganisation = result;
+		expectWrongOrganisationMessage(result);
 	});
 
-	step('(c) Uphance API credential with an unreachable Base URL: the modal says "Uphance is unavailable"', async () => {
+	step('(c) editing the saved Uphance API credential to an unreachable Base URL: the modal says "Uphance is unavailable"', async () => {
 		need(journey.uphanceNotices, 'the Uphance Trigger panel is not open');
 		await uphanceCredentialModal();
 		const closedPort = await freePort();
 		await editor.fillCredentialField('organisationId', '9579');
 		await editor.fillCredentialField('baseUrl', `http://127.0.0.1:${closedPort}`);
 		const result = await editor.saveCredential();
-		observations.uphanceUnreachable = result;
+		observations.editedUnreachable = result;
 		// back to the fake, so the credential is usable again
 		await editor.fillCredentialField('baseUrl', uphance.url);
 		const fixed = await editor.saveCredential();
-		observations.uphanceFixedAgain = fixed;
+		observations.editedFixedAgain = fixed;
 		await editor.closeCredentialModal();
 
-		expect(result.error).toMatch(/Couldn.t connect/);
-		const details = String(result.error).replace(/^.*?Couldn.t connect with these settings\s*(Retry\s*)?/, '');
-		expect(details).toMatch(/^Uphance is unavailable/);
-		expect(result.error).not.toMatch(/The service refused the connection/);
+		expectUnavailableMessage(result);
 		expect(fixed.error).toBeNull();
 		expect(fixed.success).toContain('Connection tested successfully');
+	});
+
+	step('(c) a new Uphance API credential with a wrong organisation id: the modal says it is not one of the user\'s organisations', async () => {
+		need(journey.uphanceNotices, 'the Uphance Trigger panel is not open');
+		await editor.closeCredentialModal();
+		expect(await editor.openNewCredentialFromNdv()).toContain('Uphance API');
+		await editor.fillCredentialField('email', uphance.email);
+		await editor.fillCredentialField('password', uphance.password);
+		await editor.fillCredentialField('organisationId', WRONG_ORG);
+		await editor.fillCredentialField('baseUrl', uphance.url);
+		const result = await editor.saveCredential();
+		observations.newWrongOrganisation = result;
+		expectWrongOrganisationMessage(result);
+	});
+
+	step('(c) the same new credential with an unreachable Base URL: the modal says "Uphance is unavailable"', async () => {
+		need(journey.uphanceNotices, 'the Uphance Trigger panel is not open');
+		if (!(await editor.isVisible('[data-test-id="credential-edit-dialog"]'))) throw new Error('the new credential\'s modal closed after the wrong organisation id (see the previous step)');
+		const closedPort = await freePort();
+		await editor.fillCredentialField('organisationId', '9579');
+		await editor.fillCredentialField('baseUrl', `http://127.0.0.1:${closedPort}`);
+		const result = await editor.saveCredential();
+		observations.newUnreachable = result;
+		await editor.closeCredentialModal();
+		expectUnavailableMessage(result);
 	});
 
 	step('(d) on the canvas the Uphance Trigger listening to pick_ticket_update reads "Pick Ticket Updated"', async () => {
@@ -349,7 +381,7 @@ describe('the n8n editor, as a user goes through it', () => {
 		expect(src).toContain('fileName=uplift_data_export.csv');
 		await new Promise((r) => setTimeout(r, 1500));
 		const content = await frame.contentFrame();
-		const shown = content ? await content.evaluate(() => (document.body ? document.body.innerText : '')).catch((e: Error) => `(unreadable: ${e.message})`) : '(no frame)';
+		const shown = content ? await content.evaluate('document.body ? document.body.innerText : ""').catch((e: Error) => `(unreadable: ${e.message})`) : '(no frame)';
 		observations.csvView = {
 			previewSrc: src,
 			rowsShown: String(shown).includes('pelvis_rotation'),

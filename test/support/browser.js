@@ -658,20 +658,24 @@ class N8nEditor {
 	// ---------- n8n: publishing ----------
 
 	/**
-	 * Publish (activate) the open workflow from its header and wait for the outcome. n8n 2.40 first
-	 * shows "Workflow published" and only then, once the triggers were set up, an error toast if that
-	 * failed; so this dismisses the dialog and watches for `settleMs` more. Resolves to
-	 * `{ published: bool, button, toasts: [texts], dialog }`.
+	 * Publish (activate) the open workflow from its header and wait for the outcome. n8n 2.40 shows
+	 * "Workflow published" at once, the header button says "Publishing…" while the triggers are set
+	 * up, and only then an error toast ("Workflow could not be activated") if that failed; so this
+	 * dismisses the dialog and waits until the button says "Published" for `settleMs`, or an error
+	 * toast shows. Resolves to `{ published: bool, button, toasts: [texts], dialog }`.
 	 */
-	async publish({ settleMs = 3000, timeout = 30000 } = {}) {
+	async publish({ settleMs = 3000, timeout = 45000 } = {}) {
 		await this.startRecording();
 		await this.page.click('[data-test-id="workflow-open-publish-modal-button"]');
 		await this.waitFor('[data-test-id="workflow-publish-button"]', { what: 'the Publish button of the publish dialog' });
 		await this.page.click('[data-test-id="workflow-publish-button"]');
+		const failure = /could not|problem|error|failed/i;
 		const deadline = Date.now() + timeout;
 		let dialog = null;
+		let sawPublishing = false;
 		let failedAt = null;
-		let settledAt = null;
+		let publishedAt = null;
+		let backToPublishAt = null;
 		for (;;) {
 			const gotIt = await this.page.$('::-p-xpath(//button[normalize-space(.)="Got it"])');
 			if (gotIt && (await gotIt.evaluate((e) => e.checkVisibility()))) {
@@ -679,15 +683,22 @@ class N8nEditor {
 				await gotIt.click();
 			}
 			const seen = await this.recorded();
-			const button = (await this.text('[data-test-id="workflow-open-publish-modal-button"]')) || '';
-			if (seen.some((s) => s.kind === 'toast' && /could not|problem|error|failed/i.test(s.text))) failedAt = failedAt || Date.now();
-			if (/^Published/.test(button) || /^Publish$/.test(button)) settledAt = settledAt || Date.now();
-			if ((failedAt && Date.now() - failedAt > 500) || (settledAt && Date.now() - settledAt > settleMs) || Date.now() > deadline) break;
+			const button = ((await this.text('[data-test-id="workflow-open-publish-modal-button"]')) || '').trim();
+			if (/^Publishing/.test(button)) sawPublishing = true;
+			const now = Date.now();
+			if (seen.some((s) => s.kind === 'toast' && failure.test(s.text))) failedAt = failedAt || now;
+			publishedAt = /^Published/.test(button) ? publishedAt || now : null;
+			// back to "Publish" after "Publishing…": the triggers failed; the toast follows
+			backToPublishAt = sawPublishing && /^Publish$/.test(button) ? backToPublishAt || now : null;
+			if (failedAt && now - failedAt > 500) break;
+			if (publishedAt && now - publishedAt > settleMs) break;
+			if (backToPublishAt && now - backToPublishAt > 5000) break;
+			if (now > deadline) break;
 			await sleep(250);
 		}
 		const toasts = (await this.recorded()).filter((s) => s.kind === 'toast').map((s) => s.text);
-		const button = (await this.text('[data-test-id="workflow-open-publish-modal-button"]')) || '';
-		const failed = toasts.some((t) => /could not|problem|error|failed/i.test(t));
+		const button = ((await this.text('[data-test-id="workflow-open-publish-modal-button"]')) || '').trim();
+		const failed = toasts.some((t) => failure.test(t));
 		return { published: /^Published/.test(button) && !failed, button, toasts, dialog };
 	}
 
