@@ -148,17 +148,15 @@ async function pickAddress() {
 	);
 }
 
+/** A shell in a private mount namespace: what it bind-mounts (our hosts file over /etc/hosts) nobody else sees. */
+const UNSHARE_MOUNT_SHELL = ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c'];
+
 /** Fails with what to do when this machine cannot give n8n its own /etc/hosts. */
 async function checkNamespaceSupport(hostsFile, address) {
 	let out;
 	try {
-		out = await run('unshare', [
-			'--mount',
-			'--propagation',
-			'private',
-			'--',
-			'sh',
-			'-c',
+		out = await run(UNSHARE_MOUNT_SHELL[0], [
+			...UNSHARE_MOUNT_SHELL.slice(1),
 			'mount --bind "$0" /etc/hosts && getent hosts "$1"',
 			hostsFile,
 			REGISTRY_HOST,
@@ -441,13 +439,7 @@ class Registry {
 	 */
 	n8nLauncher() {
 		return [
-			'unshare',
-			'--mount',
-			'--propagation',
-			'private',
-			'--',
-			'sh',
-			'-c',
+			...UNSHARE_MOUNT_SHELL,
 			'mount --bind "$0" /etc/hosts && exec "$@"',
 			this.hostsFile,
 		];

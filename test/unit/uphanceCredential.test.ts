@@ -7,6 +7,15 @@ import { NodeApiError } from 'n8n-workflow';
 import { networkErrorInWords, SIGN_IN_REFUSED, SIGN_IN_UNAVAILABLE, UphanceApi, uphanceSignIn } from '../../credentials/UphanceApi.credentials';
 import { CredentialStore, realHttpRequest } from './helpers/n8nStubs';
 
+/** A loopback port nothing listens on (bound, then closed). */
+async function closedPort(): Promise<number> {
+	const server = createServer();
+	await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+	const port = (server.address() as AddressInfo).port;
+	await new Promise<void>((r) => server.close(() => r()));
+	return port;
+}
+
 /* eslint-disable @typescript-eslint/no-var-requires */
 const fakeUphance = require('../support/fakeUphance');
 
@@ -152,10 +161,7 @@ describe('Uphance API credential: sign-in (preAuthentication) against the fake U
 	});
 
 	it('reports an unreachable server without leaking the request', async () => {
-		const closed = createServer();
-		await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-		const port = (closed.address() as AddressInfo).port;
-		await new Promise<void>((r) => closed.close(() => r()));
+		const port = await closedPort();
 		const error = (await uphanceSignIn(realHttpRequest, creds({ baseUrl: `http://127.0.0.1:${port}` })).catch((e: Error) => e)) as Error;
 		expect(error.message).toBe(
 			`Uphance is unavailable: Signing in (POST /oauth/token) failed: connection refused (http://127.0.0.1:${port}/oauth/token). Check the Base URL in the Uphance API credential, or try again later.`,
@@ -166,10 +172,7 @@ describe('Uphance API credential: sign-in (preAuthentication) against the fake U
 	it('survives n8n\'s error wrapping word for word (the credential test dialog shows the wrapped message)', async () => {
 		// n8n wraps what preAuthentication throws in a NodeApiError, which replaces any message containing a
 		// network error code such as ECONNREFUSED by a generic sentence (COMMON_ERRORS in n8n-workflow).
-		const closed = createServer();
-		await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-		const port = (closed.address() as AddressInfo).port;
-		await new Promise<void>((r) => closed.close(() => r()));
+		const port = await closedPort();
 		const error = (await uphanceSignIn(realHttpRequest, creds({ baseUrl: `http://127.0.0.1:${port}` })).catch((e: Error) => e)) as Error;
 		const node = { id: 'n', name: 'Uphance', type: 'n8n-nodes-uphance-uplift.uphance', typeVersion: 1, position: [0, 0] as [number, number], parameters: {} };
 		expect(new NodeApiError(node, error as never).message).toBe(error.message);
