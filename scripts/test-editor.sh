@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The user's journey in n8n's editor, in a real headless Chromium (Debian's /usr/bin/chromium, driven
+# by puppeteer-core): sign in, node panel, triggers, credential modal, publish, an execution with
+# the Uplift CSV. One n8n 2.40.7 with this package installed, fake Uphance and Uplift on loopback.
+#   npm run test:editor                          # installs chromium with apt-get when missing
+#   EDITOR_DOCS_IMAGES=1 npm run test:editor     # also refresh docs/images/editor-*.png
+#   npm run test:editor -- -t 'node panel'       # extra args go to jest
+# On a failed step: .e2e/editor/failure-<step>.png and .txt; n8n's log: .e2e/editor/n8n.log.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d node_modules ]; then
+	echo "[test-editor] node_modules missing: npm ci"
+	npm ci --no-audit --no-fund
+fi
+
+echo "[test-editor] npm run build"
+npm run build
+
+# the journey is written against the editor of this n8n version
+export N8N_VERSION="${EDITOR_N8N_VERSION:-$(node -p "require('./scripts/provision-n8n').DEFAULT_VERSION")}"
+echo "[test-editor] provisioning n8n ${N8N_VERSION} (first time: several minutes; cached in .cache/n8n/${N8N_VERSION})"
+node scripts/provision-n8n.js "$N8N_VERSION" >/dev/null
+
+echo "[test-editor] chromium"
+node -e "console.log(require('./test/support/browser').ensureChromium())"
+
+export E2E_SKIP_BUILD=1   # already built above; test/support/n8nInstance.js only packs
+echo "[test-editor] jest -c jest.editor.config.js (n8n ${N8N_VERSION}, headless Chromium)"
+exec npx jest -c jest.editor.config.js --runInBand "$@"
