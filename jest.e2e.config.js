@@ -4,6 +4,8 @@ module.exports = {
 	rootDir: __dirname,
 	testEnvironment: 'node',
 	testMatch: ['<rootDir>/test/e2e/**/*.e2e.test.ts'],
+	// the n8n installs and user folders hold package.json files Jest would otherwise index
+	modulePathIgnorePatterns: ['<rootDir>/.cache/', '<rootDir>/.e2e/'],
 	transform: {
 		'^.+\\.ts$': [
 			'ts-jest',

@@ -149,7 +149,7 @@ describe('the n8n editor, as a user goes through it', () => {
 		);
 	});
 
-	step('(a) Uplift Trigger: version 3, its "Uplift Webhook Secret" credential saves with a signing secret only and shows success', async () => {
+	step('(a) Uplift Trigger: version 3, its "Uplift Webhook API" credential saves with a signing secret only and shows success', async () => {
 		need(journey.productionUrl, 'the Uplift Trigger panel is not open');
 		const version = await editor.ndvNodeVersion();
 		const header = await editor.openNewCredentialFromNdv();
@@ -166,7 +166,7 @@ describe('the n8n editor, as a user goes through it', () => {
 		);
 
 		expect(version).toMatch(/node version 3\b/);
-		expect(header).toContain('Uplift Webhook Secret');
+		expect(header).toContain('Uplift Webhook API');
 		expect(Object.values(labels)).toEqual(expect.arrayContaining(['Signing Secret', 'Previous Signing Secret']));
 		expect(texts(result.seen)).not.toMatch(/Couldn.t connect/);
 		expect(result.error).toBeNull();
@@ -174,7 +174,7 @@ describe('the n8n editor, as a user goes through it', () => {
 		expect(result.success || result.toasts.find((t: string) => /Credential successfully created/.test(t)) || texts(result.seen)).toMatch(/Connection tested successfully|Credential successfully created/);
 	});
 
-	step('(a) the Uplift action node keeps the "Uplift API" credential with its API key; "Uplift Webhook Secret" has the signing secrets', async () => {
+	step('(a) the Uplift action node keeps the "Uplift API" credential with its API key; "Uplift Webhook API" has the signing secrets', async () => {
 		// what the editor loads: /types/nodes.json and /types/credentials.json
 		const nodes = await n8n.rest('GET', '/types/nodes.json');
 		const creds = await n8n.rest('GET', '/types/credentials.json');
@@ -184,7 +184,7 @@ describe('the n8n editor, as a user goes through it', () => {
 		expect(upliftApi.displayName).toBe('Uplift API');
 		expect(upliftApi.properties.map((p: any) => p.name)).toContain('apiKey');
 		const webhookCred = creds.json.find((c: any) => c.name === 'upliftWebhookApi');
-		expect(webhookCred && webhookCred.displayName).toBe('Uplift Webhook Secret');
+		expect(webhookCred && webhookCred.displayName).toBe('Uplift Webhook API');
 		expect(webhookCred.properties.map((p: any) => p.displayName)).toEqual(expect.arrayContaining(['Signing Secret', 'Previous Signing Secret']));
 	});
 
