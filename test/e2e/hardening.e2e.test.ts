@@ -1,6 +1,6 @@
 /**
  * End-to-end, issue 8 §1-§3: requests anyone who knows a production URL can send, against both
- * triggers installed in a real n8n (scripts/test-e2e.sh runs it on 2.40.7 and 2.8.4):
+ * triggers installed in a real n8n (scripts/test-e2e.sh runs it on 2.40.7, 2.8.4 and 1.123.81):
  * - a multipart body n8n's form parser already consumed, sent with no signature or token;
  * - a 20 MiB application/octet-stream body (over N8N_PAYLOAD_SIZE_MAX, 16 MiB by default), and
  *   the same size as application/json;

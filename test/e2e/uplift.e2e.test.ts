@@ -18,7 +18,7 @@ const TRIGGER = 'Uplift Trigger';
 const SECRET = 'e2e-uplift-secret-' + randomUUID().replace(/-/g, '');
 const API_KEY = 'sk_e2e_' + randomUUID().replace(/-/g, '');
 const CSV = 'frame,time,pelvis_rotation\n0,0.000,12.5\n1,0.033,13.1\n';
-/** E2E_PASS=compat (the n8n 2.8.4 pass of `npm test`) uses a smaller burst. */
+/** E2E_PASS=compat (the n8n 2.8.4 and 1.123.81 passes of `npm test`) uses a smaller burst. */
 const BULK = process.env.E2E_PASS === 'compat' ? 50 : 200;
 
 type Resp = { status: number; text: string; json: any; ms: number };

@@ -4,7 +4,7 @@
  * installed as a community package, plus helpers for the public API.
  *
  *   const { N8nInstance } = require('../support/n8nInstance');
- *   const n8n = new N8nInstance({ name: 'uplift' });       // user folder <tmp>/n8n-nodes-uphance-uplift-e2e/uplift, log .e2e/uplift/n8n.log
+ *   const n8n = new N8nInstance({ name: 'uplift' });       // user folder <tmp>/n8n-nodes-uphance-uplift-e2e/<checkout>/uplift, log .e2e/uplift/n8n.log
  *   await n8n.start();                                      // fresh folder, owner, API key, package installed
  *   const cred = await n8n.createCredential('upliftApi', 'Uplift', {...});
  *   const wf = await n8n.createWorkflow(json); await n8n.activate(wf.id);
@@ -16,12 +16,13 @@
  * installPackage (default true), build (default: true unless env E2E_SKIP_BUILD=1),
  * owner {email,password}, quiet.
  * For several processes on one user folder (queue mode, test/support/queueMode.js): folder (the
- * user folder, default <tmp>/n8n-nodes-uphance-uplift-e2e/<name>), logFile (default .e2e/<name>/n8n.log), command ('start' (default),
+ * user folder, default <tmp>/n8n-nodes-uphance-uplift-e2e/<checkout>/<name>), logFile (default .e2e/<name>/n8n.log), command ('start' (default),
  * 'webhook' or 'worker'; a worker's `port` is its health-check port), onSpawn (called with the
  * instance once its process exists). Only 'start' sets up the owner and API key.
  * launcher: argv prefix that starts n8n (it must exec the rest), e.g. test/support/verdaccio.js's
  * n8nLauncher(), which gives n8n its own /etc/hosts.
  */
+const crypto = require('crypto');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -140,9 +141,15 @@ async function buildAndPack({ build = process.env.E2E_SKIP_BUILD !== '1' } = {})
 	return packCache;
 }
 
-/** Where an instance named `name` keeps its n8n user folder unless told otherwise (outside the repo). */
+/**
+ * Where an instance named `name` keeps its n8n user folder unless told otherwise: outside the repo,
+ * in a folder of this checkout's own (<tmp>/n8n-nodes-uphance-uplift-e2e/<checkout>-<hash of its
+ * path>/<name>), since a fresh start wipes the folder: two checkouts running the same suite at once
+ * must not delete each other's database (seen: SQLITE_READONLY in the one started first).
+ */
 function defaultUserFolder(name) {
-	return path.join(os.tmpdir(), 'n8n-nodes-uphance-uplift-e2e', name);
+	const checkout = `${path.basename(REPO_ROOT)}-${crypto.createHash('sha256').update(REPO_ROOT).digest('hex').slice(0, 8)}`;
+	return path.join(os.tmpdir(), 'n8n-nodes-uphance-uplift-e2e', checkout, name);
 }
 
 class N8nInstance {
