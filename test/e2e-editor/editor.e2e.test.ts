@@ -259,7 +259,7 @@ describe('the n8n editor, as a user goes through it', () => {
 		expectWrongOrganisationMessage(result);
 	});
 
-	step('(c) editing the saved Uphance API credential to an unreachable Base URL: the modal says "Uphance is unavailable"', async () => {
+	step('(c) editing the saved Uphance API credential to an unreachable Base URL: n8n shows the network code (its limit); back to the right URL it connects', async () => {
 		need(journey.uphanceNotices, 'the Uphance Trigger panel is not open');
 		await uphanceCredentialModal();
 		const closedPort = await freePort();
@@ -273,7 +273,12 @@ describe('the n8n editor, as a user goes through it', () => {
 		observations.editedFixedAgain = fixed;
 		await editor.closeCredentialModal();
 
-		expectUnavailableMessage(result);
+		// n8n limit: a saved credential keeps its session, so n8n sends the test request before any
+		// sign-in and shows the bare network code of that request; the package cannot run first (it
+		// withholds the old session, but an unreachable server never answers the 401 that would make
+		// n8n sign in). A new credential gets the full message (below). README, "1. Credential (Uphance API)".
+		expect(result.error ?? `no error in the modal; it showed: ${result.success}`).toMatch(/Couldn.t connect/);
+		expect(String(result.error).replace(/^.*?Couldn.t connect with these settings\s*(Retry\s*)?/, '')).toBe('ECONNREFUSED');
 		expect(fixed.error).toBeNull();
 		expect(fixed.success).toContain('Connection tested successfully');
 	});

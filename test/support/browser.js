@@ -459,7 +459,8 @@ class N8nEditor {
 
 	async fillSearch(selector, value) {
 		const input = await this.waitFor(selector);
-		await input.click({ clickCount: 3 });
+		// The node panel slides in; until it has, the input has no clickable point. Focusing it needs none.
+		await input.evaluate((el) => el.focus());
 		await this.page.keyboard.down('Control');
 		await this.page.keyboard.press('KeyA');
 		await this.page.keyboard.up('Control');
