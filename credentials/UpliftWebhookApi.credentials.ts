@@ -48,7 +48,7 @@ export class UpliftWebhookApi implements ICredentialType {
 }
 
 /**
- * The test of an Uplift Webhook Secret, run by n8n through the Uplift Trigger's `testedBy`. It
+ * The test of an Uplift Webhook API credential, run by n8n through the Uplift Trigger's `testedBy`. It
  * needs no network: it checks what can be checked before Uplift sends a delivery.
  */
 export async function testUpliftWebhookSecret(

@@ -67,7 +67,7 @@ const SIGNATURE_ADVICE: Record<string, string> = {
  * Parameter, output and credential names by node version; workflows saved with an older version
  * keep its names and behave as before.
  * - 2 uses the Uphance Trigger's names (`additionalEvents`, `fetchTimeoutSeconds`, the item's `fetch`).
- * - 3 reads the signing secret from its own credential (Uplift Webhook Secret), so a user who only
+ * - 3 reads the signing secret from its own credential (Uplift Webhook API), so a user who only
  *   receives webhooks needs no API key; the capture is fetched by the Uplift node's Get Capture
  *   instead of this node's Fetch Capture option, which needed the API key.
  */
