@@ -428,14 +428,19 @@ async function runN8nBench(cfg) {
 			previousSigningSecret: '',
 			baseUrl: uplift.apiBaseUrl,
 		});
-		const credRef = { type: 'upliftApi', id: upliftCred.id, name: upliftCred.name };
+		// from version 3 the trigger reads its signing secret from its own credential type
+		const upliftWebhookCred = await n8n.createCredential('upliftWebhookApi', 'Uplift webhook (bench)', { signingSecret: SECRET, previousSigningSecret: '' });
+		const credRefFor = (typeVersion) =>
+			typeVersion >= 3
+				? { type: 'upliftWebhookApi', id: upliftWebhookCred.id, name: upliftWebhookCred.name }
+				: { type: 'upliftApi', id: upliftCred.id, name: upliftCred.name };
 		const makeUplift = async (typeVersion, name, staticData) => {
 			const w = triggerToSet({
 				nodeName: 'upliftTrigger',
 				triggerName: 'Uplift Trigger',
 				name,
 				parameters: { events: ['*'], verifySignature: true, options: { downloadCsv: false } },
-				credential: credRef,
+				credential: credRefFor(typeVersion),
 			});
 			w.workflow.nodes[0].typeVersion = typeVersion;
 			if (staticData) w.workflow.staticData = staticData;
@@ -456,7 +461,7 @@ async function runN8nBench(cfg) {
 			triggerName: 'Uplift Trigger',
 			name: 'bench Uplift Trigger + CSV download',
 			parameters: { events: ['*'], verifySignature: true, options: { downloadCsv: true } },
-			credential: credRef,
+			credential: credRefFor(upliftVersion),
 		});
 		upCsv.workflow.nodes[0].typeVersion = upliftVersion;
 		const upCsvWf = await n8n.createWorkflow(upCsv.workflow);

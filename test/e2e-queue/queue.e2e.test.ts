@@ -18,6 +18,7 @@ const { QueueMode, LOG_DIR } = require('../support/queueMode');
 const { nodeOutput } = require('../support/n8nInstance');
 const fakeUplift = require('../support/fakeUplift');
 const fakeUphanceMod = require('../support/fakeUphance');
+const { createUpliftTriggerCredential } = require('../support/vendorCredentials');
 
 type Delivery = { body: string; headers: Record<string, string> };
 /** One HTTP attempt as the vendor sees it; status 0 = no answer (refused, reset, timed out). */
@@ -34,7 +35,7 @@ const ORG = 9579;
 let q: any;
 let uplift: any;
 let uphance: any;
-let upliftCred: { id: string; name: string };
+let upliftCred: { type: string; id: string; name: string };
 let uphanceCred: { id: string; name: string };
 const figures: string[] = [];
 const suiteStart = Date.now();
@@ -205,8 +206,7 @@ const UPLIFT_VERSION = defaultVersion('UpliftTrigger/UpliftTrigger.node', 'Uplif
 const UPHANCE_VERSION = defaultVersion('UphanceTrigger/UphanceTrigger.node', 'UphanceTrigger');
 
 function upliftWorkflow(options: Record<string, unknown> = {}) {
-	const credential = { type: 'upliftApi', id: upliftCred.id, name: upliftCred.name };
-	return q.activeTriggerWorkflow({ nodeName: 'upliftTrigger', triggerName: UPLIFT, typeVersion: UPLIFT_VERSION, parameters: { options }, credential });
+	return q.activeTriggerWorkflow({ nodeName: 'upliftTrigger', triggerName: UPLIFT, typeVersion: UPLIFT_VERSION, parameters: { options }, credential: upliftCred });
 }
 
 function upliftDelivery(csvName = 'unused') {
@@ -219,7 +219,8 @@ beforeAll(async () => {
 	uphance = await fakeUphanceMod.start({ email: 'queue@uphance.example', password: 'uphance-queue-password', organisations: [{ id: ORG, name: 'Queue Org' }] });
 	q = new QueueMode();
 	await q.start();
-	upliftCred = await q.main.createCredential('upliftApi', 'Uplift (fake)', { apiKey: API_KEY, signingSecret: SECRET, previousSigningSecret: '', baseUrl: uplift.apiBaseUrl });
+	// the credential the default version reads its signing secret from
+	upliftCred = await createUpliftTriggerCredential(q.main, uplift, UPLIFT_VERSION ?? 1, { apiKey: API_KEY, signingSecret: SECRET });
 	uphanceCred = await q.main.createCredential('uphanceApi', 'Uphance (fake)', {
 		email: uphance.email,
 		password: uphance.password,

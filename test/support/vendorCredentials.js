@@ -30,10 +30,24 @@ async function createUpliftWebhookCredential(n8n, { signingSecret, previousSigni
 	return await n8n.createCredential('upliftWebhookApi', 'Uplift webhook (fake)', { signingSecret, previousSigningSecret });
 }
 
+/**
+ * The credential an Uplift Trigger of `typeVersion` reads its signing secret from (version 3 and
+ * later: Uplift Webhook API; before: Uplift API), created and returned as `{ type, id, name }` for
+ * a node's `credentials`.
+ */
+async function createUpliftTriggerCredential(n8n, fake, typeVersion, { apiKey, signingSecret }) {
+	if (typeVersion >= 3) {
+		const c = await createUpliftWebhookCredential(n8n, { signingSecret });
+		return { type: 'upliftWebhookApi', id: c.id, name: c.name };
+	}
+	const c = await createUpliftCredential(n8n, fake, { apiKey, signingSecret });
+	return { type: 'upliftApi', id: c.id, name: c.name };
+}
+
 /** For afterAll: stops n8n, then closes the fakes; any of them may be unset if beforeAll failed. */
 async function stopAll(n8n, ...fakes) {
 	if (n8n) await n8n.stop();
 	for (const fake of fakes) if (fake) await fake.close();
 }
 
-module.exports = { createUphanceCredential, createUpliftCredential, createUpliftWebhookCredential, stopAll };
+module.exports = { createUphanceCredential, createUpliftCredential, createUpliftWebhookCredential, createUpliftTriggerCredential, stopAll };
