@@ -93,8 +93,12 @@ beforeAll(async () => {
 	uphance = await fakeUphance.start({});
 	uplift = await fakeUplift.start({});
 	n8n = new N8nInstance({ name: 'editor' });
-	// n8n boots while Chromium starts
-	[browser] = await Promise.all([launchBrowser(), n8n.start()]);
+	// n8n boots while Chromium starts; wait for both, so that afterAll stops an n8n that did start
+	// even when Chromium failed (Promise.all would return at the first failure, n8n still starting)
+	const [launched, started] = await Promise.allSettled([launchBrowser(), n8n.start()]);
+	if (launched.status === 'rejected') throw launched.reason;
+	if (started.status === 'rejected') throw started.reason;
+	browser = launched.value;
 	editor = await N8nEditor.open(browser, n8n.baseUrl, { artifactsDir: ARTIFACTS });
 }, 900000);
 
