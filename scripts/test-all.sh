@@ -17,10 +17,8 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n\033[1m[npm test] %s\033[0m\n' "$*"; }
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-	step "installing dev dependencies (npm ci)"
-	npm ci --no-audit --no-fund
-fi
+source scripts/prepare-n8n.sh
+ensure_dev_dependencies "npm test"
 
 step "build"
 npm run build
