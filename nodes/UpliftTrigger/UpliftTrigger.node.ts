@@ -76,31 +76,20 @@ export function upliftNames(typeVersion: number): {
 	timeout: 'fetchTimeoutSeconds' | 'followUpTimeoutSeconds';
 	outcome: string;
 	credential: 'upliftWebhookApi' | 'upliftApi';
-	canFetchCapture: boolean;
 } {
-	if (typeVersion >= 3)
+	if (typeVersion < 2)
 		return {
-			additionalEvents: 'additionalEvents',
-			timeout: 'fetchTimeoutSeconds',
-			outcome: 'fetch',
-			credential: 'upliftWebhookApi',
-			canFetchCapture: false,
+			additionalEvents: 'additionalEventTypes',
+			timeout: 'followUpTimeoutSeconds',
+			outcome: 'followUp',
+			credential: 'upliftApi',
 		};
-	return typeVersion >= 2
-		? {
-				additionalEvents: 'additionalEvents',
-				timeout: 'fetchTimeoutSeconds',
-				outcome: 'fetch',
-				credential: 'upliftApi',
-				canFetchCapture: true,
-			}
-		: {
-				additionalEvents: 'additionalEventTypes',
-				timeout: 'followUpTimeoutSeconds',
-				outcome: 'followUp',
-				credential: 'upliftApi',
-				canFetchCapture: true,
-			};
+	return {
+		additionalEvents: 'additionalEvents',
+		timeout: 'fetchTimeoutSeconds',
+		outcome: 'fetch',
+		credential: typeVersion >= 3 ? 'upliftWebhookApi' : 'upliftApi',
+	};
 }
 
 const UPLIFT_EVENTS = [
@@ -390,7 +379,8 @@ export class UpliftTrigger implements INodeType {
 			const enriched = await runUpliftFollowUps(this, items[i], {
 				downloadCsv: options.downloadCsv ?? true,
 				binaryPropertyName: options.binaryPropertyName || 'data',
-				fetchCapture: names.canFetchCapture && (options.fetchCapture ?? false),
+				// the capture is fetched with the API key, which only the Uplift API credential holds
+				fetchCapture: names.credential === 'upliftApi' && (options.fetchCapture ?? false),
 				signatureVerified: this.getNodeParameter('verifySignature', i, true) as boolean,
 				outcomeField: names.outcome,
 				policy: {
