@@ -28,6 +28,7 @@ const { N8nInstance } = require('../test/support/n8nInstance');
 const fakeUplift = require('../test/support/fakeUplift');
 const fakeUphance = require('../test/support/fakeUphance');
 const { triggerToSet, setNode, SET_NODE } = require('../test/support/workflows');
+const { createUpliftTriggerCredential } = require('../test/support/vendorCredentials');
 const { median } = require('./lib/stats');
 const { execSync } = require('child_process');
 
@@ -232,7 +233,7 @@ function persistedKeyCount(nodeStaticData) {
  * ended. The CPU per accepted delivery is the cost figure: it includes what n8n does after
  * answering (the execution, and saving the whole static data when it ends).
  */
-async function memoryCost(n8n, { makeUplift, upliftVersion, cycles, warmup, duration, sequential, csvUrl }) {
+async function memoryCost(n8n, { makeUplift, cycles, warmup, duration, sequential, csvUrl }) {
 	const nodeName = 'Uplift Trigger';
 	const prefill = { [`node:${nodeName}`]: fullMemoryStaticData(MEMORY_DEFAULT_SIZE) };
 	const prefillBytes = Buffer.byteLength(JSON.stringify(prefill));
@@ -244,7 +245,7 @@ async function memoryCost(n8n, { makeUplift, upliftVersion, cycles, warmup, dura
 	for (let c = 0; c < cycles; c++) {
 		const made = {};
 		for (const which of ['empty', 'full'])
-			made[which] = await makeUplift(upliftVersion, `bench memory ${which} #${c + 1}`, which === 'full' ? prefill : undefined);
+			made[which] = await makeUplift(`bench memory ${which} #${c + 1}`, which === 'full' ? prefill : undefined);
 		// n8n's public API takes staticData on create (2.40.7): check that the full one holds the keys.
 		const heldAtStart = persistedKeyCount((await staticDataOf(n8n, made.full.wf.id))[`node:${nodeName}`]);
 		if (heldAtStart !== MEMORY_DEFAULT_SIZE)
@@ -421,39 +422,28 @@ async function runN8nBench(cfg) {
 		const baseUrl = `${n8n.baseUrl}/webhook/${base.path}`;
 		await n8n.activate(baseWf.id, baseUrl);
 
-		// (2) Uplift, CSV download off
-		const upliftCred = await n8n.createCredential('upliftApi', 'Uplift (bench)', {
-			apiKey: UPLIFT_API_KEY,
-			signingSecret: SECRET,
-			previousSigningSecret: '',
-			baseUrl: uplift.apiBaseUrl,
-		});
-		// from version 3 the trigger reads its signing secret from its own credential type
-		const upliftWebhookCred = await n8n.createCredential('upliftWebhookApi', 'Uplift webhook (bench)', { signingSecret: SECRET, previousSigningSecret: '' });
-		const credRefFor = (typeVersion) =>
-			typeVersion >= 3
-				? { type: 'upliftWebhookApi', id: upliftWebhookCred.id, name: upliftWebhookCred.name }
-				: { type: 'upliftApi', id: upliftCred.id, name: upliftCred.name };
-		const makeUplift = async (typeVersion, name, staticData) => {
+		// (2) Uplift, CSV download off. Workflows use the typeVersion a user gets today (typeVersion 1
+		// costs n8n an expression isolate per request: bench/notes.md §2), with the credential type
+		// that version reads its signing secret from.
+		const upliftVersion = cfg.typeVersion ?? defaultTypeVersion('dist/nodes/UpliftTrigger/UpliftTrigger.node.js');
+		result.typeVersions = { uplift: upliftVersion };
+		const credRef = await createUpliftTriggerCredential(n8n, uplift, upliftVersion, { apiKey: UPLIFT_API_KEY, signingSecret: SECRET });
+		const makeUplift = async (name, staticData) => {
 			const w = triggerToSet({
 				nodeName: 'upliftTrigger',
 				triggerName: 'Uplift Trigger',
 				name,
 				parameters: { events: ['*'], verifySignature: true, options: { downloadCsv: false } },
-				credential: credRefFor(typeVersion),
+				credential: credRef,
 			});
-			w.workflow.nodes[0].typeVersion = typeVersion;
+			w.workflow.nodes[0].typeVersion = upliftVersion;
 			if (staticData) w.workflow.staticData = staticData;
 			const wf = await n8n.createWorkflow(w.workflow);
 			const url = n8n.webhookUrl(w.webhookId);
 			await n8n.activate(wf.id, url);
 			return { wf, url };
 		};
-		// Workflows use the typeVersion a user gets today (typeVersion 1 costs n8n an expression
-		// isolate per request: bench/notes.md §2).
-		const upliftVersion = cfg.typeVersion ?? defaultTypeVersion('dist/nodes/UpliftTrigger/UpliftTrigger.node.js');
-		result.typeVersions = { uplift: upliftVersion };
-		const { wf: upWf, url: upUrl } = await makeUplift(upliftVersion, 'bench (2) Uplift Trigger');
+		const { wf: upWf, url: upUrl } = await makeUplift('bench (2) Uplift Trigger');
 
 		// Uplift with CSV download on (for the slow follow-up case)
 		const upCsv = triggerToSet({
@@ -461,7 +451,7 @@ async function runN8nBench(cfg) {
 			triggerName: 'Uplift Trigger',
 			name: 'bench Uplift Trigger + CSV download',
 			parameters: { events: ['*'], verifySignature: true, options: { downloadCsv: true } },
-			credential: credRefFor(upliftVersion),
+			credential: credRef,
 		});
 		upCsv.workflow.nodes[0].typeVersion = upliftVersion;
 		const upCsvWf = await n8n.createWorkflow(upCsv.workflow);
@@ -534,7 +524,6 @@ async function runN8nBench(cfg) {
 		if (memoryCycles > 0)
 			result.memory = await memoryCost(n8n, {
 				makeUplift,
-				upliftVersion,
 				cycles: memoryCycles,
 				warmup,
 				duration,
