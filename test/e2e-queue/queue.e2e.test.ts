@@ -329,18 +329,26 @@ describe('queue mode: main + 2 webhook processes + worker, PostgreSQL 17, Redis'
 		expect(second).toBe(0);
 	});
 
-	test('3. 20 concurrent copies of one delivery, 10 per webhook process (5 rounds) -> measured; at most one execution per process', async () => {
+	/**
+	 * Scenarios 3 and 3b: 5 rounds of 20 concurrent copies of one new delivery, copy k sent to webhook
+	 * process `processFor(k)`; resolves to each round's answers and its number of executions.
+	 */
+	async function concurrentCopyRounds(processFor: (k: number) => number) {
 		const wf = await upliftWorkflow({ downloadCsv: false });
 		const rounds: Array<{ key: string; answers: Attempt[] }> = [];
 		for (let r = 0; r < 5; r++) {
 			const { key, d } = upliftDelivery();
-			const answers = await Promise.all(Array.from({ length: 20 }, (_, k) => attempt(wf.urls[k % 2], d, k % 2)));
+			const answers = await Promise.all(Array.from({ length: 20 }, (_, k) => attempt(wf.urls[processFor(k)], d, processFor(k))));
 			rounds.push({ key, answers });
 			await sleep(300);
 		}
 		await settledExecutions(wf.id, { atLeast: rounds.length });
 		const { byKey } = await executionsByKey(wf.id, UPLIFT);
-		const counts = rounds.map((r) => count(byKey, r.key));
+		return { rounds, counts: rounds.map((r) => count(byKey, r.key)) };
+	}
+
+	test('3. 20 concurrent copies of one delivery, 10 per webhook process (5 rounds) -> measured; at most one execution per process', async () => {
+		const { rounds, counts } = await concurrentCopyRounds((k) => k % 2);
 		figure(
 			`scenario 3: 20 concurrent copies of one delivery (10 to each webhook process), 5 rounds -> ${counts.join(', ')} executions per round ` +
 				`(goal 1; ${counts.filter((c) => c === 1).length}/5 rounds reached it); ${rounds.reduce((n, r) => n + r.answers.filter(is2xx).length, 0)}/100 copies answered 2xx`,
@@ -353,16 +361,7 @@ describe('queue mode: main + 2 webhook processes + worker, PostgreSQL 17, Redis'
 	});
 
 	test('3b. 20 concurrent copies of one delivery to one webhook process (5 rounds) -> 1 execution each', async () => {
-		const wf = await upliftWorkflow({ downloadCsv: false });
-		const rounds: Array<{ key: string; answers: Attempt[] }> = [];
-		for (let r = 0; r < 5; r++) {
-			const { key, d } = upliftDelivery();
-			rounds.push({ key, answers: await Promise.all(Array.from({ length: 20 }, () => attempt(wf.urls[0], d, 0))) });
-			await sleep(300);
-		}
-		await settledExecutions(wf.id, { atLeast: rounds.length });
-		const { byKey } = await executionsByKey(wf.id, UPLIFT);
-		const counts = rounds.map((r) => count(byKey, r.key));
+		const { rounds, counts } = await concurrentCopyRounds(() => 0);
 		figure(`scenario 3b: 20 concurrent copies of one delivery to one webhook process, 5 rounds -> ${counts.join(', ')} executions per round`);
 		expect(rounds.flatMap((r) => r.answers.filter((a) => !is2xx(a)).map(show))).toEqual([]);
 		expect(counts).toEqual([1, 1, 1, 1, 1]);

@@ -5,7 +5,7 @@
 import { randomUUID } from 'crypto';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
-const { N8nInstance, nodeOutput } = require('../support/n8nInstance');
+const { N8nInstance, nodeOutput, freePort } = require('../support/n8nInstance');
 const fakeUphanceMod = require('../support/fakeUphance');
 const { activeTriggerWorkflow, SET_NODE, triggerToSet } = require('../support/workflows');
 const { post } = require('../support/http') as { post: (url: string, body: unknown, headers?: Record<string, string>) => Promise<Resp> };
@@ -67,13 +67,7 @@ describe('Uphance Trigger in a real n8n', () => {
 		expect(wrongPassword.message).toMatch(/did not accept the email and password/);
 		expect(wrongPassword.message).not.toContain('not-the-password');
 		// an unreachable Base URL: the package's words, not n8n's generic "The service refused the connection"
-		const closedPort = await new Promise<number>((resolve) => {
-			const srv = require('net').createServer();
-			srv.listen(0, '127.0.0.1', () => {
-				const { port } = srv.address();
-				srv.close(() => resolve(port));
-			});
-		});
+		const closedPort: number = await freePort(); // bound, then closed: nothing listens there
 		const unreachable = await testCredential({ baseUrl: `http://127.0.0.1:${closedPort}` });
 		expect(unreachable).toEqual({
 			status: 'Error',

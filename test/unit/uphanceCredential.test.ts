@@ -1,5 +1,3 @@
-import { createServer } from 'http';
-import type { AddressInfo } from 'net';
 import type { ICredentialDataDecryptedObject, IHttpRequestOptions } from 'n8n-workflow';
 
 import { NodeApiError } from 'n8n-workflow';
@@ -7,17 +5,10 @@ import { NodeApiError } from 'n8n-workflow';
 import { networkErrorInWords, sessionFingerprint, SIGN_IN_REFUSED, SIGN_IN_UNAVAILABLE, UphanceApi, uphanceSignIn } from '../../credentials/UphanceApi.credentials';
 import { CredentialStore, realHttpRequest } from './helpers/n8nStubs';
 
-/** A loopback port nothing listens on (bound, then closed). */
-async function closedPort(): Promise<number> {
-	const server = createServer();
-	await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-	const port = (server.address() as AddressInfo).port;
-	await new Promise<void>((r) => server.close(() => r()));
-	return port;
-}
-
 /* eslint-disable @typescript-eslint/no-var-requires */
 const fakeUphance = require('../support/fakeUphance');
+// a loopback port nothing listens on (bound, then closed)
+const { freePort } = require('../support/n8nInstance') as { freePort: () => Promise<number> };
 
 interface FakeRequest {
 	method: string;
@@ -175,7 +166,7 @@ describe('Uphance API credential: sign-in (preAuthentication) against the fake U
 	});
 
 	it('reports an unreachable server without leaking the request', async () => {
-		const port = await closedPort();
+		const port = await freePort();
 		const error = (await uphanceSignIn(realHttpRequest, creds({ baseUrl: `http://127.0.0.1:${port}` })).catch((e: Error) => e)) as Error;
 		expect(error.message).toBe(
 			`Uphance is unavailable: Signing in (POST /oauth/token) failed: connection refused (http://127.0.0.1:${port}/oauth/token). Check the Base URL in the Uphance API credential, or try again later.`,
@@ -186,7 +177,7 @@ describe('Uphance API credential: sign-in (preAuthentication) against the fake U
 	it('survives n8n\'s error wrapping word for word (the credential test dialog shows the wrapped message)', async () => {
 		// n8n wraps what preAuthentication throws in a NodeApiError, which replaces any message containing a
 		// network error code such as ECONNREFUSED by a generic sentence (COMMON_ERRORS in n8n-workflow).
-		const port = await closedPort();
+		const port = await freePort();
 		const error = (await uphanceSignIn(realHttpRequest, creds({ baseUrl: `http://127.0.0.1:${port}` })).catch((e: Error) => e)) as Error;
 		const node = { id: 'n', name: 'Uphance', type: 'n8n-nodes-uphance-uplift.uphance', typeVersion: 1, position: [0, 0] as [number, number], parameters: {} };
 		expect(new NodeApiError(node, error as never).message).toBe(error.message);
