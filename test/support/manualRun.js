@@ -11,6 +11,8 @@
  * body serves both: 2.40's schema drops `workflowData`.
  */
 
+const { hasFinalData } = require('./n8nInstance');
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts the run; resolves to the execution id. */
@@ -27,7 +29,7 @@ async function startManualRun(n8n, workflowId, triggerName) {
 	return String(data.executionId);
 }
 
-/** Polls the public API until the execution has finished; resolves to it with its data. */
+/** Polls the public API until the execution has finished and its final data is stored (see hasFinalData); resolves to it. */
 async function waitForExecution(n8n, executionId, timeoutMs = 120000) {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
@@ -38,8 +40,10 @@ async function waitForExecution(n8n, executionId, timeoutMs = 120000) {
 			// stored a moment after the run starts
 			if (!/-> 404/.test(err.message) || Date.now() > deadline) throw err;
 		}
-		if (e && (e.finished || ['success', 'error', 'crashed', 'canceled'].includes(e.status))) return e;
-		if (Date.now() > deadline) throw new Error(`execution ${executionId} not finished after ${timeoutMs} ms (status ${e ? e.status : 'not stored yet'})`);
+		const finished = e && (e.finished || ['success', 'error', 'crashed', 'canceled'].includes(e.status));
+		if (finished && hasFinalData(e)) return e;
+		if (Date.now() > deadline)
+			throw new Error(`execution ${executionId} not finished after ${timeoutMs} ms (status ${e ? e.status : 'not stored yet'}${finished ? ', final data not stored' : ''})`);
 		await sleep(300);
 	}
 }

@@ -569,7 +569,14 @@ class N8nInstance {
 			list = await this.listExecutions(workflowId, { includeData: false });
 		}
 		if (list.length !== count) throw new Error(`expected exactly ${count} executions of workflow ${workflowId}, found ${list.length}`);
-		return this.listExecutions(workflowId, { includeData: true });
+		for (;;) {
+			const withData = await this.listExecutions(workflowId, { includeData: true });
+			const pending = withData.filter((e) => !hasFinalData(e));
+			if (pending.length === 0) return withData;
+			if (Date.now() > deadline)
+				throw new Error(`executions ${pending.map((e) => e.id).join(', ')} of workflow ${workflowId} are finished but their final data was not stored after ${timeoutMs} ms`);
+			await sleep(300);
+		}
 	}
 
 	/** Read a binary property's content from execution data (inline base64 or filesystem mode). */
@@ -590,6 +597,20 @@ class N8nInstance {
 	}
 }
 
+/**
+ * Whether a finished execution read with includeData=true carries its final data. n8n 1.x on SQLite
+ * (pool size 0, its default) stores the status and the data in two writes without a transaction
+ * (updateExistingExecution in @n8n/db/dist/repositories/execution.repository.js of n8n 1.123.81),
+ * so a read between them sees "success" without the final data (seen in CI: a manual run on
+ * 1.123.81 read back with no output for its last node). The final data
+ * names the last node that ran, or the error; a crashed or canceled run may have neither.
+ */
+function hasFinalData(e) {
+	if (['crashed', 'canceled'].includes(e.status)) return true;
+	const r = e.data && e.data.resultData;
+	return Boolean(r && (r.lastNodeExecuted || r.error));
+}
+
 /** Output items of one node in an execution (from includeData=true). */
 function nodeOutput(execution, nodeName, { run = 0, output = 0 } = {}) {
 	const runData = execution && execution.data && execution.data.resultData && execution.data.resultData.runData;
@@ -599,4 +620,4 @@ function nodeOutput(execution, nodeName, { run = 0, output = 0 } = {}) {
 	return r.data.main[output];
 }
 
-module.exports = { N8nInstance, buildAndPack, nodeOutput, isPortFree, isPortListening, assertPortFree, freePort, run, hostProcess, REPO_ROOT, E2E_DIR, PACKAGE_NAME, defaultUserFolder };
+module.exports = { N8nInstance, buildAndPack, nodeOutput, hasFinalData, isPortFree, isPortListening, assertPortFree, freePort, run, hostProcess, REPO_ROOT, E2E_DIR, PACKAGE_NAME, defaultUserFolder };
