@@ -602,8 +602,8 @@ class N8nInstance {
  * (pool size 0, its default) stores the status and the data in two writes without a transaction
  * (updateExistingExecution in @n8n/db/dist/repositories/execution.repository.js of n8n 1.123.81),
  * so a read between them sees "success" without the final data (seen in CI: a manual run on
- * 1.123.81 read back with no output for its last node). The final data
- * names the last node that ran, or the error; a crashed or canceled run may have neither.
+ * 1.123.81 read back with no output for its last node). The final data names the last node that
+ * ran, or the error; a crashed or canceled run may have neither.
  */
 function hasFinalData(e) {
 	if (['crashed', 'canceled'].includes(e.status)) return true;
