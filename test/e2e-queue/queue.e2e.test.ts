@@ -15,7 +15,7 @@ import * as path from 'path';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
 const { QueueMode, LOG_DIR } = require('../support/queueMode');
-const { nodeOutput } = require('../support/n8nInstance');
+const { nodeOutput, isFinished } = require('../support/n8nInstance');
 const fakeUplift = require('../support/fakeUplift');
 const fakeUphanceMod = require('../support/fakeUphance');
 const { createUpliftTriggerCredential } = require('../support/vendorCredentials');
@@ -111,8 +111,6 @@ async function deliverUntilAccepted(
 	return attempts;
 }
 
-const finished = (e: any) => e.finished || ['success', 'error', 'crashed', 'canceled'].includes(e.status);
-
 /**
  * Executions of a workflow once at least `atLeast` exist, all have finished and none appeared for
  * `quietMs`; with fewer than `atLeast`, once nothing has changed for `giveUpMs` (the test then
@@ -124,7 +122,7 @@ async function settledExecutions(workflowId: string, { atLeast = 0, quietMs = 25
 	let stableSince = Date.now();
 	for (;;) {
 		const list = await q.main.listExecutions(workflowId, { includeData: false });
-		if (list.length !== last || !list.every(finished)) {
+		if (list.length !== last || !list.every(isFinished)) {
 			last = list.length;
 			stableSince = Date.now();
 		} else if (Date.now() - stableSince >= (list.length >= atLeast ? quietMs : giveUpMs)) return list.length;

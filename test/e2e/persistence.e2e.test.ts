@@ -12,7 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
-const { N8nInstance } = require('../support/n8nInstance');
+const { N8nInstance, isFinished } = require('../support/n8nInstance');
 const fakeUplift = require('../support/fakeUplift');
 const fakeUphanceMod = require('../support/fakeUphance');
 const { activeTriggerWorkflow } = require('../support/workflows');
@@ -83,12 +83,11 @@ async function keysInDatabase(workflowId: string, nodeName: string): Promise<Map
 
 /** Number of executions once no new one has appeared for `quietMs` (and all have finished). */
 async function settledExecutionCount(workflowId: string, quietMs = 2000): Promise<number> {
-	const finished = (e: any) => e.finished || ['success', 'error', 'crashed', 'canceled'].includes(e.status);
 	let last = -1;
 	for (const deadline = Date.now() + 120000; ; ) {
 		await sleep(quietMs);
 		const list = await n8n.listExecutions(workflowId, { includeData: false });
-		if ((list.length === last && list.every(finished)) || Date.now() > deadline) return list.length;
+		if ((list.length === last && list.every(isFinished)) || Date.now() > deadline) return list.length;
 		last = list.length;
 	}
 }

@@ -11,7 +11,7 @@
  * body serves both: 2.40's schema drops `workflowData`.
  */
 
-const { hasFinalData } = require('./n8nInstance');
+const { isFinished, hasFinalData } = require('./n8nInstance');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -40,7 +40,7 @@ async function waitForExecution(n8n, executionId, timeoutMs = 120000) {
 			// stored a moment after the run starts
 			if (!/-> 404/.test(err.message) || Date.now() > deadline) throw err;
 		}
-		const finished = e && (e.finished || ['success', 'error', 'crashed', 'canceled'].includes(e.status));
+		const finished = e && isFinished(e);
 		if (finished && hasFinalData(e)) return e;
 		if (Date.now() > deadline)
 			throw new Error(`execution ${executionId} not finished after ${timeoutMs} ms (status ${e ? e.status : 'not stored yet'}${finished ? ', final data not stored' : ''})`);

@@ -551,12 +551,11 @@ class N8nInstance {
 	 */
 	async waitForExecutions(workflowId, count, timeoutMs = 60000, { settleMs = 2500 } = {}) {
 		const deadline = Date.now() + timeoutMs;
-		const finished = (e) => e.finished || ['success', 'error', 'crashed', 'canceled'].includes(e.status);
 		let list = [];
 		for (;;) {
 			list = await this.listExecutions(workflowId, { includeData: false });
 			if (list.length > count) break;
-			if (list.length === count && list.every(finished)) break;
+			if (list.length === count && list.every(isFinished)) break;
 			if (Date.now() > deadline)
 				throw new Error(
 					`timed out after ${timeoutMs} ms waiting for ${count} finished executions of workflow ${workflowId}; have ${list.length} (${list.map((e) => e.status).join(',')})\n${this.logTail(30)}`,
@@ -597,6 +596,11 @@ class N8nInstance {
 	}
 }
 
+/** Whether an execution (as the public API lists it) has finished, however it ended. */
+function isFinished(e) {
+	return Boolean(e.finished) || ['success', 'error', 'crashed', 'canceled'].includes(e.status);
+}
+
 /**
  * Whether a finished execution read with includeData=true carries its final data. n8n 1.x on SQLite
  * (pool size 0, its default) stores the status and the data in two writes without a transaction
@@ -620,4 +624,4 @@ function nodeOutput(execution, nodeName, { run = 0, output = 0 } = {}) {
 	return r.data.main[output];
 }
 
-module.exports = { N8nInstance, buildAndPack, nodeOutput, hasFinalData, isPortFree, isPortListening, assertPortFree, freePort, run, hostProcess, REPO_ROOT, E2E_DIR, PACKAGE_NAME, defaultUserFolder };
+module.exports = { N8nInstance, buildAndPack, nodeOutput, isFinished, hasFinalData, isPortFree, isPortListening, assertPortFree, freePort, run, hostProcess, REPO_ROOT, E2E_DIR, PACKAGE_NAME, defaultUserFolder };
