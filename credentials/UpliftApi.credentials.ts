@@ -16,9 +16,9 @@ export function upliftBaseUrl(value: unknown): string {
 }
 
 /**
- * The Uplift API key (Bearer), for the Uplift node. Uplift Triggers created before version 3 also
- * read their webhook signing secret(s) from here; from version 3 the trigger has its own credential
- * (UpliftWebhookApi.credentials.ts), so these fields only serve workflows saved before it.
+ * The Uplift API key (Bearer), for the Uplift node. The Uplift Trigger has its own credential with
+ * the webhook signing secret (UpliftWebhookApi.credentials.ts), so a user who only receives
+ * webhooks needs no API key.
  */
 export class UpliftApi implements ICredentialType {
 	name = 'upliftApi';
@@ -38,24 +38,6 @@ export class UpliftApi implements ICredentialType {
 			default: '',
 			description:
 				'Uplift Capture web app → account settings → API Keys → Generate (starts with "sk"). Used by the Uplift node.',
-		},
-		{
-			displayName: 'Webhook Signing Secret',
-			name: 'signingSecret',
-			type: 'string',
-			typeOptions: { password: true },
-			default: '',
-			description:
-				'Only for Uplift Triggers added before version 3 of the node (new ones use the Uplift Webhook API credential): the secret set on the webhook in the Uplift dashboard.',
-		},
-		{
-			displayName: 'Previous Signing Secret',
-			name: 'previousSigningSecret',
-			type: 'string',
-			typeOptions: { password: true },
-			default: '',
-			description:
-				'Only for Uplift Triggers added before version 3, while you rotate the secret: deliveries signed with this older secret are accepted too.',
 		},
 		{
 			displayName: 'Base URL',

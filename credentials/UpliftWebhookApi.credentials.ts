@@ -7,7 +7,7 @@ import type {
 } from 'n8n-workflow';
 
 /**
- * The Uplift Trigger's own credential from version 3 ("Uplift Webhook API"): only the webhook
+ * The Uplift Trigger's credential ("Uplift Webhook API"): only the webhook
  * signing secret(s), so a user who only receives webhooks needs no API key and saves a credential
  * whose test passes.
  * The secret cannot be checked against Uplift (Uplift has no endpoint for it); the test says what

@@ -10,50 +10,43 @@ import type {
 } from 'n8n-workflow';
 
 import { uphanceBaseUrl } from '../../credentials/UphanceApi.credentials';
-import type { SendRequest } from '../shared/followUpRequest';
+import { acceptInExecution } from '../shared/duplicateMemory/staticData';
 import {
 	ALL_EVENTS,
 	eventsSubtitle,
 	isEventSelected,
 	selectedEventNames,
 } from '../shared/eventSelection';
-import { dedupeOptions, ipAllowlistOption, webhookDescriptions } from '../shared/nodeDescription';
-import type { MemorySettings } from '../shared/staticDataMemory';
+import type { SendRequest } from '../shared/followUpRequest';
 import {
-	rememberExecutionDeliveries,
-	runWebhookPipeline,
-	withErrorBoundary,
-} from '../shared/webhookPipeline';
-import type { Refusal, Step, VendorPipeline } from '../shared/webhookPipeline';
+	duplicateLimits,
+	duplicateMemoryOptions,
+	ipAllowlistOption,
+	webhookDescriptions,
+} from '../shared/nodeDescription';
+import type { DuplicateMemoryOptions } from '../shared/nodeDescription';
+import { ok } from '../shared/refusal';
+import { receiveDelivery } from '../shared/webhookPipeline';
 import { KNOWN_UPHANCE_EVENTS, parseUphanceEvent, uphanceDeliveryKey } from './uphanceEvent';
-import type { UphanceEvent } from './uphanceEvent';
 import {
+	fetchBeforeAcknowledging,
 	fetchCanonicalRecord,
 	fetchPolicy,
 	pendingFetchOfItem,
 	pendingOrSkipped,
-	skippedOutcome,
 	uphanceItemJson,
 } from './uphanceRecord';
-import type { FetchResult } from './uphanceRecord';
+import type { Acknowledge } from './uphanceRecord';
 import { checkUrlToken, missingUrlTokenProblem } from './urlToken';
 
-interface UphanceOptions {
+interface UphanceOptions extends DuplicateMemoryOptions {
 	fetchTimeoutSeconds?: number;
 	maxRetries?: number;
-	dedupeWindowHours?: number;
-	dedupeMaxEntries?: number;
 	ipAllowlist?: string;
 }
 
-type Acknowledge = 'afterFetch' | 'immediately';
-
-function memorySettings(options: UphanceOptions): MemorySettings {
-	return {
-		dedupeWindowHours: options.dedupeWindowHours ?? 48,
-		dedupeMaxEntries: options.dedupeMaxEntries ?? 10000,
-	};
-}
+/** Uphance retries failed deliveries for 48 hours (docs/uphance-api.md). */
+const DUPLICATE_WINDOW_HOURS = 48;
 
 export class UphanceTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -61,11 +54,10 @@ export class UphanceTrigger implements INodeType {
 		name: 'uphanceTrigger',
 		icon: { light: 'file:../../icons/uphance.svg', dark: 'file:../../icons/uphance.dark.svg' },
 		group: ['trigger'],
-		// 1.1 behaves exactly like 1. It exists because n8n evaluates an expression (the Webhook node
-		// v1's `options.binaryData`) for every request to a start node of typeVersion 1, which costs an
-		// expression isolate per request; see BENCHMARKS.md. New workflows get 1.1.
-		version: [1, 1.1],
-		defaultVersion: 1.1,
+		// 1.1, not 1: n8n evaluates an expression for every request to a start node of typeVersion 1,
+		// which costs an expression isolate per request (BENCHMARKS.md §2). One version until the
+		// first published release; versioning starts there.
+		version: 1.1,
 		subtitle: eventsSubtitle(KNOWN_UPHANCE_EVENTS),
 		description:
 			'Starts the workflow when Uphance sends a webhook (URL token, de-duplicated, record fetched from the API)',
@@ -159,7 +151,10 @@ export class UphanceTrigger implements INodeType {
 				placeholder: 'Add option',
 				default: {},
 				options: [
-					...dedupeOptions(48, 'Uphance retries failed deliveries for 48 hours.'),
+					...duplicateMemoryOptions(
+						DUPLICATE_WINDOW_HOURS,
+						'Uphance retries failed deliveries for 48 hours.',
+					),
 					{
 						displayName: 'Fetch Timeout (Seconds)',
 						name: 'fetchTimeoutSeconds',
@@ -213,17 +208,18 @@ export class UphanceTrigger implements INodeType {
 	};
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-		// Everything, parameter reading included, runs behind the error boundary: webhook() never throws.
-		return await withErrorBoundary(this, 'Uphance', async () => {
+		return await receiveDelivery(this, 'Uphance', async () => {
 			const options = this.getNodeParameter('options', {}) as UphanceOptions;
 			const requireToken = this.getNodeParameter('requireUrlToken', true) as boolean;
-			const fetchRecord = this.getNodeParameter('fetchRecord', true) as boolean;
-			const acknowledge = this.getNodeParameter('acknowledge', 'afterFetch') as Acknowledge;
+			const fetchSettings = {
+				fetchRecord: this.getNodeParameter('fetchRecord', true) as boolean,
+				acknowledge: this.getNodeParameter('acknowledge', 'afterFetch') as Acknowledge,
+				policy: fetchPolicy(options),
+			};
 			const selected = selectedEventNames(
 				this.getNodeParameter('events', [ALL_EVENTS]) as string[],
 				this.getNodeParameter('additionalEvents', '') as string,
 			);
-			const settings = fetchPolicy(options);
 			const send: SendRequest = async (request) =>
 				await this.helpers.httpRequestWithAuthentication.call(this, 'uphanceApi', request);
 			// The token check and the fetch both read the credential: load (and decrypt) it once per delivery.
@@ -232,60 +228,30 @@ export class UphanceTrigger implements INodeType {
 				await (credentialsOnce ??= this.getCredentials<{ urlToken?: string; baseUrl?: string }>(
 					'uphanceApi',
 				));
-
-			const pipeline: VendorPipeline<UphanceEvent, FetchResult> = {
+			return {
 				vendor: 'Uphance',
-				authenticate: async (delivery): Promise<Refusal | undefined> => {
-					if (!requireToken) return undefined;
-					return checkUrlToken((await credentials()).urlToken, delivery.query);
-				},
-				parse: (body) => parseUphanceEvent(body),
+				ipAllowlist: options.ipAllowlist ?? '',
+				duplicateLimits: duplicateLimits(options, DUPLICATE_WINDOW_HOURS),
+				authenticate: async (delivery) =>
+					requireToken
+						? checkUrlToken((await credentials()).urlToken, delivery.query)
+						: ok(undefined),
+				parse: parseUphanceEvent,
 				isSelected: (event) => isEventSelected(event.event, selected),
 				deliveryKey: (event, delivery) => uphanceDeliveryKey(event, delivery.rawBody),
-				beforeAccept: async (event): Promise<Step<FetchResult>> => {
-					if (acknowledge !== 'afterFetch')
-						return {
-							ok: true,
-							value: { outcome: pendingOrSkipped(event, fetchRecord), transient: false },
-						};
-					const skipped = skippedOutcome(event, fetchRecord);
-					if (skipped) return { ok: true, value: { outcome: skipped, transient: false } };
-					const result = await fetchCanonicalRecord(
-						send,
+				beforeAccept: async (event) =>
+					await fetchBeforeAcknowledging(event, fetchSettings, send, async () =>
 						uphanceBaseUrl((await credentials()).baseUrl),
-						event,
-						{
-							...settings,
-							// the whole fetch, retries and waits included, fits in the answer's time budget
-							deadlineMs: settings.timeoutMs,
-						},
-					);
-					if (result.transient) {
-						return {
-							ok: false,
-							refusal: {
-								status: 503,
-								message:
-									`The ${event.resource} could not be fetched from the Uphance API, so this delivery was not accepted; Uphance will deliver it again. ${result.outcome.error ?? ''}`.trim(),
-							},
-						};
-					}
-					return { ok: true, value: result };
-				},
-				toItem: (event, deliveryKey, delivery, prepared) => ({
+					),
+				toItem: (event, deliveryKey, delivery, fetched) => ({
 					json: uphanceItemJson(
 						event,
 						deliveryKey,
 						delivery.receivedAt,
-						prepared ?? { outcome: pendingOrSkipped(event, fetchRecord) },
+						fetched ?? { outcome: pendingOrSkipped(event, fetchSettings.fetchRecord) },
 					),
 				}),
 			};
-
-			return await runWebhookPipeline(this, pipeline, {
-				ipAllowlist: options.ipAllowlist ?? '',
-				...memorySettings(options),
-			});
 		});
 	}
 
@@ -295,11 +261,8 @@ export class UphanceTrigger implements INodeType {
 	 */
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
-		rememberExecutionDeliveries(
-			this,
-			items,
-			memorySettings(this.getNodeParameter('options', 0, {}) as UphanceOptions),
-		);
+		const firstOptions = this.getNodeParameter('options', 0, {}) as UphanceOptions;
+		acceptInExecution(this, items, duplicateLimits(firstOptions, DUPLICATE_WINDOW_HOURS));
 		const results: INodeExecutionData[] = [];
 		for (let i = 0; i < items.length; i++) {
 			const pending = pendingFetchOfItem(items[i].json);

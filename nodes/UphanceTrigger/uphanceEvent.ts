@@ -2,8 +2,8 @@ import { createHash } from 'crypto';
 import type { IDataObject } from 'n8n-workflow';
 import { z } from 'zod';
 
-import type { Step } from '../shared/webhookPipeline';
-import { refuse } from '../shared/webhookPipeline';
+import { ok, refuse } from '../shared/refusal';
+import type { Step } from '../shared/refusal';
 import { describeZodIssue } from '../shared/validation';
 
 /**
@@ -87,16 +87,13 @@ export function parseUphanceEvent(body: unknown): Step<UphanceEvent> {
 			`The body is not an Uphance webhook: ${missing ? 'missing' : 'unusable'} field \`${parts.resource}.id\` (a number or a non-empty string).`,
 		);
 	}
-	return {
-		ok: true,
-		value: {
-			event,
-			resource: parts.resource,
-			action: parts.action,
-			id: id.data,
-			payload: record as IDataObject,
-		},
-	};
+	return ok({
+		event,
+		resource: parts.resource,
+		action: parts.action,
+		id: id.data,
+		payload: record as IDataObject,
+	});
 }
 
 /**

@@ -4,6 +4,8 @@ import type { IDataObject, IHttpRequestOptions } from 'n8n-workflow';
 import { signInRefusal } from '../../credentials/UphanceApi.credentials';
 import { requestWithRetry } from '../shared/followUpRequest';
 import type { RetryPolicy, SendRequest } from '../shared/followUpRequest';
+import { ok, refuse } from '../shared/refusal';
+import type { Step } from '../shared/refusal';
 import { isDeleteAction } from './uphanceEvent';
 import type { UphanceEvent } from './uphanceEvent';
 import { deliveryFields, readDelivery } from '../shared/deliveryItem';
@@ -417,4 +419,37 @@ export function fetchPolicy(options: { fetchTimeoutSeconds?: unknown; maxRetries
 		timeoutMs: Math.max(1, Number.isFinite(seconds) ? seconds : 10) * 1000,
 		maxRetries: Math.max(0, Math.floor(Number.isFinite(retries) ? retries : 2)),
 	};
+}
+
+/** The Uphance Trigger's Acknowledge option. */
+export type Acknowledge = 'afterFetch' | 'immediately';
+
+/**
+ * The work before a delivery is accepted. With "After the Record Is Fetched" the record is fetched
+ * now, within the fetch timeout (retries and waits included, so Uphance gets its answer in time),
+ * and a failure a redelivery could overcome refuses the delivery with 503: Uphance delivers it
+ * again, so nothing is lost. With "Immediately" nothing is fetched here: the item says the fetch is
+ * pending (or skipped), and the trigger's execute() fetches after Uphance was answered.
+ */
+export async function fetchBeforeAcknowledging(
+	event: UphanceEvent,
+	settings: { acknowledge: Acknowledge; fetchRecord: boolean; policy: RetryPolicy },
+	send: SendRequest,
+	baseUrl: () => Promise<string>,
+): Promise<Step<FetchResult>> {
+	if (settings.acknowledge !== 'afterFetch')
+		return ok({ outcome: pendingOrSkipped(event, settings.fetchRecord), transient: false });
+	const skipped = skippedOutcome(event, settings.fetchRecord);
+	if (skipped) return ok({ outcome: skipped, transient: false });
+	const result = await fetchCanonicalRecord(send, await baseUrl(), event, {
+		...settings.policy,
+		deadlineMs: settings.policy.timeoutMs,
+	});
+	if (result.transient) {
+		return refuse(
+			503,
+			`The ${event.resource} could not be fetched from the Uphance API, so this delivery was not accepted; Uphance will deliver it again. ${result.outcome.error ?? ''}`.trim(),
+		);
+	}
+	return ok(result);
 }

@@ -1,42 +1,35 @@
 import type { IDataObject } from 'n8n-workflow';
 
+import { ok, refuse, refuseNotReady } from '../shared/refusal';
+import type { Step } from '../shared/refusal';
 import { safeEqualStrings } from '../shared/signature';
-import { notReadyMessage } from '../shared/webhookPipeline';
-import type { Refusal } from '../shared/webhookPipeline';
 
 /** The query parameter that carries the secret URL token (Uphance does not sign its webhooks). */
 export const URL_TOKEN_PARAMETER = 'token';
 
 /** The URL token check: `?token=` must equal the credential's Webhook URL Token (constant time). */
-export function checkUrlToken(
-	expected: string | undefined,
-	query: IDataObject,
-): Refusal | undefined {
+export function checkUrlToken(expected: string | undefined, query: IDataObject): Step<void> {
 	if (!expected) {
 		// The caller is not authenticated: it learns that the trigger is not ready, not why.
-		return {
-			status: 503,
-			message: notReadyMessage('Uphance'),
-			logDetail:
-				'Require URL Token is on but the Uphance API credential has no Webhook URL Token. Set one (a long random secret) and add ?token=<it> to the URL in Uphance, or turn off Require URL Token.',
-		};
+		return refuseNotReady(
+			'Uphance',
+			'Require URL Token is on but the Uphance API credential has no Webhook URL Token. Set one (a long random secret) and add ?token=<it> to the URL in Uphance, or turn off Require URL Token.',
+		);
 	}
 	const received = query[URL_TOKEN_PARAMETER];
 	if (received === undefined || received === '') {
-		return {
-			status: 401,
-			message:
-				'The URL has no ?token=. In Uphance (Apps → Uphance API → webhook), use the Production URL followed by ?token=<Webhook URL Token from the Uphance API credential>.',
-		};
+		return refuse(
+			401,
+			'The URL has no ?token=. In Uphance (Apps → Uphance API → webhook), use the Production URL followed by ?token=<Webhook URL Token from the Uphance API credential>.',
+		);
 	}
 	if (!safeEqualStrings(expected, received)) {
-		return {
-			status: 401,
-			message:
-				'The ?token= in the URL does not match the Webhook URL Token of the Uphance API credential.',
-		};
+		return refuse(
+			401,
+			'The ?token= in the URL does not match the Webhook URL Token of the Uphance API credential.',
+		);
 	}
-	return undefined;
+	return ok(undefined);
 }
 
 /**

@@ -6,7 +6,6 @@ import type {
 	IHookFunctions,
 	INodeCredentialTestResult,
 	INodeExecutionData,
-	INodeProperties,
 	INodeType,
 	INodeTypeDescription,
 	IWebhookFunctions,
@@ -14,83 +13,38 @@ import type {
 } from 'n8n-workflow';
 
 import { testUpliftWebhookSecret } from '../../credentials/UpliftWebhookApi.credentials';
+import { acceptInExecution } from '../shared/duplicateMemory/staticData';
 import {
 	ALL_EVENTS,
 	eventsSubtitle,
 	isEventSelected,
 	selectedEventNames,
 } from '../shared/eventSelection';
-import { dedupeOptions, ipAllowlistOption, webhookDescriptions } from '../shared/nodeDescription';
-import { verifyUpliftSignature } from '../shared/signature';
-import type { MemorySettings } from '../shared/staticDataMemory';
 import {
-	notReadyMessage,
-	rememberExecutionDeliveries,
-	runWebhookPipeline,
-	withErrorBoundary,
-} from '../shared/webhookPipeline';
-import type { Refusal, VendorPipeline } from '../shared/webhookPipeline';
+	duplicateLimits,
+	duplicateMemoryOptions,
+	ipAllowlistOption,
+	webhookDescriptions,
+} from '../shared/nodeDescription';
+import type { DuplicateMemoryOptions } from '../shared/nodeDescription';
+import { ok } from '../shared/refusal';
+import { checkUpliftSignature, UPLIFT_SIGNATURE_HEADER } from '../shared/signature';
+import { receiveDelivery } from '../shared/webhookPipeline';
 import { parseUpliftEvent, upliftDeliveryKey, upliftItemJson } from './upliftEvent';
-import type { UpliftEvent } from './upliftEvent';
 import { runUpliftFollowUps } from './upliftFollowUp';
 
-export const UPLIFT_SIGNATURE_HEADER = 'x-uplift-signature-256';
 export const UPLIFT_SOURCE_IP = '54.245.28.22';
 
-interface UpliftOptions {
+interface UpliftOptions extends DuplicateMemoryOptions {
 	downloadCsv?: boolean;
 	binaryPropertyName?: string;
-	fetchCapture?: boolean;
-	dedupeWindowHours?: number;
-	dedupeMaxEntries?: number;
 	ipAllowlist?: string;
-	followUpTimeoutSeconds?: number;
 	fetchTimeoutSeconds?: number;
 	maxRetries?: number;
 }
 
-function memorySettings(options: UpliftOptions): MemorySettings {
-	return {
-		dedupeWindowHours: options.dedupeWindowHours ?? 168,
-		dedupeMaxEntries: options.dedupeMaxEntries ?? 10000,
-	};
-}
-
-const SIGNATURE_ADVICE: Record<string, string> = {
-	missing: `The ${UPLIFT_SIGNATURE_HEADER} header is missing. Set a secret on the webhook in the Uplift dashboard and the same secret in the n8n credential.`,
-	malformed: `The ${UPLIFT_SIGNATURE_HEADER} header is not of the form sha256=<64 hex characters>.`,
-	mismatch:
-		'The signature does not match the body. Check that the signing secret in the n8n credential is exactly the secret set in Uplift, and that nothing between Uplift and n8n rewrites the body.',
-};
-
-/**
- * Parameter, output and credential names by node version; workflows saved with an older version
- * keep its names and behave as before.
- * - 2 uses the Uphance Trigger's names (`additionalEvents`, `fetchTimeoutSeconds`, the item's `fetch`).
- * - 3 reads the signing secret from its own credential (Uplift Webhook API), so a user who only
- *   receives webhooks needs no API key; the capture is fetched by the Uplift node's Get Capture
- *   instead of this node's Fetch Capture option, which needed the API key.
- */
-export function upliftNames(typeVersion: number): {
-	additionalEvents: string;
-	timeout: 'fetchTimeoutSeconds' | 'followUpTimeoutSeconds';
-	outcome: string;
-	credential: 'upliftWebhookApi' | 'upliftApi';
-} {
-	if (typeVersion < 2)
-		return {
-			additionalEvents: 'additionalEventTypes',
-			timeout: 'followUpTimeoutSeconds',
-			outcome: 'followUp',
-			credential: 'upliftApi',
-		};
-	return {
-		additionalEvents: 'additionalEvents',
-		timeout: 'fetchTimeoutSeconds',
-		outcome: 'fetch',
-		credential: typeVersion >= 3 ? 'upliftWebhookApi' : 'upliftApi',
-	};
-}
+/** Uplift retries for days (its schedule is unknown) and its CSV links last 7 days. */
+const DUPLICATE_WINDOW_HOURS = 168;
 
 const UPLIFT_EVENTS = [
 	{
@@ -105,102 +59,23 @@ const UPLIFT_EVENTS = [
 	},
 ];
 
-const FETCH_CAPTURE_OPTION: INodeProperties = {
-	displayName: 'Fetch Capture',
-	name: 'fetchCapture',
-	type: 'boolean',
-	default: false,
-	description:
-		'Whether to fetch the capture (session) the event names from the Uplift API, using the API key',
-};
-
-function optionsCollection(
-	versions: Array<number | { _cnd: { gte: number } }>,
-	timeoutName: string,
-	timeoutDisplayName: string,
-	withFetchCapture: boolean,
-): INodeProperties {
-	return {
-		displayName: 'Options',
-		name: 'options',
-		type: 'collection',
-		placeholder: 'Add option',
-		default: {},
-		displayOptions: { show: { '@version': versions } },
-		options: [
-			{
-				displayName: 'Binary Property',
-				name: 'binaryPropertyName',
-				type: 'string',
-				default: 'data',
-				description: 'Binary property that receives the CSV file (use it in Extract From File)',
-			},
-			...dedupeOptions(168, 'Uplift retries for days; its CSV links last 7 days.'),
-			{
-				displayName: 'Download CSV',
-				name: 'downloadCsv',
-				type: 'boolean',
-				default: true,
-				description:
-					'Whether to download the kinematic CSV of Movement Analytics Created events as binary data',
-			},
-			...(withFetchCapture ? [FETCH_CAPTURE_OPTION] : []),
-			{
-				displayName: timeoutDisplayName,
-				name: timeoutName,
-				type: 'number',
-				typeOptions: { minValue: 1 },
-				default: 30,
-				description: 'Time limit for each download or API call made after Uplift has been answered',
-			},
-			ipAllowlistOption(
-				UPLIFT_SOURCE_IP,
-				`Only accept deliveries from these addresses. Uplift sends from ${UPLIFT_SOURCE_IP}.`,
-			),
-			{
-				displayName: 'Retries',
-				name: 'maxRetries',
-				type: 'number',
-				typeOptions: { minValue: 0 },
-				default: 3,
-				description:
-					'Retries of a download or API call that fails with 429, 5xx or a network error (Retry-After is honoured)',
-			},
-		],
-	};
-}
-
 export class UpliftTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Uplift Trigger',
 		name: 'upliftTrigger',
 		icon: { light: 'file:../../icons/uplift.svg', dark: 'file:../../icons/uplift.dark.svg' },
 		group: ['trigger'],
-		// 1.1 behaves exactly like 1. It exists because n8n evaluates an expression (the Webhook node
-		// v1's `options.binaryData`) for every request to a start node of typeVersion 1, which costs an
-		// expression isolate per request; see BENCHMARKS.md. 2 behaves like 1.1 with the names the
-		// Uphance Trigger uses, 3 its own credential (see upliftNames). New workflows get 3.
-		version: [1, 1.1, 2, 3],
-		defaultVersion: 3,
+		// 1.1, not 1: n8n evaluates an expression for every request to a start node of typeVersion 1,
+		// which costs an expression isolate per request (BENCHMARKS.md §2). One version until the
+		// first published release; versioning starts there.
+		version: 1.1,
 		subtitle: eventsSubtitle(UPLIFT_EVENTS),
 		description:
 			'Starts the workflow when Uplift sends a webhook (signed, de-duplicated, CSV attached)',
 		defaults: { name: 'Uplift Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [
-			{
-				name: 'upliftApi',
-				required: true,
-				displayOptions: { show: { '@version': [1, 1.1, 2] } },
-			},
-			{
-				name: 'upliftWebhookApi',
-				required: true,
-				testedBy: 'upliftWebhookSecret',
-				displayOptions: { show: { '@version': [3] } },
-			},
-		],
+		credentials: [{ name: 'upliftWebhookApi', required: true, testedBy: 'upliftWebhookSecret' }],
 		webhooks: webhookDescriptions,
 		properties: [
 			{
@@ -216,7 +91,6 @@ export class UpliftTrigger implements INodeType {
 				name: 'captureNotice',
 				type: 'notice',
 				default: '',
-				displayOptions: { show: { '@version': [{ _cnd: { gte: 3 } }] } },
 			},
 			{
 				displayName: 'Events',
@@ -235,16 +109,6 @@ export class UpliftTrigger implements INodeType {
 					'Which event types start the workflow. Others are acknowledged and ignored, so Uplift does not retry them.',
 			},
 			{
-				displayName: 'Additional Event Types',
-				name: 'additionalEventTypes',
-				type: 'string',
-				default: '',
-				placeholder: 'capture.processed, athlete.created',
-				description:
-					'Comma-separated event type names that also start the workflow, for types Uplift adds later',
-				displayOptions: { show: { '@version': [1, 1.1] } },
-			},
-			{
 				displayName: 'Additional Events',
 				name: 'additionalEvents',
 				type: 'string',
@@ -252,7 +116,6 @@ export class UpliftTrigger implements INodeType {
 				placeholder: 'capture.processed, athlete.created',
 				description:
 					'Comma-separated event type names that also start the workflow, for types Uplift adds later',
-				displayOptions: { show: { '@version': [{ _cnd: { gte: 2 } }] } },
 			},
 			{
 				displayName: 'Verify Signature',
@@ -269,14 +132,55 @@ export class UpliftTrigger implements INodeType {
 				default: '',
 				displayOptions: { show: { verifySignature: [false] } },
 			},
-			optionsCollection([1, 1.1], 'followUpTimeoutSeconds', 'Follow-Up Timeout (Seconds)', true),
-			optionsCollection([2], 'fetchTimeoutSeconds', 'Fetch Timeout (Seconds)', true),
-			optionsCollection(
-				[{ _cnd: { gte: 3 } }],
-				'fetchTimeoutSeconds',
-				'Fetch Timeout (Seconds)',
-				false,
-			),
+			{
+				displayName: 'Options',
+				name: 'options',
+				type: 'collection',
+				placeholder: 'Add option',
+				default: {},
+				options: [
+					{
+						displayName: 'Binary Property',
+						name: 'binaryPropertyName',
+						type: 'string',
+						default: 'data',
+						description: 'Binary property that receives the CSV file (use it in Extract From File)',
+					},
+					...duplicateMemoryOptions(
+						DUPLICATE_WINDOW_HOURS,
+						'Uplift retries for days; its CSV links last 7 days.',
+					),
+					{
+						displayName: 'Download CSV',
+						name: 'downloadCsv',
+						type: 'boolean',
+						default: true,
+						description:
+							'Whether to download the kinematic CSV of Movement Analytics Created events as binary data',
+					},
+					{
+						displayName: 'Fetch Timeout (Seconds)',
+						name: 'fetchTimeoutSeconds',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: 30,
+						description: 'Time limit for each download made after Uplift has been answered',
+					},
+					ipAllowlistOption(
+						UPLIFT_SOURCE_IP,
+						`Only accept deliveries from these addresses. Uplift sends from ${UPLIFT_SOURCE_IP}.`,
+					),
+					{
+						displayName: 'Retries',
+						name: 'maxRetries',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: 3,
+						description:
+							'Retries of a download that fails with 429, 5xx or a network error (Retry-After is honoured)',
+					},
+				],
+			},
 		],
 	};
 
@@ -308,84 +212,55 @@ export class UpliftTrigger implements INodeType {
 	};
 
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
-		// Everything, parameter reading included, runs behind the error boundary: webhook() never throws.
-		return await withErrorBoundary(this, 'Uplift', async () => {
-			const names = upliftNames(this.getNode().typeVersion);
+		return await receiveDelivery(this, 'Uplift', async () => {
 			const options = this.getNodeParameter('options', {}) as UpliftOptions;
 			const verify = this.getNodeParameter('verifySignature', true) as boolean;
 			const selected = selectedEventNames(
 				this.getNodeParameter('events', [ALL_EVENTS]) as string[],
-				this.getNodeParameter(names.additionalEvents, '') as string,
+				this.getNodeParameter('additionalEvents', '') as string,
 			);
-
-			const pipeline: VendorPipeline<UpliftEvent, undefined> = {
+			return {
 				vendor: 'Uplift',
-				authenticate: async (delivery): Promise<Refusal | undefined> => {
-					if (!verify) return undefined;
-					const credentials = await this.getCredentials<{
-						signingSecret?: string;
-						previousSigningSecret?: string;
-					}>(names.credential);
-					const check = verifyUpliftSignature(
-						delivery.rawBody,
-						delivery.headers[UPLIFT_SIGNATURE_HEADER],
-						{
-							current: credentials.signingSecret ?? '',
-							previous: credentials.previousSigningSecret ?? '',
-						},
-					);
-					if (check.valid) return undefined;
-					if (check.reason === 'noSecret') {
-						// The caller is not authenticated: it learns that the trigger is not ready, not why.
-						return {
-							status: 503,
-							message: notReadyMessage('Uplift'),
-							logDetail:
-								'Signature verification is on but the Uplift credential has no signing secret. Add the secret you set in Uplift (or turn off Verify Signature).',
-						};
-					}
-					return { status: 401, message: SIGNATURE_ADVICE[check.reason] };
-				},
-				parse: (body) => parseUpliftEvent(body),
+				ipAllowlist: options.ipAllowlist ?? '',
+				duplicateLimits: duplicateLimits(options, DUPLICATE_WINDOW_HOURS),
+				authenticate: async (delivery) =>
+					verify
+						? checkUpliftSignature(
+								delivery.rawBody,
+								delivery.headers,
+								await this.getCredentials('upliftWebhookApi'),
+							)
+						: ok(undefined),
+				parse: parseUpliftEvent,
 				isSelected: (event) => isEventSelected(event.type, selected),
 				deliveryKey: (event, delivery) => upliftDeliveryKey(event, delivery.rawBody),
 				toItem: (event, deliveryKey, delivery) => ({
-					json: upliftItemJson(event, deliveryKey, delivery.receivedAt, names.outcome),
+					json: upliftItemJson(event, deliveryKey, delivery.receivedAt),
 				}),
 			};
-
-			return await runWebhookPipeline(this, pipeline, {
-				ipAllowlist: options.ipAllowlist ?? '',
-				...memorySettings(options),
-			});
 		});
 	}
 
 	/**
-	 * Runs inside the execution, after the webhook was acknowledged: slow follow-ups (the CSV, the
-	 * capture) happen here so Uplift never waits for them.
+	 * Runs inside the execution, after the webhook was acknowledged: the CSV download happens here
+	 * so Uplift never waits for it.
 	 */
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
-		rememberExecutionDeliveries(
-			this,
-			items,
-			memorySettings(this.getNodeParameter('options', 0, {}) as UpliftOptions),
-		);
-		const names = upliftNames(this.getNode().typeVersion);
+		const firstOptions = this.getNodeParameter('options', 0, {}) as UpliftOptions;
+		acceptInExecution(this, items, duplicateLimits(firstOptions, DUPLICATE_WINDOW_HOURS));
 		const results: INodeExecutionData[] = [];
 		for (let i = 0; i < items.length; i++) {
 			const options = this.getNodeParameter('options', i, {}) as UpliftOptions;
 			const enriched = await runUpliftFollowUps(this, items[i], {
 				downloadCsv: options.downloadCsv ?? true,
 				binaryPropertyName: options.binaryPropertyName || 'data',
-				// the capture is fetched with the API key, which only the Uplift API credential holds
-				fetchCapture: names.credential === 'upliftApi' && (options.fetchCapture ?? false),
+				fetchCapture: false,
 				signatureVerified: this.getNodeParameter('verifySignature', i, true) as boolean,
-				outcomeField: names.outcome,
+				outcomeField: 'fetch',
 				policy: {
 					maxRetries: Math.max(0, options.maxRetries ?? 3),
-					timeoutMs: Math.max(1, options[names.timeout] ?? 30) * 1000,
+					timeoutMs: Math.max(1, options.fetchTimeoutSeconds ?? 30) * 1000,
 				},
 			});
 			results.push({ ...enriched, pairedItem: { item: i } });

@@ -2,8 +2,8 @@ import { createHash } from 'crypto';
 import type { IDataObject } from 'n8n-workflow';
 import { z } from 'zod';
 
-import type { Step } from '../shared/webhookPipeline';
-import { refuse } from '../shared/webhookPipeline';
+import { ok, refuse } from '../shared/refusal';
+import type { Step } from '../shared/refusal';
 import { describeZodIssue } from '../shared/validation';
 import { deliveryFields } from '../shared/deliveryItem';
 
@@ -25,36 +25,10 @@ export const upliftEventSchema = z
 
 export type UpliftEvent = z.infer<typeof upliftEventSchema>;
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-	typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/**
- * The same rules as `upliftEventSchema`, checked by hand. Every delivery takes this path, and zod's
- * parse (which copies the envelope) cost as much as the HMAC on a 1 KB body (BENCHMARKS.md).
- * A test holds the two to the same verdicts.
- */
-export function isUpliftEventShape(body: unknown): body is UpliftEvent {
-	if (!isPlainObject(body)) return false;
-	const { id, type, object, api_version: apiVersion, created, data } = body;
-	return (
-		typeof id === 'string' &&
-		id.length > 0 &&
-		typeof type === 'string' &&
-		type.length > 0 &&
-		(object === undefined || typeof object === 'string') &&
-		(apiVersion === undefined || typeof apiVersion === 'string') &&
-		(created === undefined || typeof created === 'number' || typeof created === 'string') &&
-		isPlainObject(data) &&
-		isPlainObject(data.object)
-	);
-}
-
 export function parseUpliftEvent(body: unknown): Step<UpliftEvent> {
-	if (isUpliftEventShape(body)) return { ok: true, value: body };
-	// Not the shape: zod finds and words what is wrong (and stays the definition of the envelope).
 	const result = upliftEventSchema.safeParse(body);
 	if (!result.success) return refuse(400, describeZodIssue(result.error, 'an Uplift event'));
-	return { ok: true, value: result.data };
+	return ok(result.data);
 }
 
 /** Uplift reuses the event id on retries; a body without one cannot reach here (schema), but hash as a fallback. */
@@ -135,12 +109,11 @@ export function findCaptureId(event: UpliftEvent): string | undefined {
 	return match ? match[1] : undefined;
 }
 
-/** The output item's JSON (before follow-ups). `outcomeField` holds the follow-ups' outcomes: `fetch` from version 2, `followUp` before. */
+/** The output item's JSON, before the execution's downloads (their outcomes go under `fetch`). */
 export function upliftItemJson(
 	event: UpliftEvent,
 	deliveryKey: string,
 	receivedAt: Date,
-	outcomeField = 'fetch',
 ): IDataObject {
 	return {
 		id: event.id,
@@ -150,6 +123,6 @@ export function upliftItemJson(
 		object: event.object ?? 'event',
 		data: { object: event.data.object as IDataObject },
 		...deliveryFields(deliveryKey, receivedAt),
-		[outcomeField]: {},
+		fetch: {},
 	};
 }

@@ -1,7 +1,9 @@
 import type { INodeProperties, IWebhookDescription } from 'n8n-workflow';
 
+import type { DuplicateLimits } from './duplicateMemory/store';
+
 /**
- * Description pieces both triggers share: the webhook registrations and the idempotency and
+ * Description pieces both triggers share: the webhook registrations and the duplicate memory and
  * allowlist options.
  */
 
@@ -32,11 +34,20 @@ export const webhookDescriptions: IWebhookDescription[] = [
 	),
 ];
 
-export function dedupeOptions(defaultWindowHours: number, vendorNote: string): INodeProperties[] {
+/** The duplicate memory's options as stored in the node's `options` collection. */
+export interface DuplicateMemoryOptions {
+	duplicateWindowHours?: number;
+	duplicateMemorySize?: number;
+}
+
+export function duplicateMemoryOptions(
+	defaultWindowHours: number,
+	vendorNote: string,
+): INodeProperties[] {
 	return [
 		{
 			displayName: 'Duplicate Window (Hours)',
-			name: 'dedupeWindowHours',
+			name: 'duplicateWindowHours',
 			type: 'number',
 			typeOptions: { minValue: 0 },
 			default: defaultWindowHours,
@@ -44,7 +55,7 @@ export function dedupeOptions(defaultWindowHours: number, vendorNote: string): I
 		},
 		{
 			displayName: 'Duplicate Memory Size',
-			name: 'dedupeMaxEntries',
+			name: 'duplicateMemorySize',
 			type: 'number',
 			typeOptions: { minValue: 1 },
 			default: 10000,
@@ -52,6 +63,17 @@ export function dedupeOptions(defaultWindowHours: number, vendorNote: string): I
 				'Most deliveries remembered at once; when it is full, the oldest are forgotten first. Keep it above the number of deliveries you receive within the Duplicate Window.',
 		},
 	];
+}
+
+/** The limits the options describe; `defaultWindowHours` is the one given to duplicateMemoryOptions. */
+export function duplicateLimits(
+	options: DuplicateMemoryOptions,
+	defaultWindowHours: number,
+): DuplicateLimits {
+	return {
+		maxAgeMs: Math.max(0, options.duplicateWindowHours ?? defaultWindowHours) * 3_600_000,
+		maxEntries: Math.max(1, Math.floor(options.duplicateMemorySize ?? 10000)),
+	};
 }
 
 export function ipAllowlistOption(placeholder: string, description: string): INodeProperties {

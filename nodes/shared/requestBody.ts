@@ -1,6 +1,7 @@
 import type { IWebhookFunctions } from 'n8n-workflow';
 
-import type { Refusal, Step } from './webhookPipeline';
+import { ok, refuse } from './refusal';
+import type { Step } from './refusal';
 
 /**
  * Reading the request body without ever throwing, and the bound on how deeply it may nest.
@@ -27,30 +28,24 @@ function statusOf(error: unknown): number | undefined {
 	return [e.status, e.statusCode, e.httpStatusCode].find((s): s is number => typeof s === 'number');
 }
 
-function refusalForReadError(error: unknown, vendor: string): Refusal {
+function refusalForReadError(error: unknown, vendor: string): Step<never> {
 	const status = statusOf(error);
 	const type =
 		typeof error === 'object' && error !== null ? (error as { type?: unknown }).type : undefined;
-	const detail = `${(error as Error)?.message ?? String(error)}${type ? ` (${String(type)})` : ''}`;
-	if (status === 413 || type === 'entity.too.large') {
-		return {
-			status: 413,
-			message: `The body is too large. ${vendor} events are small JSON documents.`,
-			logDetail: detail,
-		};
-	}
-	if (status === 415 || type === 'encoding.unsupported') {
-		return {
-			status: 415,
-			message: `The body's encoding is not supported. ${vendor} sends application/json.`,
-			logDetail: detail,
-		};
-	}
-	return {
-		status: 400,
-		message: 'The body could not be read (the request was cut short or its body was malformed).',
-		logDetail: detail,
-	};
+	const logDetail = `${(error as Error)?.message ?? String(error)}${type ? ` (${String(type)})` : ''}`;
+	if (status === 413 || type === 'entity.too.large')
+		return refuse(413, `The body is too large. ${vendor} events are small JSON documents.`, {
+			logDetail,
+		});
+	if (status === 415 || type === 'encoding.unsupported')
+		return refuse(415, `The body's encoding is not supported. ${vendor} sends application/json.`, {
+			logDetail,
+		});
+	return refuse(
+		400,
+		'The body could not be read (the request was cut short or its body was malformed).',
+		{ logDetail },
+	);
 }
 
 /** The request's raw body, or the answer to give when it cannot be read. Never throws. */
@@ -63,28 +58,19 @@ export async function readRawBody(ctx: IWebhookFunctions, vendor: string): Promi
 			).toLowerCase();
 			if (contentType.startsWith('multipart/')) {
 				// n8n's form parser has consumed the body: nothing left to verify, and reading would fail.
-				return {
-					ok: false,
-					refusal: {
-						status: 400,
-						message: `multipart/form-data bodies are not accepted. ${vendor} sends application/json.`,
-					},
-				};
+				return refuse(
+					400,
+					`multipart/form-data bodies are not accepted. ${vendor} sends application/json.`,
+				);
 			}
 			if (typeof req.readRawBody === 'function') await req.readRawBody();
 		}
 		if (!Buffer.isBuffer(req.rawBody) || req.rawBody.length === 0) {
-			return {
-				ok: false,
-				refusal: {
-					status: 400,
-					message: `The request has no body. ${vendor} sends its event as a JSON body.`,
-				},
-			};
+			return refuse(400, `The request has no body. ${vendor} sends its event as a JSON body.`);
 		}
-		return { ok: true, value: req.rawBody };
+		return ok(req.rawBody);
 	} catch (error) {
-		return { ok: false, refusal: refusalForReadError(error, vendor) };
+		return refusalForReadError(error, vendor);
 	}
 }
 

@@ -1,5 +1,8 @@
 import { createHmac, timingSafeEqual } from 'crypto';
 
+import { ok, refuse, refuseNotReady } from './refusal';
+import type { Step } from './refusal';
+
 /**
  * GitHub-style body signatures (`sha256=<lowercase hex HMAC-SHA256>`), as Uplift sends them in
  * `x-uplift-signature-256`. Modelled on @octokit/webhooks-methods: pure functions over bytes,
@@ -71,6 +74,40 @@ function digestMatches(
 	received: Buffer,
 ): boolean {
 	return timingSafeEqual(createHmac('sha256', secret).update(rawBody).digest(), received);
+}
+
+export const UPLIFT_SIGNATURE_HEADER = 'x-uplift-signature-256';
+
+/** What the sender is told for each reason, so the user knows what to fix (stripe-node style). */
+const SIGNATURE_ADVICE = {
+	missing: `The ${UPLIFT_SIGNATURE_HEADER} header is missing. Set a secret on the webhook in the Uplift dashboard and the same secret in the n8n credential.`,
+	malformed: `The ${UPLIFT_SIGNATURE_HEADER} header is not of the form sha256=<64 hex characters>.`,
+	mismatch:
+		'The signature does not match the body. Check that the signing secret in the n8n credential is exactly the secret set in Uplift, and that nothing between Uplift and n8n rewrites the body.',
+};
+
+/**
+ * The Uplift Trigger's authenticity step: 401 with advice for a missing, malformed or wrong
+ * signature; 503 (so Uplift retries) when the credential has no secret to check with.
+ */
+export function checkUpliftSignature(
+	rawBody: Buffer,
+	headers: Record<string, string | string[] | undefined>,
+	credential: { signingSecret?: string; previousSigningSecret?: string },
+): Step<void> {
+	const check = verifyUpliftSignature(rawBody, headers[UPLIFT_SIGNATURE_HEADER], {
+		current: credential.signingSecret ?? '',
+		previous: credential.previousSigningSecret ?? '',
+	});
+	if (check.valid) return ok(undefined);
+	if (check.reason === 'noSecret') {
+		// The caller is not authenticated: it learns that the trigger is not ready, not why.
+		return refuseNotReady(
+			'Uplift',
+			'Signature verification is on but the Uplift Webhook API credential has no signing secret. Add the secret you set in Uplift (or turn off Verify Signature).',
+		);
+	}
+	return refuse(401, SIGNATURE_ADVICE[check.reason]);
 }
 
 /** Constant-time equality for two secrets given as strings (URL tokens). */

@@ -2,14 +2,15 @@ import { hash, randomBytes } from 'crypto';
 
 /**
  * The duplicate memory of one trigger node in one n8n process: which delivery keys were accepted
- * (and when), and which are being processed right now. Plain data structures, no n8n: how this is
- * kept in n8n's workflow static data is nodes/shared/staticDataMemory.ts.
+ * (and when), and which are being processed right now. Plain data structures, no n8n; how it is
+ * kept in n8n's workflow static data is ./staticData.ts.
  *
  * Lifecycle of a delivery key: `claim` → `accept` (the delivery starts an execution) or `release`
- * (it was not accepted, so the vendor's retry must be processed).
+ * (it was not accepted, so the vendor's retry must be processed). Keys are forgotten oldest first,
+ * by age (the Duplicate Window) and by count (the Duplicate Memory Size).
  */
 
-export interface MemoryLimits {
+export interface DuplicateLimits {
 	/** keys accepted longer ago than this are forgotten */
 	maxAgeMs: number;
 	/** at most this many keys are kept; the oldest are forgotten first */
@@ -23,17 +24,17 @@ const SECONDS_DIGITS = 10;
 /** One entry: the hashed key, then the acceptance time as 10 decimal digits of Unix seconds. */
 export const ENTRY_LENGTH = HASHED_KEY_LENGTH + SECONDS_DIGITS;
 /**
- * Entries per chunk. The entries are persisted as short strings rather than one string (forgetting
- * the oldest entry would copy the whole string on every delivery) or one object with a property
- * per key (n8n parses, wraps and serialises static data on every accepted delivery, and an object
- * with 10,000 properties costs it many times more than strings of the same content; BENCHMARKS.md).
+ * Entries per chunk. Speed, measured: n8n parses, wraps and serialises static data on every
+ * accepted delivery, and at 10,000 keys one object property per key cost 14.6 ms per delivery
+ * against 0.55 ms for these chunks (BENCHMARKS.md §3). Chunks rather than one string, so forgetting
+ * the oldest entry copies at most one short string.
  */
 export const ENTRIES_PER_CHUNK = 100;
 
 /** What goes into static data. */
 export interface PersistedMemory {
-	format: 2;
-	/** the DeliveryMemory that wrote it (random per memory, so a restarted process is a new writer) */
+	format: 1;
+	/** the memory that wrote it (random per memory, so a restarted process is a new writer) */
 	writer: string;
 	/** that memory's revision when it wrote the copy; it changes whenever the entries change */
 	revision: number;
@@ -41,18 +42,9 @@ export interface PersistedMemory {
 	entries: string[];
 }
 
-/** A copy read back from static data: who wrote it, at which revision, and its entries. */
-export interface StoredCopy {
-	writer: string;
-	revision: number;
-	/** decoded only when needed: `[hashedKey, acceptedAtSeconds]`, any order */
-	readEntries: () => Array<[string, number]>;
-}
-
 /**
- * 96 bits of SHA-256 in base64url: fixed width, nothing of the event in static data. Release 0.1.0
- * hashed the same way, so its keys are recognised after an upgrade. (`crypto.hash` is Node's
- * one-shot digest, Node >= 20.12; the package requires 20.15.)
+ * 96 bits of SHA-256 in base64url: fixed width, nothing of the event in static data.
+ * (`crypto.hash` is Node's one-shot digest, Node >= 20.12; the package requires 20.15.)
  */
 export function hashDeliveryKey(deliveryKey: string): string {
 	return hash('sha256', deliveryKey, 'base64url').slice(0, HASHED_KEY_LENGTH);
@@ -71,21 +63,21 @@ export function decodeEntry(chunk: string, offset = 0): [string, number] {
 
 const toSeconds = (ms: number): number => Math.floor(ms / 1000);
 
-export class DeliveryMemory {
+export class DuplicateMemory {
 	readonly writer = randomBytes(9).toString('base64url');
 	private revision = 0;
 	/** hashed key → accepted at (seconds): the lookup */
 	private accepted = new Map<string, number>();
 	/**
 	 * The same entries in acceptance order, oldest first, packed: the queue that says which key to
-	 * forget next, and what static data receives. Only `remember` and `forgetOldest` change it and
-	 * `accepted`, always together, so both hold the same keys.
+	 * forget next, and what static data receives. Only `append`, `forgetOldest` and `merge` change it
+	 * and `accepted`, always together, so both hold the same keys.
 	 */
 	private chunks: string[] = [];
 	/** keys claimed by a request that has not yet accepted or released them, and how to tell waiters */
 	private readonly inFlight = new Map<string, { settled: Promise<void>; settle: () => void }>();
-	/** the last copy written by another memory that was merged, so loading it again costs nothing */
-	private lastMergedCopy = '';
+
+	constructor(public limits: DuplicateLimits) {}
 
 	get size(): number {
 		return this.accepted.size;
@@ -96,10 +88,10 @@ export class DeliveryMemory {
 	}
 
 	/** 'new' makes the caller the owner of the key until it calls `accept` or `release`. */
-	claim(hashedKey: string, nowMs: number, limits: MemoryLimits): ClaimVerdict {
-		this.forgetOld(nowMs, limits);
+	claim(hashedKey: string, nowMs: number): ClaimVerdict {
+		this.forgetOld(nowMs);
 		if (this.inFlight.has(hashedKey)) return 'inFlight';
-		if (this.holds(hashedKey, nowMs, limits)) return 'duplicate';
+		if (this.holds(hashedKey, nowMs)) return 'duplicate';
 		let settle = (): void => undefined;
 		const settled = new Promise<void>((resolve) => (settle = resolve));
 		this.inFlight.set(hashedKey, { settled, settle });
@@ -112,17 +104,17 @@ export class DeliveryMemory {
 	}
 
 	/** Whether the key is recorded as accepted (within the window). */
-	holds(hashedKey: string, nowMs: number, limits: MemoryLimits): boolean {
+	holds(hashedKey: string, nowMs: number): boolean {
 		const acceptedAt = this.accepted.get(hashedKey);
-		return acceptedAt !== undefined && acceptedAt >= toSeconds(nowMs - limits.maxAgeMs);
+		return acceptedAt !== undefined && acceptedAt >= toSeconds(nowMs - this.limits.maxAgeMs);
 	}
 
 	/** Records an accepted delivery. Accepting a key that is already recorded changes nothing. */
-	accept(hashedKey: string, nowMs: number, limits: MemoryLimits, acceptedAtMs = nowMs): void {
+	accept(hashedKey: string, nowMs: number, acceptedAtMs = nowMs): void {
 		if (!this.accepted.has(hashedKey)) {
-			this.remember(hashedKey, toSeconds(Math.min(acceptedAtMs, nowMs)));
+			this.append(hashedKey, toSeconds(Math.min(acceptedAtMs, nowMs)));
 		}
-		this.forgetOld(nowMs, limits);
+		this.forgetOld(nowMs);
 		this.settleClaim(hashedKey);
 	}
 
@@ -138,51 +130,56 @@ export class DeliveryMemory {
 	}
 
 	/**
-	 * Whether a copy read from static data is one this memory wrote. Everything in such a copy is
-	 * held here or was forgotten here on purpose (age, count), so it needs no merge.
+	 * Whether a copy in static data was written by this memory. Everything in such a copy is held
+	 * here or was forgotten here on purpose (age, count), so it needs no reading.
 	 */
-	wrote(copy: StoredCopy): boolean {
-		return copy.writer === this.writer && copy.revision <= this.revision;
+	wrote(copy: { writer?: unknown; revision?: unknown }): boolean {
+		return (
+			copy.writer === this.writer &&
+			typeof copy.revision === 'number' &&
+			copy.revision <= this.revision
+		);
 	}
 
-	/** Whether a copy read from static data holds exactly what this memory holds now. */
-	isCurrent(copy: StoredCopy): boolean {
+	/** Whether a copy in static data holds exactly what this memory holds now. */
+	isCurrent(copy: { writer?: unknown; revision?: unknown }): boolean {
 		return copy.writer === this.writer && copy.revision === this.revision;
 	}
 
 	/**
-	 * Takes in the keys of a copy another memory wrote (a process before a restart, another webhook
-	 * process, a queue-mode worker, release 0.1.0). Returns how many keys were new here.
+	 * Takes in the keys of a copy from static data (correctness: the union of what every process
+	 * accepted, since the last write wins; see ./staticData.ts, rule 3). Returns how many keys were
+	 * new here.
 	 */
-	merge(copy: StoredCopy, nowMs: number, limits: MemoryLimits): number {
+	merge(
+		copy: { writer: string; revision: number; entries: Array<[string, number]> },
+		nowMs: number,
+	): number {
 		if (this.wrote(copy)) return 0;
-		const copyId = `${copy.writer}:${copy.revision}`;
-		if (copyId === this.lastMergedCopy) return 0;
-		this.lastMergedCopy = copyId;
-		const oldestKept = toSeconds(nowMs - limits.maxAgeMs);
-		const incoming = copy
-			.readEntries()
-			.filter(([key, at]) => at >= oldestKept && !this.accepted.has(key));
+		const oldestKept = toSeconds(nowMs - this.limits.maxAgeMs);
+		const incoming = copy.entries.filter(
+			([key, at]) => at >= oldestKept && !this.accepted.has(key),
+		);
 		if (incoming.length === 0) return 0;
 		// Rebuild oldest first, so forgetting by age and by count keeps working from the front.
 		const all = [...this.accepted, ...incoming].sort((a, b) => a[1] - b[1]);
 		this.accepted = new Map();
 		this.chunks = [];
-		for (const [key, at] of all) this.remember(key, at);
-		this.forgetOld(nowMs, limits);
+		for (const [key, at] of all) this.append(key, at);
+		this.forgetOld(nowMs);
 		return incoming.length;
 	}
 
 	/**
 	 * A new wrapper around the live chunks for static data. The wrapper is new every time: n8n
-	 * replaces nested objects of static data with proxies in place when it builds a workflow (see
-	 * staticDataMemory.ts), and it may do that to the wrapper, never to a field read back here.
+	 * replaces nested objects of static data with proxies in place (./staticData.ts, rule 5), and it
+	 * may do that to the wrapper, never to a field read back here.
 	 */
 	toPersisted(): PersistedMemory {
-		return { format: 2, writer: this.writer, revision: this.revision, entries: this.chunks };
+		return { format: 1, writer: this.writer, revision: this.revision, entries: this.chunks };
 	}
 
-	private remember(hashedKey: string, acceptedAtSeconds: number): void {
+	private append(hashedKey: string, acceptedAtSeconds: number): void {
 		this.accepted.set(hashedKey, acceptedAtSeconds);
 		const entry = encodeEntry(hashedKey, acceptedAtSeconds);
 		const last = this.chunks.length - 1;
@@ -205,13 +202,13 @@ export class DeliveryMemory {
 	/**
 	 * Forgets from the front (oldest first) while over the count or past the age. Entries are in
 	 * acceptance order; a clock step backwards can leave an older entry behind a younger one for a
-	 * while, which `claim` covers by checking the time of the key it finds.
+	 * while, which `holds` covers by checking the time of the key it finds.
 	 */
-	private forgetOld(nowMs: number, limits: MemoryLimits): void {
-		const oldestKept = toSeconds(nowMs - limits.maxAgeMs);
+	private forgetOld(nowMs: number): void {
+		const oldestKept = toSeconds(nowMs - this.limits.maxAgeMs);
 		while (
 			this.chunks.length > 0 &&
-			(this.accepted.size > limits.maxEntries || decodeEntry(this.chunks[0])[1] < oldestKept)
+			(this.accepted.size > this.limits.maxEntries || decodeEntry(this.chunks[0])[1] < oldestKept)
 		) {
 			this.forgetOldest();
 		}

@@ -1,0 +1,229 @@
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	IWebhookFunctions,
+} from 'n8n-workflow';
+
+import { readDelivery } from '../deliveryItem';
+import {
+	decodeEntry,
+	DuplicateMemory,
+	ENTRY_LENGTH,
+	HASHED_KEY_LENGTH,
+	hashDeliveryKey,
+} from './store';
+import type { ClaimVerdict, DuplicateLimits } from './store';
+
+/**
+ * The duplicate memory kept in n8n's workflow static data. Every assumption this package makes
+ * about static data is in this file (n8n's code, by file and line: docs/n8n-internals.md):
+ *
+ * 1. Reloaded per request. `getWorkflowStaticData('node')` is a fresh copy of the database row on
+ *    every webhook request and every execution, so concurrent requests never see each other's
+ *    changes. The in-process DuplicateMemory (one per workflow node, `memories` below) is therefore
+ *    what decides; static data is how keys outlive the process and reach other processes.
+ * 2. Saved whole, and only when a field of the node's object is assigned (n8n-workflow's
+ *    ObservableObject marks the data changed on assignment). So every save assigns `MEMORY_FIELD`.
+ * 3. Last write wins: the save is `UPDATE workflow SET staticData = <whole JSON>` with no merge,
+ *    within one process and across processes. So every save carries everything this process
+ *    knows: what it loaded, merged with what it accepted.
+ * 4. On n8n 2.40, what the webhook phase writes is not saved when `webhook()` starts an execution:
+ *    preparing the execution resets the changed flag before the answer's save looks at it. The
+ *    execution reads static data afresh and saves what its own nodes write when it ends (on main in
+ *    regular mode, on the worker in queue mode). So the trigger's `execute()` accepts the keys again
+ *    (`acceptInExecution`). On n8n 2.8 and 1.x both saves happen; the second is harmless.
+ * 5. Building a workflow also replaces nested objects of static data with proxies, in place, and
+ *    does so again for every workflow built over the same object. So each save hands n8n a new
+ *    wrapper (DuplicateMemory.toPersisted) and the memory never reads back a field n8n may replace.
+ * 6. Manual test runs ("Listen for test event") do not save static data; they never use the memory.
+ */
+
+/** The field under the node's static data. */
+export const MEMORY_FIELD = 'duplicateMemory';
+
+type Log = (message: string) => void;
+
+const memories = new Map<string, { memory: DuplicateMemory; lastUsedMs: number }>();
+let lastSweepMs = 0;
+const SWEEP_EVERY_MS = 60_000;
+
+/**
+ * This process's memory of one workflow node. A memory unused for longer than its own duplicate
+ * window holds only expired keys, so forgetting it loses nothing; that is how nodes of deleted or
+ * deactivated workflows leave the process.
+ */
+function memoryFor(id: string, nowMs: number, limits: DuplicateLimits): DuplicateMemory {
+	if (nowMs - lastSweepMs >= SWEEP_EVERY_MS) {
+		lastSweepMs = nowMs;
+		for (const [key, entry] of memories) {
+			if (
+				entry.memory.claimsInFlight === 0 &&
+				nowMs - entry.lastUsedMs > entry.memory.limits.maxAgeMs
+			)
+				memories.delete(key);
+		}
+	}
+	const entry = memories.get(id) ?? { memory: new DuplicateMemory(limits), lastUsedMs: nowMs };
+	entry.lastUsedMs = nowMs;
+	entry.memory.limits = limits;
+	memories.set(id, entry);
+	return entry.memory;
+}
+
+/** How many workflow nodes this process holds a memory for (tests and the benchmark read it). */
+export function memoriesInProcess(): number {
+	return memories.size;
+}
+
+const VALID_HASHED_KEY = new RegExp(`^[A-Za-z0-9_-]{${HASHED_KEY_LENGTH}}$`);
+
+/**
+ * Reads what static data holds: nothing, a copy (`PersistedMemory`), or something unreadable
+ * (described, so it is logged before it is overwritten). Entries that cannot be read are left out
+ * and logged.
+ */
+export function readStoredCopy(
+	value: unknown,
+	log: Log = () => undefined,
+): {
+	copy?: { writer: string; revision: number; entries: Array<[string, number]> };
+	problem?: string;
+} {
+	if (value === undefined || value === null) return {};
+	const v = value as IDataObject;
+	if (
+		v.format !== 1 ||
+		typeof v.writer !== 'string' ||
+		typeof v.revision !== 'number' ||
+		!Array.isArray(v.entries)
+	)
+		return { problem: `unreadable (${JSON.stringify(value).slice(0, 80)})` };
+	const entries: Array<[string, number]> = [];
+	let unreadable = 0;
+	for (const chunk of v.entries as unknown[]) {
+		if (typeof chunk !== 'string' || chunk.length % ENTRY_LENGTH !== 0) {
+			unreadable++;
+			continue;
+		}
+		for (let at = 0; at < chunk.length; at += ENTRY_LENGTH) {
+			const [key, seconds] = decodeEntry(chunk, at);
+			if (VALID_HASHED_KEY.test(key) && Number.isInteger(seconds)) entries.push([key, seconds]);
+			else unreadable++;
+		}
+	}
+	if (unreadable > 0)
+		log(
+			`The duplicate memory in static data has ${unreadable} unreadable ${unreadable === 1 ? 'entry' : 'entries'}; left out.`,
+		);
+	return { copy: { writer: v.writer, revision: v.revision, entries } };
+}
+
+/** Where one trigger node's memory lives, as read from n8n's webhook or execute context. */
+export interface MemoryPlace {
+	/** the node's static data: `getWorkflowStaticData('node')` */
+	staticData: IDataObject;
+	workflowId: string;
+	nodeName: string;
+	log: Log;
+	now?: () => number;
+}
+
+export function memoryPlace(ctx: IWebhookFunctions | IExecuteFunctions): MemoryPlace {
+	const nodeName = ctx.getNode().name;
+	return {
+		staticData: ctx.getWorkflowStaticData('node'),
+		workflowId: ctx.getWorkflow().id ?? 'unsaved',
+		nodeName,
+		log: (message) => ctx.logger.warn(message, { node: nodeName }),
+	};
+}
+
+/**
+ * One request's (or one execution's) use of the duplicate memory: takes in what static data holds,
+ * then claims, accepts or releases keys, and saves to static data whenever it lacks something.
+ */
+export class MemorySession {
+	private readonly memory: DuplicateMemory;
+	private readonly now: () => number;
+	/** whether static data, as loaded, lacks something the memory holds */
+	private behind: boolean;
+
+	constructor(
+		private readonly place: MemoryPlace,
+		limits: DuplicateLimits,
+	) {
+		this.now = place.now ?? Date.now;
+		const nowMs = this.now();
+		this.memory = memoryFor(`${place.workflowId}\u0000${place.nodeName}`, nowMs, limits);
+		const stored = place.staticData[MEMORY_FIELD] as IDataObject | undefined;
+		if (stored !== undefined && this.memory.wrote(stored)) {
+			// Rule 1: static data is reloaded on every request; a copy this memory wrote needs no reading.
+			this.behind = !this.memory.isCurrent(stored);
+			return;
+		}
+		const { copy, problem } = readStoredCopy(stored, place.log);
+		if (problem)
+			place.log(
+				`The duplicate memory in static data is ${problem}; it will be replaced by this process's memory (${this.memory.size} keys).`,
+			);
+		if (copy) this.memory.merge(copy, nowMs);
+		this.behind = copy ? !this.memory.isCurrent(copy) : this.memory.size > 0;
+	}
+
+	claim(deliveryKey: string): { verdict: ClaimVerdict; hashedKey: string } {
+		const hashedKey = hashDeliveryKey(deliveryKey);
+		return { verdict: this.memory.claim(hashedKey, this.now()), hashedKey };
+	}
+
+	/** Records the key and saves it to static data (rule 4: on n8n 2.40 the execution's save counts). */
+	accept(hashedKey: string, acceptedAtMs?: number): void {
+		const nowMs = this.now();
+		this.memory.accept(hashedKey, nowMs, acceptedAtMs ?? nowMs);
+		this.save();
+	}
+
+	release(hashedKey: string): void {
+		this.memory.release(hashedKey);
+		this.saveIfBehind();
+	}
+
+	/**
+	 * For a copy that found its delivery in flight: waits until the request processing it accepts or
+	 * releases it, and says whether it was accepted. (A copy is answered 2xx only if the delivery
+	 * really was accepted; otherwise the vendor must retry, or the delivery would be lost.)
+	 */
+	async acceptedAfterWaiting(hashedKey: string): Promise<boolean> {
+		await this.memory.settled(hashedKey);
+		return this.memory.holds(hashedKey, this.now());
+	}
+
+	/** For answers that start no execution (duplicates, refusals): n8n saves these on every version. */
+	saveIfBehind(): void {
+		if (this.behind) this.save();
+	}
+
+	private save(): void {
+		this.place.staticData[MEMORY_FIELD] = this.memory.toPersisted() as unknown as IDataObject;
+		this.behind = false;
+	}
+}
+
+/**
+ * Called first in each trigger's `execute()` (rule 4): accepts the delivery keys of the execution's
+ * items again and saves them to static data, which the execution saves when it ends. In regular
+ * mode the keys are already in this process's memory and this only gets them saved; in queue mode
+ * this runs on a worker, whose memory learns them here. Manual test runs never touch the memory.
+ */
+export function acceptInExecution(
+	ctx: IExecuteFunctions,
+	items: INodeExecutionData[],
+	limits: DuplicateLimits,
+): void {
+	if (ctx.getMode() === 'manual') return;
+	const deliveries = items.flatMap((item) => readDelivery(item.json) ?? []);
+	if (deliveries.length === 0) return;
+	const session = new MemorySession(memoryPlace(ctx), limits);
+	for (const { deliveryKey, receivedAtMs } of deliveries)
+		session.accept(hashDeliveryKey(deliveryKey), receivedAtMs);
+}
