@@ -8,7 +8,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { UphanceApi } from '../../credentials/UphanceApi.credentials';
-import { UpliftApi } from '../../credentials/UpliftApi.credentials';
+import { UpliftWebhookApi } from '../../credentials/UpliftWebhookApi.credentials';
 import { MAX_BODY_DEPTH, nestedDeeperThan } from '../../nodes/shared/requestBody';
 import { signSha256 } from '../../nodes/shared/signature';
 import { UphanceTrigger } from '../../nodes/UphanceTrigger/UphanceTrigger.node';
@@ -43,10 +43,10 @@ const uplift: Trigger = {
 	setup: (parameters = {}, overrides = {}) => ({
 		nodeName: 'Uplift Trigger',
 		workflowId: `hardening-uplift-${++counter}`,
-		parameters: { events: ['*'], additionalEventTypes: '', verifySignature: true, options: {}, ...parameters },
+		parameters: { events: ['*'], additionalEvents: '', verifySignature: true, options: {}, ...parameters },
 		credentials: new CredentialStore(
-			{ upliftApi: new UpliftApi() },
-			{ upliftApi: { apiKey: 'sk_unused', signingSecret: SECRET, previousSigningSecret: '', baseUrl: 'http://127.0.0.1:9/v1', ...overrides } },
+			{ upliftWebhookApi: new UpliftWebhookApi() },
+			{ upliftWebhookApi: { signingSecret: SECRET, previousSigningSecret: '', ...overrides } },
 		),
 		staticData: new StaticDataRow(),
 		logger: new RecordingLogger(),

@@ -7,10 +7,10 @@
 import type { INodeExecutionData } from 'n8n-workflow';
 
 import { UphanceApi } from '../../credentials/UphanceApi.credentials';
-import { UpliftApi } from '../../credentials/UpliftApi.credentials';
-import { hashDeliveryKey } from '../../nodes/shared/deliveryMemory';
-import type { PersistedMemory } from '../../nodes/shared/deliveryMemory';
-import { MEMORY_FIELD } from '../../nodes/shared/staticDataMemory';
+import { UpliftWebhookApi } from '../../credentials/UpliftWebhookApi.credentials';
+import { MEMORY_FIELD } from '../../nodes/shared/duplicateMemory/staticData';
+import { hashDeliveryKey } from '../../nodes/shared/duplicateMemory/store';
+import type { PersistedMemory } from '../../nodes/shared/duplicateMemory/store';
 import { signSha256 } from '../../nodes/shared/signature';
 import type { StubNodeSetup, WebhookCall } from './helpers/n8nStubs';
 import { callWebhook, CredentialStore, executeContext, runExecution, StaticDataRow } from './helpers/n8nStubs';
@@ -48,8 +48,8 @@ const vendors: Vendor[] = [
 			workflowId,
 			n8nVersion,
 			staticData,
-			parameters: { events: ['*'], additionalEventTypes: '', verifySignature: true, options: { downloadCsv: false } },
-			credentials: new CredentialStore({ upliftApi: new UpliftApi() }, { upliftApi: { apiKey: '', signingSecret: SECRET, previousSigningSecret: '', baseUrl: 'http://127.0.0.1:9/v1' } }),
+			parameters: { events: ['*'], additionalEvents: '', verifySignature: true, options: { downloadCsv: false } },
+			credentials: new CredentialStore({ upliftWebhookApi: new UpliftWebhookApi() }, { upliftWebhookApi: { signingSecret: SECRET, previousSigningSecret: '' } }),
 		}),
 		request: (i) => {
 			const body = JSON.stringify({ id: `evt_persist_${i}`, object: 'event', type: 'movement.analytics.created', created: 1678231553088, data: { object: { id: `obj_${i}` } } });

@@ -104,7 +104,7 @@ describe('URL token', () => {
 	const TOKEN = 'url-token-9f8e7d6c5b4a';
 
 	it('accepts the exact token', () => {
-		expect(checkUrlToken(TOKEN, { token: TOKEN })).toBeUndefined();
+		expect(checkUrlToken(TOKEN, { token: TOKEN }).ok).toBe(true);
 	});
 
 	it.each([
@@ -115,13 +115,16 @@ describe('URL token', () => {
 		['repeated parameter', { token: [TOKEN, TOKEN] }, /does not match/],
 	])('answers 401 when the token is %s, without echoing it', (_name, query, message) => {
 		const r = checkUrlToken(TOKEN, query as never);
-		expect(r?.status).toBe(401);
-		expect(r?.message).toMatch(message);
-		expect(r?.message).not.toContain(TOKEN);
+		expect(r.ok).toBe(false);
+		const refusal = r.ok ? undefined : r.refusal;
+		expect(refusal?.status).toBe(401);
+		expect(refusal?.message).toMatch(message);
+		expect(refusal?.message).not.toContain(TOKEN);
 	});
 
 	it('answers 503 when the credential has no token (misconfiguration, Uphance retries)', () => {
-		expect(checkUrlToken('', { token: 'x' })?.status).toBe(503);
+		const r = checkUrlToken('', { token: 'x' });
+		expect(r.ok ? 200 : r.refusal.status).toBe(503);
 	});
 });
 

@@ -5,7 +5,7 @@
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import { UphanceApi } from '../../credentials/UphanceApi.credentials';
-import { MEMORY_FIELD } from '../../nodes/shared/staticDataMemory';
+import { MEMORY_FIELD } from '../../nodes/shared/duplicateMemory/staticData';
 import { UphanceTrigger } from '../../nodes/UphanceTrigger/UphanceTrigger.node';
 import type { StubNodeSetup } from './helpers/n8nStubs';
 import { callWebhook, CredentialStore, executeContext, RecordingLogger, StaticDataRow } from './helpers/n8nStubs';
@@ -127,7 +127,7 @@ async function execute(s: StubNodeSetup, items: INodeExecutionData[]) {
 	return out;
 }
 
-function ledgerOf(s: StubNodeSetup) {
+function memoryOf(s: StubNodeSetup) {
 	return s.staticData!.nodeData(NODE_NAME)?.[MEMORY_FIELD];
 }
 
@@ -327,8 +327,8 @@ describe('Uphance Trigger: the Uphance API misbehaving', () => {
 		// signed in before the outage; the execution saves the key (n8n 2.40, see StaticDataRow)
 		const before = await deliver(s, webhookBody('receiving_ticket_update', fake.setRecord('receiving_ticket', newId())));
 		await execute(s, before.items!);
-		const ledgerBefore = JSON.stringify(ledgerOf(s));
-		expect(ledgerBefore).toMatch(/"entries":\["[A-Za-z0-9_-]{16}\d{10}/);
+		const memoryBefore = JSON.stringify(memoryOf(s));
+		expect(memoryBefore).toMatch(/"entries":\["[A-Za-z0-9_-]{16}\d{10}/);
 
 		fake.mode('503');
 		fake.clearLog();
@@ -336,7 +336,7 @@ describe('Uphance Trigger: the Uphance API misbehaving', () => {
 		expect(down.status).toBe(503);
 		expect(down.items).toBeUndefined();
 		expect(down.error).toMatch(/HTTP 503/);
-		expect(JSON.stringify(ledgerOf(s))).toBe(ledgerBefore);
+		expect(JSON.stringify(memoryOf(s))).toBe(memoryBefore);
 		expect(fake.requests.filter((r) => r.path === `/receiving_tickets/${id}`).map((r) => r.status)).toEqual([503, 503, 503]); // 1 + 2 retries
 
 		fake.mode('ok');
@@ -344,7 +344,7 @@ describe('Uphance Trigger: the Uphance API misbehaving', () => {
 		expect(redelivered.status).toBe(200);
 		expect(redelivered.items![0].json).toMatchObject({ record: apiRecord, recordSource: 'api' });
 		await execute(s, redelivered.items!);
-		expect(JSON.stringify(ledgerOf(s))).not.toBe(ledgerBefore);
+		expect(JSON.stringify(memoryOf(s))).not.toBe(memoryBefore);
 
 		const again = await deliver(s, body);
 		expect(again.status).toBe(200);
@@ -448,7 +448,7 @@ describe('Uphance Trigger: refusals and idempotency', () => {
 		expect(status).toBe(401);
 		expect(error).toMatch(message);
 		expect(items).toBeUndefined();
-		expect(ledgerOf(s)).toBeUndefined();
+		expect(memoryOf(s)).toBeUndefined();
 		expect(fake.requests).toHaveLength(0);
 	});
 

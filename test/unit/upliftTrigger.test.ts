@@ -3,9 +3,8 @@ import type { AddressInfo } from 'net';
 import type { Server } from 'http';
 import type { INodeExecutionData } from 'n8n-workflow';
 
-import { UpliftApi } from '../../credentials/UpliftApi.credentials';
 import { UpliftWebhookApi } from '../../credentials/UpliftWebhookApi.credentials';
-import { MEMORY_FIELD } from '../../nodes/shared/staticDataMemory';
+import { MEMORY_FIELD } from '../../nodes/shared/duplicateMemory/staticData';
 import { signSha256 } from '../../nodes/shared/signature';
 import { UpliftTrigger } from '../../nodes/UpliftTrigger/UpliftTrigger.node';
 import type { StubNodeSetup } from './helpers/n8nStubs';
@@ -70,8 +69,8 @@ let workflowCounter = 0;
 
 function credentials(overrides: Record<string, string> = {}) {
 	return new CredentialStore(
-		{ upliftApi: new UpliftApi() },
-		{ upliftApi: { apiKey: API_KEY, signingSecret: SECRET, previousSigningSecret: '', baseUrl: `${baseUrl}/v1`, ...overrides } },
+		{ upliftWebhookApi: new UpliftWebhookApi() },
+		{ upliftWebhookApi: { signingSecret: SECRET, previousSigningSecret: '', ...overrides } },
 	);
 }
 
@@ -80,7 +79,7 @@ function setup(parameters: Record<string, unknown> = {}, extra: Partial<StubNode
 	return {
 		nodeName: 'Uplift Trigger',
 		workflowId: `uplift-wf-${workflowCounter}-${Date.now()}`,
-		parameters: { events: ['*'], additionalEventTypes: '', verifySignature: true, options: {}, ...parameters },
+		parameters: { events: ['*'], additionalEvents: '', verifySignature: true, options: {}, ...parameters },
 		credentials: credentials(),
 		staticData: new StaticDataRow(),
 		logger: new RecordingLogger(),
@@ -266,7 +265,7 @@ describe('Uplift Trigger follow-ups (execute step, after the acknowledgement)', 
 
 	it('downloads the CSV without an Authorization header and attaches it as binary data', async () => {
 		const item = await acceptAndRun();
-		expect(item.json.followUp).toMatchObject({ csv: { status: 'downloaded', fileName: 'uplift_data_export_20230307232552.csv', binaryProperty: 'data' } });
+		expect(item.json.fetch).toMatchObject({ csv: { status: 'downloaded', fileName: 'uplift_data_export_20230307232552.csv', binaryProperty: 'data' } });
 		const binary = item.binary!.data as unknown as { bytes: Buffer; mimeType: string; fileName: string };
 		expect(binary.mimeType).toBe('text/csv');
 		expect(binary.bytes.toString()).toContain('frame,hip_angle');
@@ -282,7 +281,7 @@ describe('Uplift Trigger follow-ups (execute step, after the acknowledgement)', 
 
 	it('skips an expired link and says so in the item', async () => {
 		const item = await acceptAndRun({}, analyticsEvent('evt-expired', Date.now() - 1000));
-		expect(item.json.followUp).toMatchObject({ csv: { status: 'expired' } });
+		expect(item.json.fetch).toMatchObject({ csv: { status: 'expired' } });
 		expect(item.binary).toBeUndefined();
 		expect(served).toHaveLength(0);
 	});
@@ -290,114 +289,72 @@ describe('Uplift Trigger follow-ups (execute step, after the acknowledgement)', 
 	it('retries a 503 and a 429 and then succeeds', async () => {
 		csvStatusQueue = [503, 429];
 		const item = await acceptAndRun({ options: { maxRetries: 3 } });
-		expect(item.json.followUp).toMatchObject({ csv: { status: 'downloaded', attempts: 3 } });
+		expect(item.json.fetch).toMatchObject({ csv: { status: 'downloaded', attempts: 3 } });
 	});
 
 	it('emits the event with the error attached when the download keeps failing', async () => {
 		csvStatusQueue = [500, 500, 500];
 		const item = await acceptAndRun({ options: { maxRetries: 1 } });
-		expect(item.json.followUp).toMatchObject({ csv: { status: 'failed', statusCode: 500, attempts: 2 } });
+		expect(item.json.fetch).toMatchObject({ csv: { status: 'failed', statusCode: 500, attempts: 2 } });
 		expect(item.json.id).toBeDefined();
 	});
 
 	it('times out a slow download and still emits the event', async () => {
 		csvDelayMs = 1500;
-		const item = await acceptAndRun({ options: { followUpTimeoutSeconds: 1, maxRetries: 0 } });
-		expect(item.json.followUp).toMatchObject({ csv: { status: 'failed', error: expect.stringMatching(/timed out/) } });
+		const item = await acceptAndRun({ options: { fetchTimeoutSeconds: 1, maxRetries: 0 } });
+		expect(item.json.fetch).toMatchObject({ csv: { status: 'failed', error: expect.stringMatching(/timed out/) } });
 	});
 
 	it('does not download links from unverified deliveries', async () => {
 		const item = await acceptAndRun({ verifySignature: false });
-		expect(item.json.followUp).toMatchObject({ csv: { status: 'skipped' } });
+		expect(item.json.fetch).toMatchObject({ csv: { status: 'skipped' } });
 		expect(served).toHaveLength(0);
-	});
-
-	it('fetches the capture with the API key when asked', async () => {
-		const item = await acceptAndRun({ options: { fetchCapture: true } });
-		expect(item.json.followUp).toMatchObject({
-			capture: { status: 'fetched', captureId: '719df2e0-c9dd-462d-a1dd-8023c81e091f', capture: { status: 'completed' } },
-		});
-		const apiCall = served.find((r) => r.path.startsWith('/v1/captures/'));
-		expect(apiCall?.authorization).toBe(`Bearer ${API_KEY}`);
-		expect(JSON.stringify(item.json)).not.toContain(API_KEY);
 	});
 });
 
-describe('Uplift Trigger version 2: the Uphance Trigger\'s names, older versions unchanged', () => {
-	const unknown = () => JSON.stringify({ ...analyticsEvent(`evt-v2-${Math.random()}`), type: 'capture.processed' });
+describe('Uplift Trigger: one version, its own signing-secret credential, no API key needed', () => {
+	const unknown = () => JSON.stringify({ ...analyticsEvent(`evt-more-${Math.random()}`), type: 'capture.processed' });
 
-	it('selects typed-in event types from additionalEvents (version 2) and additionalEventTypes (1, 1.1) only', async () => {
-		const v2 = (parameters: Record<string, unknown>) => setup({ events: ['movement.analytics.created'], ...parameters }, { typeVersion: 2 });
-		expect((await callWebhook(node, v2({ additionalEvents: 'capture.processed' }), signed(unknown()))).result!.workflowData).toBeDefined();
-		expect((await callWebhook(node, v2({ additionalEventTypes: 'capture.processed' }), signed(unknown()))).result!.workflowData).toBeUndefined();
-		const v11 = setup({ events: ['movement.analytics.created'], additionalEvents: 'capture.processed' }, { typeVersion: 1.1 });
-		expect((await callWebhook(node, v11, signed(unknown()))).result!.workflowData).toBeUndefined();
+	it('selects typed-in event types from Additional Events', async () => {
+		const select = (additionalEvents: string) => setup({ events: ['movement.analytics.created'], additionalEvents });
+		expect((await callWebhook(node, select('capture.processed'), signed(unknown()))).result!.workflowData).toBeDefined();
+		expect((await callWebhook(node, select(''), signed(unknown()))).result!.workflowData).toBeUndefined();
 	});
 
-	it('puts the download outcome under fetch (version 2) and under followUp (1.1)', async () => {
-		for (const [typeVersion, field, other] of [
-			[2, 'fetch', 'followUp'],
-			[1.1, 'followUp', 'fetch'],
-		] as const) {
-			const s = setup({}, { typeVersion });
-			const call = await callWebhook(node, s, signed(JSON.stringify(analyticsEvent(`evt-v-${typeVersion}-${Math.random()}`))));
-			const [item] = await runExecution(node, s, call);
-			expect(item.json[field]).toMatchObject({ csv: { status: 'downloaded' } });
-			expect(item.json).not.toHaveProperty(other);
-		}
-	});
-
-	it('bounds a slow download by fetchTimeoutSeconds in version 2', async () => {
+	it('bounds a slow download by Fetch Timeout', async () => {
 		csvDelayMs = 2500;
-		const s = setup({ options: { fetchTimeoutSeconds: 1, followUpTimeoutSeconds: 60, maxRetries: 0 } }, { typeVersion: 2 });
-		const call = await callWebhook(node, s, signed(JSON.stringify(analyticsEvent(`evt-v2-slow-${Math.random()}`))));
+		const s = setup({ options: { fetchTimeoutSeconds: 1, maxRetries: 0 } });
+		const call = await callWebhook(node, s, signed(JSON.stringify(analyticsEvent(`evt-slow-${Math.random()}`))));
 		const [item] = await runExecution(node, s, call);
 		expect(item.json.fetch).toMatchObject({ csv: { status: 'failed', error: expect.stringMatching(/timed out/) } });
 	});
-});
-
-describe('Uplift Trigger version 3: its own signing-secret credential, no API key needed', () => {
-	const webhookOnly = (data: Record<string, string>) =>
-		new CredentialStore({ upliftWebhookApi: new UpliftWebhookApi() }, { upliftWebhookApi: { previousSigningSecret: '', ...data } });
-	const v3 = (parameters: Record<string, unknown> = {}, data: Record<string, string> = { signingSecret: SECRET }) =>
-		setup(parameters, { typeVersion: 3, credentials: webhookOnly(data) });
 
 	it('verifies deliveries with the Uplift Webhook API credential alone (no Uplift API credential exists)', async () => {
-		const s = v3();
-		const ok = await callWebhook(node, s, signed(JSON.stringify(analyticsEvent(`evt-v3-${Math.random()}`))));
+		const s = setup();
+		const ok = await callWebhook(node, s, signed(JSON.stringify(analyticsEvent(`evt-own-${Math.random()}`))));
 		expect(ok.response.statusCode).toBe(200);
 		expect(ok.result!.workflowData).toBeDefined();
 		const [item] = await runExecution(node, s, ok);
 		expect(item.json.fetch).toMatchObject({ csv: { status: 'downloaded' } });
-		const wrong = await callWebhook(node, v3(), signed(JSON.stringify(analyticsEvent(`evt-v3-${Math.random()}`)), 'another-secret'));
+		const wrong = await callWebhook(node, setup(), signed(JSON.stringify(analyticsEvent(`evt-own-${Math.random()}`)), 'another-secret'));
 		expect(wrong.response.statusCode).toBe(401);
 		expect(wrong.result!.workflowData).toBeUndefined();
 	});
 
-	it('accepts the previous secret during a rotation', async () => {
-		const s = v3({}, { signingSecret: 'new-secret-after-rotation', previousSigningSecret: SECRET });
-		const call = await callWebhook(node, s, signed(JSON.stringify(analyticsEvent(`evt-v3-rot-${Math.random()}`))));
-		expect(call.response.statusCode).toBe(200);
-	});
-
 	it('has no Fetch Capture option and ignores one saved in the parameters', async () => {
-		const options = node.description.properties.filter((p) => p.name === 'options');
-		const v3Options = options.find((p) => JSON.stringify(p.displayOptions).includes('"gte":3'));
-		expect(v3Options).toBeDefined();
-		expect((v3Options!.options as Array<{ name: string }>).map((o) => o.name)).not.toContain('fetchCapture');
-		const s = v3({ options: { fetchCapture: true } });
-		const call = await callWebhook(node, s, signed(JSON.stringify(analyticsEvent(`evt-v3-cap-${Math.random()}`))));
+		const options = node.description.properties.find((p) => p.name === 'options');
+		expect((options!.options as Array<{ name: string }>).map((o) => o.name)).not.toContain('fetchCapture');
+		const s = setup({ options: { fetchCapture: true } });
+		const call = await callWebhook(node, s, signed(JSON.stringify(analyticsEvent(`evt-cap-${Math.random()}`))));
 		const [item] = await runExecution(node, s, call);
 		expect(item.json.fetch).not.toHaveProperty('capture');
 		expect(served.some((r) => r.path.startsWith('/v1/captures/'))).toBe(false);
 	});
 
-	it('declares the credential per version and a test n8n runs through testedBy', async () => {
-		expect(node.description.defaultVersion).toBe(3);
-		expect(node.description.credentials).toEqual([
-			expect.objectContaining({ name: 'upliftApi', displayOptions: { show: { '@version': [1, 1.1, 2] } } }),
-			expect.objectContaining({ name: 'upliftWebhookApi', testedBy: 'upliftWebhookSecret', displayOptions: { show: { '@version': [3] } } }),
-		]);
+	it('has one version, not 1 (n8n evaluates an expression per request for typeVersion 1), and a credential test n8n runs through testedBy', async () => {
+		expect(node.description.version).toBe(1.1);
+		expect(node.description.credentials).toEqual([{ name: 'upliftWebhookApi', required: true, testedBy: 'upliftWebhookSecret' }]);
+		expect(JSON.stringify(node.description.properties)).not.toContain('@version');
 		const test = node.methods.credentialTest.upliftWebhookSecret;
 		const run = async (data: Record<string, string>) =>
 			await test.call({} as never, { id: 'c', name: 'Uplift', type: 'upliftWebhookApi', data });

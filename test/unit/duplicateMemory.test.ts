@@ -1,10 +1,10 @@
 import type { IDataObject } from 'n8n-workflow';
 import { ObservableObject } from 'n8n-workflow';
 
-import { DeliveryMemory, hashDeliveryKey } from '../../nodes/shared/deliveryMemory';
-import type { PersistedMemory, StoredCopy } from '../../nodes/shared/deliveryMemory';
-import { MEMORY_FIELD, readStoredCopy, StaticDataMemory } from '../../nodes/shared/staticDataMemory';
-import type { MemoryScope } from '../../nodes/shared/staticDataMemory';
+import { MEMORY_FIELD, MemorySession, readStoredCopy } from '../../nodes/shared/duplicateMemory/staticData';
+import type { MemoryPlace } from '../../nodes/shared/duplicateMemory/staticData';
+import { DuplicateMemory, hashDeliveryKey } from '../../nodes/shared/duplicateMemory/store';
+import type { DuplicateLimits, PersistedMemory } from '../../nodes/shared/duplicateMemory/store';
 import { StaticDataRow } from './helpers/n8nStubs';
 
 const HOUR = 3_600_000;
@@ -12,28 +12,35 @@ const limits = { maxAgeMs: 48 * HOUR, maxEntries: 1000 };
 let counter = 0;
 const uniqueWorkflow = () => `memory-wf-${++counter}-${Math.random()}`;
 
-/** A copy as another memory would have written it. */
-function copyOf(persisted: PersistedMemory): StoredCopy {
+/** A copy as another memory would have written it, read back from static data. */
+function copyOf(persisted: PersistedMemory) {
 	return readStoredCopy(JSON.parse(JSON.stringify(persisted))).copy!;
 }
 
 /** Loads the module again: a new n8n process, with an empty in-process registry. */
-function newProcess(): typeof import('../../nodes/shared/staticDataMemory') {
-	let fresh: typeof import('../../nodes/shared/staticDataMemory') | undefined;
+function newProcess(): typeof import('../../nodes/shared/duplicateMemory/staticData') {
+	let fresh: typeof import('../../nodes/shared/duplicateMemory/staticData') | undefined;
 	jest.isolateModules(() => {
-		fresh = require('../../nodes/shared/staticDataMemory');
+		fresh = require('../../nodes/shared/duplicateMemory/staticData');
 	});
 	return fresh!;
 }
 
-function scope(staticData: IDataObject, workflowId: string, extra: Partial<MemoryScope> = {}): MemoryScope {
-	return { staticData, workflowId, nodeName: 'Trigger', limits, log: () => undefined, ...extra };
+function place(staticData: IDataObject, workflowId: string, extra: Partial<MemoryPlace> = {}): MemoryPlace {
+	return { staticData, workflowId, nodeName: 'Trigger', log: () => undefined, ...extra };
 }
 
 /** One webhook request as n8n runs it: static data loaded from the row, memory used, row saved if assigned. */
-function request(row: StaticDataRow, workflowId: string, fn: (memory: StaticDataMemory) => void, extra: Partial<MemoryScope> = {}, module = { StaticDataMemory }) {
+function request(
+	row: StaticDataRow,
+	workflowId: string,
+	fn: (memory: MemorySession) => void,
+	extra: Partial<MemoryPlace> & { limits?: DuplicateLimits } = {},
+	module = { MemorySession },
+) {
 	const loaded = row.load('Trigger');
-	fn(new module.StaticDataMemory(scope(loaded.nodeData, workflowId, extra)));
+	const { limits: own, ...where } = extra;
+	fn(new module.MemorySession(place(loaded.nodeData, workflowId, where), own ?? limits));
 	return loaded;
 }
 
@@ -46,94 +53,96 @@ function entriesOf(persisted: PersistedMemory | undefined): Array<[string, numbe
 const keysOf = (persisted: PersistedMemory | undefined) => entriesOf(persisted).map(([key]) => key);
 const savedKeys = (row: StaticDataRow) => keysOf(row.nodeData('Trigger')?.[MEMORY_FIELD] as PersistedMemory | undefined);
 
-describe('DeliveryMemory', () => {
+describe('DuplicateMemory', () => {
 	it('forgets keys older than the window', () => {
-		const memory = new DeliveryMemory();
 		const t0 = Date.UTC(2026, 0, 1);
 		const lim = { maxAgeMs: 2 * HOUR, maxEntries: 100 };
+		const memory = new DuplicateMemory(lim);
 		const key = hashDeliveryKey('a');
-		expect(memory.claim(key, t0, lim)).toBe('new');
-		memory.accept(key, t0, lim);
-		expect(memory.claim(key, t0 + HOUR, lim)).toBe('duplicate');
-		expect(memory.claim(key, t0 + 2 * HOUR + 1000, lim)).toBe('new');
+		expect(memory.claim(key, t0)).toBe('new');
+		memory.accept(key, t0);
+		expect(memory.claim(key, t0 + HOUR)).toBe('duplicate');
+		expect(memory.claim(key, t0 + 2 * HOUR + 1000)).toBe('new');
 		expect(memory.size).toBe(0);
 	});
 
 	it('evicts the oldest first when over the count, and the persisted form holds exactly the survivors', () => {
-		const memory = new DeliveryMemory();
 		const t0 = Date.UTC(2026, 0, 1);
 		const lim = { maxAgeMs: 1000 * HOUR, maxEntries: 3 };
+		const memory = new DuplicateMemory(lim);
 		const keys = ['k1', 'k2', 'k3', 'k4'].map(hashDeliveryKey);
-		keys.forEach((k, i) => memory.accept(k, t0 + i * 1000, lim));
+		keys.forEach((k, i) => memory.accept(k, t0 + i * 1000));
 		expect(memory.size).toBe(3);
-		expect(memory.claim(keys[0], t0 + 5000, lim)).toBe('new');
-		expect(keys.slice(1).map((k) => memory.claim(k, t0 + 5000, lim))).toEqual(['duplicate', 'duplicate', 'duplicate']);
+		expect(memory.claim(keys[0], t0 + 5000)).toBe('new');
+		expect(keys.slice(1).map((k) => memory.claim(k, t0 + 5000))).toEqual(['duplicate', 'duplicate', 'duplicate']);
 		expect(entriesOf(memory.toPersisted())).toEqual([[keys[1], t0 / 1000 + 1], [keys[2], t0 / 1000 + 2], [keys[3], t0 / 1000 + 3]]);
 	});
 
 	it('lowering the memory size keeps the newest keys', () => {
-		const memory = new DeliveryMemory();
+		const memory = new DuplicateMemory(limits);
 		const keys = Array.from({ length: 10 }, (_v, i) => hashDeliveryKey(`k${i}`));
-		keys.forEach((k, i) => memory.accept(k, 1_000_000 + i * 1000, limits));
-		memory.claim(hashDeliveryKey('other'), 1_100_000, { ...limits, maxEntries: 4 });
+		keys.forEach((k, i) => memory.accept(k, 1_000_000 + i * 1000));
+		memory.limits = { ...limits, maxEntries: 4 };
+		memory.claim(hashDeliveryKey('other'), 1_100_000);
 		expect(keysOf(memory.toPersisted())).toEqual(keys.slice(6));
 	});
 
 	it('reports a claim as in flight until it is accepted or released', () => {
-		const memory = new DeliveryMemory();
+		const memory = new DuplicateMemory(limits);
 		const k = hashDeliveryKey('x');
-		expect(memory.claim(k, Date.now(), limits)).toBe('new');
-		expect(memory.claim(k, Date.now(), limits)).toBe('inFlight');
+		expect(memory.claim(k, Date.now())).toBe('new');
+		expect(memory.claim(k, Date.now())).toBe('inFlight');
 		memory.release(k);
-		expect(memory.claim(k, Date.now(), limits)).toBe('new');
-		memory.accept(k, Date.now(), limits);
-		expect(memory.claim(k, Date.now(), limits)).toBe('duplicate');
+		expect(memory.claim(k, Date.now())).toBe('new');
+		memory.accept(k, Date.now());
+		expect(memory.claim(k, Date.now())).toBe('duplicate');
 	});
 
 	it('keeps a persisted entry at about 26 bytes of JSON, in chunks of at most 100 entries', () => {
-		const memory = new DeliveryMemory();
 		const lim = { maxAgeMs: 1000 * HOUR, maxEntries: 10_000 };
-		for (let i = 0; i < 10_000; i++) memory.accept(hashDeliveryKey(`d${i}`), Date.now(), lim);
+		const memory = new DuplicateMemory(lim);
+		for (let i = 0; i < 10_000; i++) memory.accept(hashDeliveryKey(`d${i}`), Date.now());
 		expect(JSON.stringify(memory.toPersisted()).length / 10_000).toBeLessThan(27);
 		expect(memory.toPersisted().entries.every((chunk) => chunk.length <= 100 * 26)).toBe(true);
 		expect(entriesOf(memory.toPersisted())).toHaveLength(10_000);
 	});
 
-	it('merges a copy from another memory once, and ignores its own copies', () => {
+	it('merges a copy from another memory, takes nothing twice, and ignores its own copies', () => {
 		const t0 = Date.UTC(2026, 0, 1);
-		const a = new DeliveryMemory();
-		const b = new DeliveryMemory();
-		a.accept(hashDeliveryKey('from-a'), t0, limits);
-		b.accept(hashDeliveryKey('from-b'), t0 + 1000, limits);
-		expect(b.merge(copyOf(a.toPersisted()), t0 + 2000, limits)).toBe(1);
-		expect(b.merge(copyOf(a.toPersisted()), t0 + 2000, limits)).toBe(0);
-		expect(b.merge(copyOf(b.toPersisted()), t0 + 2000, limits)).toBe(0);
+		const a = new DuplicateMemory(limits);
+		const b = new DuplicateMemory(limits);
+		a.accept(hashDeliveryKey('from-a'), t0);
+		b.accept(hashDeliveryKey('from-b'), t0 + 1000);
+		expect(b.merge(copyOf(a.toPersisted()), t0 + 2000)).toBe(1);
+		expect(b.merge(copyOf(a.toPersisted()), t0 + 2000)).toBe(0);
+		expect(b.merge(copyOf(b.toPersisted()), t0 + 2000)).toBe(0);
 		// merged oldest first: forgetting by count drops a's older key first
-		b.accept(hashDeliveryKey('third'), t0 + 3000, { ...limits, maxEntries: 2 });
+		b.limits = { ...limits, maxEntries: 2 };
+		b.accept(hashDeliveryKey('third'), t0 + 3000);
 		expect(keysOf(b.toPersisted())).toEqual([hashDeliveryKey('from-b'), hashDeliveryKey('third')]);
 	});
 
 	it('drops expired entries when merging a copy from another process', () => {
 		const t0 = Date.UTC(2026, 0, 1);
-		const old = new DeliveryMemory();
-		old.accept(hashDeliveryKey('stale'), t0, limits);
-		old.accept(hashDeliveryKey('fresh'), t0 + 47 * HOUR, limits);
-		const next = new DeliveryMemory();
-		next.merge(copyOf(old.toPersisted()), t0 + 49 * HOUR, limits);
-		expect(next.claim(hashDeliveryKey('stale'), t0 + 49 * HOUR, limits)).toBe('new');
-		expect(next.claim(hashDeliveryKey('fresh'), t0 + 49 * HOUR, limits)).toBe('duplicate');
+		const old = new DuplicateMemory(limits);
+		old.accept(hashDeliveryKey('stale'), t0);
+		old.accept(hashDeliveryKey('fresh'), t0 + 47 * HOUR);
+		const next = new DuplicateMemory(limits);
+		next.merge(copyOf(old.toPersisted()), t0 + 49 * HOUR);
+		expect(next.claim(hashDeliveryKey('stale'), t0 + 49 * HOUR)).toBe('new');
+		expect(next.claim(hashDeliveryKey('fresh'), t0 + 49 * HOUR)).toBe('duplicate');
 	});
 
 	it("survives n8n wrapping static data in proxies for every workflow it builds (n8n-workflow's ObservableObject)", () => {
 		// n8n builds a Workflow (ObservableObject.create over static data) for the webhook request and
 		// again for its execution, over the same object. Nothing the memory reads back may be replaced.
-		const memory = new DeliveryMemory();
+		const memory = new DuplicateMemory(limits);
 		const staticData: IDataObject = {};
 		for (let i = 0; i < 50; i++) {
 			const observed = ObservableObject.create(staticData, undefined, { ignoreEmptyOnFirstChild: true });
 			(observed as IDataObject)[MEMORY_FIELD] = memory.toPersisted() as unknown as IDataObject;
 			ObservableObject.create(staticData, undefined, { ignoreEmptyOnFirstChild: true });
-			memory.accept(hashDeliveryKey(`k${i}`), Date.now(), limits);
+			memory.accept(hashDeliveryKey(`k${i}`), Date.now());
 		}
 		const saved = JSON.parse(JSON.stringify(staticData))[MEMORY_FIELD];
 		expect(keysOf(saved)).toHaveLength(50);
@@ -141,7 +150,7 @@ describe('DeliveryMemory', () => {
 	});
 });
 
-describe('StaticDataMemory through n8n-like static data', () => {
+describe('MemorySession through n8n-like static data', () => {
 	it('round-trips through JSON: a new process (empty registry) still sees the keys', () => {
 		const row = new StaticDataRow();
 		const wf = uniqueWorkflow();
@@ -166,7 +175,7 @@ describe('StaticDataMemory through n8n-like static data', () => {
 		const savesBefore = row.saves;
 		const repeat = request(row, wf, (m) => {
 			expect(m.claim('k').verdict).toBe('duplicate');
-			m.writeIfStale();
+			m.saveIfBehind();
 		});
 		expect(repeat.changed()).toBe(false);
 		repeat.save();
@@ -181,7 +190,7 @@ describe('StaticDataMemory through n8n-like static data', () => {
 		expect(savedKeys(row)).toEqual([]);
 		request(row, wf, (m) => {
 			expect(m.claim('k').verdict).toBe('duplicate');
-			m.writeIfStale();
+			m.saveIfBehind();
 		}).save();
 		expect(savedKeys(row)).toEqual([hashDeliveryKey('k')]);
 	});
@@ -192,7 +201,7 @@ describe('StaticDataMemory through n8n-like static data', () => {
 		// All 100 requests load the row before any of them saves, as concurrent n8n requests do.
 		const loads = Array.from({ length: 100 }, () => row.load('Trigger'));
 		const verdicts = loads.map((loaded) => {
-			const memory = new StaticDataMemory(scope(loaded.nodeData, wf));
+			const memory = new MemorySession(place(loaded.nodeData, wf), limits);
 			const { verdict, hashedKey } = memory.claim('uplift:same');
 			if (verdict === 'new') memory.accept(hashedKey);
 			return verdict;
@@ -207,7 +216,7 @@ describe('StaticDataMemory through n8n-like static data', () => {
 		const wf = uniqueWorkflow();
 		const loads = Array.from({ length: 1000 }, () => row.load('Trigger'));
 		loads.forEach((loaded, i) => {
-			const memory = new StaticDataMemory(scope(loaded.nodeData, wf));
+			const memory = new MemorySession(place(loaded.nodeData, wf), limits);
 			const { verdict, hashedKey } = memory.claim(`uplift:evt-${i}`);
 			expect(verdict).toBe('new');
 			memory.accept(hashedKey);
@@ -237,14 +246,14 @@ describe('StaticDataMemory through n8n-like static data', () => {
 		const row = new StaticDataRow();
 		const wf = uniqueWorkflow();
 		request(row, wf, (m) => m.accept(m.claim('k').hashedKey)).save();
-		expect(new StaticDataMemory(scope({}, uniqueWorkflow())).claim('k').verdict).toBe('new');
-		expect(new StaticDataMemory(scope({}, wf, { nodeName: 'Other Trigger' })).claim('k').verdict).toBe('new');
+		expect(new MemorySession(place({}, uniqueWorkflow()), limits).claim('k').verdict).toBe('new');
+		expect(new MemorySession(place({}, wf, { nodeName: 'Other Trigger' }), limits).claim('k').verdict).toBe('new');
 	});
 
 	it('logs an unreadable stored value, keeps working, and replaces it on the next write', () => {
 		const logged: string[] = [];
 		const staticData: IDataObject = { [MEMORY_FIELD]: 'garbage' };
-		const memory = new StaticDataMemory(scope(staticData, uniqueWorkflow(), { log: (m) => logged.push(m) }));
+		const memory = new MemorySession(place(staticData, uniqueWorkflow(), { log: (m) => logged.push(m) }), limits);
 		expect(logged.join('\n')).toMatch(/duplicate memory in static data is unreadable \("garbage"\)/);
 		const { verdict, hashedKey } = memory.claim('k');
 		expect(verdict).toBe('new');
@@ -257,21 +266,23 @@ describe('StaticDataMemory through n8n-like static data', () => {
 		const logged: string[] = [];
 		const log = (m: string) => logged.push(m);
 		const entry = (key: string, at: string) => key + at;
-		const read = readStoredCopy({ format: 2, writer: 'w', revision: 3, entries: [entry(good, '1800000000') + entry('short!?*$%^&*()_', '0000000001') + entry(hashDeliveryKey('x'), 'soon-soon!'), 7] }, log);
-		expect(read.copy!.readEntries()).toEqual([[good, 1_800_000_000]]);
-		const v1 = readStoredCopy({ v: 1, w: 'x', r: 1, c: [42, `${good}${(1_800_000_000).toString(36).padStart(7, '0')}`] }, log);
-		expect(v1.copy!.readEntries()).toEqual([[good, 1_800_000_000]]);
+		const read = readStoredCopy({ format: 1, writer: 'w', revision: 3, entries: [entry(good, '1800000000') + entry('short!?*$%^&*()_', '0000000001') + entry(hashDeliveryKey('x'), 'soon-soon!'), 7] }, log);
+		expect(read.copy!.entries).toEqual([[good, 1_800_000_000]]);
+		const oneBad = readStoredCopy({ format: 1, writer: 'w', revision: 1, entries: [42, entry(good, '1800000000')] }, log);
+		expect(oneBad.copy!.entries).toEqual([[good, 1_800_000_000]]);
 		expect(logged).toEqual([
 			'The duplicate memory in static data has 3 unreadable entries; left out.',
 			'The duplicate memory in static data has 1 unreadable entry; left out.',
 		]);
+		// another format (an older, never published one) is unreadable as a whole and replaced on the next save
+		expect(readStoredCopy({ v: 1, w: 'x', r: 1, c: [] }).problem).toMatch(/^unreadable/);
 	});
 
 	it('forgets the memory of a workflow node that has had no deliveries for longer than its window', () => {
 		const fresh = newProcess();
 		const t0 = Date.UTC(2026, 0, 1);
 		const lim = { maxAgeMs: 2 * HOUR, maxEntries: 10 };
-		const open = (wf: string, at: number) => new fresh.StaticDataMemory(scope({}, wf, { limits: lim, now: () => at }));
+		const open = (wf: string, at: number) => new fresh.MemorySession(place({}, wf, { now: () => at }), lim);
 		for (const wf of ['a', 'b', 'c']) {
 			const m = open(wf, t0);
 			m.accept(m.claim('k').hashedKey);
@@ -283,37 +294,5 @@ describe('StaticDataMemory through n8n-like static data', () => {
 		expect(fresh.memoriesInProcess()).toBe(2);
 		expect(open('b', t0 + 3 * HOUR).claim('still in flight').verdict).toBe('inFlight');
 		expect(open('a', t0 + 3 * HOUR).claim('k').verdict).toBe('new');
-	});
-});
-
-describe('upgrade from 0.1.0', () => {
-	const fixture = require('../fixtures/ledger-v1-0.1.0.json') as {
-		acceptedFrom: string;
-		acceptedEveryMs: number;
-		deliveryKeys: string[];
-		nodeStaticData: IDataObject;
-	};
-	const fixtureStart = Date.parse(fixture.acceptedFrom);
-
-	it("recognises every key 0.1.0 persisted, and the next write keeps them in today's format", () => {
-		const row = new StaticDataRow();
-		row.json = JSON.stringify({ 'node:Trigger': fixture.nodeStaticData });
-		const wf = uniqueWorkflow();
-		const now = () => fixtureStart + 2 * HOUR;
-		const lim = { maxAgeMs: 168 * HOUR, maxEntries: 10_000 };
-		request(row, wf, (m) => {
-			for (const key of fixture.deliveryKeys) expect(m.claim(key).verdict).toBe('duplicate');
-			const { verdict, hashedKey } = m.claim('uplift:evt_after_upgrade');
-			expect(verdict).toBe('new');
-			m.accept(hashedKey);
-		}, { now, limits: lim }).save();
-
-		const saved = row.nodeData('Trigger')![MEMORY_FIELD] as unknown as PersistedMemory;
-		expect(saved.format).toBe(2);
-		expect(keysOf(saved)).toEqual([...fixture.deliveryKeys, 'uplift:evt_after_upgrade'].map(hashDeliveryKey));
-		// the times survive too: the first key was accepted at the fixture's start
-		expect(entriesOf(saved)[0]).toEqual([hashDeliveryKey(fixture.deliveryKeys[0]), fixtureStart / 1000]);
-		// and a process started after the upgrade reads the new format
-		request(row, wf, (m) => expect(m.claim(fixture.deliveryKeys[39]).verdict).toBe('duplicate'), { now, limits: lim }, newProcess());
 	});
 });
