@@ -35,7 +35,7 @@ const { median, iqrRel, nowNs, fmtTime, fmtRatio } = require('./lib/stats');
 
 const DIST = path.resolve(__dirname, '..', 'dist');
 const { verifyUpliftSignature } = require(path.join(DIST, 'nodes/shared/signature'));
-const { StaticDataMemory, MEMORY_FIELD, recordInExecution } = require(path.join(DIST, 'nodes/shared/staticDataMemory'));
+const { MemorySession, MEMORY_FIELD, acceptInExecution } = require(path.join(DIST, 'nodes/shared/duplicateMemory/staticData'));
 const { parseUpliftEvent, upliftDeliveryKey } = require(path.join(DIST, 'nodes/UpliftTrigger/upliftEvent'));
 const { buildEvent } = require('../test/support/fakeUplift');
 
@@ -122,7 +122,7 @@ function makeStore(keys) {
 	const staticData = { [NODE_KEY]: {} };
 	const startMs = Date.now() - 3600 * 1000;
 	let clock = startMs;
-	const memory = new StaticDataMemory({ ...scope({ workflowId, keys }, staticData[NODE_KEY]), now: () => clock });
+	const memory = openMemory({ workflowId, keys }, staticData[NODE_KEY], () => clock);
 	for (let i = 0; i < keys; i++) {
 		clock = startMs + Math.floor((i * 3600 * 1000) / keys);
 		const { verdict, hashedKey } = memory.claim(`uplift:prefill-${workflowId}-${i}`);
@@ -132,14 +132,22 @@ function makeStore(keys) {
 	return { keys, workflowId, saved: JSON.stringify(staticData), recent: [] };
 }
 
-/** What memoryScope() (nodes/shared/staticDataMemory.ts) builds from n8n's context on every call. */
-function scope(store, nodeStaticData) {
+const limitsOf = (store) => ({ maxAgeMs: WINDOW_MS, maxEntries: store.keys });
+
+/** What the pipeline opens on every request (nodes/shared/duplicateMemory/staticData.ts, memoryPlace). */
+function openMemory(store, nodeStaticData, now) {
+	const place = { staticData: nodeStaticData, workflowId: store.workflowId, nodeName: NODE_NAME, log: ignoreLog, now };
+	return new MemorySession(place, limitsOf(store));
+}
+
+/** The execute context acceptInExecution reads: what n8n hands a trigger's execute(). */
+function executeContext(store, nodeStaticData) {
 	return {
-		staticData: nodeStaticData,
-		workflowId: store.workflowId,
-		nodeName: NODE_NAME,
-		limits: { maxAgeMs: WINDOW_MS, maxEntries: store.keys },
-		log: ignoreLog,
+		getMode: () => 'webhook',
+		getNode: () => ({ name: NODE_NAME }),
+		getWorkflow: () => ({ id: store.workflowId }),
+		getWorkflowStaticData: () => nodeStaticData,
+		logger: { warn: ignoreLog },
 	};
 }
 
@@ -157,7 +165,7 @@ function makePipeline(store, parse = parseUpliftEvent) {
 			const parsed = parse(body);
 			if (!parsed.ok) throw new Error(`envelope rejected: ${parsed.refusal.message}`);
 			const key = upliftDeliveryKey(parsed.value, d.raw);
-			const memory = new StaticDataMemory(scope(store, nodeData));
+			const memory = openMemory(store, nodeData);
 			const { verdict, hashedKey } = memory.claim(key);
 			if (verdict !== 'new') throw new Error(`memory said ${verdict} for a fresh delivery`);
 			memory.accept(hashedKey);
@@ -286,7 +294,7 @@ function makeMemoryStep(store) {
 		},
 		run(d) {
 			const key = upliftDeliveryKey(d.parsed, d.raw);
-			const memory = new StaticDataMemory(scope(store, nodeData));
+			const memory = openMemory(store, nodeData);
 			const { verdict, hashedKey } = memory.claim(key);
 			if (verdict !== 'new') throw new Error(`memory said ${verdict}`);
 			memory.accept(hashedKey);
@@ -323,7 +331,7 @@ const freshKey = () => `uplift:evt_bench_${(++keySeq).toString(36)}`;
  * the trigger's webhook() works on `webhookCopy`, the static data n8n loaded for the request; it
  * opens the memory on it (merge), claims the key and accepts it, which writes static data (not
  * saved on 2.40, since an execution starts). The trigger's execute() works on `executionCopy`, the
- * static data the execution read afresh from the database (the same saved text), and records the
+ * static data the execution read afresh from the database (the same saved text), and accepts the
  * item's key again, which n8n saves when the execution ends. Returns µs for each part.
  */
 function storeAccepts(store, webhookCopy, executionCopy) {
@@ -336,7 +344,7 @@ function storeWebhook(store, webhookCopy) {
 	const deliveryKey = freshKey();
 	const receivedAtMs = Date.now();
 	const t0 = nowNs();
-	const memory = new StaticDataMemory(scope(store, webhookCopy[NODE_KEY]));
+	const memory = openMemory(store, webhookCopy[NODE_KEY]);
 	const { verdict, hashedKey } = memory.claim(deliveryKey);
 	memory.accept(hashedKey, receivedAtMs);
 	const us = toUs(nowNs() - t0);
@@ -349,16 +357,16 @@ function storeWebhook(store, webhookCopy) {
 /** execute(): records the delivery's key again on the execution's copy. */
 function storeExecute(store, executionCopy, { deliveryKey, receivedAtMs }) {
 	const t0 = nowNs();
-	recordInExecution(scope(store, executionCopy[NODE_KEY]), [{ deliveryKey, receivedAtMs }]);
+	acceptInExecution(executeContext(store, executionCopy[NODE_KEY]), [{ json: { deliveryKey, receivedAt: new Date(receivedAtMs).toISOString() } }], limitsOf(store));
 	return toUs(nowNs() - t0);
 }
 
 /** The store's part of a repeated delivery: webhook() answers 'duplicate', writes only if static data lacks something. */
 function storeRejectsDuplicate(store, staticData, deliveryKey) {
 	const t0 = nowNs();
-	const memory = new StaticDataMemory(scope(store, staticData[NODE_KEY]));
+	const memory = openMemory(store, staticData[NODE_KEY]);
 	const { verdict } = memory.claim(deliveryKey);
-	memory.writeIfStale();
+	memory.saveIfBehind();
 	const t1 = nowNs();
 	if (verdict !== 'duplicate') throw new Error(`memory of ${store.keys} said ${verdict} for a repeated key`);
 	return toUs(t1 - t0);
@@ -397,7 +405,7 @@ function mergeCases(keys, reps) {
 		const fresh = { keys, workflowId: `bench-restart-${process.pid}-${++storeSeq}` };
 		const nodeData = JSON.parse(asWrittenBy(`before-restart-${r}`, 1))[NODE_KEY];
 		const t0 = nowNs();
-		const memory = new StaticDataMemory(scope(fresh, nodeData));
+		const memory = openMemory(fresh, nodeData);
 		const { verdict, hashedKey } = memory.claim(freshKey());
 		memory.accept(hashedKey);
 		const t1 = nowNs();
@@ -410,7 +418,7 @@ function mergeCases(keys, reps) {
 	for (let r = 0; r < reps * 4; r++) {
 		const nodeData = JSON.parse(JSON.stringify({ [MEMORY_FIELD]: { ...current[MEMORY_FIELD], writer: 'worker', revision: 1000 + r } }));
 		const t0 = nowNs();
-		const memory = new StaticDataMemory(scope(source, nodeData));
+		const memory = openMemory(source, nodeData);
 		const { verdict, hashedKey } = memory.claim(freshKey());
 		memory.accept(hashedKey);
 		const t1 = nowNs();
@@ -429,7 +437,7 @@ function mergeCases(keys, reps) {
  */
 function churn(store, count) {
 	const staticData = JSON.parse(store.saved);
-	const memory = new StaticDataMemory(scope(store, staticData[NODE_KEY]));
+	const memory = openMemory(store, staticData[NODE_KEY]);
 	for (let i = 0; i < count; i++) memory.accept(memory.claim(freshKey()).hashedKey);
 	store.saved = JSON.stringify(staticData);
 }

@@ -9,7 +9,7 @@
  *   (3) Uphance Trigger, distinct events, record fetched from the fake Uphance API before the ack
  *   duplicate memory, empty vs full: the Uplift workflow of (2) twice, new each cycle, one with no
  *     static data and one created with its duplicate memory full at the default size (10,000 keys,
- *     the persisted format of nodes/shared/staticDataMemory.ts), signed distinct deliveries: CPU of
+ *     the persisted format of nodes/shared/duplicateMemory/store.ts), signed distinct deliveries: CPU of
  *     the n8n processes per accepted delivery, throughput, and acknowledgement latency one at a time
  *   duplicate flood: one valid Uplift delivery repeated
  *   slow follow-up: Uplift with CSV download on, CSV server answering at once vs after 2 s
@@ -196,7 +196,7 @@ const MEMORY_DEFAULT_SIZE = 10000;
 
 /**
  * A node's static data holding `count` accepted keys, as the trigger persists it (format 2 of
- * nodes/shared/deliveryMemory.ts: the first 16 characters of base64url(SHA-256(delivery key)) and
+ * nodes/shared/duplicateMemory/store.ts: the first 16 characters of base64url(SHA-256(delivery key)) and
  * the acceptance time as 10 digits of seconds), accepted over the last hour so none is near the end
  * of the window.
  */
@@ -210,7 +210,7 @@ function fullMemoryStaticData(count) {
 	// packed as the node packs them: chunks of 100 entries of 26 characters
 	const chunks = [];
 	for (let i = 0; i < entries.length; i += 100) chunks.push(entries.slice(i, i + 100).join(''));
-	return { deliveryLedger: { format: 2, writer: 'bench-prefill', revision: count, entries: chunks } };
+	return { duplicateMemory: { format: 1, writer: 'bench-prefill', revision: count, entries: chunks } };
 }
 
 /** A workflow's static data as n8n has it in its database, through the public API. */
@@ -221,8 +221,8 @@ async function staticDataOf(n8n, workflowId) {
 
 /** Keys held in a node's persisted memory (format 2), or null if it holds none. */
 function persistedKeyCount(nodeStaticData) {
-	const ledger = nodeStaticData && nodeStaticData.deliveryLedger;
-	return ledger && Array.isArray(ledger.entries) ? ledger.entries.join('').length / 26 : null;
+	const memory = nodeStaticData && nodeStaticData.duplicateMemory;
+	return memory && Array.isArray(memory.entries) ? memory.entries.join('').length / 26 : null;
 }
 
 /**

@@ -267,8 +267,8 @@ function details(results) {
 			),
 		);
 		parts.push(
-			`\nOne request as n8n runs it, on the compiled store (nodes/shared/staticDataMemory.ts over deliveryMemory.ts), the memory full at its size so every accept also forgets the oldest key: ` +
-				`n8n hands webhook() a fresh copy of the workflow's static data (JSON.parse of the saved text, outside the timing); webhook() opens the memory on it, claims the delivery key and accepts it, which writes static data (not saved on 2.40, as an execution starts); the execution reads static data afresh (a second JSON.parse, outside the timing) and execute() records the key again (recordInExecution); n8n saves the execution's static data whole (JSON.stringify, outside the timing). ` +
+			`\nOne request as n8n runs it, on the compiled duplicate memory (nodes/shared/duplicateMemory/), the memory full at its size so every accept also forgets the oldest key: ` +
+				`n8n hands webhook() a fresh copy of the workflow's static data (JSON.parse of the saved text, outside the timing); webhook() opens the memory on it, claims the delivery key and accepts it, which writes static data (not saved on 2.40, as an execution starts); the execution reads static data afresh (a second JSON.parse, outside the timing) and execute() accepts the key again (acceptInExecution); n8n saves the execution's static data whole (JSON.stringify, outside the timing). ` +
 				`Medians over every request of ${m.rounds} rounds (per round and size: ${Object.entries(m.plan)
 					.map(([k, v]) => `${n(Number(k))}: ${v.batch} + ${v.cold} cold`)
 					.join(
