@@ -10,7 +10,7 @@ import type {
 } from 'n8n-workflow';
 
 import { uphanceBaseUrl } from '../../credentials/UphanceApi.credentials';
-import type { SendRequest } from '../shared/followUpRequest';
+import type { SendRequest } from '../shared/vendorHttp';
 import {
 	ALL_EVENTS,
 	eventsSubtitle,
