@@ -205,15 +205,21 @@ export function retryWait(
 /**
  * Ends the wait for `work` after `limitMs`. n8n's request `timeout` bounds only the data request,
  * not the `preAuthentication` calls (Uphance's sign-in) n8n makes before it, so the race bounds the
- * whole attempt. `sleep` is in every n8n-workflow this package supports (`sleepWithAbort` is not in
- * 2.40's); the timer of an attempt that finished first simply runs out unobserved.
+ * whole attempt.
  */
 async function withinTime<T>(work: Promise<T>, limitMs: number | undefined): Promise<T> {
 	if (limitMs === undefined) return await work;
-	// The losing side must not become an unhandled rejection.
-	work.catch(() => undefined);
-	const timer = sleep(limitMs + 50).then(() => 'timeout' as const);
-	const winner = await Promise.race([work.then((value) => ({ value })), timer]);
+	let finished = false;
+	const answer = work.finally(() => (finished = true)).then((value) => ({ value }));
+	const timeout = (async () => {
+		// Short sleeps, not one long one: n8n-workflow's `sleep` cannot be cancelled (`sleepWithAbort`
+		// is not in 2.40's), and a long timer would outlive every request that answers in time.
+		const end = Date.now() + limitMs + 50;
+		while (!finished && Date.now() < end) await sleep(Math.min(100, end - Date.now()));
+		return 'timeout' as const;
+	})();
+	// Promise.race handles a rejection of `answer` that comes after the timeout won.
+	const winner = await Promise.race([answer, timeout]);
 	if (winner === 'timeout') {
 		throw Object.assign(new Error(`timeout of ${limitMs}ms exceeded`), { code: 'ETIMEDOUT' });
 	}
