@@ -70,7 +70,7 @@ export interface HttpFailure {
 	/** the network error code (ECONNREFUSED, ETIMEDOUT, …) when there was no answer */
 	code?: string;
 	/** `policy.refusal` recognised the error: `error` is its message */
-	refused?: boolean;
+	refused: boolean;
 }
 
 export type HttpResult = HttpSuccess | HttpFailure;
@@ -226,6 +226,19 @@ async function withinTime<T>(work: Promise<T>, limitMs: number | undefined): Pro
 	return winner.value;
 }
 
+function failureOf(facts: ErrorFacts, refusal: string | undefined, attempts: number): HttpFailure {
+	return {
+		ok: false,
+		statusCode: facts.statusCode,
+		error: refusal ?? describeFailure(facts),
+		transient: refusal === undefined && isTransient(facts.statusCode),
+		attempts,
+		vendorBody: facts.vendorBody,
+		code: facts.code,
+		refused: refusal !== undefined,
+	};
+}
+
 /** One request with retries, per `policy`. Never throws: a failure is described in the result. */
 export async function sendWithRetry(
 	send: SendRequest,
@@ -235,7 +248,7 @@ export async function sendWithRetry(
 ): Promise<HttpResult> {
 	const deadline = policy.deadlineMs !== undefined ? now() + policy.deadlineMs : Infinity;
 	const safeToRepeat = policy.safeToRepeat ?? isSafeMethod(options.method);
-	let failure: HttpFailure = { ok: false, error: 'not attempted', transient: true, attempts: 0 };
+	let failure = failureOf({ message: 'not attempted' }, undefined, 0);
 
 	for (let retry = 0; ; retry++) {
 		const remaining = deadline - now();
@@ -265,16 +278,7 @@ export async function sendWithRetry(
 			facts = readHttpError(error, now());
 			refusal = policy.refusal?.(error);
 		}
-		failure = {
-			ok: false,
-			...(facts.statusCode !== undefined ? { statusCode: facts.statusCode } : {}),
-			error: refusal ?? describeFailure(facts),
-			transient: refusal === undefined && isTransient(facts.statusCode),
-			attempts,
-			...(facts.vendorBody !== undefined ? { vendorBody: facts.vendorBody } : {}),
-			...(facts.code !== undefined ? { code: facts.code } : {}),
-			...(refusal !== undefined ? { refused: true } : {}),
-		};
+		failure = failureOf(facts, refusal, attempts);
 		// A refused sign-in is not retried: each retry would sign in again, and be refused again.
 		if (refusal !== undefined || retry >= policy.maxRetries) return failure;
 		if (!isRetryable(facts.statusCode, safeToRepeat)) return failure;
