@@ -17,7 +17,7 @@ import {
 	isEventSelected,
 	selectedEventNames,
 } from '../shared/eventSelection';
-import type { SendRequest } from '../shared/followUpRequest';
+import type { SendRequest } from '../shared/vendorHttp';
 import {
 	duplicateLimits,
 	duplicateMemoryOptions,

@@ -1,11 +1,10 @@
-import { sleep } from 'n8n-workflow';
-import type { IDataObject, IHttpRequestOptions } from 'n8n-workflow';
+import type { IDataObject } from 'n8n-workflow';
 
 import { signInRefusal } from '../../credentials/UphanceApi.credentials';
-import { requestWithRetry } from '../shared/followUpRequest';
-import type { RetryPolicy, SendRequest } from '../shared/followUpRequest';
 import { ok, refuse } from '../shared/refusal';
 import type { Step } from '../shared/refusal';
+import { sendWithRetry } from '../shared/vendorHttp';
+import type { RetryPolicy, SendRequest } from '../shared/vendorHttp';
 import { isDeleteAction } from './uphanceEvent';
 import type { UphanceEvent } from './uphanceEvent';
 import { deliveryFields, readDelivery } from '../shared/deliveryItem';
@@ -169,31 +168,6 @@ export interface FetchResult {
 	transient: boolean;
 }
 
-/**
- * Bounds one attempt, sign-in included: n8n's request timeout covers only the data request, not the
- * `preAuthentication` calls n8n makes before it.
- */
-export function boundedSend(send: SendRequest): SendRequest {
-	return async (options: IHttpRequestOptions) => {
-		const limitMs =
-			typeof options.timeout === 'number' && options.timeout > 0 ? options.timeout : undefined;
-		const work = send(options);
-		if (limitMs === undefined) return await work;
-		// The losing side must not become an unhandled rejection.
-		work.catch(() => undefined);
-		// `sleep` is in every n8n-workflow this package supports (`sleepWithAbort` is not in 2.40's);
-		// the timer of an attempt that finished first simply runs out unobserved.
-		const timer = sleep(limitMs + 50).then(() => 'timeout' as const);
-		const winner = await Promise.race([work.then((response) => ({ response })), timer]);
-		if (winner === 'timeout') {
-			const error = new Error(`timeout of ${limitMs}ms exceeded`) as Error & { code: string };
-			error.code = 'ETIMEDOUT';
-			throw error;
-		}
-		return winner.response;
-	};
-}
-
 function explain(statusCode: number | undefined, error: string): string {
 	if (statusCode === 401)
 		return `${error}: Uphance refused the session even after signing in again. Check the Uphance API credential.`;
@@ -228,8 +202,9 @@ export function skippedOutcome(
 }
 
 /**
- * GETs the record with retries. Never throws: every failure is described in the outcome.
- * `send` is n8n's `httpRequestWithAuthentication` for `uphanceApi` (it adds the session token).
+ * GETs the record with retries; `policy.timeoutMs` bounds each attempt, sign-in included. Never
+ * throws: every failure is described in the outcome. `send` is n8n's
+ * `httpRequestWithAuthentication` for `uphanceApi` (it adds the session token).
  */
 export async function fetchCanonicalRecord(
 	send: SendRequest,
@@ -255,50 +230,25 @@ export async function fetchCanonicalRecord(
 	const guessNote = endpoint.known
 		? ''
 		: ` (the node does not know "${event.resource}" and guessed ${endpoint.path.split('/')[1]})`;
-	// A refused sign-in (wrong password, unknown organisation) is not retried: each retry would sign
-	// in again. It is passed to requestWithRetry as a non-retryable status, its message kept here.
-	let refusedSignIn: string | undefined;
-	const sendOnce: SendRequest = async (options) => {
-		try {
-			return await send(options);
-		} catch (error) {
-			// Internal to requestWithRetry (which never throws): a marked copy stops the retries.
-			const refusal = signInRefusal(error);
-			if (refusal !== undefined) refusedSignIn = refusal;
-			const forRetryLoop: unknown =
-				refusal !== undefined ? Object.assign(new Error(refusal), { httpCode: '401' }) : error;
-			throw forRetryLoop;
-		}
-	};
-	let result;
-	try {
-		result = await requestWithRetry(
-			boundedSend(sendOnce),
-			{
-				method: 'GET',
-				url: `${baseUrl}${endpoint.path}`,
-				...(endpoint.qs ? { qs: endpoint.qs } : {}),
-				json: true,
-				headers: { Accept: 'application/json' },
-			},
+	// sendWithRetry never throws: every failure comes back in `result`.
+	const result = await sendWithRetry(
+		send,
+		{
+			method: 'GET',
+			url: `${baseUrl}${endpoint.path}`,
+			...(endpoint.qs ? { qs: endpoint.qs } : {}),
+			json: true,
+			headers: { Accept: 'application/json' },
+		},
+		{
+			...policy,
 			// n8n renews the session token only when the request throws a 401.
-			{ ...policy, throwHttpErrors: true },
-		);
-	} catch (error) {
-		// requestWithRetry does not throw; this guards against a helper that does something unexpected.
-		return {
-			outcome: {
-				status: 'failed',
-				endpoint: shown,
-				error: `Fetching ${event.resource} ${String(event.id)} failed: ${String(
-					(error as Error)?.message ?? error,
-				)
-					.split('\n')[0]
-					.slice(0, 200)}`,
-			},
-			transient: endpoint.known,
-		};
-	}
+			throwHttpErrors: true,
+			// A refused sign-in (wrong password, unknown organisation) is not retried: each retry
+			// would sign in again. Its message says what to fix in the credential.
+			refusal: signInRefusal,
+		},
+	);
 	if (result.ok) {
 		const extracted = extractRecord(result.body, endpoint, event.resource, event.id);
 		if (extracted.found) {
@@ -336,13 +286,13 @@ export async function fetchCanonicalRecord(
 			transient: false,
 		};
 	}
-	if (refusedSignIn !== undefined) {
+	if (result.refused) {
 		return {
 			outcome: {
 				status: 'failed',
 				attempts: result.attempts,
 				endpoint: shown,
-				error: `Fetching ${event.resource} ${String(event.id)} failed: ${refusedSignIn}`,
+				error: `Fetching ${event.resource} ${String(event.id)} failed: ${result.error}`,
 			},
 			transient: false,
 		};

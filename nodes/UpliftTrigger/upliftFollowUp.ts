@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { requestWithRetry } from '../shared/followUpRequest';
-import type { RetryPolicy } from '../shared/followUpRequest';
+import { sendWithRetry } from '../shared/vendorHttp';
+import type { RetryPolicy } from '../shared/vendorHttp';
 import { csvFileName, findCaptureId, findCsvLink } from './upliftEvent';
 import type { UpliftEvent } from './upliftEvent';
 import { upliftBaseUrl } from '../../credentials/UpliftApi.credentials';
@@ -66,7 +66,7 @@ async function downloadCsv(
 			},
 		};
 	}
-	const result = await requestWithRetry(
+	const result = await sendWithRetry(
 		// A pre-signed link: no Authorization header, it could upset the storage origin.
 		(options) => ctx.helpers.httpRequest(options),
 		{ method: 'GET', url: link.url, encoding: 'arraybuffer', json: false },
@@ -114,7 +114,7 @@ async function fetchCapture(
 	if (!captureId) return { status: 'skipped', reason: 'The event names no capture.' };
 	const credentials = await ctx.getCredentials<{ baseUrl?: string }>('upliftApi');
 	const baseUrl = upliftBaseUrl(credentials.baseUrl);
-	const result = await requestWithRetry(
+	const result = await sendWithRetry(
 		(options) => ctx.helpers.httpRequestWithAuthentication.call(ctx, 'upliftApi', options),
 		{ method: 'GET', url: `${baseUrl}/captures/${encodeURIComponent(captureId)}`, json: true },
 		settings.policy,

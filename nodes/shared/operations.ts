@@ -1,11 +1,15 @@
-import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
-
-import { runPerItem } from './vendorRequest';
-import type { OperationHandler } from './vendorRequest';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import type {
+	IDataObject,
+	IExecuteFunctions,
+	INodeExecutionData,
+	INodeProperties,
+} from 'n8n-workflow';
 
 /**
  * What the Uphance and Uplift action nodes share: a "Resource" selector, one "Operation" selector
- * per resource, every operation's fields, and one execute loop that picks the operation per item.
+ * per resource, every operation's fields (and the helpers that build and read them), and one
+ * execute loop that picks the operation per item. HTTP is in vendorHttp.ts.
  */
 
 export interface VendorResource {
@@ -77,4 +81,114 @@ export async function runOperations(
 	const handlers: Record<string, Record<string, OperationHandler>> = {};
 	for (const o of operations) (handlers[o.resource] ??= {})[o.value] = o.execute;
 	return await runPerItem(ctx, handlers);
+}
+
+export type OperationResult = IDataObject | IDataObject[];
+
+export type OperationHandler = (
+	this: IExecuteFunctions,
+	itemIndex: number,
+) => Promise<OperationResult>;
+
+/**
+ * Runs one handler per input item. Every output item is paired with the input item it came from;
+ * with Continue On Fail, a failed item becomes `{ error, statusCode? }` paired with its input.
+ */
+export async function runPerItem(
+	ctx: IExecuteFunctions,
+	handlers: Record<string, Record<string, OperationHandler>>,
+): Promise<INodeExecutionData[][]> {
+	const items = ctx.getInputData();
+	const out: INodeExecutionData[] = [];
+	for (let i = 0; i < items.length; i++) {
+		try {
+			const resource = ctx.getNodeParameter('resource', i) as string;
+			const operation = ctx.getNodeParameter('operation', i) as string;
+			const handler = handlers[resource]?.[operation];
+			if (!handler) {
+				throw new NodeOperationError(
+					ctx.getNode(),
+					`The operation "${operation}" is not known for the resource "${resource}"`,
+					{ itemIndex: i },
+				);
+			}
+			const result = await handler.call(ctx, i);
+			for (const json of Array.isArray(result) ? result : [result]) {
+				out.push({ json, pairedItem: { item: i } });
+			}
+		} catch (error) {
+			if (ctx.continueOnFail()) {
+				const e = error as { message?: unknown; httpCode?: unknown; description?: unknown };
+				const json: IDataObject = { error: String(e.message ?? error) };
+				if (typeof e.httpCode === 'string' && /^\d{3}$/.test(e.httpCode))
+					json.statusCode = Number(e.httpCode);
+				out.push({ json, pairedItem: { item: i } });
+				continue;
+			}
+			const nodeError =
+				error instanceof NodeApiError || error instanceof NodeOperationError
+					? error
+					: new NodeOperationError(ctx.getNode(), String((error as Error).message ?? error), {
+							itemIndex: i,
+						});
+			if (nodeError.context.itemIndex === undefined) nodeError.context.itemIndex = i;
+			throw nodeError;
+		}
+	}
+	return [out];
+}
+
+/** Adds `resource`/`operation` to each property's displayOptions.show. */
+export function showFor(
+	resource: string,
+	operation: string,
+	properties: INodeProperties[],
+): INodeProperties[] {
+	return properties.map((p) => ({
+		...p,
+		displayOptions: {
+			...p.displayOptions,
+			show: { ...(p.displayOptions?.show ?? {}), resource: [resource], operation: [operation] },
+		},
+	}));
+}
+
+/** A non-empty id parameter as a string (numbers from `{{ $json.id }}` included). */
+export function idParameter(ctx: IExecuteFunctions, name: string, itemIndex: number): string {
+	const value = ctx.getNodeParameter(name, itemIndex) as unknown;
+	const text = typeof value === 'number' ? String(value) : String(value ?? '').trim();
+	if (text === '' || text === 'undefined' || text === 'null') {
+		throw new NodeOperationError(ctx.getNode(), `The parameter "${name}" is empty`, {
+			itemIndex,
+			description:
+				'Map it from the incoming item, e.g. {{ $json.id }} after the Uphance Trigger, or type an id.',
+		});
+	}
+	return text;
+}
+
+export const returnAllAndLimit = (resource: string, operation: string): INodeProperties[] =>
+	showFor(resource, operation, [
+		{
+			displayName: 'Return All',
+			name: 'returnAll',
+			type: 'boolean',
+			default: false,
+			description: 'Whether to return all results or only up to a given limit',
+		},
+		{
+			displayName: 'Limit',
+			name: 'limit',
+			type: 'number',
+			typeOptions: { minValue: 1 },
+			default: 50,
+			description: 'Max number of results to return',
+			displayOptions: { show: { returnAll: [false] } },
+		},
+	]);
+
+/** `undefined` for Return All, else the Limit (at least 1). */
+export function limitOf(ctx: IExecuteFunctions, itemIndex: number): number | undefined {
+	if (ctx.getNodeParameter('returnAll', itemIndex, false) as boolean) return undefined;
+	return Math.max(1, Number(ctx.getNodeParameter('limit', itemIndex, 50)));
 }

@@ -232,6 +232,17 @@ describe('Uphance node: transport', () => {
 		expect(fake.requests.filter((r: { path: string }) => r.path === '/payments')).toHaveLength(1);
 	});
 
+	it('a refused sign-in is not retried and says what to fix', async () => {
+		const credentials = uphanceCredentials({ ...fake, password: 'an-old-password-also-secret' });
+		const failed = runAction(node, {
+			params: { resource: 'pickTicket', operation: 'get', pickTicketId: '5' },
+			credentials,
+		});
+		await expect(failed).rejects.toThrow(/Check the Uphance API credential: .*did not accept/);
+		await expect(failed).rejects.not.toThrow(/an-old-password-also-secret/);
+		expect(fake.tokenRequests()).toHaveLength(1);
+	});
+
 	it('signs in again when Uphance answers 401 to an expired token', async () => {
 		fake.setRecord('pick_ticket', 5);
 		const credentials = uphanceCredentials(fake);

@@ -1,18 +1,10 @@
-import type {
-	IDataObject,
-	IExecuteFunctions,
-	IHttpRequestMethods,
-	INodeProperties,
-} from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, IHttpRequestMethods } from 'n8n-workflow';
 
-import type { VendorOperation } from '../../shared/operations';
-import { apiRequest } from '../../shared/vendorRequest';
-import type { ApiRequestOptions, VendorApi } from '../../shared/vendorRequest';
+import { vendorRequest } from '../../shared/vendorHttp';
+import type { ApiRequestOptions, VendorApi } from '../../shared/vendorHttp';
 import { upliftBaseUrl } from '../../../credentials/UpliftApi.credentials';
 
 /** Uplift transport: base URL and API key from the `upliftApi` credential, limit/offset lists. */
-
-export type UpliftOperation = VendorOperation;
 
 /** Uplift answers at most 500 rows or captures a call. */
 export const MAX_PAGE = 500;
@@ -26,7 +18,7 @@ export async function upliftRequest(
 	path: string,
 	options: ApiRequestOptions = {},
 ): Promise<IDataObject> {
-	return await apiRequest(ctx, UPLIFT, itemIndex, method, path, options);
+	return await vendorRequest(ctx, UPLIFT, itemIndex, method, path, options);
 }
 
 /**
@@ -59,41 +51,4 @@ export async function upliftList(
 			return records;
 	}
 	return records;
-}
-
-/** A name/value list (custom attributes, filters) as an object; empty names are skipped. */
-export function pairsToObject(value: unknown): IDataObject {
-	const list = ((value as IDataObject | undefined)?.pair ?? []) as IDataObject[];
-	const out: IDataObject = {};
-	for (const p of list) {
-		const name = String(p.name ?? '').trim();
-		if (name !== '') out[name] = String(p.value ?? '');
-	}
-	return out;
-}
-
-export function pairsProperty(
-	displayName: string,
-	name: string,
-	description: string,
-): INodeProperties {
-	return {
-		displayName,
-		name,
-		type: 'fixedCollection',
-		typeOptions: { multipleValues: true },
-		default: {},
-		placeholder: 'Add Attribute',
-		description,
-		options: [
-			{
-				displayName: 'Attribute',
-				name: 'pair',
-				values: [
-					{ displayName: 'Name', name: 'name', type: 'string', default: '' },
-					{ displayName: 'Value', name: 'value', type: 'string', default: '' },
-				],
-			},
-		],
-	};
 }

@@ -1,4 +1,4 @@
-import { getOperation } from '../../transport';
+import { getOperation } from '../../descriptions';
 
 export const customerGet = getOperation({
 	resource: 'customer',

@@ -1,4 +1,4 @@
-import { getManyOperation, SINCE_ID } from '../../transport';
+import { getManyOperation, SINCE_ID } from '../../descriptions';
 
 export const customerGetAll = getManyOperation({
 	resource: 'customer',

@@ -1,8 +1,9 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 
-import { idParameter } from '../../../shared/vendorRequest';
-import { idProperty, unwrapOne, uphanceRequest } from '../../transport';
-import type { UphanceOperation } from '../../transport';
+import { idParameter } from '../../../shared/operations';
+import { idProperty } from '../../descriptions';
+import { unwrapOne, uphanceRequest } from '../../transport';
+import type { UphanceOperation } from '../../descriptions';
 
 /** `GET /invoices?invoice_id=ID` → `{invoices: [record]}`, as the public clients fetch one invoice. */
 export const invoiceGet: UphanceOperation = {

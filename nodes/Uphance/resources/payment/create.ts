@@ -1,8 +1,8 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { showFor } from '../../../shared/vendorRequest';
+import { showFor } from '../../../shared/operations';
 import { unwrapOne, uphanceRequest } from '../../transport';
-import type { UphanceOperation } from '../../transport';
+import type { UphanceOperation } from '../../descriptions';
 
 /** `POST /payments {amount, reference, date, sale_id, company_id, invoice_id, source}` (help 12548917). */
 export const paymentCreate: UphanceOperation = {

@@ -1,4 +1,4 @@
-import { getManyOperation } from '../../transport';
+import { getManyOperation } from '../../descriptions';
 
 export const paymentGetAll = getManyOperation({
 	resource: 'payment',

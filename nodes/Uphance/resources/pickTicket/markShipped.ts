@@ -1,8 +1,9 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 
-import { idParameter } from '../../../shared/vendorRequest';
-import { idProperty, unwrapOne, uphanceRequest } from '../../transport';
-import type { UphanceOperation } from '../../transport';
+import { idParameter } from '../../../shared/operations';
+import { idProperty } from '../../descriptions';
+import { unwrapOne, uphanceRequest } from '../../transport';
+import type { UphanceOperation } from '../../descriptions';
 
 /** `PUT /pick_tickets/{id}/ship` (confirmed only by public client code); after Update Tracking. */
 export const pickTicketMarkShipped: UphanceOperation = {

@@ -1,8 +1,9 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { idParameter, showFor } from '../../../shared/vendorRequest';
-import { idProperty, unwrapOne, uphanceRequest } from '../../transport';
-import type { UphanceOperation } from '../../transport';
+import { idParameter, showFor } from '../../../shared/operations';
+import { idProperty } from '../../descriptions';
+import { unwrapOne, uphanceRequest } from '../../transport';
+import type { UphanceOperation } from '../../descriptions';
 
 const show = (p: Parameters<typeof showFor>[2]) => showFor('pickTicket', 'updateTracking', p);
 

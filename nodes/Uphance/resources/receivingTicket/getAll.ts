@@ -1,4 +1,4 @@
-import { getManyOperation, SINCE_CREATED_AT, SINCE_ID } from '../../transport';
+import { getManyOperation, SINCE_CREATED_AT, SINCE_ID } from '../../descriptions';
 
 export const receivingTicketGetAll = getManyOperation({
 	resource: 'receivingTicket',

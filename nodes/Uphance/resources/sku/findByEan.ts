@@ -1,8 +1,8 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { showFor } from '../../../shared/vendorRequest';
+import { showFor } from '../../../shared/operations';
 import { uphanceList } from '../../transport';
-import type { UphanceOperation } from '../../transport';
+import type { UphanceOperation } from '../../descriptions';
 
 /** `GET /skus?filter[ean]=` (confirmed only by public client code). One item per matching SKU. */
 export const skuFindByEan: UphanceOperation = {

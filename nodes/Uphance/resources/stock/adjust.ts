@@ -2,9 +2,9 @@ import { createHash } from 'crypto';
 import { NodeOperationError } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { showFor } from '../../../shared/vendorRequest';
+import { showFor } from '../../../shared/operations';
 import { uphanceRequest } from '../../transport';
-import type { UphanceOperation } from '../../transport';
+import type { UphanceOperation } from '../../descriptions';
 
 /**
  * The key Uphance de-duplicates stock operations by when none is given: the workflow, this node,

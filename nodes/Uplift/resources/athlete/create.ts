@@ -1,8 +1,9 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { showFor } from '../../../shared/vendorRequest';
-import { pairsProperty, pairsToObject, upliftRequest } from '../../transport';
-import type { UpliftOperation } from '../../transport';
+import { showFor } from '../../../shared/operations';
+import { pairsProperty, pairsToObject } from '../../descriptions';
+import { upliftRequest } from '../../transport';
+import type { UpliftOperation } from '../../descriptions';
 import { athleteFieldOptions } from './fields';
 
 export const athleteCreate: UpliftOperation = {

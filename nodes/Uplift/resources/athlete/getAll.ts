@@ -1,8 +1,9 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { limitOf, returnAllAndLimit, showFor } from '../../../shared/vendorRequest';
-import { pairsProperty, pairsToObject, upliftList } from '../../transport';
-import type { UpliftOperation } from '../../transport';
+import { limitOf, returnAllAndLimit, showFor } from '../../../shared/operations';
+import { pairsProperty, pairsToObject } from '../../descriptions';
+import { upliftList } from '../../transport';
+import type { UpliftOperation } from '../../descriptions';
 
 export const athleteGetAll: UpliftOperation = {
 	resource: 'athlete',

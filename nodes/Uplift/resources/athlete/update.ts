@@ -1,9 +1,10 @@
 import { NodeOperationError } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { idParameter, showFor } from '../../../shared/vendorRequest';
-import { pairsProperty, pairsToObject, upliftRequest } from '../../transport';
-import type { UpliftOperation } from '../../transport';
+import { idParameter, showFor } from '../../../shared/operations';
+import { pairsProperty, pairsToObject } from '../../descriptions';
+import { upliftRequest } from '../../transport';
+import type { UpliftOperation } from '../../descriptions';
 import { athleteFieldOptions } from './fields';
 
 export const athleteUpdate: UpliftOperation = {

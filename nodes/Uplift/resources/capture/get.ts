@@ -1,8 +1,8 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 
-import { idParameter, showFor } from '../../../shared/vendorRequest';
+import { idParameter, showFor } from '../../../shared/operations';
 import { upliftRequest } from '../../transport';
-import type { UpliftOperation } from '../../transport';
+import type { UpliftOperation } from '../../descriptions';
 
 export const captureGet: UpliftOperation = {
 	resource: 'capture',

@@ -1,8 +1,8 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { limitOf, returnAllAndLimit, showFor } from '../../../shared/vendorRequest';
+import { limitOf, returnAllAndLimit, showFor } from '../../../shared/operations';
 import { upliftList } from '../../transport';
-import type { UpliftOperation } from '../../transport';
+import type { UpliftOperation } from '../../descriptions';
 
 export const captureGetAll: UpliftOperation = {
 	resource: 'capture',

@@ -1,7 +1,7 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 
-import { idParameter, limitOf, returnAllAndLimit, showFor } from '../../../shared/vendorRequest';
-import type { UpliftOperation } from '../../transport';
+import { idParameter, limitOf, returnAllAndLimit, showFor } from '../../../shared/operations';
+import type { UpliftOperation } from '../../descriptions';
 import { exportRows, jobIdProperty } from './shared';
 
 export const dataExportGetResults: UpliftOperation = {

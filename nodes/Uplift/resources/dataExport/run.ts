@@ -1,9 +1,9 @@
 import { NodeOperationError, sleep } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { showFor } from '../../../shared/vendorRequest';
+import { showFor } from '../../../shared/operations';
 import { upliftRequest } from '../../transport';
-import type { UpliftOperation } from '../../transport';
+import type { UpliftOperation } from '../../descriptions';
 import { exportRows } from './shared';
 
 const splitList = (value: unknown): string[] =>
