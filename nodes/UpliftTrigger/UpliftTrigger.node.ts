@@ -31,7 +31,7 @@ import { ok } from '../shared/refusal';
 import { checkUpliftSignature, UPLIFT_SIGNATURE_HEADER } from '../shared/signature';
 import { receiveDelivery } from '../shared/webhookPipeline';
 import { parseUpliftEvent, upliftDeliveryKey, upliftItemJson } from './upliftEvent';
-import { runUpliftFollowUps } from './upliftFollowUp';
+import { attachCsv } from './upliftCsv';
 
 export const UPLIFT_SOURCE_IP = '54.245.28.22';
 
@@ -252,12 +252,10 @@ export class UpliftTrigger implements INodeType {
 		const results: INodeExecutionData[] = [];
 		for (let i = 0; i < items.length; i++) {
 			const options = this.getNodeParameter('options', i, {}) as UpliftOptions;
-			const enriched = await runUpliftFollowUps(this, items[i], {
+			const enriched = await attachCsv(this, items[i], {
 				downloadCsv: options.downloadCsv ?? true,
 				binaryPropertyName: options.binaryPropertyName || 'data',
-				fetchCapture: false,
 				signatureVerified: this.getNodeParameter('verifySignature', i, true) as boolean,
-				outcomeField: 'fetch',
 				policy: {
 					maxRetries: Math.max(0, options.maxRetries ?? 3),
 					timeoutMs: Math.max(1, options.fetchTimeoutSeconds ?? 30) * 1000,

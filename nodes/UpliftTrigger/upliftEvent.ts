@@ -91,24 +91,6 @@ export function csvFileName(url: string, objectId: unknown): string {
 	return `uplift_${id}.csv`;
 }
 
-/**
- * The capture (session) named by an event, when it names one. Uplift does not document how
- * `data.object.id` (`<uuid>_<n>`) maps to a capture; explicit fields win, the uuid prefix is a guess
- * that the README calls one.
- */
-export function findCaptureId(event: UpliftEvent): string | undefined {
-	const object = event.data.object as IDataObject;
-	for (const field of ['capture_id', 'captureId', 'session_id', 'sessionId']) {
-		const value = object[field];
-		if (typeof value === 'string' && value.trim() !== '') return value.trim();
-	}
-	if (event.type !== 'movement.analytics.created') return undefined;
-	const id = object.id;
-	if (typeof id !== 'string') return undefined;
-	const match = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(_\d+)?$/i.exec(id);
-	return match ? match[1] : undefined;
-}
-
 /** The output item's JSON, before the execution's downloads (their outcomes go under `fetch`). */
 export function upliftItemJson(
 	event: UpliftEvent,

@@ -2,23 +2,19 @@ import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-wor
 
 import { sendWithRetry } from '../shared/vendorHttp';
 import type { RetryPolicy } from '../shared/vendorHttp';
-import { csvFileName, findCaptureId, findCsvLink } from './upliftEvent';
+import { csvFileName, findCsvLink } from './upliftEvent';
 import type { UpliftEvent } from './upliftEvent';
-import { upliftBaseUrl } from '../../credentials/UpliftApi.credentials';
 
 /**
- * Follow-ups that run inside the execution, after Uplift already has its 2xx: the kinematic CSV
- * (as n8n binary data) and, when asked, the capture from the Uplift API. A failed follow-up never
- * loses the event: the item is emitted with the outcome described under `followUp`.
+ * The download that runs inside the execution, after Uplift already has its 2xx: the kinematic CSV
+ * of a `movement.analytics.created` event, as n8n binary data. A failed download never loses the
+ * event: the item is emitted with the outcome described under `fetch.csv`.
  */
 
-export interface UpliftFollowUpSettings {
+export interface CsvSettings {
 	downloadCsv: boolean;
 	binaryPropertyName: string;
-	fetchCapture: boolean;
 	signatureVerified: boolean;
-	/** the item field that receives the outcomes: `fetch` (version 2) or `followUp` (1, 1.1) */
-	outcomeField: string;
 	policy: RetryPolicy;
 }
 
@@ -36,7 +32,7 @@ function asEvent(json: IDataObject): UpliftEvent | undefined {
 async function downloadCsv(
 	ctx: IExecuteFunctions,
 	event: UpliftEvent,
-	settings: UpliftFollowUpSettings,
+	settings: CsvSettings,
 	nowMs: number,
 ): Promise<{ outcome: IDataObject; binary?: INodeExecutionData['binary'] }> {
 	const link = findCsvLink(event);
@@ -105,65 +101,23 @@ async function downloadCsv(
 	};
 }
 
-async function fetchCapture(
-	ctx: IExecuteFunctions,
-	event: UpliftEvent,
-	settings: UpliftFollowUpSettings,
-): Promise<IDataObject> {
-	const captureId = findCaptureId(event);
-	if (!captureId) return { status: 'skipped', reason: 'The event names no capture.' };
-	const credentials = await ctx.getCredentials<{ baseUrl?: string }>('upliftApi');
-	const baseUrl = upliftBaseUrl(credentials.baseUrl);
-	const result = await sendWithRetry(
-		(options) => ctx.helpers.httpRequestWithAuthentication.call(ctx, 'upliftApi', options),
-		{ method: 'GET', url: `${baseUrl}/captures/${encodeURIComponent(captureId)}`, json: true },
-		settings.policy,
-	);
-	if (!result.ok) {
-		return {
-			status: 'failed',
-			captureId,
-			error: `Fetching capture ${captureId} failed: ${result.error}${result.statusCode === 401 ? ' (check the API key in the Uplift credential)' : ''}`,
-			...(result.statusCode !== undefined ? { statusCode: result.statusCode } : {}),
-			attempts: result.attempts,
-		};
-	}
-	return { status: 'fetched', captureId, capture: result.body as IDataObject };
-}
-
-/** Enriches one emitted item. Never throws: every failure ends up in the item's outcome field (`fetch`, or `followUp` before version 2). */
-export async function runUpliftFollowUps(
+/** Enriches one emitted item with its CSV. Never throws: every failure ends up in `fetch.csv`. */
+export async function attachCsv(
 	ctx: IExecuteFunctions,
 	item: INodeExecutionData,
-	settings: UpliftFollowUpSettings,
+	settings: CsvSettings,
 	nowMs: number = Date.now(),
 ): Promise<INodeExecutionData> {
-	const json = { ...item.json };
-	const followUp: IDataObject = { ...((json[settings.outcomeField] as IDataObject) ?? {}) };
+	const event = asEvent(item.json);
+	if (!event || event.type !== 'movement.analytics.created' || !settings.downloadCsv) return item;
+	const fetch: IDataObject = { ...((item.json.fetch as IDataObject) ?? {}) };
 	let binary = item.binary;
-	const event = asEvent(json);
-	if (event && event.type === 'movement.analytics.created' && settings.downloadCsv) {
-		try {
-			const { outcome, binary: downloaded } = await downloadCsv(ctx, event, settings, nowMs);
-			followUp.csv = outcome;
-			if (downloaded) binary = { ...(binary ?? {}), ...downloaded };
-		} catch (error) {
-			followUp.csv = {
-				status: 'failed',
-				error: `Storing the CSV failed: ${(error as Error).message}`,
-			};
-		}
+	try {
+		const { outcome, binary: downloaded } = await downloadCsv(ctx, event, settings, nowMs);
+		fetch.csv = outcome;
+		if (downloaded) binary = { ...(binary ?? {}), ...downloaded };
+	} catch (error) {
+		fetch.csv = { status: 'failed', error: `Storing the CSV failed: ${(error as Error).message}` };
 	}
-	if (event && settings.fetchCapture) {
-		try {
-			followUp.capture = await fetchCapture(ctx, event, settings);
-		} catch (error) {
-			followUp.capture = {
-				status: 'failed',
-				error: `Fetching the capture failed: ${(error as Error).message}`,
-			};
-		}
-	}
-	json[settings.outcomeField] = followUp;
-	return { ...item, json, ...(binary ? { binary } : {}) };
+	return { ...item, json: { ...item.json, fetch }, ...(binary ? { binary } : {}) };
 }
