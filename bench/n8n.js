@@ -427,7 +427,7 @@ async function runN8nBench(cfg) {
 		// that version reads its signing secret from.
 		const upliftVersion = cfg.typeVersion ?? defaultTypeVersion('dist/nodes/UpliftTrigger/UpliftTrigger.node.js');
 		result.typeVersions = { uplift: upliftVersion };
-		const credRef = await createUpliftTriggerCredential(n8n, uplift, upliftVersion, { apiKey: UPLIFT_API_KEY, signingSecret: SECRET });
+		const credRef = await createUpliftTriggerCredential(n8n, { signingSecret: SECRET });
 		const makeUplift = async (name, staticData) => {
 			const w = triggerToSet({
 				nodeName: 'upliftTrigger',

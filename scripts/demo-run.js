@@ -71,7 +71,7 @@ function credentialData(type, fakes) {
 		}
 	}
 	if (type === 'upliftApi') {
-		return { apiKey: fakes.uplift.apiKey, signingSecret: DEMO_UPLIFT_SECRET, previousSigningSecret: '', baseUrl: fakes.uplift.apiBaseUrl };
+		return { apiKey: fakes.uplift.apiKey, baseUrl: fakes.uplift.apiBaseUrl };
 	}
 	if (type === 'upliftWebhookApi') return { signingSecret: DEMO_UPLIFT_SECRET, previousSigningSecret: '' };
 	if (type === 'uphanceApi') {

@@ -153,7 +153,7 @@ describe('the n8n editor, as a user goes through it', () => {
 		);
 	});
 
-	step('(a) Uplift Trigger: version 3, its "Uplift Webhook API" credential saves with a signing secret only and shows success', async () => {
+	step('(a) Uplift Trigger: version 1.1, its "Uplift Webhook API" credential saves with a signing secret only and shows success', async () => {
 		need(journey.productionUrl, 'the Uplift Trigger panel is not open');
 		const version = await editor.ndvNodeVersion();
 		const header = await editor.openNewCredentialFromNdv();
@@ -169,7 +169,7 @@ describe('the n8n editor, as a user goes through it', () => {
 			'the Uplift Trigger and its credential',
 		);
 
-		expect(version).toMatch(/node version 3\b/);
+		expect(version).toMatch(/node version 1\.1\b/);
 		expect(header).toContain('Uplift Webhook API');
 		expect(Object.values(labels)).toEqual(expect.arrayContaining(['Signing Secret', 'Previous Signing Secret']));
 		expect(texts(result.seen)).not.toMatch(/Couldn.t connect/);

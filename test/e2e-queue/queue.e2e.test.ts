@@ -169,7 +169,7 @@ function diagnostics(workflowId: string) {
  */
 const memoryReader = (() => {
 	try {
-		return { ...require('../../dist/nodes/shared/staticDataMemory'), ...require('../../dist/nodes/shared/deliveryMemory') };
+		return { ...require('../../dist/nodes/shared/duplicateMemory/staticData'), ...require('../../dist/nodes/shared/duplicateMemory/store') };
 	} catch {
 		return null;
 	}
@@ -178,12 +178,12 @@ const memoryReader = (() => {
 /** What the workflow's static data holds for a trigger, read through n8n's API; with `keys`, how many of them. */
 async function staticDataSummary(workflowId: string, trigger: string, keys?: string[]) {
 	const sd = await q.main.staticData(workflowId);
-	const value = sd[`node:${trigger}`] && sd[`node:${trigger}`].deliveryLedger;
+	const value = sd[`node:${trigger}`] && sd[`node:${trigger}`].duplicateMemory;
 	if (value === undefined) return 'no duplicate memory in static data';
 	try {
 		const { copy, problem } = memoryReader.readStoredCopy(value);
 		if (!copy) return `unreadable (${problem})`;
-		const stored = new Set(copy.readEntries().map(([k]: [string, number]) => k));
+		const stored = new Set(copy.entries.map(([k]: [string, number]) => k));
 		const mine = keys ? `; ${keys.filter((k) => stored.has(memoryReader.hashDeliveryKey(k))).length}/${keys.length} of this scenario's keys` : '';
 		return `${stored.size} keys, writer ${copy.writer}, revision ${copy.revision}${mine}`;
 	} catch (e: any) {
@@ -191,11 +191,11 @@ async function staticDataSummary(workflowId: string, trigger: string, keys?: str
 	}
 }
 
-/** The version n8n gives a trigger added to a new workflow (its description's defaultVersion, from the build under test). */
+/** The trigger's one version (its description's version, from the build under test). */
 function defaultVersion(file: string, className: string): number | undefined {
 	try {
 		const NodeClass = require(`../../dist/nodes/${file}`)[className];
-		return new NodeClass().description.defaultVersion;
+		return new NodeClass().description.version;
 	} catch {
 		return undefined;
 	}
@@ -218,7 +218,7 @@ beforeAll(async () => {
 	q = new QueueMode();
 	await q.start();
 	// the credential the default version reads its signing secret from
-	upliftCred = await createUpliftTriggerCredential(q.main, uplift, UPLIFT_VERSION ?? 1, { apiKey: API_KEY, signingSecret: SECRET });
+	upliftCred = await createUpliftTriggerCredential(q.main, { signingSecret: SECRET });
 	uphanceCred = await q.main.createCredential('uphanceApi', 'Uphance (fake)', {
 		email: uphance.email,
 		password: uphance.password,

@@ -65,7 +65,7 @@ const { activeTriggerWorkflow } = require('../support/workflows');
 const { post } = require('../support/http') as {
 	post: (url: string, body: unknown, headers?: Record<string, string>) => Promise<Resp>;
 };
-const { createUpliftCredential } = require('../support/vendorCredentials');
+const { createUpliftTriggerCredential } = require('../support/vendorCredentials');
 
 type Resp = { status: number; text: string; json: any; ms: number };
 
@@ -183,8 +183,7 @@ async function startExplained(n8n: any) {
 }
 
 async function upliftWorkflow(n8n: any) {
-	const cred = await createUpliftCredential(n8n, fake, { apiKey: API_KEY, signingSecret: SECRET });
-	const credential = { type: 'upliftApi', id: cred.id, name: cred.name };
+	const credential = await createUpliftTriggerCredential(n8n, { signingSecret: SECRET });
 	return (await activeTriggerWorkflow(n8n, {
 		nodeName: 'upliftTrigger',
 		triggerName: TRIGGER,

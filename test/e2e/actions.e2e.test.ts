@@ -53,7 +53,7 @@ beforeAll(async () => {
 	await n8n.start();
 	cred = await createUphanceCredential(n8n, fake, { organisationId: ORG, urlToken: URL_TOKEN });
 	uplift = await fakeUpliftMod.start({ apiKey: UPLIFT_KEY });
-	upliftCred = await createUpliftCredential(n8n, uplift, { apiKey: UPLIFT_KEY, signingSecret: UPLIFT_SECRET });
+	upliftCred = await createUpliftCredential(n8n, uplift, { apiKey: UPLIFT_KEY });
 	upliftWebhookCred = await createUpliftWebhookCredential(n8n, { signingSecret: UPLIFT_SECRET });
 }, 900000);
 

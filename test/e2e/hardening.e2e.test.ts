@@ -9,12 +9,11 @@
  * Every one the node sees is answered 4xx (503 for the misconfigured allowlist) without a stack
  * trace, and none starts an execution, counted through n8n's public API before and after.
  *
- * For typeVersion 1 start nodes n8n reads every non-multipart body itself before the node runs, so
- * a body over N8N_PAYLOAD_SIZE_MAX is refused by n8n itself (500 "There was a problem executing the
- * workflow", with n8n's stack trace unless NODE_ENV=production) and the node never sees it; from
- * typeVersion 1.1 n8n leaves an octet-stream body to the node, which answers 413. A JSON body n8n
- * parses itself on every typeVersion, so over the limit it always gets n8n's 500. All are asserted
- * as they really are; none stores an execution.
+ * The triggers' typeVersion is 1.1, so n8n leaves an octet-stream body to the node, which answers
+ * 413 over N8N_PAYLOAD_SIZE_MAX. (For a start node of typeVersion 1, n8n would read every
+ * non-multipart body itself; see the comment on `version` in the trigger nodes.) A JSON body n8n
+ * parses itself, so over the limit it gets n8n's own 500 ("There was a problem executing the
+ * workflow") before the node runs. All are asserted as they really are; none stores an execution.
  */
 import * as http from 'http';
 import { randomUUID } from 'crypto';
@@ -24,7 +23,7 @@ const { N8nInstance } = require('../support/n8nInstance');
 const fakeUplift = require('../support/fakeUplift');
 const fakeUphanceMod = require('../support/fakeUphance');
 const { activeTriggerWorkflow } = require('../support/workflows');
-const { createUphanceCredential, createUpliftCredential, stopAll } = require('../support/vendorCredentials');
+const { createUphanceCredential, createUpliftWebhookCredential, stopAll } = require('../support/vendorCredentials');
 
 const MAX_BODY_DEPTH = 64; // nodes/shared/requestBody.ts
 const UPLIFT_SECRET = 'e2e-hardening-secret-' + randomUUID().replace(/-/g, '');
@@ -132,7 +131,7 @@ function withDeepField(json: string, depth: number): string {
 
 interface TriggerCase {
 	name: string;
-	workflow(typeVersion: number, parameters?: Record<string, unknown>): Promise<{ id: string; url: string }>;
+	workflow(parameters?: Record<string, unknown>): Promise<{ id: string; url: string }>;
 	/** headers and URL that pass authentication for this body */
 	authenticated(url: string, body: string): { url: string; headers: Record<string, string> };
 	validBody(): string;
@@ -141,24 +140,22 @@ interface TriggerCase {
 const triggers: TriggerCase[] = [
 	{
 		name: 'Uplift Trigger',
-		workflow: async (typeVersion, parameters = {}) =>
+		workflow: async (parameters = {}) =>
 			await activeTriggerWorkflow(n8n, {
 				nodeName: 'upliftTrigger',
 				triggerName: 'Uplift Trigger',
-				typeVersion,
 				parameters,
-				credential: { type: 'upliftApi', id: upliftCred.id, name: upliftCred.name },
+				credential: { type: 'upliftWebhookApi', id: upliftCred.id, name: upliftCred.name },
 			}),
 		authenticated: (url, body) => ({ url, headers: { 'content-type': 'application/json', 'x-uplift-signature-256': fakeUplift.sign(UPLIFT_SECRET, body) } }),
 		validBody: () => fakeUplift.signedDelivery({ secret: UPLIFT_SECRET, type: 'webhook.created' }).body,
 	},
 	{
 		name: 'Uphance Trigger',
-		workflow: async (typeVersion, parameters = {}) =>
+		workflow: async (parameters = {}) =>
 			await activeTriggerWorkflow(n8n, {
 				nodeName: 'uphanceTrigger',
 				triggerName: 'Uphance Trigger',
-				typeVersion,
 				parameters,
 				credential: { type: 'uphanceApi', id: uphanceCred.id, name: uphanceCred.name },
 			}),
@@ -172,7 +169,7 @@ beforeAll(async () => {
 	uphance = await fakeUphanceMod.start({ email: 'e2e@uphance.example', password: 'uphance-e2e-password', organisations: [{ id: ORG, name: 'E2E Org' }] });
 	n8n = new N8nInstance({ name: 'hardening-e2e' });
 	await n8n.start();
-	upliftCred = await createUpliftCredential(n8n, uplift, { apiKey: 'sk_e2e_hardening', signingSecret: UPLIFT_SECRET });
+	upliftCred = await createUpliftWebhookCredential(n8n, { signingSecret: UPLIFT_SECRET });
 	uphanceCred = await createUphanceCredential(n8n, uphance, { organisationId: ORG, urlToken: URL_TOKEN });
 }, 900000);
 
@@ -181,48 +178,39 @@ afterAll(async () => {
 });
 
 describe.each(triggers)('$name in a real n8n: hostile requests start nothing', (trigger) => {
-	describe.each([1.1, 1])('typeVersion %s', (typeVersion) => {
+	describe('bodies', () => {
 		let wf: { id: string; url: string };
 
 		beforeAll(async () => {
-			wf = await trigger.workflow(typeVersion);
+			wf = await trigger.workflow();
 		});
 
 		test('multipart/form-data without signature or token (n8n consumed the body) -> 400 from the node, no stack, no execution', async () => {
 			const [a] = await withoutExecutions(wf.id, async () => [
 				await rawPost(wf.url, '--xyz--\r\n', { 'content-type': 'multipart/form-data; boundary=xyz' }),
 			]);
-			process.stderr.write(`[hardening] ${n8n.version} ${trigger.name} v${typeVersion} multipart -> ${show(a)}\n`);
+			process.stderr.write(`[hardening] ${n8n.version} ${trigger.name} multipart -> ${show(a)}\n`);
 			expect(show(a)).toMatch(/^400\b/);
 			expect(JSON.parse(a.text)).toEqual({ error: expect.stringMatching(/multipart\/form-data bodies are not accepted/) });
 			expect(a.text).not.toMatch(STACK);
 		});
 
-		test('20 MiB application/octet-stream -> refused (413 from the node from typeVersion 1.1; n8n answers first for typeVersion 1), no stack, no execution', async () => {
+		test('20 MiB application/octet-stream -> 413 from the node, no stack, no execution', async () => {
 			const [a] = await withoutExecutions(wf.id, async () => [
 				await bigPost(wf.url, Buffer.alloc(TWENTY_MIB), { 'content-type': 'application/octet-stream' }),
 			]);
-			process.stderr.write(`[hardening] ${n8n.version} ${trigger.name} v${typeVersion} 20 MiB octet-stream -> ${show(a)}\n`);
-			if (typeVersion > 1) {
-				expect(show(a)).toMatch(/^413\b/);
-				expect(JSON.parse(a.text)).toEqual({ error: expect.stringMatching(/too large/) });
-				expect(a.text).not.toMatch(STACK);
-			} else {
-				// n8n's body parser reads it before the node runs and fails on N8N_PAYLOAD_SIZE_MAX:
-				// n8n's own 500, with n8n's own stack trace unless NODE_ENV=production. The node never
-				// runs, so nothing of this package is in it, and no execution is stored.
-				expect(show(a)).toMatch(/^500\b/);
-				expect(JSON.parse(a.text)).toMatchObject({ code: 0, message: 'There was a problem executing the workflow' });
-				expect(a.text).not.toMatch(/n8n-nodes-uphance-uplift|nodes\/shared|Trigger\.node/);
-			}
+			process.stderr.write(`[hardening] ${n8n.version} ${trigger.name} 20 MiB octet-stream -> ${show(a)}\n`);
+			expect(show(a)).toMatch(/^413\b/);
+			expect(JSON.parse(a.text)).toEqual({ error: expect.stringMatching(/too large/) });
+			expect(a.text).not.toMatch(STACK);
 		});
 
 		test('20 MiB application/json -> n8n itself answers 500 before the node runs (N8N_PAYLOAD_SIZE_MAX), no execution', async () => {
-			// n8n parses JSON bodies itself on every typeVersion, so the node cannot answer this one.
+			// n8n parses JSON bodies itself, so the node cannot answer this one.
 			const [a] = await withoutExecutions(wf.id, async () => [
 				await bigPost(wf.url, Buffer.alloc(TWENTY_MIB, 0x20), { 'content-type': 'application/json' }),
 			]);
-			process.stderr.write(`[hardening] ${n8n.version} ${trigger.name} v${typeVersion} 20 MiB application/json -> ${show(a)}\n`);
+			process.stderr.write(`[hardening] ${n8n.version} ${trigger.name} 20 MiB application/json -> ${show(a)}\n`);
 			expect(show(a)).toMatch(/^500\b/);
 			expect(JSON.parse(a.text)).toMatchObject({ code: 0, message: 'There was a problem executing the workflow' });
 			expect(a.text).not.toMatch(/n8n-nodes-uphance-uplift|nodes\/shared|Trigger\.node/);
@@ -232,7 +220,7 @@ describe.each(triggers)('$name in a real n8n: hostile requests start nothing', (
 			const body = withDeepField(trigger.validBody(), 10_000);
 			const { url, headers } = trigger.authenticated(wf.url, body);
 			const [a] = await withoutExecutions(wf.id, async () => [await rawPost(url, body, headers)]);
-			process.stderr.write(`[hardening] ${n8n.version} ${trigger.name} v${typeVersion} 10,000 deep -> ${show(a)}\n`);
+			process.stderr.write(`[hardening] ${n8n.version} ${trigger.name} 10,000 deep -> ${show(a)}\n`);
 			expect(show(a)).toMatch(/^400\b/);
 			expect(JSON.parse(a.text).error).toContain(`${MAX_BODY_DEPTH} levels`);
 			expect(a.text).not.toMatch(STACK);
@@ -240,7 +228,7 @@ describe.each(triggers)('$name in a real n8n: hostile requests start nothing', (
 	});
 
 	test('an unauthenticated request to a trigger with an unreadable IP allowlist -> 503 without the allowlist, no execution', async () => {
-		const wf = await trigger.workflow(1.1, { options: { ipAllowlist: '10.0.0.0/8, 192.0.2.77, not-an-ip' } });
+		const wf = await trigger.workflow({ options: { ipAllowlist: '10.0.0.0/8, 192.0.2.77, not-an-ip' } });
 		const [a] = await withoutExecutions(wf.id, async () => [await rawPost(wf.url, trigger.validBody(), { 'content-type': 'application/json' })]);
 		process.stderr.write(`[hardening] ${n8n.version} ${trigger.name} broken allowlist -> ${show(a)}\n`);
 		expect(show(a)).toMatch(/^503\b/);
@@ -250,7 +238,7 @@ describe.each(triggers)('$name in a real n8n: hostile requests start nothing', (
 	});
 
 	test('control: a valid authenticated delivery still starts exactly one execution', async () => {
-		const wf = await trigger.workflow(1.1, { fetchRecord: false });
+		const wf = await trigger.workflow({ fetchRecord: false });
 		const body = trigger.validBody();
 		const { url, headers } = trigger.authenticated(wf.url, body);
 		const a = await rawPost(url, body, headers);

@@ -4,12 +4,9 @@
  * Every accepted delivery's key must be in the workflow's static data as soon as its execution has
  * run, without a later duplicate, refusal or ignored event doing the save. So the first two tests
  * send only distinct deliveries before the restart (uplift.e2e.test.ts keeps the variant that sends
- * a duplicate first). The third proves that keys persisted by release 0.1.0 keep working after an
- * upgrade. Run with `npm run test:e2e` (see scripts/test-e2e.sh). One n8n per file.
+ * a duplicate first). Run with `npm run test:e2e` (see scripts/test-e2e.sh). One n8n per file.
  */
 import { createHash, randomUUID } from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
 const { N8nInstance, isFinished } = require('../support/n8nInstance');
@@ -17,7 +14,7 @@ const fakeUplift = require('../support/fakeUplift');
 const fakeUphanceMod = require('../support/fakeUphance');
 const { activeTriggerWorkflow } = require('../support/workflows');
 const { post } = require('../support/http') as { post: (url: string, body: unknown, headers?: Record<string, string>) => Promise<Resp> };
-const { createUphanceCredential, createUpliftCredential, stopAll } = require('../support/vendorCredentials');
+const { createUphanceCredential, createUpliftWebhookCredential, stopAll } = require('../support/vendorCredentials');
 
 type Resp = { status: number; text: string; json: any; ms: number };
 type Delivery = { deliveryKey: string; send: () => Promise<Resp> };
@@ -27,11 +24,8 @@ const N = 10;
 const UPLIFT = 'Uplift Trigger';
 const UPHANCE = 'Uphance Trigger';
 const SECRET = 'e2e-uplift-secret-' + randomUUID().replace(/-/g, '');
-const API_KEY = 'sk_e2e_' + randomUUID().replace(/-/g, '');
 const URL_TOKEN = 'e2e-url-token-' + randomUUID().replace(/-/g, '');
 const ORG = 9579;
-/** written by 0.1.0 for a node named 'Uplift Trigger'; see its `writtenBy` and `deliveryKeys` */
-const FIXTURE_V1 = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'ledger-v1-0.1.0.json'), 'utf8'));
 
 let n8n: any;
 let uplift: any;
@@ -50,27 +44,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const hashedKey = (deliveryKey: string) => createHash('sha256').update(deliveryKey, 'utf8').digest('base64url').slice(0, 16);
 
 /**
- * Hashed key → accepted at (unix seconds), read from a node's static data in either persisted form:
- * - format 2: `deliveryLedger = { format: 2, writer, revision, entries: [chunks] }`, each chunk a run
- *   of 26-character entries: 16 characters of hashed key + 10 decimal digits of seconds.
- * - 0.1.0 (v 1): `deliveryLedger = { v: 1, w, r, c: [chunks] }`, each chunk a run of 23-character
- *   entries: 16 characters of hashed key + 7 of zero-padded base-36 seconds.
+ * Hashed key → accepted at (unix seconds), read from a node's static data:
+ * `duplicateMemory = { format: 1, writer, revision, entries: [chunks] }`, each chunk a run of
+ * 26-character entries: 16 characters of hashed key + 10 decimal digits of seconds.
  * Any other shape fails the test rather than reading as "no keys".
  */
 function persistedKeys(nodeStaticData: any): Map<string, number> {
-	const ledger = nodeStaticData && nodeStaticData.deliveryLedger;
+	const memory = nodeStaticData && nodeStaticData.duplicateMemory;
 	const keys = new Map<string, number>();
-	if (ledger === undefined) return keys;
-	if (ledger && ledger.format === 2 && Array.isArray(ledger.entries)) {
-		for (const chunk of ledger.entries as string[]) {
-			expect(chunk.length % 26).toBe(0);
-			for (let at = 0; at < chunk.length; at += 26) keys.set(chunk.slice(at, at + 16), Number(chunk.slice(at + 16, at + 26)));
-		}
-	} else if (ledger && ledger.v === 1 && Array.isArray(ledger.c)) {
-		for (const chunk of ledger.c as string[])
-			for (let at = 0; at + 23 <= chunk.length; at += 23) keys.set(chunk.slice(at, at + 16), parseInt(chunk.slice(at + 16, at + 23), 36));
-	} else {
-		throw new Error(`unknown persisted ledger format: ${JSON.stringify(ledger).slice(0, 300)}`);
+	if (memory === undefined) return keys;
+	expect(memory && memory.format === 1 && Array.isArray(memory.entries)).toBe(true);
+	for (const chunk of memory.entries as string[]) {
+		expect(chunk.length % 26).toBe(0);
+		for (let at = 0; at < chunk.length; at += 26) keys.set(chunk.slice(at, at + 16), Number(chunk.slice(at + 16, at + 26)));
 	}
 	return keys;
 }
@@ -125,10 +111,10 @@ async function distinctDeliveriesSurviveRestart(label: string, wf: { id: string 
 	});
 }
 
-function upliftWorkflow(options: Record<string, unknown>, staticData?: Record<string, unknown>) {
-	const credential = { type: 'upliftApi', id: upliftCred.id, name: upliftCred.name };
+function upliftWorkflow(options: Record<string, unknown>) {
+	const credential = { type: 'upliftWebhookApi', id: upliftCred.id, name: upliftCred.name };
 	const parameters = { options: { downloadCsv: false, ...options } };
-	return activeTriggerWorkflow(n8n, { nodeName: 'upliftTrigger', triggerName: UPLIFT, parameters, credential, staticData });
+	return activeTriggerWorkflow(n8n, { nodeName: 'upliftTrigger', triggerName: UPLIFT, parameters, credential });
 }
 
 function upliftDelivery(url: string, id: string = 'evt_' + randomUUID()): Delivery {
@@ -137,11 +123,11 @@ function upliftDelivery(url: string, id: string = 'evt_' + randomUUID()): Delive
 }
 
 beforeAll(async () => {
-	uplift = await fakeUplift.start({ apiKey: API_KEY });
+	uplift = await fakeUplift.start({ apiKey: 'sk_unused' });
 	uphance = await fakeUphanceMod.start({ email: 'e2e@uphance.example', password: 'uphance-e2e-password', organisations: [{ id: ORG, name: 'E2E Org' }] });
 	n8n = new N8nInstance({ name: 'persistence-e2e' });
 	await n8n.start();
-	upliftCred = await createUpliftCredential(n8n, uplift, { apiKey: API_KEY, signingSecret: SECRET });
+	upliftCred = await createUpliftWebhookCredential(n8n, { signingSecret: SECRET });
 	uphanceCred = await createUphanceCredential(n8n, uphance, { organisationId: ORG, urlToken: URL_TOKEN });
 }, 900000);
 
@@ -169,33 +155,5 @@ describe('the duplicate memory in n8n’s database', () => {
 		await distinctDeliveriesSurviveRestart('Uphance', wf, UPHANCE, deliveries);
 		// each delivery went through the fake Uphance API (acknowledge: after the record is fetched)
 		expect(uphance.dataRequests().filter((q: any) => q.status === 200).length).toBeGreaterThanOrEqual(N);
-	});
-
-	test('upgrade: keys persisted by 0.1.0 keep suppressing redeliveries; a new event still starts one execution', async () => {
-		// As after an upgrade: the workflow row already holds what 0.1.0 wrote, and no process of the
-		// new code has seen this workflow before its first delivery.
-		const fixtureKeys: string[] = FIXTURE_V1.deliveryKeys;
-		expect(fixtureKeys).toHaveLength(40);
-		// a window wide enough that the fixture's acceptance times count as recent whatever today's date
-		const wf = await upliftWorkflow({ dedupeWindowHours: 1000000 }, { [`node:${UPLIFT}`]: FIXTURE_V1.nodeStaticData });
-
-		// n8n stored the fixture as given (the public API's create takes `staticData`), and it reads
-		// back as the fixture says 0.1.0 accepted it: evt_fixture_000 at acceptedFrom, one a minute
-		const before = await keysInDatabase(wf.id, UPLIFT);
-		const acceptedFrom = Date.parse(FIXTURE_V1.acceptedFrom) / 1000;
-		expect(fixtureKeys.map((k) => before.get(hashedKey(k)))).toEqual(fixtureKeys.map((_, i) => acceptedFrom + (i * FIXTURE_V1.acceptedEveryMs) / 1000));
-
-		for (const deliveryKey of fixtureKeys) {
-			const r = await upliftDelivery(wf.url, deliveryKey.replace(/^uplift:/, '')).send();
-			expect(`${deliveryKey}: ${show(r)}`).toMatch(/: 2\d\d\b/);
-		}
-		expect(await settledExecutionCount(wf.id)).toBe(0);
-		// whatever form the new code saves, the old keys are still in the database
-		const after = await keysInDatabase(wf.id, UPLIFT);
-		expect(fixtureKeys.filter((k) => !after.has(hashedKey(k)))).toEqual([]);
-
-		const fresh = upliftDelivery(wf.url);
-		expect(show(await fresh.send())).toMatch(/^200\b/);
-		await n8n.waitForExecutions(wf.id, 1, 60000, { settleMs: 1000 });
 	});
 });

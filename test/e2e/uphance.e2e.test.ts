@@ -23,9 +23,9 @@ let fake: any;
 let cred: { id: string; name: string };
 let nextId = 700000;
 
-async function newWorkflow(parameters: Record<string, unknown> = {}, typeVersion = 1) {
+async function newWorkflow(parameters: Record<string, unknown> = {}) {
 	const credential = { type: 'uphanceApi', id: cred.id, name: cred.name };
-	const wf = await activeTriggerWorkflow(n8n, { nodeName: 'uphanceTrigger', triggerName: TRIGGER, parameters, typeVersion, credential });
+	const wf = await activeTriggerWorkflow(n8n, { nodeName: 'uphanceTrigger', triggerName: TRIGGER, parameters, credential });
 	return { id: wf.id as string, url: wf.url as string, urlWithToken: `${wf.url}?token=${URL_TOKEN}` };
 }
 
@@ -85,7 +85,6 @@ describe('Uphance Trigger in a real n8n', () => {
 		const { workflow, webhookId } = triggerToSet({
 			nodeName: 'uphanceTrigger',
 			triggerName: TRIGGER,
-			typeVersion: 1.1,
 			parameters: {},
 			credential: { type: 'uphanceApi', id: noToken.id, name: noToken.name },
 		});
@@ -110,7 +109,6 @@ describe('Uphance Trigger in a real n8n', () => {
 		const off = triggerToSet({
 			nodeName: 'uphanceTrigger',
 			triggerName: TRIGGER,
-			typeVersion: 1.1,
 			parameters: { requireUrlToken: false },
 			credential: { type: 'uphanceApi', id: noToken.id, name: noToken.name },
 		});
@@ -149,8 +147,8 @@ describe('Uphance Trigger in a real n8n', () => {
 		expect(paths).toContain(`GET /pick_tickets/${w.id}`);
 	});
 
-	test('typeVersion 1.1 (default for new workflows): token + fetch work the same', async () => {
-		const wf = await newWorkflow({}, 1.1);
+	test('without the URL token -> 401; with it -> 200 and the API copy', async () => {
+		const wf = await newWorkflow();
 		const w = webhookFor('pick_ticket');
 		expect(show(await post(wf.url, w.body))).toMatch(/^401\b/);
 		expect(show(await post(wf.urlWithToken, w.body))).toMatch(/^200\b/);

@@ -12,7 +12,7 @@ const { N8nInstance, nodeOutput } = require('../support/n8nInstance');
 const fakeUplift = require('../support/fakeUplift');
 const { activeTriggerWorkflow, SET_NODE } = require('../support/workflows');
 const { post } = require('../support/http') as { post: (url: string, body: unknown, headers?: Record<string, string>) => Promise<Resp> };
-const { createUpliftCredential, createUpliftWebhookCredential, stopAll } = require('../support/vendorCredentials');
+const { createUpliftWebhookCredential, stopAll } = require('../support/vendorCredentials');
 
 const TRIGGER = 'Uplift Trigger';
 const SECRET = 'e2e-uplift-secret-' + randomUUID().replace(/-/g, '');
@@ -30,9 +30,9 @@ let n8n: any;
 let fake: any;
 let cred: { id: string; name: string };
 
-async function newWorkflow(parameters: Record<string, unknown> = {}, typeVersion = 1) {
-	const credential = { type: 'upliftApi', id: cred.id, name: cred.name };
-	const wf = await activeTriggerWorkflow(n8n, { nodeName: 'upliftTrigger', triggerName: TRIGGER, parameters, typeVersion, credential });
+async function newWorkflow(parameters: Record<string, unknown> = {}) {
+	const credential = { type: 'upliftWebhookApi', id: cred.id, name: cred.name };
+	const wf = await activeTriggerWorkflow(n8n, { nodeName: 'upliftTrigger', triggerName: TRIGGER, parameters, credential });
 	return { id: wf.id as string, url: wf.url as string };
 }
 
@@ -40,7 +40,7 @@ beforeAll(async () => {
 	fake = await fakeUplift.start({ apiKey: API_KEY });
 	n8n = new N8nInstance({ name: 'uplift-e2e' });
 	await n8n.start();
-	cred = await createUpliftCredential(n8n, fake, { apiKey: API_KEY, signingSecret: SECRET });
+	cred = await createUpliftWebhookCredential(n8n, { signingSecret: SECRET });
 }, 900000);
 
 afterAll(async () => {
@@ -81,7 +81,7 @@ describe('Uplift Trigger in a real n8n', () => {
 
 	test("credential test (n8n's Test button): the right API key connects, a wrong one is refused", async () => {
 		const testCredential = async (apiKey: string) => {
-			const data = { apiKey, signingSecret: SECRET, previousSigningSecret: '', baseUrl: fake.apiBaseUrl };
+			const data = { apiKey, baseUrl: fake.apiBaseUrl };
 			const c = await n8n.createCredential('upliftApi', `Uplift test ${randomUUID().slice(0, 8)}`, data);
 			const r = await n8n.rest('POST', '/rest/credentials/test', { credentials: { id: c.id, name: c.name, type: 'upliftApi', data } });
 			expect(r.status).toBe(200);
@@ -117,7 +117,7 @@ describe('Uplift Trigger in a real n8n', () => {
 		expect(typeof item.json.deliveryKey).toBe('string');
 		expect(item.json.deliveryKey.length).toBeGreaterThan(0);
 		expect(Number.isNaN(Date.parse(item.json.receivedAt))).toBe(false);
-		expect(item.json.followUp.csv.status).toBe('downloaded');
+		expect(item.json.fetch.csv.status).toBe('downloaded');
 
 		const bin = item.binary && item.binary.data;
 		expect(bin).toBeDefined();
@@ -192,29 +192,10 @@ describe('Uplift Trigger in a real n8n', () => {
 		const [ex] = await n8n.waitForExecutions(wf.id, 1, 60000);
 		const out = nodeOutput(ex, TRIGGER);
 		expect(out[0].json).toMatchObject({ id: created.event.id, type: 'webhook.created' });
-		expect(['skipped', undefined]).toContain(out[0].json.followUp && out[0].json.followUp.csv && out[0].json.followUp.csv.status);
+		expect(out[0].json.fetch).toEqual({});
 	});
 
-	test('typeVersion 1.1: signed event -> 1 execution with CSV; forged -> 401; invalid JSON -> 4xx', async () => {
-		const wf = await newWorkflow({}, 1.1);
-		const csvName = 'v11-' + randomUUID();
-		fake.setCsv(csvName, CSV);
-		const d = fakeUplift.signedDelivery({ secret: SECRET, csvUrl: fake.csvUrl(csvName) });
-		const r = await post(wf.url, d.body, d.headers);
-		expect(show(r)).toMatch(/^200\b/);
-		const forged = fakeUplift.signedDelivery({ secret: SECRET + 'x', csvUrl: fake.csvUrl(csvName) });
-		expect(show(await post(wf.url, forged.body, forged.headers))).toMatch(/^401\b/);
-		const bad = 'not { json';
-		const rb = await post(wf.url, bad, { 'content-type': 'application/json', 'x-uplift-signature-256': fakeUplift.sign(SECRET, bad) });
-		expect(show(rb)).toMatch(/^(400|422)\b/);
-		const [ex] = await n8n.waitForExecutions(wf.id, 1, 60000);
-		const item = nodeOutput(ex, TRIGGER)[0];
-		expect(item.json).toMatchObject({ id: d.event.id, followUp: { csv: { status: 'downloaded' } } });
-		expect(n8n.binaryContent(item.binary.data).toString('utf8')).toBe(CSV);
-		expect(nodeOutput(ex, SET_NODE)[0].json).toMatchObject({ id: d.event.id, seenBySetNode: true });
-	});
-
-	test('typeVersion 3 (default for new workflows): only an Uplift Webhook API credential (no API key); its test passes; signed -> CSV; forged -> 401', async () => {
+	test('the Uplift Webhook API credential alone (no API key): its test passes; signed -> CSV; forged -> 401', async () => {
 		const webhookCred = await createUpliftWebhookCredential(n8n, { signingSecret: SECRET });
 		// n8n's Test button on a credential holding only the signing secret: no network, no "Couldn't connect"
 		const tested = await n8n.rest('POST', '/rest/credentials/test', {
@@ -231,10 +212,9 @@ describe('Uplift Trigger in a real n8n', () => {
 			nodeName: 'upliftTrigger',
 			triggerName: TRIGGER,
 			parameters: { events: ['movement.analytics.created'] },
-			typeVersion: 3,
 			credential: { type: 'upliftWebhookApi', id: webhookCred.id, name: webhookCred.name },
 		});
-		const csvName = 'v3-' + randomUUID();
+		const csvName = 'own-cred-' + randomUUID();
 		fake.setCsv(csvName, CSV);
 		const d = fakeUplift.signedDelivery({ secret: SECRET, csvUrl: fake.csvUrl(csvName) });
 		expect(show(await post(wf.url, d.body, d.headers))).toMatch(/^200\b/);
@@ -246,24 +226,23 @@ describe('Uplift Trigger in a real n8n', () => {
 		expect(n8n.binaryContent(item.binary.data).toString('utf8')).toBe(CSV);
 	});
 
-	test('typeVersion 2: additionalEvents selects, the outcome is under fetch, Fetch Timeout bounds a slow download', async () => {
-		const wf = await newWorkflow({ events: ['webhook.created'], additionalEvents: 'movement.analytics.created', options: { fetchTimeoutSeconds: 20 } }, 2);
-		const csvName = 'v2-' + randomUUID();
+	test('Additional Events selects, the outcome is under fetch, Fetch Timeout bounds a slow download', async () => {
+		const wf = await newWorkflow({ events: ['webhook.created'], additionalEvents: 'movement.analytics.created', options: { fetchTimeoutSeconds: 20 } });
+		const csvName = 'more-' + randomUUID();
 		fake.setCsv(csvName, CSV);
 		const d = fakeUplift.signedDelivery({ secret: SECRET, csvUrl: fake.csvUrl(csvName) });
 		expect(show(await post(wf.url, d.body, d.headers))).toMatch(/^200\b/);
 		const [ex] = await n8n.waitForExecutions(wf.id, 1, 60000);
 		const item = nodeOutput(ex, TRIGGER)[0];
 		expect(item.json).toMatchObject({ id: d.event.id, fetch: { csv: { status: 'downloaded' } } });
-		expect(item.json).not.toHaveProperty('followUp');
 		expect(n8n.binaryContent(item.binary.data).toString('utf8')).toBe(CSV);
-		// the version 1.1 name selects nothing in version 2
-		const old = await newWorkflow({ events: ['webhook.created'], additionalEventTypes: 'movement.analytics.created' }, 2);
+		// without the typed-in name the same event is acknowledged and ignored
+		const narrow = await newWorkflow({ events: ['webhook.created'] });
 		const d2 = fakeUplift.signedDelivery({ secret: SECRET, csvUrl: fake.csvUrl(csvName) });
-		expect(show(await post(old.url, d2.body, d2.headers))).toMatch(/^200\b.*ignored/);
-		// Fetch Timeout reaches the node through n8n's parameter resolution (two Options collections, one per version)
-		const slow = await newWorkflow({ options: { fetchTimeoutSeconds: 1, maxRetries: 0 } }, 2);
-		const slowName = 'v2-slow-' + randomUUID();
+		expect(show(await post(narrow.url, d2.body, d2.headers))).toMatch(/^200\b.*ignored/);
+		// Fetch Timeout reaches the node through n8n's parameter resolution
+		const slow = await newWorkflow({ options: { fetchTimeoutSeconds: 1, maxRetries: 0 } });
+		const slowName = 'slow-' + randomUUID();
 		fake.setCsv(slowName, CSV);
 		fake.setCsvDelay(4000);
 		try {
@@ -277,7 +256,7 @@ describe('Uplift Trigger in a real n8n', () => {
 	});
 
 	// shared by the de-duplication and restart scenarios
-	const dedupe: { wf?: { id: string; url: string }; deliveries: Array<{ body: string; headers: Record<string, string> }> } = { deliveries: [] };
+	const repeats: { wf?: { id: string; url: string }; deliveries: Array<{ body: string; headers: Record<string, string> }> } = { deliveries: [] };
 	const bulk: { wf?: { id: string; url: string }; deliveries: Array<{ body: string; headers: Record<string, string> }> } = { deliveries: [] };
 
 	test('wrong method -> 405 with Allow: POST; caller outside the IP allowlist -> 403; inside -> 200', async () => {
@@ -304,16 +283,16 @@ describe('Uplift Trigger in a real n8n', () => {
 	});
 
 	test('same delivery twice, seconds apart -> 1 execution; second answer is 200 {duplicate: true}', async () => {
-		dedupe.wf = await newWorkflow();
+		repeats.wf = await newWorkflow();
 		const d = fakeUplift.signedDelivery({ secret: SECRET, csvUrl: fake.csvUrl('dup') });
-		dedupe.deliveries.push(d);
-		const r1 = await post(dedupe.wf.url, d.body, d.headers);
+		repeats.deliveries.push(d);
+		const r1 = await post(repeats.wf.url, d.body, d.headers);
 		expect(show(r1)).toMatch(/^200\b/);
 		await new Promise((r) => setTimeout(r, 2000));
-		const r2 = await post(dedupe.wf.url, d.body, d.headers);
+		const r2 = await post(repeats.wf.url, d.body, d.headers);
 		expect(show(r2)).toMatch(/^200\b/);
 		expect(r2.json).toMatchObject({ duplicate: true });
-		await n8n.waitForExecutions(dedupe.wf.id, 1, 60000);
+		await n8n.waitForExecutions(repeats.wf.id, 1, 60000);
 	});
 
 	test('50 concurrent copies of one delivery -> 1 execution', async () => {
@@ -347,12 +326,12 @@ describe('Uplift Trigger in a real n8n', () => {
 	});
 
 	test('after an n8n restart, redelivering earlier deliveries -> 0 new executions', async () => {
-		expect(dedupe.wf && bulk.wf).toBeTruthy();
+		expect(repeats.wf && bulk.wf).toBeTruthy();
 		const t0 = Date.now();
 		await n8n.restart();
 		process.stderr.write(`[uplift e2e] restart took ${Date.now() - t0} ms\n`);
 
-		const r1 = await post(dedupe.wf!.url, dedupe.deliveries[0].body, dedupe.deliveries[0].headers);
+		const r1 = await post(repeats.wf!.url, repeats.deliveries[0].body, repeats.deliveries[0].headers);
 		expect(show(r1)).toMatch(/^200\b/);
 		expect(r1.json).toMatchObject({ duplicate: true });
 
@@ -361,7 +340,7 @@ describe('Uplift Trigger in a real n8n', () => {
 		const notDupes = rs.filter((r) => !(r.json && r.json.duplicate === true)).length;
 		expect(notDupes).toBe(0);
 
-		await n8n.waitForExecutions(dedupe.wf!.id, 1, 30000, { settleMs: 2000 });
+		await n8n.waitForExecutions(repeats.wf!.id, 1, 30000, { settleMs: 2000 });
 		await n8n.waitForExecutions(bulk.wf!.id, BULK, 30000, { settleMs: 2000 });
 	});
 
@@ -379,7 +358,7 @@ describe('Uplift Trigger in a real n8n', () => {
 			const [ex] = await n8n.waitForExecutions(wf.id, 1, 60000);
 			expect(ex.status).toBe('success');
 			const item = nodeOutput(ex, TRIGGER)[0];
-			expect(item.json.followUp.csv.status).toBe('downloaded');
+			expect(item.json.fetch.csv.status).toBe('downloaded');
 			expect(n8n.binaryContent(item.binary.data).toString('utf8')).toBe(CSV);
 			expect(nodeOutput(ex, SET_NODE)[0].json).toMatchObject({ id: d.event.id, seenBySetNode: true });
 		} finally {

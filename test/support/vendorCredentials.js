@@ -16,32 +16,19 @@ async function createUphanceCredential(n8n, fake, { organisationId, urlToken }) 
 }
 
 /** An `upliftApi` credential named 'Uplift (fake)' for the fake Uplift `fake`. */
-async function createUpliftCredential(n8n, fake, { apiKey, signingSecret }) {
-	return await n8n.createCredential('upliftApi', 'Uplift (fake)', {
-		apiKey,
-		signingSecret,
-		previousSigningSecret: '',
-		baseUrl: fake.apiBaseUrl,
-	});
+async function createUpliftCredential(n8n, fake, { apiKey }) {
+	return await n8n.createCredential('upliftApi', 'Uplift (fake)', { apiKey, baseUrl: fake.apiBaseUrl });
 }
 
-/** An `upliftWebhookApi` credential (the Uplift Trigger's own, from version 3) named 'Uplift webhook (fake)'. */
+/** An `upliftWebhookApi` credential (the Uplift Trigger's) named 'Uplift webhook (fake)'. */
 async function createUpliftWebhookCredential(n8n, { signingSecret, previousSigningSecret = '' }) {
 	return await n8n.createCredential('upliftWebhookApi', 'Uplift webhook (fake)', { signingSecret, previousSigningSecret });
 }
 
-/**
- * The credential an Uplift Trigger of `typeVersion` reads its signing secret from (version 3 and
- * later: Uplift Webhook API; before: Uplift API), created and returned as `{ type, id, name }` for
- * a node's `credentials`.
- */
-async function createUpliftTriggerCredential(n8n, fake, typeVersion, { apiKey, signingSecret }) {
-	if (typeVersion >= 3) {
-		const c = await createUpliftWebhookCredential(n8n, { signingSecret });
-		return { type: 'upliftWebhookApi', id: c.id, name: c.name };
-	}
-	const c = await createUpliftCredential(n8n, fake, { apiKey, signingSecret });
-	return { type: 'upliftApi', id: c.id, name: c.name };
+/** The Uplift Trigger's credential, created and returned as `{ type, id, name }` for a node's `credentials`. */
+async function createUpliftTriggerCredential(n8n, { signingSecret }) {
+	const c = await createUpliftWebhookCredential(n8n, { signingSecret });
+	return { type: 'upliftWebhookApi', id: c.id, name: c.name };
 }
 
 /** For afterAll: stops n8n, then closes the fakes; any of them may be unset if beforeAll failed. */

@@ -31,7 +31,7 @@ function setNode(position = [260, 0]) {
  * @param {{type: string, id: string, name: string}} o.credential
  * @param {string} [o.webhookId]
  * @param {string} [o.name]
- * @param {number} [o.typeVersion] default 1
+ * @param {number} [o.typeVersion] default 1.1, the triggers' one version
  * @param {object} [o.staticData] the workflow's static data, e.g. `{ 'node:<trigger name>': {...} }`
  */
 function triggerToSet({ nodeName, triggerName, parameters, credential, webhookId, name, typeVersion, staticData }) {
@@ -40,7 +40,7 @@ function triggerToSet({ nodeName, triggerName, parameters, credential, webhookId
 		id: crypto.randomUUID(),
 		name: triggerName,
 		type: `${PACKAGE}.${nodeName}`,
-		typeVersion: typeVersion || 1,
+		typeVersion: typeVersion || 1.1,
 		position: [0, 0],
 		webhookId: wid,
 		parameters: parameters || {},
