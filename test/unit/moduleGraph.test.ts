@@ -1,0 +1,107 @@
+/**
+ * The shape of the code (issue 15 §3): files under nodes/ and credentials/ depend downward only.
+ * No import cycles, and the leaf modules a step is built from never import the pipeline that
+ * runs the steps. Read from the sources' import lines, so it holds for every file added later.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+function sourceFiles(dir: string): string[] {
+	return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
+		const rel = path.join(dir, entry.name);
+		if (entry.isDirectory()) return sourceFiles(rel);
+		return entry.name.endsWith('.ts') ? [rel] : [];
+	});
+}
+
+/** file → the files of this package it imports (relative imports only). */
+function importGraph(): Map<string, string[]> {
+	const graph = new Map<string, string[]>();
+	for (const file of [...sourceFiles('nodes'), ...sourceFiles('credentials')]) {
+		const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
+		const targets = [...text.matchAll(/from '(\.[^']+)'/g)].map((m) => {
+			const base = path.join(path.dirname(file), m[1]);
+			return fs.existsSync(path.join(ROOT, `${base}.ts`)) ? `${base}.ts` : path.join(base, 'index.ts');
+		});
+		graph.set(file, targets);
+	}
+	return graph;
+}
+
+function findCycle(graph: Map<string, string[]>): string[] | undefined {
+	const state = new Map<string, 'open' | 'done'>();
+	const stack: string[] = [];
+	const visit = (file: string): string[] | undefined => {
+		if (state.get(file) === 'done') return undefined;
+		if (state.get(file) === 'open') return [...stack.slice(stack.indexOf(file)), file];
+		state.set(file, 'open');
+		stack.push(file);
+		for (const next of graph.get(file) ?? []) {
+			const cycle = visit(next);
+			if (cycle) return cycle;
+		}
+		stack.pop();
+		state.set(file, 'done');
+		return undefined;
+	};
+	for (const file of graph.keys()) {
+		const cycle = visit(file);
+		if (cycle) return cycle;
+	}
+	return undefined;
+}
+
+/** Everything `file` reaches through its imports. */
+function reaches(graph: Map<string, string[]>, file: string): Set<string> {
+	const seen = new Set<string>();
+	const walk = (f: string) => {
+		for (const next of graph.get(f) ?? []) {
+			if (!seen.has(next)) {
+				seen.add(next);
+				walk(next);
+			}
+		}
+	};
+	walk(file);
+	return seen;
+}
+
+describe('module graph of nodes/ and credentials/', () => {
+	const graph = importGraph();
+
+	it('reads every import it finds (each resolves to a file of the package)', () => {
+		const unresolved = [...graph].flatMap(([file, targets]) => targets.filter((t) => !fs.existsSync(path.join(ROOT, t))).map((t) => `${file} → ${t}`));
+		expect(unresolved).toEqual([]);
+		expect(graph.get('nodes/shared/webhookPipeline.ts')).toEqual(expect.arrayContaining(['nodes/shared/refusal.ts', 'nodes/shared/requestBody.ts']));
+	});
+
+	it('has no import cycles', () => {
+		expect(findCycle(graph)).toBeUndefined();
+	});
+
+	it('finds a cycle when there is one (the check itself works)', () => {
+		const withCycle = new Map(graph);
+		withCycle.set('nodes/shared/refusal.ts', ['nodes/shared/webhookPipeline.ts']);
+		expect(findCycle(withCycle)).toEqual(expect.arrayContaining(['nodes/shared/refusal.ts', 'nodes/shared/webhookPipeline.ts']));
+	});
+
+	it.each([
+		'nodes/shared/refusal.ts',
+		'nodes/shared/requestBody.ts',
+		'nodes/shared/signature.ts',
+		'nodes/shared/vendorHttp.ts',
+		'nodes/shared/duplicateMemory/store.ts',
+		'nodes/shared/duplicateMemory/staticData.ts',
+		'nodes/UpliftTrigger/upliftEvent.ts',
+		'nodes/UpliftTrigger/upliftCsv.ts',
+		'nodes/UphanceTrigger/uphanceEvent.ts',
+		'nodes/UphanceTrigger/uphanceRecord.ts',
+		'nodes/UphanceTrigger/urlToken.ts',
+	])('%s does not reach the pipeline or a node file', (file) => {
+		expect(graph.has(file)).toBe(true);
+		const reached = [...reaches(graph, file)];
+		expect(reached.filter((f) => f === 'nodes/shared/webhookPipeline.ts' || f.endsWith('.node.ts'))).toEqual([]);
+	});
+});
