@@ -14,8 +14,9 @@ import type {
 /**
  * Uphance signs a user in with a password grant (`POST /oauth/token`) and keeps a "current
  * organisation" per token (`POST /organisations/set_current_org`). n8n's `preAuthentication`
- * runs both when the hidden, expirable `sessionToken` is empty, when a request answers 401, and on
- * every credential test; the token is then reused for every call until Uphance refuses it.
+ * runs both when the hidden, expirable `sessionToken` is empty or a request answers 401; the token
+ * is then reused for every call, credential tests included, until Uphance refuses it (see
+ * sessionFingerprint for what that means after an edit).
  *
  * Messages thrown here reach the credential test dialog and the trigger's output items, so they say
  * what to fix and never contain the password or a token.
@@ -31,8 +32,8 @@ export const SIGN_IN_UNAVAILABLE = 'Uphance is unavailable:';
 /**
  * Network error codes in words. The words, not the codes, go into messages: n8n replaces any error
  * message that contains a code such as ECONNREFUSED with its own generic sentence ("The service
- * refused the connection - perhaps it is offline", COMMON_ERRORS in n8n-workflow's
- * errors/abstract/node.error.js), and the credential test dialog would show that instead of ours.
+ * refused the connection - perhaps it is offline"; docs/n8n-internals.md, "Error messages"), and
+ * the credential test dialog would show that instead of ours.
  */
 const NETWORK_ERRORS_IN_WORDS: Record<string, string> = {
 	ECONNREFUSED: 'connection refused',
@@ -77,7 +78,7 @@ export function uphanceBaseUrl(value: unknown): string {
  * Which sign-in a session token belongs to: a digest of the Base URL, email, password and
  * organisation it was obtained with. n8n signs in again only when the token is empty or a request
  * answers 401, and a credential test reuses a stored token (n8n 2.40.7's check meant to force a
- * sign-in in tests never matches, dist/credentials-helper.js `isTestingCredentials`), so without
+ * sign-in in tests never matches; docs/n8n-internals.md), so without
  * this an edited credential (another organisation, password or server) kept working with the old
  * session and its Test passed whatever was typed. `authenticate` sends no token when the digest
  * differs; Uphance answers 401 and n8n signs in again with the credential as it is now.

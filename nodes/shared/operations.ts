@@ -63,8 +63,8 @@ export function actionProperties(
 			type: 'options',
 			noDataExpression: true,
 			// A copy per node instance: n8n appends a "Custom API Call" option to the resource list of
-			// the description it loaded (injectCustomApiCallOptions in n8n's load-nodes-and-credentials.js)
-			// and builds the node classes again after a package install. Sharing the module's array
+			// the description it loaded and builds the node classes again after a package install
+			// (docs/n8n-internals.md). Sharing the module's array
 			// made that second build meet a resource without operations and fail ("Class could not be
 			// found"); see test/unit/actionNodeDescription.test.ts.
 			options: resources.map((r) => ({ ...r })),

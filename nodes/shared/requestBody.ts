@@ -6,10 +6,10 @@ import type { Step } from './refusal';
 /**
  * Reading the request body without ever throwing, and the bound on how deeply it may nest.
  *
- * What n8n hands a webhook() (n8n's middlewares/body-parser.ts and webhooks/webhook-helpers.ts,
- * read in 2.8.4 and 2.40.7):
+ * What n8n hands a webhook() (by file and line: docs/n8n-internals.md, "The request body a
+ * webhook() receives"):
  * - `req.rawBody` is a Buffer when n8n already read the body (JSON, text, form-urlencoded or XML
- *   content types, and every non-multipart body for nodes of typeVersion 1);
+ *   content types);
  * - otherwise `req.readRawBody()` reads it with raw-body, limited to N8N_PAYLOAD_SIZE_MAX (16 MiB by
  *   default). It rejects with raw-body's errors: `{ status: 413, type: 'entity.too.large' }`,
  *   `{ status: 400, type: 'request.aborted' | 'request.size.invalid' }`, or a zlib error for a bad
