@@ -26,7 +26,7 @@ export const ENTRY_LENGTH = HASHED_KEY_LENGTH + SECONDS_DIGITS;
 /**
  * Entries per chunk. Speed, measured: n8n parses, wraps and serialises static data on every
  * accepted delivery, and at 10,000 keys one object property per key cost 14.6 ms per delivery
- * against 0.55 ms for these chunks (BENCHMARKS.md §3). Chunks rather than one string, so forgetting
+ * against 0.55 ms for these chunks (BENCHMARKS.md §5). Chunks rather than one string, so forgetting
  * the oldest entry copies at most one short string.
  */
 export const ENTRIES_PER_CHUNK = 100;
