@@ -104,13 +104,14 @@ function assertNoSecrets(text: string, s: StubNodeSetup) {
 }
 
 /** POSTs a body to the trigger (with the URL token unless told otherwise) and checks for leaks. */
-async function deliver(s: StubNodeSetup, body: unknown, opts: { token?: string | null; ip?: string; raw?: string } = {}) {
+async function deliver(s: StubNodeSetup, body: unknown, opts: { token?: string | null; ip?: string; raw?: string; method?: string } = {}) {
 	const query = opts.token === null ? {} : { token: opts.token ?? URL_TOKEN };
 	const call = await callWebhook(node, s, {
 		body: opts.raw ?? JSON.stringify(body),
 		headers: { 'content-type': 'application/json', 'user-agent': 'Uphance' },
 		query,
 		ip: opts.ip,
+		method: opts.method,
 	});
 	const items = (call.result?.workflowData as INodeExecutionData[][] | undefined)?.[0];
 	assertNoSecrets(JSON.stringify(call.response.body ?? '') + JSON.stringify(call.result ?? {}) + call.logger.text(), s);
@@ -348,7 +349,7 @@ describe('Uphance Trigger: the Uphance API misbehaving', () => {
 
 		const again = await deliver(s, body);
 		expect(again.status).toBe(200);
-		expect(again.call.response.body).toMatchObject({ duplicate: true });
+		expect(again.call.response.body).toEqual({ received: true, duplicate: true });
 		expect(again.items).toBeUndefined();
 	});
 
@@ -489,7 +490,7 @@ describe('Uphance Trigger: refusals and idempotency', () => {
 		const s = setup({ events: ['invoice_create'], additionalEvents: 'sales_order_create' });
 		const skipped = await deliver(s, body());
 		expect(skipped.status).toBe(200);
-		expect(skipped.call.response.body).toMatchObject({ ignored: expect.any(String) });
+		expect(skipped.call.response.body).toEqual({ received: true, ignored: expect.any(String) });
 		expect(skipped.items).toBeUndefined();
 		expect(fake.requests).toHaveLength(0);
 		const id = newId();
@@ -507,7 +508,7 @@ describe('Uphance Trigger: refusals and idempotency', () => {
 		expect(first.items).toHaveLength(1);
 		const second = await deliver(s, payload);
 		expect(second.status).toBe(200);
-		expect(second.call.response.body).toMatchObject({ duplicate: true });
+		expect(second.call.response.body).toEqual({ received: true, duplicate: true });
 		expect(second.items).toBeUndefined();
 		expect(fake.dataRequests()).toHaveLength(1);
 		// a later update of the same record is a new delivery
@@ -540,7 +541,7 @@ describe('Uphance Trigger: refusals and idempotency', () => {
 		const retried = await deliver(s, payload);
 		expect(retried.status).toBe(200);
 		expect(retried.items).toHaveLength(1);
-		expect((await deliver(s, payload)).call.response.body).toMatchObject({ duplicate: true });
+		expect((await deliver(s, payload)).call.response.body).toEqual({ received: true, duplicate: true });
 	});
 
 	it('answers 403 outside the IP allowlist (IPv4 and IPv6) and accepts inside it', async () => {
@@ -551,6 +552,57 @@ describe('Uphance Trigger: refusals and idempotency', () => {
 		expect((await deliver(s, body(), { ip: '::ffff:203.0.113.9' })).status).toBe(200);
 		expect((await deliver(s, body(), { ip: '2001:db8::1' })).status).toBe(200);
 		expect((await deliver(s, body(), { ip: '2001:db9::1' })).status).toBe(403);
+	});
+
+	it.each(['GET', 'PUT', 'PATCH', 'DELETE'])('answers 405 with Allow: POST to %s, starts nothing and fetches nothing', async (method) => {
+		const s = setup();
+		const { status, error, items, call } = await deliver(s, body(), { method });
+		expect(status).toBe(405);
+		expect(call.response.headers.allow).toBe('POST');
+		expect(error).toMatch(new RegExp(`does not accept ${method}`));
+		expect(items).toBeUndefined();
+		expect(ledgerOf(s)).toBeUndefined();
+		expect(fake.requests).toHaveLength(0);
+	});
+
+	it('releases a key claimed and then thrown on (the credential failing in the "after fetch" step): 503, and the retry runs once', async () => {
+		// With the URL token off, nothing reads the credential before the delivery's key is claimed;
+		// the record fetch reads it (for the Base URL) after the claim. The first read throws here, as
+		// n8n's getCredentials does when a credential cannot be loaded or decrypted.
+		const id = newId();
+		const apiRecord = fake.setRecord('pick_ticket', id);
+		const store = credentials();
+		let reads = 0;
+		const get = store.get.bind(store);
+		store.get = async (type: string) => {
+			if (++reads === 1) throw new Error('Credentials could not be decrypted (injected)');
+			return await get(type);
+		};
+		const s = setup({ requireUrlToken: false }, { credentials: store });
+		const payload = webhookBody('pick_ticket_update', apiRecord);
+
+		const thrown = await deliver(s, payload, { token: null });
+		expect(thrown.status).toBe(503);
+		expect(thrown.error).toMatch(/could not process this delivery; it was not accepted, so it can be retried/);
+		expect(thrown.items).toBeUndefined();
+		expect(reads).toBe(1);
+		expect(thrown.call.logger.text()).toMatch(/injected/);
+		expect(fake.dataRequests()).toHaveLength(0);
+
+		// Uphance's retry: processed (not answered "duplicate"), one execution with the API record
+		const retry = await deliver(s, payload, { token: null });
+		expect(retry.status).toBe(200);
+		expect(retry.items).toHaveLength(1);
+		expect(retry.items![0].json).toMatchObject({ id, record: apiRecord, recordSource: 'api' });
+		const [out] = await execute(s, retry.items!);
+		expect(out.json).toMatchObject({ id, recordSource: 'api' });
+
+		// and only once: a further copy is a duplicate
+		const again = await deliver(s, payload, { token: null });
+		expect(again.status).toBe(200);
+		expect(again.call.response.body).toEqual({ received: true, duplicate: true });
+		expect(again.items).toBeUndefined();
+		expect(fake.dataRequests()).toHaveLength(1);
 	});
 
 	it('answers 503 (never 500) when the credential is missing', async () => {
