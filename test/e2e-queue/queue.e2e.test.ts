@@ -506,7 +506,7 @@ describe('queue mode: main + 2 webhook processes + worker, PostgreSQL 17, Redis'
 		});
 	});
 
-	test('6. Redis stopped for 10 s while deliveries arrive -> nothing acknowledged and lost, at most one extra execution per process (measured); after Redis returns, redeliveries start nothing', async () => {
+	test('6. Redis stopped for 10 s while deliveries arrive -> nothing acknowledged and lost, each delivery executed at most once per webhook process its attempts reached (how many twice: measured); after Redis returns, redeliveries start nothing', async () => {
 		const wf = await upliftWorkflow({ downloadCsv: false });
 		const K = 30;
 		const VENDOR_TIMEOUT_MS = 10000;
@@ -561,7 +561,12 @@ describe('queue mode: main + 2 webhook processes + worker, PostgreSQL 17, Redis'
 		expect({ acknowledgedLost, neverAccepted, newLater, alive }).toEqual({ acknowledgedLost: [], neverAccepted: [], newLater: 0, alive: 4 });
 		// A vendor retry that reaches the other webhook process while the first copy waits for Redis
 		// (its key is saved only when its execution ends) starts a second execution: the cross-process
-		// limit of scenario 3, measured here (README, queue mode), never more than one per process.
-		for (const x of deliveries) expect(count(byKey, x.key)).toBeLessThanOrEqual(2);
+		// limit of scenario 3 (README, queue mode). Within one process copies wait for each other, so
+		// the bound is one execution per webhook process the delivery's attempts reached (at most 2
+		// here); how many deliveries reach it depends on timing and is reported above, not asserted.
+		const overBound = deliveries
+			.map((x, i) => ({ key: x.key, executions: count(byKey, x.key), processesReached: new Set(results[i].map((a) => a.process)).size }))
+			.filter((x) => x.executions > x.processesReached);
+		expect(overBound).toEqual([]);
 	});
 });

@@ -2,7 +2,8 @@
  * End-to-end: the duplicate memory reaches n8n's database and outlives n8n (issue 8 §0).
  *
  * Every accepted delivery's key must be in the workflow's static data as soon as its execution has
- * run, without a later duplicate, refusal or ignored event doing the save. So the first two tests
+ * run, without a later duplicate, refusal, ignored event or other execution doing the save: each
+ * key is looked for right after its own execution, before the next delivery. So the first two tests
  * send only distinct deliveries before the restart (uplift.e2e.test.ts keeps the variant that sends
  * a duplicate first). Run with `npm run test:e2e` (see scripts/test-e2e.sh). One n8n per file.
  */
@@ -67,6 +68,17 @@ async function keysInDatabase(workflowId: string, nodeName: string): Promise<Map
 	return persistedKeys(staticData[`node:${nodeName}`]);
 }
 
+/**
+ * Whether the delivery's key is in the database. Polled for a few seconds: n8n may list an execution
+ * as finished a moment before its static data is written, and nothing else saves in the meantime.
+ */
+async function keySaved(workflowId: string, nodeName: string, deliveryKey: string): Promise<boolean> {
+	for (const deadline = Date.now() + 15000; ; await sleep(250)) {
+		if ((await keysInDatabase(workflowId, nodeName)).has(hashedKey(deliveryKey))) return true;
+		if (Date.now() > deadline) return false;
+	}
+}
+
 /** Number of executions once no new one has appeared for `quietMs` (and all have finished). */
 async function settledExecutionCount(workflowId: string, quietMs = 2000): Promise<number> {
 	let last = -1;
@@ -84,11 +96,18 @@ async function settledExecutionCount(workflowId: string, quietMs = 2000): Promis
  * deliveries must start nothing. Both figures are asserted together so a failure reports both.
  */
 async function distinctDeliveriesSurviveRestart(label: string, wf: { id: string }, nodeName: string, deliveries: Delivery[]) {
-	for (const d of deliveries) {
+	// Every save carries all the keys the process holds, so reading static data only after the last
+	// execution would pass if only the last save worked. Each key is looked for after its own
+	// execution has finished and before the next delivery is sent, when no other save can bring it.
+	const missingAfterOwnExecution: string[] = [];
+	for (const [i, d] of deliveries.entries()) {
 		const r = await d.send();
 		expect(`${d.deliveryKey}: ${show(r)}`).toMatch(/: 200\b/);
 		expect(r.json && r.json.duplicate).not.toBe(true);
+		await n8n.waitForExecutions(wf.id, i + 1, 60000, { settleMs: 0 });
+		if (!(await keySaved(wf.id, nodeName, d.deliveryKey))) missingAfterOwnExecution.push(d.deliveryKey);
 	}
+	expect({ missingAfterOwnExecution }).toEqual({ missingAfterOwnExecution: [] });
 	await n8n.waitForExecutions(wf.id, deliveries.length, 120000, { settleMs: 1000 });
 
 	const persisted = await keysInDatabase(wf.id, nodeName);

@@ -184,14 +184,23 @@ describe('Uphance Trigger in a real n8n', () => {
 		expect(fake.dataRequests()).toHaveLength(0);
 	});
 
-	test('bad bodies -> 4xx, never 500, no execution', async () => {
+	test('bad bodies -> 400 naming what is wrong, no execution; other methods -> 405 with Allow: POST', async () => {
 		const wf = await newWorkflow();
 		for (const body of ['{}', '[]', '{"event":"pick_ticket_update"}', '{"event":"pick_ticket_update","pick_ticket":{}}', '{"pick_ticket":{"id":1}}']) {
 			const r = await post(wf.urlWithToken, body);
-			expect(`${body} -> ${show(r)}`).toMatch(/ -> 4\d\d\b/);
+			expect(`${body} -> ${show(r)}`).toMatch(/ -> 400\b/);
+			expect(r.json).toEqual({ error: expect.any(String) });
 		}
 		const r = await post(wf.urlWithToken, 'not json', { 'content-type': 'text/plain' });
-		expect(show(r)).toMatch(/^4\d\d\b/);
+		expect(show(r)).toMatch(/^400\b/);
+		expect(r.json).toEqual({ error: expect.stringMatching(/not valid JSON/) });
+		for (const method of ['GET', 'PUT', 'PATCH', 'DELETE']) {
+			const m = await fetch(wf.urlWithToken, { method });
+			const text = await m.text();
+			expect(`${method} -> ${m.status} ${text.slice(0, 200)}`).toMatch(/ -> 405 /);
+			expect(m.headers.get('allow')).toBe('POST');
+			expect(JSON.parse(text)).toEqual({ error: expect.stringContaining(`does not accept ${method}`) });
+		}
 		await n8n.waitForExecutions(wf.id, 0, 10000);
 	});
 
@@ -203,7 +212,7 @@ describe('Uphance Trigger in a real n8n', () => {
 		fake.clearLog();
 		const r2 = await post(wf.urlWithToken, w.body);
 		expect(show(r2)).toMatch(/^200\b/);
-		expect(r2.json).toMatchObject({ duplicate: true });
+		expect(r2.json).toEqual({ received: true, duplicate: true });
 		await n8n.waitForExecutions(wf.id, 1, 30000);
 		expect(fake.dataRequests()).toHaveLength(0);
 	});
@@ -255,20 +264,29 @@ describe('Uphance Trigger in a real n8n', () => {
 		expect(nodeOutput(ex, TRIGGER)[0].json).toMatchObject({ recordSource: 'api', record: w.apiRecord });
 	});
 
-	test('API hangs with "acknowledge immediately" -> fast 200; the execution reports the failed fetch and keeps the webhook body', async () => {
-		const wf = await newWorkflow({ acknowledge: 'immediately', options: { fetchTimeoutSeconds: 4, maxRetries: 0 } });
+	test('API hangs with "acknowledge immediately" -> 200 while the API still holds the fetch; the execution reports the failed fetch and keeps the webhook body', async () => {
+		// The fetch timeout is longer than the test: the API's answer comes only when the test releases
+		// it, after Uphance was answered. A node that waited for the fetch would never answer first.
+		const wf = await newWorkflow({ acknowledge: 'immediately', options: { fetchTimeoutSeconds: 600, maxRetries: 0 } });
 		const w = webhookFor('pick_ticket');
-		fake.mode('hang');
+		fake.clearLog();
+		fake.failDataRequests('hang', 1);
 		try {
 			const r = await post(wf.urlWithToken, w.body);
 			expect(show(r)).toMatch(/^200\b/);
-			// answered before the fetch could time out (4 s), with room for a slow machine
-			expect(r.ms).toBeLessThan(2000);
+			// answered with nothing from the record fetch: not sent yet, or held by the API
+			expect(fake.dataRequests().filter((q: any) => q.repliedAt !== undefined)).toEqual([]);
+			// the execution asks for the record, and the API holds it until released (504)
+			for (const deadline = Date.now() + 60000; fake.dataRequests().length === 0; await new Promise((res) => setTimeout(res, 200)))
+				if (Date.now() > deadline) throw new Error('the execution never fetched the record');
+			expect(fake.dataRequests()[0]).toMatchObject({ status: 'hang' });
+			fake.releaseHung();
 			const [ex] = await n8n.waitForExecutions(wf.id, 1, 60000);
 			const json = nodeOutput(ex, TRIGGER)[0].json;
-			expect(json).toMatchObject({ recordSource: 'payload', fetch: { status: 'failed' } });
+			expect(json).toMatchObject({ recordSource: 'payload', fetch: { status: 'failed', statusCode: 504 } });
 			expect(json.record).toEqual(w.body.pick_ticket);
 		} finally {
+			fake.releaseHung();
 			fake.mode('ok');
 		}
 	});

@@ -8,8 +8,9 @@
  *   fake.deleteRecord(resource, id)
  *   fake.mode('ok'|'503'|'429'|'hang'|'expireTokens'); fake.failNext(count, status) for transient failures
  *   fake.failDataRequests('503'|'429'|'hang', n)   only the next n record fetches fail that way (sign-in unaffected); mode('ok') clears
+ *   fake.releaseHung()   answers every request held in a hang now (504), instead of after the hang delay
  *   fake.addResource('season')         serve a resource the table below lacks at GET /seasons/:id -> {season}
- *   fake.requests  -> [{method, path, query, auth, status, at}] ; fake.dataRequests() -> only record fetches
+ *   fake.requests  -> [{method, path, query, auth, status, at, repliedAt (once answered)}] ; fake.dataRequests() -> only record fetches
  *   fake.clearLog(); fake.close()
  *
  * Endpoints (docs/uphance-api.md §3-4):
@@ -130,6 +131,7 @@ function start(opts = {}) {
 		records: new Map(), // `${resource}:${id}` -> record
 		mode: 'ok',
 		hangDelayMs: opts.hangDelayMs || 120000,
+		hung: new Set(), // the release functions of requests held in a hang
 		dataFailures: [], // modes for the next record fetches, consumed one per fetch
 		requests: [],
 		tokenIssued: 0,
@@ -227,17 +229,28 @@ function start(opts = {}) {
 		const raw = await readBody(req);
 		const reply = (status, obj, headers) => {
 			entry.status = status;
+			entry.repliedAt = Date.now();
 			sendJson(res, status, obj, headers);
 		};
-		// The failures a test can ask for: 503, 429 with Retry-After: 1, or a hang that ends in 504.
+		// The failures a test can ask for: 503, 429 with Retry-After: 1, or a hang that ends in 504
+		// after hangDelayMs or when the test calls releaseHung().
 		const fail = (kind) => {
 			if (kind === '503') return reply(503, { error: 'Service Unavailable' });
 			if (kind === '429') return reply(429, { error: 'Too Many Requests' }, { 'retry-after': '1' });
 			entry.status = 'hang';
-			const t = setTimeout(() => {
-				if (!res.destroyed) sendJson(res, 504, { error: 'Gateway Timeout' });
-			}, state.hangDelayMs);
-			res.on('close', () => clearTimeout(t));
+			const release = () => {
+				clearTimeout(t);
+				state.hung.delete(release);
+				if (res.destroyed) return;
+				entry.repliedAt = Date.now();
+				sendJson(res, 504, { error: 'Gateway Timeout' });
+			};
+			const t = setTimeout(release, state.hangDelayMs);
+			state.hung.add(release);
+			res.on('close', () => {
+				clearTimeout(t);
+				state.hung.delete(release);
+			});
 		};
 		let body = {};
 		if (raw) {
@@ -392,6 +405,10 @@ function start(opts = {}) {
 				},
 				setHangDelay(ms) {
 					state.hangDelayMs = ms;
+				},
+				/** Ends every hang now: each held request gets its 504. */
+				releaseHung() {
+					for (const release of [...state.hung]) release();
 				},
 				get requests() {
 					return state.requests;

@@ -6,7 +6,8 @@
  *   fake.url            -> http://127.0.0.1:<port>
  *   fake.apiBaseUrl     -> http://127.0.0.1:<port>/v1   (use as the credential's baseUrl)
  *   fake.csvUrl('x')    -> http://127.0.0.1:<port>/files/x.csv
- *   fake.setCsv(name, text), fake.setCsvDelay(ms), fake.csvRequests(name?) -> [{name, authorization, at}]
+ *   fake.setCsv(name, text), fake.setCsvDelay(ms), fake.holdCsv() / fake.releaseCsv(),
+ *   fake.csvRequests(name?) -> [{name, authorization, at, repliedAt (once the CSV answer was sent)}]
  *   fake.setCapture(id, capture), fake.requests -> log of every request
  *   fake.close()
  *
@@ -127,6 +128,8 @@ function start(opts = {}) {
 		captures: new Map(),
 		requests: [],
 		csvLog: [],
+		csvHeld: false, // holdCsv(): CSV answers wait for releaseCsv()
+		heldCsv: [],
 		apiStatus: null, // force a status on /v1 calls (e.g. 503)
 		failNext: [], // [{status, retryAfter}] for the next /v1 calls
 		athletes: new Map(),
@@ -166,10 +169,12 @@ function start(opts = {}) {
 		const fileMatch = /^\/files\/([^/]+)\.csv$/.exec(url.pathname);
 		if (fileMatch && req.method === 'GET') {
 			const name = decodeURIComponent(fileMatch[1]);
-			state.csvLog.push({ name, authorization: entry.authorization, at: entry.at });
+			const csvEntry = { name, authorization: entry.authorization, at: entry.at };
+			state.csvLog.push(csvEntry);
 			const expiresS = Number(url.searchParams.get('Expires'));
 			const deliver = () => {
 				if (res.destroyed) return;
+				csvEntry.repliedAt = Date.now();
 				if (expiresS && expiresS * 1000 < Date.now()) {
 					res.writeHead(403, { 'content-type': 'application/xml' });
 					return res.end('<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>');
@@ -186,7 +191,8 @@ function start(opts = {}) {
 				});
 				res.end(text);
 			};
-			if (state.csvDelayMs > 0) setTimeout(deliver, state.csvDelayMs);
+			if (state.csvHeld) state.heldCsv.push(deliver);
+			else if (state.csvDelayMs > 0) setTimeout(deliver, state.csvDelayMs);
 			else deliver();
 			return;
 		}
@@ -278,6 +284,15 @@ function start(opts = {}) {
 				defaultCsv: DEFAULT_CSV,
 				setCsv(name, text) {
 					state.csv.set(name, text);
+				},
+				/** CSV downloads get no answer until releaseCsv(): a server that is slow for as long as the test says. */
+				holdCsv() {
+					state.csvHeld = true;
+				},
+				/** Answers the held CSV downloads now, and later ones at once. */
+				releaseCsv() {
+					state.csvHeld = false;
+					for (const deliver of state.heldCsv.splice(0)) deliver();
 				},
 				setCsvDelay(ms) {
 					state.csvDelayMs = ms;

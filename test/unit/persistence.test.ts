@@ -107,6 +107,32 @@ describe.each(vendors)('$name trigger: accepted deliveries reach the database wi
 		expect(redelivered.filter(started)).toHaveLength(0);
 	});
 
+	it('each execution saves its own key: after every single execution, a restarted n8n reading the row recognises that delivery', async () => {
+		// Every save carries the whole memory, so checking only after the last execution would pass
+		// if only the last save worked. Here the row is read after each execution, before the next
+		// delivery, by a new process (no in-process memory), on a copy so the check saves nothing.
+		const row = new StaticDataRow();
+		const wf = `persist-each-${vendor.name}-${++workflows}`;
+		const running = newProcess()[vendor.name];
+		const s = vendor.setup(row, wf);
+		const notRecognised: number[] = [];
+		for (let i = 0; i < N; i++) {
+			const call = await callWebhook(running, s, vendor.request(i));
+			expect(started(call)).toBe(true);
+			const saved = row.json;
+			await runExecution(running, s, call);
+			expect(row.json).not.toBe(saved); // the execution itself saved
+
+			const copy = new StaticDataRow();
+			copy.json = row.json;
+			const restarted = newProcess()[vendor.name];
+			const redelivered = await callWebhook(restarted, { ...s, staticData: copy }, vendor.request(i));
+			expect(redelivered.response.statusCode).toBe(200);
+			if (started(redelivered)) notRecognised.push(i);
+		}
+		expect(notRecognised).toEqual([]);
+	});
+
 	it('the webhook phase alone is not enough on n8n 2.40 (what this file guards against), and is on 2.8', async () => {
 		for (const [version, expected] of [
 			['2.40', 0],

@@ -41,12 +41,24 @@ describe('sendWithRetry', () => {
 	});
 
 	it('stops at the deadline instead of sleeping past it', async () => {
-		const { send, seen } = scripted([full(503, { 'retry-after': '30' }), full(200)]);
-		const started = Date.now();
-		const result = await sendWithRetry(send, { url: 'http://x' }, { maxRetries: 3, timeoutMs: 1000, deadlineMs: 2000 });
-		expect(result).toMatchObject({ ok: false, statusCode: 503, transient: true, attempts: 1 });
-		expect(seen).toHaveLength(1);
-		expect(Date.now() - started).toBeLessThan(500);
+		// With the clock stopped, a wait of any length never ends: the result must come without one.
+		jest.useFakeTimers();
+		try {
+			const { send, seen } = scripted([full(503, { 'retry-after': '30' }), full(200)]);
+			let settled = false;
+			const pending = sendWithRetry(send, { url: 'http://x' }, { maxRetries: 3, timeoutMs: 1000, deadlineMs: 2000 }).finally(() => (settled = true));
+			await jest.advanceTimersByTimeAsync(0); // runs what is ready now, moves the clock by nothing
+			expect(settled).toBe(true);
+			// at most the timeout race's 100 ms step is left, never the 30 s Retry-After
+			await jest.advanceTimersByTimeAsync(100);
+			expect(jest.getTimerCount()).toBe(0);
+			const result = await pending;
+			expect(result).toMatchObject({ ok: false, statusCode: 503, transient: true, attempts: 1 });
+			expect(seen).toHaveLength(1);
+		} finally {
+			await jest.runAllTimersAsync();
+			jest.useRealTimers();
+		}
 	});
 
 	it('gives each attempt at most the remaining time', async () => {

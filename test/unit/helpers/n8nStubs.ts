@@ -97,7 +97,8 @@ export class StaticDataRow {
 }
 
 export class RecordingResponse {
-	statusCode = 200;
+	/** undefined until something sets it: a webhook that never answers is not mistaken for a 200 */
+	statusCode: number | undefined = undefined;
 	headers: Record<string, string> = {};
 	body: unknown = undefined;
 	ended = false;
@@ -458,6 +459,11 @@ export async function callWebhook(
 		// onReceived + responseData 'noData': n8n answers 200 with an empty body once the execution is created.
 		if (result.webhookResponse !== undefined) response.status(200).json(result.webhookResponse);
 		else response.status(200).end();
+	}
+	// With noWebhookResponse n8n leaves the answer to the node; one that never wrote it would leave
+	// the vendor's request hanging until it times out. No test may pass on such a call.
+	if (!response.ended || response.statusCode === undefined) {
+		throw new Error(`webhook() returned ${JSON.stringify(result)} without an answer being sent`);
 	}
 	return { ctx, response, result, staticData: row, logger };
 }
