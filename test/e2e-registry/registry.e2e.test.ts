@@ -301,10 +301,10 @@ describe(`n8n ${N8N_VERSION}'s community-package installer with the package from
 			expect(`${rel} ${sha256(path.join(installedDir(ui), rel))}`).toBe(
 				`${rel} ${sha256(path.join(REPO_ROOT, rel))}`,
 			);
-		const ledger = JSON.parse(
+		const installed = JSON.parse(
 			fs.readFileSync(path.join(ui.folder, '.n8n', 'nodes', 'package.json'), 'utf8'),
 		);
-		expect(ledger.dependencies[PACKAGE_NAME]).toBe(V1);
+		expect(installed.dependencies[PACKAGE_NAME]).toBe(V1);
 
 		const after = await nodeTypeNames(ui);
 		must(

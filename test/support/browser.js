@@ -525,7 +525,7 @@ class N8nEditor {
 		});
 	}
 
-	/** The "node version" line of the node's Settings tab, e.g. "Uplift Trigger node version 3 (Latest)". */
+	/** The "node version" line of the node's Settings tab, e.g. "Uplift Trigger node version 1.1 (Latest)". */
 	async ndvNodeVersion() {
 		await this.page.click('[data-test-id="ndv"] [data-test-id="tab-settings"]');
 		const el = await this.waitFor('[data-test-id="ndv"] [data-test-id="node-version"]', { what: 'the node version in the Settings tab' });

@@ -96,7 +96,7 @@ describe('Uphance API credential: description', () => {
 			const options = await authenticate({ ...signedIn, ...change, sessionFor }, { url: '/x' });
 			expect([change, options.headers.Authorization]).toEqual([change, Object.keys(change).length ? 'Bearer ' : 'Bearer tok-1']);
 		}
-		// a token stored by 0.1.0 (no sessionFor) is replaced at the first call, which Uphance answers 401
+		// a token stored without a sessionFor (by a session obtained before that field existed) is replaced at the first call, which Uphance answers 401
 		expect((await authenticate(signedIn, { url: '/x' })).headers.Authorization).toBe('Bearer ');
 	});
 
