@@ -356,8 +356,12 @@ function storeWebhook(store, webhookCopy) {
 
 /** execute(): records the delivery's key again on the execution's copy. */
 function storeExecute(store, executionCopy, { deliveryKey, receivedAtMs }) {
+	// what n8n hands execute(): its context and the item webhook() emitted (built outside the timing)
+	const ctx = executeContext(store, executionCopy[NODE_KEY]);
+	const items = [{ json: { deliveryKey, receivedAt: new Date(receivedAtMs).toISOString() } }];
+	const limits = limitsOf(store);
 	const t0 = nowNs();
-	acceptInExecution(executeContext(store, executionCopy[NODE_KEY]), [{ json: { deliveryKey, receivedAt: new Date(receivedAtMs).toISOString() } }], limitsOf(store));
+	acceptInExecution(ctx, items, limits);
 	return toUs(nowNs() - t0);
 }
 
