@@ -136,6 +136,8 @@ function jsonParseHint(text: string) {
 const N8N_STACK = expect.stringMatching(/node_modules\/n8n\//);
 
 const NOT_JSON = '{"id": "evt_1", this is not json';
+/** n8n versions whose log line for a body over N8N_PAYLOAD_SIZE_MAX does not name the cause (seen on 2.8.4 and 1.123.81) */
+const loggedWithoutCause = (version: string) => /^1\./.test(version) || version === '2.8.4';
 /** a path that is no webhook of any workflow */
 const unknownUrl = (n8n: any) => n8n.webhookUrl(randomUUID());
 
@@ -247,7 +249,9 @@ describe('NODE_ENV=production, N8N_PAYLOAD_SIZE_MAX=1', () => {
 				expect(a.json).toEqual({ code: 0, message: 'There was a problem executing the workflow' });
 			}
 			expect(log).toMatch(/Error in handling webhook request/);
-			expect(log).toMatch(/request entity too large/);
+			// n8n 2.40.7 logs the cause; 2.8.4 and 1.123.81 log only that the request failed.
+			if (loggedWithoutCause(state.n8n.version)) expect(log).toMatch(/Error in handling webhook request POST \S+: There was a problem executing the workflow/);
+			else expect(log).toMatch(/request entity too large/);
 
 			// under the limit the same kind of body reaches the node (not authenticated: 401 from the node)
 			const small = `{"pad":"${'x'.repeat(MIB / 2)}"}`;
