@@ -231,7 +231,7 @@ describe('NODE_ENV=production, N8N_PAYLOAD_SIZE_MAX=1', () => {
 	});
 
 	describe.each(triggers)('$name', (trigger) => {
-		test('a 2 MiB body sent as JSON, text, form or XML -> n8n answers 500 and logs "request entity too large"; 0.5 MiB reaches the node', async () => {
+		test('a 2 MiB body sent as JSON, text, form or XML -> n8n answers 500 and logs the failed request (2.40.7: "request entity too large"); 0.5 MiB reaches the node', async () => {
 			const wf = state.workflows.get(trigger.name)!;
 			const big = `{"pad":"${'x'.repeat(2 * MIB)}"}`;
 			const { result: answers, log } = await logDuring(state.n8n, () =>
