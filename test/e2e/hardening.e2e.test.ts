@@ -15,7 +15,6 @@
  * parses itself, so over the limit it gets n8n's own 500 ("There was a problem executing the
  * workflow") before the node runs. All are asserted as they really are; none stores an execution.
  */
-import * as http from 'http';
 import { randomUUID } from 'crypto';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
@@ -23,6 +22,8 @@ const { N8nInstance } = require('../support/n8nInstance');
 const fakeUplift = require('../support/fakeUplift');
 const fakeUphanceMod = require('../support/fakeUphance');
 const { activeTriggerWorkflow } = require('../support/workflows');
+type Send = (method: string, url: string, options?: { body?: string | Buffer; headers?: Record<string, string> }) => Promise<Answer>;
+const { rawRequest, rawRequestAnswered } = require('../support/rawHttp') as { rawRequest: Send; rawRequestAnswered: Send };
 const { createUphanceCredential, createUpliftWebhookCredential, stopAll } = require('../support/vendorCredentials');
 
 const MAX_BODY_DEPTH = 64; // nodes/shared/requestBody.ts
@@ -43,71 +44,10 @@ let uphance: any;
 let upliftCred: { id: string; name: string };
 let uphanceCred: { id: string; name: string };
 
-/**
- * One POST with exactly these bytes, on its own connection. Like curl, it sends a large body in
- * chunks, gives the server a moment after the first one to answer early (curl waits up to 1 s for
- * bodies over 1 MiB) and stops sending once an answer has begun, so an early answer (n8n's or the
- * node's, before the upload is complete) is read rather than lost to a failed write.
- */
-function rawPost(url: string, body: Buffer | string, headers: Record<string, string>): Promise<Answer> {
-	const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-	return new Promise((resolve) => {
-		let done = false;
-		let answered = false;
-		let status = 0;
-		const chunks: Buffer[] = [];
-		// an error after the answer began (the server closing on the rest of the upload) keeps what was read
-		const finish = (error?: string) => {
-			if (done) return;
-			done = true;
-			resolve({ status, text: Buffer.concat(chunks).toString('utf8'), ...(error ? { error } : {}) });
-			req.destroy();
-		};
-		const req = http.request(url, { method: 'POST', agent: false, headers: { ...headers, 'content-length': String(bytes.length) } }, (res) => {
-			answered = true;
-			status = res.statusCode ?? 0;
-			res.on('data', (c: Buffer) => chunks.push(c));
-			res.on('end', () => finish());
-			res.on('error', (e: NodeJS.ErrnoException) => finish(e.code));
-		});
-		req.setTimeout(120_000, () => finish('timeout'));
-		req.on('error', (e: NodeJS.ErrnoException) => finish(e.code));
-		const CHUNK = 64 * 1024;
-		let offset = 0;
-		const pump = () => {
-			while (!answered && !done && offset < bytes.length) {
-				const chunk = bytes.subarray(offset, offset + CHUNK);
-				offset += chunk.length;
-				if (offset === chunk.length && bytes.length > 1024 * 1024) {
-					req.write(chunk);
-					setTimeout(pump, 1000);
-					return;
-				}
-				if (!req.write(chunk)) {
-					req.once('drain', pump);
-					return;
-				}
-			}
-			if (!answered && !done) req.end();
-		};
-		pump();
-	});
-}
-
-/**
- * rawPost, again when the connection was cut before any answer arrived: when n8n answers a large
- * upload early and closes, the client's next write can fail (EPIPE/ECONNRESET) before the answer is
- * read. Every attempt counts towards the "no execution" check.
- */
-async function bigPost(url: string, body: Buffer, headers: Record<string, string>): Promise<Answer> {
-	let a: Answer = { status: 0, text: '' };
-	for (let attempt = 0; attempt < 3; attempt++) {
-		a = await rawPost(url, body, headers);
-		if (a.status !== 0) break;
-		process.stderr.write(`[hardening] connection cut before an answer (${a.error}); sending again\n`);
-	}
-	return a;
-}
+/** One POST with exactly these bytes, on its own connection (test/support/rawHttp.js). */
+const rawPost = (url: string, body: Buffer | string, headers: Record<string, string>): Promise<Answer> => rawRequest('POST', url, { body, headers });
+/** rawPost, again when the connection was cut before any answer arrived; every attempt counts towards the "no execution" check. */
+const bigPost = (url: string, body: Buffer, headers: Record<string, string>): Promise<Answer> => rawRequestAnswered('POST', url, { body, headers });
 
 const show = (a: Answer) => `${a.status}${a.error ? ` (${a.error})` : ''} ${a.text.slice(0, 300)}`;
 
