@@ -20,6 +20,14 @@ step() { printf '\n\033[1m[npm test] %s\033[0m\n' "$*"; }
 source scripts/prepare-n8n.sh
 ensure_dev_dependencies "npm test"
 
+# The three n8n installs are mostly download time: start them now, side by side, while the build,
+# lint and unit tests run. Each suite's own provisioning (prepare_n8n) then finds the install ready,
+# or waits for it through provision-n8n.js's lock, and redoes it (failing loudly) if it failed here.
+mkdir -p .e2e
+for version in "$(default_n8n_version)" 2.8.4 1.123.81; do
+	node scripts/provision-n8n.js "$version" >".e2e/provision-$version.log" 2>&1 &
+done
+
 step "build"
 npm run build
 step "lint (n8n community-node rules, n8n's scanner on the tarball and the source)"
