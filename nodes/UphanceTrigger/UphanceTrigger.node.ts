@@ -5,11 +5,16 @@ import type {
 	INodeExecutionData,
 	INodeType,
 	INodeTypeDescription,
+	ITriggerFunctions,
+	ITriggerResponse,
 	IWebhookFunctions,
 	IWebhookResponseData,
 } from 'n8n-workflow';
 
 import { uphanceBaseUrl } from '../../credentials/UphanceApi.credentials';
+import { catchUpProperties, catchUpSettingsOf } from '../shared/catchUp/description';
+import type { CatchUpOptions } from '../shared/catchUp/description';
+import { startCatchUp } from '../shared/catchUp/schedule';
 import { acceptInExecution } from '../shared/duplicateMemory/staticData';
 import {
 	ALL_EVENTS,
@@ -37,12 +42,17 @@ import {
 	uphanceItemJson,
 } from './uphanceRecord';
 import type { Acknowledge } from './uphanceRecord';
+import { listUphanceChanges } from './uphanceCatchUp';
 import { checkUrlToken, missingUrlTokenProblem } from './urlToken';
 
 interface UphanceOptions extends DuplicateMemoryOptions {
 	fetchTimeoutSeconds?: number;
 	maxRetries?: number;
 	ipAllowlist?: string;
+}
+
+interface UphanceCatchUpOptions extends CatchUpOptions {
+	updateWindowDays?: number;
 }
 
 /** Uphance retries failed deliveries for 48 hours (docs/uphance-api.md). */
@@ -144,6 +154,20 @@ export class UphanceTrigger implements INodeType {
 				description:
 					'When Uphance gets its answer. After the record is fetched: if the Uphance API fails (5xx, 429, timeout, network), Uphance is answered 503 and delivers again later, so nothing is lost. Immediately: the record is fetched in the execution and a failed fetch is described in the item.',
 			},
+			...catchUpProperties(
+				'Uphance gives up on a delivery after 48 hours; catch-up finds what it gave up on, with the same credential.',
+				[
+					{
+						displayName: 'Update Window (Days)',
+						name: 'updateWindowDays',
+						type: 'number',
+						typeOptions: { minValue: 1 },
+						default: 14,
+						description:
+							'Updates are found for records created within this many days (Uphance cannot list records by update time). New records are always found.',
+					},
+				],
+			),
 			{
 				displayName: 'Options',
 				name: 'options',
@@ -207,6 +231,38 @@ export class UphanceTrigger implements INodeType {
 		},
 	};
 
+	/**
+	 * Catch-up (nodes/shared/catchUp/schedule.ts): lists changes from the Uphance API on a timer and
+	 * emits those no webhook delivered; they go through the same duplicate memory and execute().
+	 */
+	async trigger(this: ITriggerFunctions): Promise<ITriggerResponse> {
+		if (!(this.getNodeParameter('catchUp', true) as boolean)) return {};
+		const options = this.getNodeParameter('options', {}) as UphanceOptions;
+		const catchUpOptions = this.getNodeParameter('catchUpOptions', {}) as UphanceCatchUpOptions;
+		const credentials = await this.getCredentials<{ baseUrl?: string }>('uphanceApi');
+		const list = listUphanceChanges(
+			async (request) =>
+				await this.helpers.httpRequestWithAuthentication.call(this, 'uphanceApi', request),
+			{
+				baseUrl: uphanceBaseUrl(credentials.baseUrl),
+				selected: selectedEventNames(
+					this.getNodeParameter('events', [ALL_EVENTS]) as string[],
+					this.getNodeParameter('additionalEvents', '') as string,
+				),
+				updateWindowMs: Math.max(1, catchUpOptions.updateWindowDays ?? 14) * 86_400_000,
+				policy: fetchPolicy(options),
+			},
+		);
+		return startCatchUp(
+			this,
+			{
+				...catchUpSettingsOf(catchUpOptions),
+				limits: duplicateLimits(options, DUPLICATE_WINDOW_HOURS),
+			},
+			list,
+		);
+	}
+
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		return await receiveDelivery(this, 'Uphance', async () => {
 			const options = this.getNodeParameter('options', {}) as UphanceOptions;
@@ -262,9 +318,13 @@ export class UphanceTrigger implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
 		const firstOptions = this.getNodeParameter('options', 0, {}) as UphanceOptions;
-		acceptInExecution(this, items, duplicateLimits(firstOptions, DUPLICATE_WINDOW_HOURS));
+		const kept = acceptInExecution(
+			this,
+			items,
+			duplicateLimits(firstOptions, DUPLICATE_WINDOW_HOURS),
+		);
 		const results: INodeExecutionData[] = [];
-		for (let i = 0; i < items.length; i++) {
+		for (const i of kept) {
 			const pending = pendingFetchOfItem(items[i].json);
 			if (!pending) {
 				results.push({ ...items[i], pairedItem: { item: i } });

@@ -97,17 +97,38 @@ export function parseUphanceEvent(body: unknown): Step<UphanceEvent> {
 }
 
 /**
- * Stable across Uphance's redeliveries of the same change: event + record id + the record's
- * `updated_at`. Without a usable `updated_at` the raw body's SHA-256 stands in (a redelivery
- * carries the same bytes).
+ * One change of one record: resource + id + `updated_at`, the same whether the change reached n8n
+ * by webhook or by catch-up (uphanceCatchUp.ts), so the duplicate memory recognises it either way.
+ * The event name is left out on purpose: catch-up sees the record, not the event, and a create and
+ * an update that show the same `updated_at` show the same state. `updated_at` is compared as a
+ * time (the webhook and the API may format it differently, `…Z` or `…+00:00`), to the millisecond.
+ * Undefined without a usable `updated_at`.
+ */
+export function uphanceChangeKey(
+	resource: string,
+	id: number | string,
+	updatedAt: unknown,
+): string | undefined {
+	if (typeof updatedAt !== 'string' && typeof updatedAt !== 'number') return undefined;
+	const text = String(updatedAt).trim();
+	if (text === '' || (typeof updatedAt === 'number' && !Number.isFinite(updatedAt))) return undefined;
+	const ms = typeof updatedAt === 'number' ? NaN : Date.parse(text);
+	const at = Number.isFinite(ms) ? new Date(ms).toISOString() : text;
+	return `uphance:${resource}:${String(id)}:${at}`;
+}
+
+/**
+ * Stable across Uphance's redeliveries of the same change. Creates and updates: the change's key
+ * (`uphanceChangeKey`). Deletes keep the event name (a delete must never pass for the last update
+ * of the same record). Without a usable `updated_at` the raw body's SHA-256 stands in (a
+ * redelivery carries the same bytes).
  */
 export function uphanceDeliveryKey(event: UphanceEvent, rawBody: Buffer): string {
 	const updatedAt = event.payload.updated_at;
-	if (
-		(typeof updatedAt === 'string' && updatedAt.trim() !== '') ||
-		(typeof updatedAt === 'number' && Number.isFinite(updatedAt))
-	) {
-		return `uphance:${event.event}:${String(event.id)}:${String(updatedAt).trim()}`;
-	}
+	const change = uphanceChangeKey(event.resource, event.id, updatedAt);
+	if (change !== undefined)
+		return isDeleteAction(event.action)
+			? `uphance:${event.event}:${String(event.id)}:${String(updatedAt).trim()}`
+			: change;
 	return `uphance:sha256:${createHash('sha256').update(rawBody).digest('hex')}`;
 }

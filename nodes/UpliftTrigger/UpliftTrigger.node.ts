@@ -248,9 +248,13 @@ export class UpliftTrigger implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
 		const firstOptions = this.getNodeParameter('options', 0, {}) as UpliftOptions;
-		acceptInExecution(this, items, duplicateLimits(firstOptions, DUPLICATE_WINDOW_HOURS));
+		const kept = acceptInExecution(
+			this,
+			items,
+			duplicateLimits(firstOptions, DUPLICATE_WINDOW_HOURS),
+		);
 		const results: INodeExecutionData[] = [];
-		for (let i = 0; i < items.length; i++) {
+		for (const i of kept) {
 			const options = this.getNodeParameter('options', i, {}) as UpliftOptions;
 			const enriched = await attachCsv(this, items[i], {
 				downloadCsv: options.downloadCsv ?? true,

@@ -9,10 +9,26 @@ export interface DeliveryFields {
 	deliveryKey: string;
 	/** ISO time the delivery reached n8n */
 	receivedAt: string;
+	/** how the event reached n8n: its webhook, or catch-up from the vendor's API (catchUp/run.ts) */
+	source: 'webhook' | 'catchUp';
 }
 
 export function deliveryFields(deliveryKey: string, receivedAt: Date): DeliveryFields {
-	return { deliveryKey, receivedAt: receivedAt.toISOString() };
+	return { deliveryKey, receivedAt: receivedAt.toISOString(), source: 'webhook' };
+}
+
+/**
+ * What a catch-up item carries for the execution (written by catchUpFields in catchUp/run.ts): the
+ * cursor to store, and whether the item exists only to store it. Undefined for webhook items.
+ */
+export function readCatchUpFields(
+	json: IDataObject,
+): { sinceMs: number; bookkeeping: boolean } | undefined {
+	const catchUp = json.catchUp as IDataObject | undefined;
+	if (json.source !== 'catchUp' || typeof catchUp !== 'object' || catchUp === null) return undefined;
+	const sinceMs = typeof catchUp.since === 'string' ? Date.parse(catchUp.since) : NaN;
+	if (!Number.isFinite(sinceMs)) return undefined;
+	return { sinceMs, bookkeeping: catchUp.bookkeeping === true };
 }
 
 /** The delivery an item came from, or undefined for an item that did not come from `webhook()`. */

@@ -75,7 +75,7 @@ const vendors: Vendor[] = [
 			headers: { 'content-type': 'application/json' },
 			query: { token: URL_TOKEN },
 		}),
-		deliveryKey: (i) => `uphance:pick_ticket_update:${5000 + i}:2026-11-29T10:00:00Z`,
+		deliveryKey: (i) => `uphance:pick_ticket:${5000 + i}:2026-11-29T10:00:00.000Z`,
 	},
 ];
 

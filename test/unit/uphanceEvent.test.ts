@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 
 import { isEventSelected, selectedEventNames } from '../../nodes/shared/eventSelection';
 import { checkUrlToken } from '../../nodes/UphanceTrigger/urlToken';
-import { parseUphanceEvent, splitEventName, uphanceDeliveryKey } from '../../nodes/UphanceTrigger/uphanceEvent';
+import { parseUphanceEvent, splitEventName, uphanceChangeKey, uphanceDeliveryKey } from '../../nodes/UphanceTrigger/uphanceEvent';
 import type { UphanceEvent } from '../../nodes/UphanceTrigger/uphanceEvent';
 import { endpointFor, extractRecord, pendingFetchOfItem, pendingOrSkipped, skippedOutcome, uphanceItemJson } from '../../nodes/UphanceTrigger/uphanceRecord';
 
@@ -76,9 +76,18 @@ describe('event selection', () => {
 });
 
 describe('delivery keys', () => {
-	it('uses event, id and updated_at', () => {
+	it('uses resource, id and updated_at: the key catch-up computes from the listed record', () => {
 		const body = { event: 'pick_ticket_update', pick_ticket: { id: 123, updated_at: '2024-05-01T03:04:05.123Z' } };
-		expect(uphanceDeliveryKey(parsed(body), Buffer.from(JSON.stringify(body)))).toBe('uphance:pick_ticket_update:123:2024-05-01T03:04:05.123Z');
+		expect(uphanceDeliveryKey(parsed(body), Buffer.from(JSON.stringify(body)))).toBe('uphance:pick_ticket:123:2024-05-01T03:04:05.123Z');
+		expect(uphanceChangeKey('pick_ticket', 123, '2024-05-01T03:04:05.123Z')).toBe(uphanceDeliveryKey(parsed(body), Buffer.from(JSON.stringify(body))));
+	});
+
+	it('reads updated_at as a time, so the webhook and the API may format it differently', () => {
+		expect(uphanceChangeKey('invoice', 9, '2024-05-01T03:04:05.123+00:00')).toBe('uphance:invoice:9:2024-05-01T03:04:05.123Z');
+		expect(uphanceChangeKey('invoice', 9, '2024-05-01T05:04:05.123+02:00')).toBe('uphance:invoice:9:2024-05-01T03:04:05.123Z');
+		expect(uphanceChangeKey('invoice', 9, 'not a time')).toBe('uphance:invoice:9:not a time');
+		expect(uphanceChangeKey('invoice', 9, undefined)).toBeUndefined();
+		expect(uphanceChangeKey('invoice', 9, '  ')).toBeUndefined();
 	});
 
 	it('is the same for a redelivery with reordered fields and differs for a new update', () => {
@@ -88,8 +97,11 @@ describe('delivery keys', () => {
 		const key = (x: unknown) => uphanceDeliveryKey(parsed(x), Buffer.from(JSON.stringify(x)));
 		expect(key(a)).toBe(key(b));
 		expect(key(a)).not.toBe(key(c));
-		// create and update of the same record at the same instant are different deliveries
-		expect(key({ ...a, event: 'invoice_create' })).not.toBe(key(a));
+		// a create and an update showing the same updated_at show the same state: one change
+		expect(key({ ...a, event: 'invoice_create' })).toBe(key(a));
+		// a delete never passes for the last update of the same record
+		expect(key({ ...a, event: 'invoice_delete' })).not.toBe(key(a));
+		expect(key({ ...a, event: 'invoice_delete' })).toBe('uphance:invoice_delete:9:2024-05-01T00:00:00.000Z');
 	});
 
 	it('falls back to the SHA-256 of the raw body without updated_at', () => {
@@ -197,6 +209,7 @@ describe('output item', () => {
 			id: 301,
 			record: { id: 301, name: 'from API' },
 			recordSource: 'api',
+			source: 'webhook',
 			deliveryKey: 'k',
 			receivedAt: '2024-05-01T10:00:00.000Z',
 			fetch: { status: 'fetched', statusCode: 200, attempts: 1 },

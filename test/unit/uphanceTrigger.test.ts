@@ -157,7 +157,8 @@ describe('Uphance Trigger: canonical record (acknowledge after the fetch)', () =
 			id,
 			record: apiRecord,
 			recordSource: 'api',
-			deliveryKey: `uphance:pick_ticket_update:${id}:${String(apiRecord.updated_at)}`,
+			deliveryKey: `uphance:pick_ticket:${id}:${String(apiRecord.updated_at)}`,
+			source: 'webhook',
 			receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
 			fetch: { status: 'fetched', statusCode: 200, attempts: 1, endpoint: `/pick_tickets/${id}` },
 		});

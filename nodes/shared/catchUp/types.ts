@@ -15,7 +15,7 @@ export interface CatchUpWindow {
 export interface CatchUpBounds {
 	/** list pages read per run, over all resources */
 	maxPages: number;
-	/** records handed back per run */
+	/** changes not yet handled, handed back per run (and so executions started per run) */
 	maxRecords: number;
 }
 
@@ -42,6 +42,19 @@ export interface CatchUpListing {
 	complete: boolean;
 	/** HTTP requests made (the benchmark reads it) */
 	requests: number;
+	/** why the listing stopped early, for the log */
+	error?: string;
+	/** the vendor asked to wait this long (429/503 Retry-After): no listing before then */
+	retryAfterMs?: number;
 }
 
-export type ListChanges = (window: CatchUpWindow, bounds: CatchUpBounds) => Promise<CatchUpListing>;
+/**
+ * Lists the changes in the window. `isHandled(key)` says whether the duplicate memory already holds
+ * a change: those are left out before the `maxRecords` cap counts, so a window full of handled
+ * changes still completes.
+ */
+export type ListChanges = (
+	window: CatchUpWindow,
+	bounds: CatchUpBounds,
+	isHandled: (key: string) => boolean,
+) => Promise<CatchUpListing>;

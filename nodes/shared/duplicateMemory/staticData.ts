@@ -2,10 +2,17 @@ import type {
 	IDataObject,
 	IExecuteFunctions,
 	INodeExecutionData,
+	ITriggerFunctions,
 	IWebhookFunctions,
 } from 'n8n-workflow';
 
-import { readDelivery } from '../deliveryItem';
+import {
+	commitCursor,
+	keepKeysSince,
+	noteStored,
+	publishedCursor,
+} from '../catchUp/cursor';
+import { readCatchUpFields, readDelivery } from '../deliveryItem';
 import {
 	decodeEntry,
 	DuplicateMemory,
@@ -37,6 +44,9 @@ import type { ClaimVerdict, DuplicateLimits } from './store';
  *    does so again for every workflow built over the same object. So each save hands n8n a new
  *    wrapper (DuplicateMemory.toPersisted) and the memory never reads back a field n8n may replace.
  * 6. Manual test runs ("Listen for test event") do not save static data; they never use the memory.
+ * 7. A trigger's timer (catch-up) holds the copy loaded at activation, which n8n writes back whole
+ *    if it is ever assigned. The timer reads it once into a plain copy and never assigns it
+ *    (nodes/shared/catchUp/schedule.ts); only webhook requests and executions save the memory.
  */
 
 /** The field under the node's static data. */
@@ -129,7 +139,14 @@ export interface MemoryPlace {
 	now?: () => number;
 }
 
-export function memoryPlace(ctx: IWebhookFunctions | IExecuteFunctions): MemoryPlace {
+/** The id of a trigger node's memory in this process: workflow and node name. */
+export function memoryId(place: Pick<MemoryPlace, 'workflowId' | 'nodeName'>): string {
+	return `${place.workflowId}\u0000${place.nodeName}`;
+}
+
+export function memoryPlace(
+	ctx: IWebhookFunctions | IExecuteFunctions | ITriggerFunctions,
+): MemoryPlace {
 	const nodeName = ctx.getNode().name;
 	return {
 		staticData: ctx.getWorkflowStaticData('node'),
@@ -155,7 +172,9 @@ export class MemorySession {
 	) {
 		this.now = place.now ?? Date.now;
 		const nowMs = this.now();
-		this.memory = memoryFor(`${place.workflowId}\u0000${place.nodeName}`, nowMs, limits);
+		// Keys younger than the stored catch-up cursor stay beyond the window (store.ts, keepSinceMs).
+		const keepSinceMs = limits.keepSinceMs ?? keepKeysSince(place.staticData);
+		this.memory = memoryFor(memoryId(place), nowMs, { ...limits, keepSinceMs });
 		const stored = place.staticData[MEMORY_FIELD] as IDataObject | undefined;
 		if (stored !== undefined && this.memory.wrote(stored)) {
 			// Rule 1: static data is reloaded on every request; a copy this memory wrote needs no reading.
@@ -174,6 +193,11 @@ export class MemorySession {
 	claim(deliveryKey: string): { verdict: ClaimVerdict; hashedKey: string } {
 		const hashedKey = hashDeliveryKey(deliveryKey);
 		return { verdict: this.memory.claim(hashedKey, this.now()), hashedKey };
+	}
+
+	/** Whether the key is recorded as accepted (a claim in flight is not). */
+	holds(hashedKey: string): boolean {
+		return this.memory.holds(hashedKey, this.now());
 	}
 
 	/** Records the key and saves it to static data (rule 4: on n8n 2.40 the execution's save counts). */
@@ -213,17 +237,49 @@ export class MemorySession {
  * Called first in each trigger's `execute()` (rule 4): accepts the delivery keys of the execution's
  * items again and saves them to static data, which the execution saves when it ends. In regular
  * mode the keys are already in this process's memory and this only gets them saved; in queue mode
- * this runs on a worker, whose memory learns them here. Manual test runs never touch the memory.
+ * this runs on a worker, whose memory learns them here.
+ *
+ * Catch-up items (nodes/shared/catchUp/run.ts) get one more check: one whose key this execution's
+ * memory already holds was delivered meanwhile (by webhook, or by catch-up elsewhere) and is left
+ * out, so the change reaches the workflow once. The catch-up cursor the items carry, or the one this
+ * process's trigger reached, is stored (nodes/shared/catchUp/cursor.ts); a bookkeeping item exists
+ * only to store it and is left out too.
+ *
+ * Returns the indexes of the items to pass on. Manual test runs never touch the memory or cursor.
  */
 export function acceptInExecution(
 	ctx: IExecuteFunctions,
 	items: INodeExecutionData[],
 	limits: DuplicateLimits,
-): void {
-	if (ctx.getMode() === 'manual') return;
-	const deliveries = items.flatMap((item) => readDelivery(item.json) ?? []);
-	if (deliveries.length === 0) return;
-	const session = new MemorySession(memoryPlace(ctx), limits);
-	for (const { deliveryKey, receivedAtMs } of deliveries)
-		session.accept(hashDeliveryKey(deliveryKey), receivedAtMs);
+): number[] {
+	const all = items.map((_, index) => index);
+	if (ctx.getMode() === 'manual') return all;
+	const place = memoryPlace(ctx);
+	const nodeId = memoryId(place);
+	let session: MemorySession | undefined;
+	let cursorMs = publishedCursor(nodeId);
+	const kept: number[] = [];
+	for (const index of all) {
+		const json = items[index].json;
+		const catchUp = readCatchUpFields(json);
+		if (catchUp) cursorMs = Math.max(cursorMs ?? catchUp.sinceMs, catchUp.sinceMs);
+		if (catchUp?.bookkeeping) continue;
+		const delivery = readDelivery(json);
+		if (!delivery) {
+			kept.push(index);
+			continue;
+		}
+		session ??= new MemorySession(place, limits);
+		const hashedKey = hashDeliveryKey(delivery.deliveryKey);
+		if (catchUp && session.holds(hashedKey)) {
+			place.log(
+				`Catch-up found a change that was delivered meanwhile (${delivery.deliveryKey.slice(0, 80)}); it is left out of this execution.`,
+			);
+			continue;
+		}
+		session.accept(hashedKey, delivery.receivedAtMs);
+		kept.push(index);
+	}
+	if (cursorMs !== undefined && commitCursor(place.staticData, cursorMs)) noteStored(nodeId, cursorMs);
+	return kept;
 }

@@ -15,6 +15,19 @@ export interface DuplicateLimits {
 	maxAgeMs: number;
 	/** at most this many keys are kept; the oldest are forgotten first */
 	maxEntries: number;
+	/**
+	 * Keys accepted at or after this time are not forgotten by age (the count limit still applies):
+	 * catch-up lists changes from its cursor on, which after a long outage can be older than the
+	 * window, and their keys are what keeps catch-up from emitting them again
+	 * (nodes/shared/catchUp/cursor.ts).
+	 */
+	keepSinceMs?: number;
+}
+
+/** Acceptance time (seconds) below which a key is forgotten by age. */
+function oldestKeptSeconds(limits: DuplicateLimits, nowMs: number): number {
+	const byAge = nowMs - limits.maxAgeMs;
+	return toSeconds(limits.keepSinceMs === undefined ? byAge : Math.min(byAge, limits.keepSinceMs));
 }
 
 export type ClaimVerdict = 'new' | 'duplicate' | 'inFlight';
@@ -106,7 +119,7 @@ export class DuplicateMemory {
 	/** Whether the key is recorded as accepted (within the window). */
 	holds(hashedKey: string, nowMs: number): boolean {
 		const acceptedAt = this.accepted.get(hashedKey);
-		return acceptedAt !== undefined && acceptedAt >= toSeconds(nowMs - this.limits.maxAgeMs);
+		return acceptedAt !== undefined && acceptedAt >= oldestKeptSeconds(this.limits, nowMs);
 	}
 
 	/** Records an accepted delivery. Accepting a key that is already recorded changes nothing. */
@@ -156,7 +169,7 @@ export class DuplicateMemory {
 		nowMs: number,
 	): number {
 		if (this.wrote(copy)) return 0;
-		const oldestKept = toSeconds(nowMs - this.limits.maxAgeMs);
+		const oldestKept = oldestKeptSeconds(this.limits, nowMs);
 		const incoming = copy.entries.filter(
 			([key, at]) => at >= oldestKept && !this.accepted.has(key),
 		);
@@ -205,7 +218,7 @@ export class DuplicateMemory {
 	 * while, which `holds` covers by checking the time of the key it finds.
 	 */
 	private forgetOld(nowMs: number): void {
-		const oldestKept = toSeconds(nowMs - this.limits.maxAgeMs);
+		const oldestKept = oldestKeptSeconds(this.limits, nowMs);
 		while (
 			this.chunks.length > 0 &&
 			(this.accepted.size > this.limits.maxEntries || decodeEntry(this.chunks[0])[1] < oldestKept)

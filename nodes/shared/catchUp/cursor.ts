@@ -1,0 +1,82 @@
+import type { IDataObject } from 'n8n-workflow';
+
+/**
+ * Where catch-up resumes: `since`, the time up to which every change is known to be handled
+ * (delivered by webhook or emitted by catch-up, and its execution ended). Kept in the trigger
+ * node's static data beside the duplicate memory, as `{ catchUp: { format: 1, since: <ISO> } }`.
+ *
+ * Only an execution writes it (`commitCursor`, from the trigger's `execute()`); the trigger's
+ * timer only reads it, at activation. The timer's copy of static data is the one n8n loaded at
+ * activation and n8n writes that copy back whole whenever it was assigned, over every key saved
+ * since (docs/catch-up-design.md §2.1); a timer that never assigns cannot make the memory forget.
+ */
+
+export const CATCH_UP_FIELD = 'catchUp';
+
+/**
+ * Changes are asked for from `since - OVERLAP_MS` on: a change stamped a little before the cursor
+ * (clock skew between the vendor and n8n, a slow commit at the vendor) is still listed, and its key
+ * tells whether it was handled.
+ */
+export const OVERLAP_MS = 5 * 60_000;
+
+/** The stored `since` (ms), or undefined when catch-up never committed one. */
+export function readCursor(staticData: IDataObject): number | undefined {
+	const stored = staticData[CATCH_UP_FIELD] as IDataObject | undefined;
+	if (typeof stored !== 'object' || stored === null || stored.format !== 1) return undefined;
+	const ms = typeof stored.since === 'string' ? Date.parse(stored.since) : NaN;
+	return Number.isFinite(ms) ? ms : undefined;
+}
+
+/**
+ * Keys accepted from this time on must outlive the duplicate window: catch-up may list their
+ * changes again (store.ts, `keepSinceMs`).
+ */
+export function keepKeysSince(staticData: IDataObject): number | undefined {
+	const since = readCursor(staticData);
+	return since === undefined ? undefined : since - OVERLAP_MS;
+}
+
+/**
+ * Moves the stored cursor forward to `sinceMs`, never back. Only for an execution's own static
+ * data (`execute()`), which n8n saves when the execution ends. Returns whether it moved.
+ */
+export function commitCursor(staticData: IDataObject, sinceMs: number): boolean {
+	const stored = readCursor(staticData);
+	if (!Number.isFinite(sinceMs) || (stored !== undefined && stored >= sinceMs)) return false;
+	staticData[CATCH_UP_FIELD] = { format: 1, since: new Date(sinceMs).toISOString() };
+	return true;
+}
+
+/**
+ * The cursor each trigger of this process reached, so that any execution of that node in this
+ * process (a webhook delivery's too) stores it: in regular mode a healthy trigger's cursor reaches
+ * static data without executions of its own. Keyed like the duplicate memory (workflow id and node
+ * name). Queue-mode workers never see these: there only catch-up's own executions store it.
+ */
+const inProcess = new Map<string, { reachedMs: number; storedMs?: number }>();
+
+export function publishCursor(nodeId: string, reachedMs: number): void {
+	const entry = inProcess.get(nodeId) ?? { reachedMs };
+	entry.reachedMs = Math.max(entry.reachedMs, reachedMs);
+	inProcess.set(nodeId, entry);
+}
+
+export function publishedCursor(nodeId: string): number | undefined {
+	return inProcess.get(nodeId)?.reachedMs;
+}
+
+/** An execution in this process stored this cursor (its static data is saved when it ends). */
+export function noteStored(nodeId: string, storedMs: number): void {
+	const entry = inProcess.get(nodeId);
+	if (entry) entry.storedMs = Math.max(entry.storedMs ?? storedMs, storedMs);
+}
+
+export function storedInProcess(nodeId: string): number | undefined {
+	return inProcess.get(nodeId)?.storedMs;
+}
+
+/** The trigger was closed (workflow deactivated): its cursor no longer applies. */
+export function forgetCursor(nodeId: string): void {
+	inProcess.delete(nodeId);
+}

@@ -1,0 +1,166 @@
+import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+
+import { hashDeliveryKey } from '../duplicateMemory/store';
+import { OVERLAP_MS } from './cursor';
+import type { CatchUpBounds, CatchUpRecord, ListChanges } from './types';
+
+/**
+ * One catch-up run, without n8n: list what changed since the cursor, claim each change in the
+ * duplicate memory, start one execution per new change, and move the cursor only when every change
+ * of the window is known handled. Wired to n8n's timer in ./schedule.ts; design and evidence in
+ * docs/catch-up-design.md.
+ *
+ * Why it loses nothing:
+ * - the cursor moves only after a listing that read every page, with no change skipped because
+ *   another request was still processing it, and after every execution this run started ended
+ *   with its key accepted; otherwise the next run lists the same window again;
+ * - a change whose execution did not accept its key is released, so the next run emits it again.
+ * Why it repeats nothing: a change is emitted only if the memory shows its key neither accepted nor
+ * claimed, and the trigger's `execute()` checks once more against the execution's own copy of the
+ * memory (nodes/shared/duplicateMemory/staticData.ts, `acceptInExecution`).
+ */
+
+/** What the run needs from the duplicate memory (a MemorySession over a copy, never saved). */
+export interface RunMemory {
+	claim(key: string): { verdict: 'new' | 'duplicate' | 'inFlight'; hashedKey: string };
+	holds(hashedKey: string): boolean;
+	accept(hashedKey: string): void;
+	release(hashedKey: string): void;
+}
+
+export interface RunDeps {
+	list: ListChanges;
+	memory: RunMemory;
+	/**
+	 * Starts one execution with these items; resolves when it ended, with whether n8n counts it a
+	 * success (never rejects). Undefined when the trigger was closed: nothing was started.
+	 */
+	emit: (items: INodeExecutionData[]) => Promise<boolean> | undefined;
+	/** resolves with the value, or with undefined once a bounded wait runs out or the trigger closes */
+	waitAtMost: <T>(promise: Promise<T>) => Promise<T | undefined>;
+	now: () => number;
+	settleMs: number;
+	bounds: CatchUpBounds;
+}
+
+/** The trigger's catch-up state, held in memory between runs. */
+export interface CatchUpState {
+	/** every change up to here is handled; the next window starts here (minus the overlap) */
+	sinceMs: number;
+	/** what the stored cursor is known to hold (undefined: nothing stored yet) */
+	committedMs?: number;
+	/** no listing before this time (the vendor's Retry-After) */
+	backoffUntilMs?: number;
+}
+
+export interface RunReport {
+	window?: { fromMs: number; toMs: number };
+	listed: number;
+	emitted: number;
+	/** emitted and handled: the execution accepted the key */
+	handled: number;
+	/** changes another request was processing, left for the next run */
+	inFlight: number;
+	requests: number;
+	complete: boolean;
+	cursorMoved: boolean;
+	error?: string;
+	skipped?: 'backoff' | 'emptyWindow';
+}
+
+/** The fields a catch-up item carries beside the vendor's (read back by `readCatchUpFields`). */
+export function catchUpFields(runAt: Date, sinceMs: number): IDataObject {
+	return {
+		source: 'catchUp',
+		catchUp: { runAt: runAt.toISOString(), since: new Date(sinceMs).toISOString() },
+	};
+}
+
+function itemOf(record: CatchUpRecord, runAt: Date, sinceMs: number): INodeExecutionData {
+	return {
+		json: {
+			...record.json,
+			deliveryKey: record.key,
+			receivedAt: runAt.toISOString(),
+			...catchUpFields(runAt, sinceMs),
+		},
+		...(record.binary ? { binary: record.binary } : {}),
+	};
+}
+
+export async function runCatchUp(state: CatchUpState, deps: RunDeps): Promise<RunReport> {
+	const nowMs = deps.now();
+	const report: RunReport = {
+		listed: 0,
+		emitted: 0,
+		handled: 0,
+		inFlight: 0,
+		requests: 0,
+		complete: false,
+		cursorMoved: false,
+	};
+	if (state.backoffUntilMs !== undefined && nowMs < state.backoffUntilMs)
+		return { ...report, skipped: 'backoff' };
+	const window = { fromMs: state.sinceMs - OVERLAP_MS, toMs: nowMs - deps.settleMs };
+	if (window.toMs <= state.sinceMs) return { ...report, skipped: 'emptyWindow', complete: true };
+	report.window = window;
+
+	const listing = await deps.list(window, deps.bounds, (key) =>
+		deps.memory.holds(hashDeliveryKey(key)),
+	);
+	report.listed = listing.records.length;
+	report.requests = listing.requests;
+	report.complete = listing.complete;
+	if (listing.error) report.error = listing.error;
+	if (listing.retryAfterMs !== undefined) state.backoffUntilMs = nowMs + listing.retryAfterMs;
+
+	const runAt = new Date(nowMs);
+	const settled: Array<Promise<boolean>> = [];
+	let notStarted = 0;
+	for (const record of listing.records) {
+		const { verdict, hashedKey } = deps.memory.claim(record.key);
+		if (verdict === 'inFlight') report.inFlight++;
+		if (verdict !== 'new') continue;
+		// The item carries the cursor as it stood before this run: everything before it is handled,
+		// so an execution may store it even if another execution of this run never ends.
+		const end = deps.emit([itemOf(record, runAt, state.sinceMs)]);
+		if (!end) {
+			deps.memory.release(hashedKey);
+			notStarted++;
+			continue;
+		}
+		report.emitted++;
+		settled.push(end.then((succeeded) => settleClaim(deps.memory, hashedKey, succeeded)));
+	}
+	// Each claim is settled when its execution ends, however long that takes; the run waits a
+	// bounded time for all of them, and moves the cursor only if all were handled by then.
+	const handled = await deps.waitAtMost(Promise.all(settled));
+	report.handled = handled ? handled.filter(Boolean).length : 0;
+
+	if (
+		report.complete &&
+		report.inFlight === 0 &&
+		notStarted === 0 &&
+		report.handled === report.emitted
+	) {
+		state.sinceMs = Math.max(state.sinceMs, window.toMs);
+		report.cursorMoved = true;
+	}
+	return report;
+}
+
+/**
+ * After an execution ended: handled if its key is accepted. In regular mode the execution ran in
+ * this process and accepted the key in this memory; in queue mode it ran on a worker, and n8n's
+ * own status says whether it got through (its `execute()` accepts first thing). Otherwise the claim
+ * is released and the next run emits the change again.
+ */
+function settleClaim(memory: RunMemory, hashedKey: string, succeeded: boolean): boolean {
+	if (memory.holds(hashedKey)) return true;
+	if (succeeded) {
+		memory.accept(hashedKey);
+		return true;
+	}
+	memory.release(hashedKey);
+	return false;
+}

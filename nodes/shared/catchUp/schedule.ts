@@ -1,0 +1,208 @@
+import { createDeferredPromise, sleep } from 'n8n-workflow';
+import type {
+	CronExpression,
+	IDataObject,
+	INodeExecutionData,
+	IRun,
+	ITriggerFunctions,
+	ITriggerResponse,
+} from 'n8n-workflow';
+
+import { MEMORY_FIELD, MemorySession, memoryId, memoryPlace } from '../duplicateMemory/staticData';
+import type { DuplicateLimits } from '../duplicateMemory/store';
+import {
+	CATCH_UP_FIELD,
+	OVERLAP_MS,
+	forgetCursor,
+	publishCursor,
+	readCursor,
+	storedInProcess,
+} from './cursor';
+import { catchUpFields, runCatchUp } from './run';
+import type { CatchUpState, RunReport } from './run';
+import type { CatchUpBounds, ListChanges } from './types';
+
+/**
+ * Catch-up wired to n8n: the trigger's `trigger()` calls `startCatchUp`, which runs catch-up soon
+ * after activation (so a restart is caught up promptly) and then on a timer. Evidence for each
+ * choice (registerCron, emit with a done promise, never emitError, never assigning static data
+ * here) is in docs/catch-up-design.md §1–2.
+ */
+
+export interface CatchUpSettings {
+	intervalMinutes: number;
+	/** changes younger than this are left to the webhook, which may still be on its way */
+	settleMs: number;
+	bounds: CatchUpBounds;
+	/** with no stored cursor: catch up from here (a backfill) instead of from now */
+	backfillFromMs?: number;
+	limits: DuplicateLimits;
+	/** how long after activation the first run starts */
+	firstRunDelayMs?: number;
+	/** how long a run waits for the executions it started before it leaves the cursor where it is */
+	executionWaitMs?: number;
+}
+
+/** A stored cursor older than this is refreshed by a bookkeeping execution (see below). */
+const STORED_CURSOR_MAX_LAG_MS = 24 * 3600_000;
+const FIRST_RUN_DELAY_MS = 10_000;
+const EXECUTION_WAIT_MS = 10 * 60_000;
+const STEP_MS = 250;
+
+/** n8n's cron form, seconds first (docs/catch-up-design.md §1); a fixed random second spreads load. */
+export function cronExpression(intervalMinutes: number, second: number): string {
+	const minutes = Math.min(60, Math.max(1, Math.floor(intervalMinutes)));
+	return minutes === 60 ? `${second} 0 * * * *` : `${second} */${minutes} * * * *`;
+}
+
+export function startCatchUp(
+	ctx: ITriggerFunctions,
+	settings: CatchUpSettings,
+	list: ListChanges,
+): ITriggerResponse {
+	// Manual test runs use the test webhook; catch-up never runs there, so the cursor never moves.
+	if (ctx.getMode() === 'manual') return {};
+	const place = memoryPlace(ctx);
+	const nodeId = memoryId(place);
+	// The timer's static data is the copy n8n loaded at activation, and n8n writes it back whole if
+	// it is ever assigned (docs/catch-up-design.md §2.1). Read it once into a plain copy; nothing
+	// below holds n8n's object, so nothing here can assign it.
+	const snapshot = JSON.parse(
+		JSON.stringify({
+			[MEMORY_FIELD]: place.staticData[MEMORY_FIELD] ?? null,
+			[CATCH_UP_FIELD]: place.staticData[CATCH_UP_FIELD] ?? null,
+		}),
+	) as IDataObject;
+	const stored = readCursor(snapshot);
+	const activatedAtMs = Date.now();
+	const state: CatchUpState = {
+		sinceMs: stored ?? settings.backfillFromMs ?? activatedAtMs,
+		committedMs: stored,
+	};
+	const log = (message: string, extra: IDataObject = {}) =>
+		ctx.logger.info(`Catch-up: ${message}`, { node: place.nodeName, ...extra });
+	log(
+		stored !== undefined
+			? `resuming from ${new Date(stored).toISOString()}`
+			: settings.backfillFromMs !== undefined
+				? `no stored cursor; backfilling from ${new Date(settings.backfillFromMs).toISOString()}`
+				: 'no stored cursor; starting now (earlier changes are not emitted)',
+	);
+
+	let closed = false;
+	let running = false;
+
+	const waitAtMost = async <T>(promise: Promise<T>): Promise<T | undefined> => {
+		let result: { value: T } | undefined;
+		void promise.then((value) => (result = { value }));
+		const until = Date.now() + (settings.executionWaitMs ?? EXECUTION_WAIT_MS);
+		while (!result && !closed && Date.now() < until) await sleep(STEP_MS);
+		return result?.value;
+	};
+
+	/** Starts one execution; resolves with whether n8n counts it a success, when it ends. */
+	const emit = (items: INodeExecutionData[]): Promise<boolean> | undefined => {
+		if (closed) return undefined;
+		const done = createDeferredPromise<IRun>();
+		ctx.emit([items], undefined, done);
+		return done.promise.then(
+			(run) => run?.status === 'success' || (run?.finished === true && !run.data?.resultData?.error),
+			() => false,
+		);
+	};
+
+	const memory = () => {
+		const session = new MemorySession(
+			{ ...place, staticData: snapshot },
+			{ ...settings.limits, keepSinceMs: state.sinceMs - OVERLAP_MS },
+		);
+		return {
+			claim: (key: string) => session.claim(key),
+			holds: (hashedKey: string) => session.holds(hashedKey),
+			accept: (hashedKey: string) => session.accept(hashedKey),
+			release: (hashedKey: string) => session.release(hashedKey),
+		};
+	};
+
+	/**
+	 * The stored cursor moves with the executions of this node (./cursor.ts). When none ran for a
+	 * day, or none ever stored a cursor (a first activation), one execution without output stores
+	 * it: without a stored cursor, a restart after an outage would not know where to resume.
+	 */
+	const storeCursorIfStale = async (): Promise<void> => {
+		const storedMs = Math.max(state.committedMs ?? -Infinity, storedInProcess(nodeId) ?? -Infinity);
+		if (Number.isFinite(storedMs) && state.sinceMs - storedMs < STORED_CURSOR_MAX_LAG_MS) return;
+		const sinceMs = state.sinceMs;
+		const json = catchUpFields(new Date(), sinceMs);
+		(json.catchUp as IDataObject).bookkeeping = true;
+		const end = emit([{ json }]);
+		if (end && (await waitAtMost(end))) state.committedMs = Math.max(state.committedMs ?? sinceMs, sinceMs);
+	};
+
+	const runOnce = async (): Promise<void> => {
+		if (running || closed) return;
+		running = true;
+		try {
+			const sinceBefore = state.sinceMs;
+			const report: RunReport = await runCatchUp(state, {
+				list,
+				memory: memory(),
+				emit,
+				waitAtMost,
+				now: Date.now,
+				settleMs: settings.settleMs,
+				bounds: settings.bounds,
+			});
+			// Executions of this run that succeeded stored the cursor they carried.
+			if (report.emitted > 0 && report.handled === report.emitted)
+				state.committedMs = Math.max(state.committedMs ?? sinceBefore, sinceBefore);
+			if (report.cursorMoved) {
+				publishCursor(nodeId, state.sinceMs);
+				await storeCursorIfStale();
+			}
+			if (report.skipped !== 'emptyWindow') describe(report);
+		} catch (error) {
+			// Never emitError: on every supported n8n it deactivates the trigger (docs/catch-up-design.md §1).
+			ctx.logger.warn(`Catch-up run failed; the next run tries again: ${(error as Error).message}`, {
+				node: place.nodeName,
+			});
+		} finally {
+			running = false;
+		}
+	};
+
+	const describe = (report: RunReport) => {
+		const summary = {
+			listed: report.listed,
+			emitted: report.emitted,
+			handled: report.handled,
+			inFlight: report.inFlight,
+			requests: report.requests,
+			complete: report.complete,
+			cursor: new Date(state.sinceMs).toISOString(),
+		};
+		if (report.error || !report.complete || report.handled < report.emitted)
+			ctx.logger.warn(
+				`Catch-up run incomplete; the next run continues from the same cursor${report.error ? `: ${report.error}` : ''}`,
+				{ node: place.nodeName, ...summary },
+			);
+		else log(`run done`, summary);
+	};
+
+	ctx.helpers.registerCron(
+		{ expression: cronExpression(settings.intervalMinutes, Math.floor(activatedAtMs / 1000) % 60) as CronExpression },
+		() => void runOnce(),
+	);
+	void (async () => {
+		const startAt = Date.now() + (settings.firstRunDelayMs ?? FIRST_RUN_DELAY_MS);
+		while (!closed && Date.now() < startAt) await sleep(STEP_MS);
+		await runOnce();
+	})();
+
+	return {
+		closeFunction: async () => {
+			closed = true;
+			forgetCursor(nodeId);
+		},
+	};
+}
