@@ -4,14 +4,44 @@
  *
  *   const fake = await require('./fakeUphance').start({ email, password, organisations: [{id: 9579, name: 'Demo'}] });
  *   fake.url                           -> http://127.0.0.1:<port>   (credential base URL)
- *   fake.setRecord('pick_ticket', 123, {...})   seed a record (resource = webhook resource key, singular)
+ *   fake.setRecord('pick_ticket', 123, {...})   seed a record (resource = webhook resource key, singular);
+ *     every record has created_at and updated_at (ISO ms 'Z'; now, unless the record given has them).
+ *     Setting an existing record keeps its created_at and moves updated_at to now, strictly later than
+ *     before (+1 ms within the same ms), unless the record given carries a different updated_at /
+ *     created_at of its own (then that is kept, as a test asked for it). Returns the stored record.
  *   fake.deleteRecord(resource, id)
  *   fake.mode('ok'|'503'|'429'|'hang'|'expireTokens'); fake.failNext(count, status) for transient failures
  *   fake.failDataRequests('503'|'429'|'hang', n)   only the next n record fetches fail that way (sign-in unaffected); mode('ok') clears
  *   fake.releaseHung()   answers every request held in a hang now (504), instead of after the hang delay
  *   fake.addResource('season')         serve a resource the table below lacks at GET /seasons/:id -> {season}
  *   fake.requests  -> [{method, path, query, auth, status, at, repliedAt (once answered)}] ; fake.dataRequests() -> only record fetches
- *   fake.clearLog(); fake.close()
+ *   fake.clearLog(); fake.close()   (close also stops every pending webhook delivery)
+ *
+ * Webhooks, sent as Uphance sends them (docs/uphance-api.md §1.1: 2xx = delivered, anything else
+ * retried for 48 h, then dropped):
+ *   start({ retryEveryMs = 1000, giveUpAfterMs = 10000 (the stand-in for 48 h), deliveryTimeoutMs = 10000 })
+ *   fake.setWebhook(url | null)          the full URL, `?token=` included (a second argument `token`
+ *                                        appends ?token=<token>); null stops sending (emit then throws)
+ *   fake.emit(event, record)             POSTs JSON {"event": event, "<resource>": record} (resource =
+ *                                        event minus _create/_update/_delete); the record is copied
+ *                                        now, so retries repeat the same bytes. Returns a promise of the
+ *                                        outcome {delivered, gaveUp, attempts}; no need to await it.
+ *   fake.setDeliveryPolicy('deliver' | 'refuse')   'refuse': n8n is down, each attempt is recorded
+ *                                        as not delivered (refused: true) without any HTTP request;
+ *                                        'deliver': POST. Either way a failed attempt (refused, non-2xx,
+ *                                        network error, timeout) is retried every retryEveryMs until
+ *                                        giveUpAfterMs after the first attempt, then given up. The
+ *                                        policy is read at each attempt.
+ *   fake.setDeliveryTiming({ retryEveryMs, giveUpAfterMs, deliveryTimeoutMs })   change those later
+ *   fake.webhookAttempts -> [{event, id, updated_at, at, status | error, delivered, refused?, gaveUp?}]
+ *                                        one entry per attempt; gaveUp: true on the last attempt of a
+ *                                        delivery that was given up
+ *   fake.pendingDeliveries()             count of deliveries not yet delivered nor given up
+ *   fake.flushDeliveries()               promise resolving when none is pending
+ *   fake.giveUpPending()                 gives up every pending delivery now (the 48 h have passed)
+ *   fake.setEchoes(true | false)         default true: after a successful tracking PUT or ship PUT, if a
+ *                                        webhook URL is set, emit('pick_ticket_update', <updated record>)
+ *                                        as Uphance would (each write changes updated_at)
  *
  * Endpoints (docs/uphance-api.md §3-4):
  *   POST /oauth/token                       {email,password,grant_type:'password'} or {grant_type:'refresh_token',refresh_token}
@@ -29,9 +59,12 @@
  *   by_order_number, by_order_id, by_shipment_number, filter[warehouse_name], filter[product_identifier],
  *   filter[ean]; GET /invoices without invoice_id is the invoice list.
  *   fake.seed(resource, count, (i) => extra) seeds records with ids 1..count (or from opts.firstId).
+ *   Lists are in ascending id order; since_id = ids greater than the one given; since_created_at =
+ *   created_at >= the ISO time given; meta.next_page is null on the last page.
  * Writes (recorded in fake.writes as {method, path, query, body}):
- *   PUT  /pick_tickets/:id?tracking_number=&carrier=&shipping_cost=   -> {pick_ticket}
- *   PUT  /pick_tickets/:id/ship                                          -> {pick_ticket} status 'shipped'
+ *   PUT  /pick_tickets/:id?tracking_number=&carrier=&shipping_cost=   -> {pick_ticket} fields set, updated_at bumped
+ *   PUT  /pick_tickets/:id/ship                                          -> {pick_ticket} status 'shipped', updated_at bumped
+ *     (422 when the ticket has no tracking number yet); both echo a pick_ticket_update (above)
  *   POST /stock_operations {stock_operation, idempotency_key}            -> 201 {stock_operation}; a repeated key: 200, nothing created
  *   POST /payments {amount, ...}                                          -> 201 {payment}
  *   fake.failNext() also applies to these.
@@ -113,6 +146,13 @@ function sampleRecord(resource, id, extra = {}) {
 	}
 }
 
+/** An updated_at strictly later than `previous` (an ISO time): now, or previous + 1 ms. */
+function laterThan(previous) {
+	const prev = Date.parse(previous);
+	const now = Date.now();
+	return new Date(Number.isFinite(prev) && now <= prev ? prev + 1 : now).toISOString();
+}
+
 /** Webhook body as Uphance sends it: {event, <resource>: record}. */
 function buildWebhookBody(event, record) {
 	const m = /^(.*)_([a-z]+)$/.exec(event);
@@ -140,6 +180,113 @@ function start(opts = {}) {
 		stockOperations: new Map(), // idempotency_key -> created operation
 		nextId: 900000,
 	};
+
+	// Webhook sending (see the header): one delivery per emit, retried until delivered or given up.
+	const hooks = {
+		url: null,
+		policy: 'deliver',
+		echoes: true,
+		retryEveryMs: opts.retryEveryMs != null ? opts.retryEveryMs : 1000,
+		giveUpAfterMs: opts.giveUpAfterMs != null ? opts.giveUpAfterMs : 10000,
+		timeoutMs: opts.deliveryTimeoutMs != null ? opts.deliveryTimeoutMs : 10000,
+		attempts: [],
+		pending: new Set(), // deliveries not yet delivered nor given up
+		waiters: [], // resolvers of flushDeliveries()
+		closed: false,
+	};
+
+	function finishDelivery(d, outcome) {
+		if (!hooks.pending.has(d)) return;
+		hooks.pending.delete(d);
+		clearTimeout(d.timer);
+		d.resolve({ ...outcome, attempts: d.attempts });
+		if (hooks.pending.size === 0) for (const w of hooks.waiters.splice(0)) w();
+	}
+
+	function failedAttempt(d, entry) {
+		if (!hooks.pending.has(d)) return; // given up meanwhile (giveUpPending, close)
+		if (hooks.closed || Date.now() + hooks.retryEveryMs - d.firstAt > hooks.giveUpAfterMs) {
+			entry.gaveUp = true;
+			return finishDelivery(d, { delivered: false, gaveUp: true });
+		}
+		d.timer = setTimeout(() => attemptDelivery(d), hooks.retryEveryMs);
+	}
+
+	function attemptDelivery(d) {
+		if (!hooks.pending.has(d)) return;
+		d.attempts++;
+		const entry = { event: d.event, id: d.id, updated_at: d.updatedAt, at: Date.now(), delivered: false };
+		hooks.attempts.push(entry);
+		d.lastEntry = entry;
+		if (hooks.policy === 'refuse') {
+			entry.refused = true;
+			return failedAttempt(d, entry);
+		}
+		let settled = false;
+		const settle = (fields) => {
+			if (settled) return;
+			settled = true;
+			d.req = null;
+			Object.assign(entry, fields);
+			if (entry.delivered) finishDelivery(d, { delivered: true, gaveUp: false });
+			else failedAttempt(d, entry);
+		};
+		const target = new URL(d.url);
+		const client = target.protocol === 'https:' ? require('https') : http;
+		const req = client.request(
+			target,
+			{ method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(d.body) } },
+			(res) => {
+				res.resume();
+				const status = res.statusCode;
+				settle({ status, delivered: status >= 200 && status < 300 });
+			},
+		);
+		d.req = req;
+		req.setTimeout(hooks.timeoutMs, () => req.destroy(new Error(`no answer within ${hooks.timeoutMs} ms`)));
+		req.on('error', (e) => settle({ error: e.message || String(e) }));
+		req.end(d.body);
+	}
+
+	/** Sends {event, <resource>: record} to the webhook URL, retrying as Uphance does. */
+	function emitWebhook(event, record) {
+		if (!hooks.url) throw new Error('fakeUphance.emit: no webhook URL (call setWebhook(url) first)');
+		if (hooks.closed) throw new Error('fakeUphance.emit: the fake is closed');
+		const snapshot = JSON.parse(JSON.stringify(record));
+		const d = {
+			event,
+			id: snapshot && snapshot.id,
+			updatedAt: snapshot && snapshot.updated_at,
+			url: hooks.url,
+			body: JSON.stringify(buildWebhookBody(event, snapshot)),
+			firstAt: Date.now(),
+			attempts: 0,
+			timer: null,
+			req: null,
+			lastEntry: null,
+		};
+		const done = new Promise((resolve) => (d.resolve = resolve));
+		hooks.pending.add(d);
+		attemptDelivery(d);
+		return done;
+	}
+
+	/** Stores a record the way setRecord documents it (timestamps kept, or created and bumped). */
+	function storeRecord(resource, id, record) {
+		const key = `${resource}:${id}`;
+		const old = state.records.get(key);
+		const rec = { ...record };
+		const now = new Date().toISOString();
+		if (old) {
+			if (rec.created_at == null || rec.created_at === old.created_at) rec.created_at = old.created_at != null ? old.created_at : now;
+			if (rec.updated_at == null || rec.updated_at === old.updated_at) rec.updated_at = laterThan(old.updated_at);
+		} else {
+			if (rec.created_at == null) rec.created_at = now;
+			if (rec.updated_at == null) rec.updated_at = rec.created_at;
+		}
+		state.records.set(key, rec);
+		return rec;
+	}
 
 	function issueToken() {
 		const token = 'tok_' + crypto.randomBytes(16).toString('hex');
@@ -198,8 +345,11 @@ function start(opts = {}) {
 				if (!rec.tracking_number) return reply(422, { errors: ['Tracking number must be set before shipping'] });
 				rec.status = 'shipped';
 			}
-			rec.updated_at = new Date().toISOString();
-			return reply(200, { pick_ticket: rec });
+			rec.updated_at = laterThan(rec.updated_at);
+			reply(200, { pick_ticket: rec });
+			// Uphance sends the change to the webhook like any other (each write is a new updated_at).
+			if (hooks.echoes && hooks.url && !hooks.closed) emitWebhook('pick_ticket_update', rec);
+			return;
 		}
 		if (route.kind === 'stock') {
 			const op = body.stock_operation;
@@ -358,16 +508,14 @@ function start(opts = {}) {
 				organisations: state.organisations,
 				setRecord(resource, id, record) {
 					if (!RESOURCES[resource]) throw new Error(`Unknown Uphance resource "${resource}" (known: ${Object.keys(RESOURCES).join(', ')})`);
-					const rec = record || sampleRecord(resource, id);
-					state.records.set(`${resource}:${id}`, rec);
-					return rec;
+					return storeRecord(resource, id, record || sampleRecord(resource, id));
 				},
 				/** Seeds `count` records of a resource with ids firstId.. (default 1..count); `extra(i)` adds fields. */
 				seed(resource, count, extra, firstId = 1) {
 					if (!RESOURCES[resource]) throw new Error(`Unknown Uphance resource "${resource}"`);
 					for (let i = 0; i < count; i++) {
 						const id = firstId + i;
-						state.records.set(`${resource}:${id}`, sampleRecord(resource, id, extra ? extra(i) : {}));
+						storeRecord(resource, id, sampleRecord(resource, id, extra ? extra(i) : {}));
 					}
 				},
 				record(resource, id) {
@@ -427,7 +575,61 @@ function start(opts = {}) {
 					state.requests.length = 0;
 					state.writes.length = 0;
 				},
-				close,
+				/** The webhook URL deliveries go to (the full URL, ?token= included), or null to stop sending. */
+				setWebhook(url, token) {
+					if (url == null) {
+						hooks.url = null;
+						return;
+					}
+					const u = new URL(url);
+					if (token != null) u.searchParams.set('token', token);
+					hooks.url = u.toString();
+				},
+				get webhookUrl() {
+					return hooks.url;
+				},
+				emit(event, record) {
+					return emitWebhook(event, record);
+				},
+				setDeliveryPolicy(policy) {
+					if (!['deliver', 'refuse'].includes(policy)) throw new Error(`unknown delivery policy ${policy}`);
+					hooks.policy = policy;
+				},
+				setDeliveryTiming({ retryEveryMs, giveUpAfterMs, deliveryTimeoutMs } = {}) {
+					if (retryEveryMs != null) hooks.retryEveryMs = retryEveryMs;
+					if (giveUpAfterMs != null) hooks.giveUpAfterMs = giveUpAfterMs;
+					if (deliveryTimeoutMs != null) hooks.timeoutMs = deliveryTimeoutMs;
+				},
+				setEchoes(on) {
+					hooks.echoes = Boolean(on);
+				},
+				/** One entry per delivery attempt: {event, id, updated_at, at, status | error, delivered, refused?, gaveUp?} */
+				get webhookAttempts() {
+					return hooks.attempts;
+				},
+				pendingDeliveries() {
+					return hooks.pending.size;
+				},
+				flushDeliveries() {
+					if (hooks.pending.size === 0) return Promise.resolve();
+					return new Promise((resolve) => hooks.waiters.push(resolve));
+				},
+				/** Gives up every pending delivery now, as Uphance does after 48 h (the last attempt is marked gaveUp). */
+				giveUpPending() {
+					for (const d of [...hooks.pending]) {
+						if (d.req) d.req.destroy();
+						if (d.lastEntry) d.lastEntry.gaveUp = true;
+						finishDelivery(d, { delivered: false, gaveUp: true });
+					}
+				},
+				close() {
+					hooks.closed = true;
+					for (const d of [...hooks.pending]) {
+						if (d.req) d.req.destroy();
+						finishDelivery(d, { delivered: false, gaveUp: true });
+					}
+					return close();
+				},
 	}));
 }
 
