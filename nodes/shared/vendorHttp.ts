@@ -71,6 +71,8 @@ export interface HttpFailure {
 	code?: string;
 	/** `policy.refusal` recognised the error: `error` is its message */
 	refused: boolean;
+	/** the last answer's `Retry-After` in ms, when it had one (a wait longer than the policy allows) */
+	retryAfterMs?: number;
 }
 
 export type HttpResult = HttpSuccess | HttpFailure;
@@ -236,6 +238,7 @@ function failureOf(facts: ErrorFacts, refusal: string | undefined, attempts: num
 		vendorBody: facts.vendorBody,
 		code: facts.code,
 		refused: refusal !== undefined,
+		...(facts.retryAfterMs !== undefined ? { retryAfterMs: facts.retryAfterMs } : {}),
 	};
 }
 

@@ -42,6 +42,13 @@ export interface CatchUpListing {
 	complete: boolean;
 	/** HTTP requests made (the benchmark reads it) */
 	requests: number;
+	/** why the listing ended early, in one line fit for a log (never a request or its headers) */
+	error?: string;
+	/**
+	 * The vendor's `Retry-After` (ms) when a 429/503 ended the listing: longer than the per-request
+	 * wait, so the runner should leave the vendor alone that long.
+	 */
+	retryAfterMs?: number;
 }
 
 export type ListChanges = (window: CatchUpWindow, bounds: CatchUpBounds) => Promise<CatchUpListing>;
