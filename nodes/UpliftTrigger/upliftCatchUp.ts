@@ -279,7 +279,7 @@ async function exportGroup(
 		if (Date.now() + ctx.pollMs > deadline) {
 			return all(
 				failedCsv(
-					`Export job ${jobId} was still ${status || 'running'} after ${Math.round(ctx.timeoutMs / 1000)} s`,
+					`Export job ${jobId} was still ${status || 'running'} after ${ctx.timeoutMs / 1000} s`,
 					{ jobId },
 				),
 			);
