@@ -22,7 +22,17 @@
  *   POST /v1/data/export {...} -> {jobId}; GET /v1/data/export/job/:id -> {jobId,status,errorMessage,...}
  *     (RUNNING for fake.exportPolls polls, then COMPLETED, or FAILED with fake.setExportOutcome('FAILED'))
  *   GET  /v1/data/export/job/:id/results?limit(<=500)&offset -> {jobId, rowCount, schema, rows}
- *   fake.setExportRows(n), fake.setExportPolls(n), fake.exportJobs, fake.failNext(count, status, retryAfter)
+ *   fake.setExportRows(n), fake.setExportPolls(n), fake.exportJobs, fake.failNext(count, status, retryAfter, match?)
+ *     (match(entry) -> boolean: only /v1 requests it accepts fail; entry = {method, path, query, body})
+ *   fake.setExportOutcome(outcome, {activity, movement}?): jobs of that pair only, or every later job
+ *
+ * Catch-up (docs/catch-up-design.md §6): fake.addCapture({session_id, athlete_id, activity, movement,
+ *   capture_time, status, last_modified, csv}) adds a capture (listed by GET /v1/captures) with its own
+ *   CSV (default DEFAULT_CSV). Once any capture was added so, export jobs answer with the rows of the
+ *   added captures that match the job (status completed, activity/movement case-insensitive,
+ *   `athletes`, startTime..endTime in epoch seconds on `capture_time` or, with dateMode
+ *   'last_modified', on `last_modified` (default capture_time)): each CSV row becomes a row
+ *   {sessionid, athleteid, ...its columns}, the captures' rows interleaved, schema = those columns.
  * Helpers (also exported standalone): sign(secret, rawBody), buildEvent({...}), signedDelivery({...}),
  *   DEFAULT_CAPTURE_ID (the capture buildEvent's events name by default)
  */
@@ -137,6 +147,8 @@ function start(opts = {}) {
 		exportRows: 3,
 		exportPolls: 1,
 		exportOutcome: 'COMPLETED',
+		exportOutcomeFor: new Map(), // 'activity|movement' (lower case) -> outcome
+		captureCsv: new Map(), // session_id -> CSV text, for captures added with addCapture
 		nextId: 1,
 	};
 	const readBody = (req) =>
@@ -152,6 +164,38 @@ function start(opts = {}) {
 			});
 		});
 	const clampLimit = (v, dflt) => Math.min(500, Math.max(1, Number(v || dflt)));
+
+	/** Rows and schema of an export job over the captures added with addCapture (see the header). */
+	const exportFromCaptures = (request) => {
+		const lower = (v) => String(v == null ? '' : v).toLowerCase();
+		const toS = (v) => Date.parse(v) / 1000;
+		const start = Number(request.startTime);
+		const end = request.endTime == null ? Date.now() / 1000 : Number(request.endTime);
+		const athletes = Array.isArray(request.athletes) && request.athletes.length ? new Set(request.athletes) : null;
+		const matching = [...state.captures.values()].filter((c) => {
+			if (!state.captureCsv.has(c.session_id) || c.status !== 'completed') return false;
+			if (lower(c.activity) !== lower(request.activity) || lower(c.movement) !== lower(request.movement)) return false;
+			if (athletes && !athletes.has(c.athlete_id)) return false;
+			const t = toS(request.dateMode === 'last_modified' ? c.last_modified || c.capture_time : c.capture_time);
+			return t >= start && t <= end;
+		});
+		const columns = [];
+		const perCapture = matching.map((c) => {
+			const [header, ...lines] = state.captureCsv.get(c.session_id).trim().split(/\r?\n/);
+			const names = header.split(',');
+			for (const n of names) if (!columns.includes(n)) columns.push(n);
+			return lines.map((line) => {
+				const row = { sessionid: c.session_id, athleteid: c.athlete_id };
+				line.split(',').forEach((v, i) => (row[names[i]] = v !== '' && !Number.isNaN(Number(v)) ? Number(v) : v));
+				return row;
+			});
+		});
+		// Interleaved (Uplift documents no order): grouping by sessionid must not rely on runs of rows.
+		const rows = [];
+		for (let i = 0; perCapture.some((list) => i < list.length); i++) for (const list of perCapture) if (i < list.length) rows.push(list[i]);
+		const schema = ['sessionid', 'athleteid', ...columns].map((name) => ({ name, type: { name: name === 'sessionid' || name === 'athleteid' ? 'varchar' : 'double' } }));
+		return { rows, schema };
+	};
 
 	const server = http.createServer(async (req, res) => {
 		const url = new URL(req.url, 'http://x');
@@ -200,8 +244,9 @@ function start(opts = {}) {
 		if (url.pathname === '/v1' || url.pathname.startsWith('/v1/')) {
 			if (state.apiStatus) return sendJson(res, state.apiStatus, { error: `forced ${state.apiStatus}` });
 			if (entry.authorization !== `Bearer ${state.apiKey}`) return sendJson(res, 401, { error: 'Unauthorized', message: 'Invalid or missing API key' });
-			if (state.failNext.length) {
-				const f = state.failNext.shift();
+			const failAt = state.failNext.findIndex((f) => !f.match || f.match(entry));
+			if (failAt >= 0) {
+				const [f] = state.failNext.splice(failAt, 1);
 				entry.injected = f.status;
 				return sendJson(res, f.status, { error: f.status === 429 ? 'Too Many Requests' : 'injected failure', message: `injected ${f.status}` }, f.status === 429 ? { 'retry-after': String(f.retryAfter) } : undefined);
 			}
@@ -243,7 +288,20 @@ function start(opts = {}) {
 				if (!body.activity || !body.movement || typeof body.startTime !== 'number')
 					return sendJson(res, 400, { error: 'Bad Request', message: 'activity, movement and startTime are required' });
 				const jobId = `job-${state.nextId++}`;
-				state.jobs.set(jobId, { jobId, request: body, polls: 0, rows: state.exportRows, outcome: state.exportOutcome, needPolls: state.exportPolls, createdAt: new Date().toISOString() });
+				const pair = `${String(body.activity).toLowerCase()}|${String(body.movement).toLowerCase()}`;
+				const outcome = state.exportOutcomeFor.get(pair) || state.exportOutcome;
+				const fromCaptures = state.captureCsv.size > 0 ? exportFromCaptures(body) : undefined;
+				state.jobs.set(jobId, {
+					jobId,
+					request: body,
+					polls: 0,
+					rows: fromCaptures ? fromCaptures.rows.length : state.exportRows,
+					rowData: fromCaptures && fromCaptures.rows,
+					schema: fromCaptures && fromCaptures.schema,
+					outcome,
+					needPolls: state.exportPolls,
+					createdAt: new Date().toISOString(),
+				});
 				return sendJson(res, 200, { jobId });
 			}
 			const jm = /^\/v1\/data\/export\/job\/([^/]+)(\/results)?$/.exec(url.pathname);
@@ -259,6 +317,10 @@ function start(opts = {}) {
 				if (job.polls <= job.needPolls || job.outcome !== 'COMPLETED') return sendJson(res, 404, { error: 'Not Found', message: 'The job ID does not exist or has no results' });
 				const limit = clampLimit(q.get('limit'), 100);
 				const offset = Number(q.get('offset') || 0);
+				if (job.rowData) {
+					const rows = job.rowData.slice(offset, offset + limit);
+					return sendJson(res, 200, { jobId: job.jobId, rowCount: rows.length, schema: job.schema, rows });
+				}
 				const rows = [];
 				for (let r = offset; r < Math.min(job.rows, offset + limit); r++) rows.push({ sessionid: `s-${Math.floor(r / 10)}`, athleteid: 'ath-1', frame: r % 10, peak_power: r * 1.5 });
 				return sendJson(res, 200, { jobId: job.jobId, rowCount: rows.length, schema: [{ name: 'frame', type: { name: 'int' } }], rows });
@@ -300,8 +362,8 @@ function start(opts = {}) {
 				setApiStatus(status) {
 					state.apiStatus = status || null;
 				},
-				failNext(count, status = 503, retryAfter = 1) {
-					for (let i = 0; i < count; i++) state.failNext.push({ status, retryAfter });
+				failNext(count, status = 503, retryAfter = 1, match) {
+					for (let i = 0; i < count; i++) state.failNext.push({ status, retryAfter, match });
 				},
 				setExportRows(n) {
 					state.exportRows = n;
@@ -309,8 +371,9 @@ function start(opts = {}) {
 				setExportPolls(n) {
 					state.exportPolls = n;
 				},
-				setExportOutcome(outcome) {
-					state.exportOutcome = outcome;
+				setExportOutcome(outcome, only) {
+					if (only) state.exportOutcomeFor.set(`${String(only.activity).toLowerCase()}|${String(only.movement).toLowerCase()}`, outcome);
+					else state.exportOutcome = outcome;
 				},
 				get exportJobs() {
 					return [...state.jobs.values()];
@@ -330,6 +393,14 @@ function start(opts = {}) {
 						fps_detected: 60,
 						...(capture || {}),
 					});
+				},
+				/** A capture with its own CSV, for catch-up's listing and export jobs (see the header). */
+				addCapture(capture) {
+					const { csv, ...fields } = capture;
+					if (!fields.session_id) throw new Error('addCapture needs a session_id');
+					this.setCapture(fields.session_id, fields);
+					state.captureCsv.set(fields.session_id, csv != null ? csv : DEFAULT_CSV);
+					return state.captures.get(fields.session_id);
 				},
 				csvRequests(name) {
 					return state.csvLog.filter((r) => name == null || r.name === name);

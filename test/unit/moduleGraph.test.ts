@@ -96,6 +96,7 @@ describe('module graph of nodes/ and credentials/', () => {
 		'nodes/shared/duplicateMemory/staticData.ts',
 		'nodes/UpliftTrigger/upliftEvent.ts',
 		'nodes/UpliftTrigger/upliftCsv.ts',
+		'nodes/UpliftTrigger/upliftCatchUp.ts',
 		'nodes/UphanceTrigger/uphanceEvent.ts',
 		'nodes/UphanceTrigger/uphanceRecord.ts',
 		'nodes/UphanceTrigger/urlToken.ts',

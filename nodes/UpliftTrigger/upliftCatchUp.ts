@@ -1,0 +1,493 @@
+import { sleep } from 'n8n-workflow';
+import type { IDataObject } from 'n8n-workflow';
+import { z } from 'zod';
+
+import type {
+	CatchUpBounds,
+	CatchUpListing,
+	CatchUpRecord,
+	CatchUpWindow,
+	ListChanges,
+} from '../shared/catchUp/types';
+import { sendWithRetry } from '../shared/vendorHttp';
+import type { HttpResult, RetryPolicy, SendRequest } from '../shared/vendorHttp';
+import { csvFileName, toIsoTime } from './upliftEvent';
+import type { UpliftEvent } from './upliftEvent';
+
+/**
+ * Uplift catch-up (issue 16, docs/catch-up-design.md §4.2): the completed captures Uplift lists
+ * (`GET /captures?status=completed`, docs/uplift-api.md §4.3) that the webhook path may have missed,
+ * each with its kinematic CSV read through an export job (§4.4). A plain module: the caller passes
+ * the request helper (with the `upliftApi` credential) and the base URL.
+ *
+ * What is inferred, not documented: that a webhook's `data.object.id` is `<session_id>_<n>` (the
+ * alias below), the order of `/captures` answers (so every page of a run is read before the window
+ * counts as done), and whether the export's columns equal the webhook CSV's (the item says
+ * `fetch.csv.source = 'export'`).
+ */
+
+/** Uplift answers at most 500 captures or result rows a call (docs/uplift-api.md §4.3, §4.4). */
+const PAGE_SIZE = 500;
+
+export const UPLIFT_CAPTURE_EVENT = 'movement.analytics.created';
+
+/** Catch-up's delivery key for a capture (`session_id`, the `captureId` of `/captures/{captureId}`). */
+export function upliftCaptureKey(captureId: string): string {
+	return `uplift:capture:${captureId}`;
+}
+
+const EVENT_OBJECT_ID = /^(.+)_(\d+)$/;
+
+/**
+ * The capture key a webhook event stands for: `movement.analytics.created` names the capture in
+ * `data.object.id` as `<uuid>_<n>`, and that the uuid is the capture's `session_id` is inferred (I).
+ * The webhook path records this next to `uplift:<event id>`, so catch-up skips what a webhook
+ * delivered. Undefined for other events and ids of another form.
+ */
+export function upliftCaptureAlias(
+	event: Pick<UpliftEvent, 'type' | 'data'> | undefined,
+): string | undefined {
+	if (event?.type !== UPLIFT_CAPTURE_EVENT) return undefined;
+	const id = (event.data?.object as IDataObject | undefined)?.id;
+	if (typeof id !== 'string') return undefined;
+	const match = EVENT_OBJECT_ID.exec(id.trim());
+	return match ? upliftCaptureKey(match[1]) : undefined;
+}
+
+export interface UpliftCatchUpOptions {
+	/**
+	 * How long after its `capture_time` a capture may still complete (its completion time is not
+	 * listed): the window's start is moved back by this much; keys filter the repeats.
+	 */
+	processingAllowanceMs: number;
+	/** wait between two looks at an export job (default 5 s, the cadence of Uplift's sample client) */
+	exportPollMs?: number;
+	/** give up on one export job after this long (default 5 minutes); its captures say so */
+	exportTimeoutMs?: number;
+	/**
+	 * Keys already held by the duplicate memory: such captures are neither exported nor returned,
+	 * so a run does not export the CSVs of captures the webhook path delivered.
+	 */
+	isHeld?: (key: string) => boolean;
+	/** result rows read per export job at most (default 200,000); a larger export fails its captures */
+	maxExportRows?: number;
+	/** retries and waits of each request (default: LISTING_POLICY) */
+	policy?: RetryPolicy;
+}
+
+/**
+ * A few quick retries; a `Retry-After` longer than 5 s ends the listing (it is returned as
+ * `retryAfterMs`, for the runner's backoff) instead of holding the run.
+ */
+export const LISTING_POLICY: RetryPolicy = {
+	maxRetries: 2,
+	timeoutMs: 30_000,
+	baseDelayMs: 500,
+	maxWaitMs: 5_000,
+};
+
+/** §4.3: a capture as `/captures` lists it; extra (movement dimension) fields pass through. */
+const captureSchema = z
+	.object({
+		session_id: z.string().trim().min(1),
+		athlete_id: z.string().nullish(),
+		activity: z.string().nullish(),
+		movement: z.string().nullish(),
+		status: z.string().nullish(),
+		capture_time: z.union([z.string(), z.number()]).nullish(),
+	})
+	.passthrough();
+
+type Capture = z.infer<typeof captureSchema>;
+
+const captureListSchema = z
+	.object({
+		captures: z.array(z.unknown()),
+		total_count: z.number().nullish(),
+	})
+	.passthrough();
+
+const exportCreatedSchema = z
+	.object({ jobId: z.union([z.string().min(1), z.number()]) })
+	.passthrough();
+
+const exportJobSchema = z
+	.object({ status: z.string(), errorMessage: z.string().nullish() })
+	.passthrough();
+
+const exportResultsSchema = z
+	.object({
+		schema: z.array(z.object({ name: z.string() }).passthrough()).nullish(),
+		rows: z.array(z.record(z.string(), z.unknown())),
+	})
+	.passthrough();
+
+/** The session id column of export rows: `sessionid` in Uplift's sample client (S4); variants tolerated. */
+const SESSION_COLUMNS = ['sessionid', 'session_id', 'sessionId'];
+
+/** Epoch ms of a `capture_time` (ISO 8601 as documented; epoch seconds or ms tolerated). */
+function captureTimeMs(value: unknown): number | undefined {
+	const iso = toIsoTime(value);
+	return iso === null ? undefined : Date.parse(iso);
+}
+
+interface Candidate {
+	capture: Capture;
+	atMs: number;
+}
+
+interface CsvOutcome {
+	status: 'fetched' | 'failed';
+	source: 'export';
+	text?: string;
+	error?: string;
+	[key: string]: unknown;
+}
+
+/** Counts every HTTP attempt of a run (the benchmark reads `requests`). */
+class Requests {
+	count = 0;
+	constructor(
+		private readonly send: SendRequest,
+		private readonly policy: RetryPolicy,
+	) {}
+
+	async call(
+		method: 'GET' | 'POST',
+		url: string,
+		extra: { qs?: IDataObject; body?: IDataObject; safeToRepeat?: boolean } = {},
+	): Promise<HttpResult> {
+		const result = await sendWithRetry(
+			this.send,
+			{
+				method,
+				url,
+				json: true,
+				headers: { Accept: 'application/json' },
+				...(extra.qs ? { qs: extra.qs } : {}),
+				...(extra.body ? { body: extra.body } : {}),
+			},
+			{ ...this.policy, ...(extra.safeToRepeat ? { safeToRepeat: true } : {}) },
+		);
+		this.count += result.attempts;
+		return result;
+	}
+}
+
+function failedCsv(error: string, extra: IDataObject = {}): CsvOutcome {
+	return { status: 'failed', source: 'export', error, ...extra };
+}
+
+/** One CSV field: quoted when it holds a comma, a quote or a line break (RFC 4180). */
+function csvField(value: unknown): string {
+	if (value === null || value === undefined) return '';
+	const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+	return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** The CSV of one capture: a header of `columns`, then its rows in the order Uplift returned them. */
+export function exportCsvText(columns: string[], rows: Array<Record<string, unknown>>): string {
+	const lines = [columns.map(csvField).join(',')];
+	for (const row of rows) lines.push(columns.map((c) => csvField(row[c])).join(','));
+	return lines.join('\n') + '\n';
+}
+
+/** The result's `schema` columns, else the rows' keys in first-seen order. */
+function columnsOf(
+	schema: Array<{ name: string }> | null | undefined,
+	rows: IDataObject[],
+): string[] {
+	if (schema && schema.length > 0) return schema.map((c) => c.name);
+	const seen = new Set<string>();
+	for (const row of rows) for (const key of Object.keys(row)) seen.add(key);
+	return [...seen];
+}
+
+function sessionOf(row: Record<string, unknown>): string | undefined {
+	for (const column of SESSION_COLUMNS) {
+		const value = row[column];
+		if (typeof value === 'string' && value !== '') return value;
+		if (typeof value === 'number') return String(value);
+	}
+	return undefined;
+}
+
+const epochSeconds = (ms: number) => Math.floor(ms / 1000);
+
+interface ExportContext {
+	requests: Requests;
+	baseUrl: string;
+	pollMs: number;
+	timeoutMs: number;
+	maxRows: number;
+}
+
+/**
+ * One export job for the captures of one (activity, movement): create, wait, read every result
+ * page, split the rows by session id. Never throws: each capture gets an outcome.
+ */
+async function exportGroup(
+	ctx: ExportContext,
+	activity: string,
+	movement: string,
+	group: Candidate[],
+): Promise<Map<string, CsvOutcome>> {
+	const outcomes = new Map<string, CsvOutcome>();
+	const all = (outcome: CsvOutcome) => {
+		for (const c of group) outcomes.set(c.capture.session_id, outcome);
+		return outcomes;
+	};
+	const times = group.map((c) => c.atMs);
+	const athletes = group.map((c) => c.capture.athlete_id);
+	const body: IDataObject = {
+		activity,
+		movement,
+		// ±1 s: capture_time is listed to the second, the export filters by epoch seconds
+		startTime: epochSeconds(Math.min(...times)) - 1,
+		endTime: epochSeconds(Math.max(...times)) + 1,
+		dateMode: 'capture_time',
+	};
+	// Filter by athlete only when every capture names one; rows of other sessions are ignored anyway.
+	if (athletes.every((a): a is string => typeof a === 'string' && a !== ''))
+		body.athletes = [...new Set(athletes)];
+
+	// Creating a job changes nothing at Uplift but the job list, so a 5xx is worth another try.
+	const created = await ctx.requests.call('POST', `${ctx.baseUrl}/data/export`, {
+		body,
+		safeToRepeat: true,
+	});
+	if (!created.ok) return all(failedCsv(`Creating the export job failed: ${created.error}`));
+	const createdBody = exportCreatedSchema.safeParse(created.body);
+	if (!createdBody.success) return all(failedCsv('Uplift created no export job (no jobId)'));
+	const jobId = String(createdBody.data.jobId);
+	const jobUrl = `${ctx.baseUrl}/data/export/job/${encodeURIComponent(jobId)}`;
+
+	const deadline = Date.now() + ctx.timeoutMs;
+	for (;;) {
+		const job = await ctx.requests.call('GET', jobUrl);
+		if (!job.ok)
+			return all(failedCsv(`Reading export job ${jobId} failed: ${job.error}`, { jobId }));
+		const parsed = exportJobSchema.safeParse(job.body);
+		const status = parsed.success ? parsed.data.status : '';
+		if (status === 'COMPLETED') break;
+		if (status === 'FAILED' || status === 'CANCELED') {
+			const said = parsed.success ? parsed.data.errorMessage : undefined;
+			return all(
+				failedCsv(`Export job ${jobId} ended ${status}: ${said ?? 'no message'}`, { jobId }),
+			);
+		}
+		if (Date.now() + ctx.pollMs > deadline) {
+			return all(
+				failedCsv(
+					`Export job ${jobId} was still ${status || 'running'} after ${ctx.timeoutMs / 1000} s`,
+					{ jobId },
+				),
+			);
+		}
+		await sleep(ctx.pollMs);
+	}
+
+	const wanted = new Set(group.map((c) => c.capture.session_id));
+	const bySession = new Map<string, Array<Record<string, unknown>>>();
+	let columns: string[] | undefined;
+	let read = 0;
+	for (let offset = 0; ; ) {
+		const page = await ctx.requests.call('GET', `${jobUrl}/results`, {
+			qs: { limit: PAGE_SIZE, offset },
+		});
+		if (!page.ok)
+			return all(
+				failedCsv(`Reading the results of export job ${jobId} failed: ${page.error}`, { jobId }),
+			);
+		const parsed = exportResultsSchema.safeParse(page.body);
+		if (!parsed.success)
+			return all(failedCsv(`Export job ${jobId} answered results without rows`, { jobId }));
+		const rows = parsed.data.rows;
+		columns ??= rows.length > 0 ? columnsOf(parsed.data.schema, rows as IDataObject[]) : undefined;
+		for (const row of rows) {
+			const session = sessionOf(row);
+			if (session === undefined || !wanted.has(session)) continue;
+			const list = bySession.get(session) ?? [];
+			list.push(row);
+			bySession.set(session, list);
+		}
+		read += rows.length;
+		offset += rows.length;
+		// Uplift's sample client pages until a page is empty; a short page ends it here too.
+		if (rows.length < PAGE_SIZE) break;
+		if (read >= ctx.maxRows)
+			return all(
+				failedCsv(
+					`Export job ${jobId} has more than ${ctx.maxRows} rows; read the data with the Uplift node (Data Export → Get Results)`,
+					{ jobId },
+				),
+			);
+	}
+
+	for (const c of group) {
+		const id = c.capture.session_id;
+		const rows = bySession.get(id);
+		if (!rows || !columns) {
+			outcomes.set(
+				id,
+				failedCsv(`Export job ${jobId} returned no rows for this capture`, { jobId }),
+			);
+			continue;
+		}
+		outcomes.set(id, {
+			status: 'fetched',
+			source: 'export',
+			text: exportCsvText(columns, rows),
+			fileName: csvFileName('', id),
+			rows: rows.length,
+			jobId,
+		});
+	}
+	return outcomes;
+}
+
+/** The item's JSON, shaped like `upliftItemJson`'s (without the delivery fields the runner adds). */
+function recordOf(candidate: Candidate, csv: CsvOutcome): CatchUpRecord {
+	const { capture, atMs } = candidate;
+	const id = capture.session_id;
+	const object: IDataObject = {
+		id,
+		activity: capture.activity ?? null,
+		movement: capture.movement ?? null,
+		athlete: { id: capture.athlete_id ?? null },
+		capture: capture as IDataObject,
+	};
+	return {
+		key: upliftCaptureKey(id),
+		changedAtMs: atMs,
+		json: {
+			id: `capture:${id}`,
+			type: UPLIFT_CAPTURE_EVENT,
+			created: new Date(atMs).toISOString(),
+			apiVersion: null,
+			object: 'event',
+			data: { object },
+			fetch: { csv: csv as IDataObject },
+		},
+	};
+}
+
+/**
+ * The catch-up listing of the Uplift Trigger: completed captures whose `capture_time` lies in
+ * `(window.fromMs − processingAllowanceMs, window.toMs]`, oldest first, at most `bounds.maxRecords`,
+ * each with its CSV (or the reason it has none) under `json.fetch.csv`.
+ */
+export function listUpliftChanges(
+	send: SendRequest,
+	baseUrl: string,
+	options: UpliftCatchUpOptions,
+): ListChanges {
+	const root = baseUrl.replace(/\/+$/, '');
+	return async (window: CatchUpWindow, bounds: CatchUpBounds): Promise<CatchUpListing> => {
+		const requests = new Requests(send, options.policy ?? LISTING_POLICY);
+		const fromMs = window.fromMs - Math.max(0, options.processingAllowanceMs);
+		const candidates = new Map<string, Candidate>();
+		let complete = true;
+		let error: string | undefined;
+		let retryAfterMs: number | undefined;
+
+		for (let offset = 0, pages = 0; ; ) {
+			if (pages >= bounds.maxPages) {
+				complete = false;
+				break;
+			}
+			const result = await requests.call('GET', `${root}/captures`, {
+				qs: { status: 'completed', limit: PAGE_SIZE, offset },
+			});
+			pages++;
+			if (!result.ok) {
+				complete = false;
+				error = `Listing Uplift captures failed: ${result.error}`;
+				if (
+					(result.statusCode === 429 || result.statusCode === 503) &&
+					result.retryAfterMs !== undefined
+				)
+					retryAfterMs = result.retryAfterMs;
+				break;
+			}
+			const parsed = captureListSchema.safeParse(result.body);
+			if (!parsed.success) {
+				complete = false;
+				error = 'Listing Uplift captures failed: the answer has no captures list';
+				break;
+			}
+			const page = parsed.data.captures;
+			for (const item of page) {
+				const capture = captureSchema.safeParse(item);
+				if (!capture.success) continue;
+				const c = capture.data;
+				if (c.status != null && c.status !== 'completed') continue;
+				const atMs = captureTimeMs(c.capture_time);
+				if (atMs === undefined || atMs <= fromMs || atMs > window.toMs) continue;
+				if (options.isHeld?.(upliftCaptureKey(c.session_id))) continue;
+				candidates.set(c.session_id, { capture: c, atMs });
+			}
+			offset += page.length;
+			const total = parsed.data.total_count;
+			if (page.length < PAGE_SIZE || (typeof total === 'number' && offset >= total)) break;
+		}
+
+		// Uplift asked to wait: exporting now would go against that and lose the captures' CSVs;
+		// the listing is incomplete, so they are listed again after the wait.
+		if (retryAfterMs !== undefined)
+			return { records: [], complete: false, requests: requests.count, error, retryAfterMs };
+
+		const ordered = [...candidates.values()].sort(
+			(a, b) =>
+				a.atMs - b.atMs ||
+				(a.capture.session_id < b.capture.session_id
+					? -1
+					: a.capture.session_id > b.capture.session_id
+						? 1
+						: 0),
+		);
+		const kept = ordered.slice(0, Math.max(0, bounds.maxRecords));
+		if (kept.length < ordered.length) complete = false;
+
+		const ctx: ExportContext = {
+			requests,
+			baseUrl: root,
+			pollMs: options.exportPollMs ?? 5_000,
+			timeoutMs: options.exportTimeoutMs ?? 300_000,
+			maxRows: options.maxExportRows ?? 200_000,
+		};
+		const groups = new Map<string, { activity: string; movement: string; members: Candidate[] }>();
+		const csvs = new Map<string, CsvOutcome>();
+		for (const candidate of kept) {
+			const { activity, movement } = candidate.capture;
+			if (!activity || !movement) {
+				csvs.set(
+					candidate.capture.session_id,
+					failedCsv('The capture names no activity or movement, so no export can be asked for'),
+				);
+				continue;
+			}
+			const groupKey = JSON.stringify([activity, movement]);
+			const group = groups.get(groupKey) ?? { activity, movement, members: [] };
+			group.members.push(candidate);
+			groups.set(groupKey, group);
+		}
+		for (const group of groups.values()) {
+			const outcomes = await exportGroup(ctx, group.activity, group.movement, group.members);
+			for (const [id, outcome] of outcomes) csvs.set(id, outcome);
+		}
+
+		const records = kept.map((candidate) =>
+			recordOf(
+				candidate,
+				csvs.get(candidate.capture.session_id) ?? failedCsv('The capture was not exported'),
+			),
+		);
+		return {
+			records,
+			complete,
+			requests: requests.count,
+			...(error !== undefined ? { error } : {}),
+		};
+	};
+}
