@@ -64,11 +64,6 @@ export interface UpliftCatchUpOptions {
 	exportPollMs?: number;
 	/** give up on one export job after this long (default 5 minutes); its captures say so */
 	exportTimeoutMs?: number;
-	/**
-	 * Keys already held by the duplicate memory: such captures are neither exported nor returned,
-	 * so a run does not export the CSVs of captures the webhook path delivered.
-	 */
-	isHeld?: (key: string) => boolean;
 	/** result rows read per export job at most (default 200,000); a larger export fails its captures */
 	maxExportRows?: number;
 	/** retries and waits of each request (default: LISTING_POLICY) */
@@ -383,7 +378,14 @@ export function listUpliftChanges(
 	options: UpliftCatchUpOptions,
 ): ListChanges {
 	const root = baseUrl.replace(/\/+$/, '');
-	return async (window: CatchUpWindow, bounds: CatchUpBounds): Promise<CatchUpListing> => {
+	return async (
+		window: CatchUpWindow,
+		bounds: CatchUpBounds,
+		isHandled: (key: string) => boolean,
+	): Promise<CatchUpListing> => {
+		// Captures the duplicate memory holds are neither exported nor returned: a run does not
+		// export the CSVs of captures the webhook path delivered.
+		const held = isHandled;
 		const requests = new Requests(send, options.policy ?? LISTING_POLICY);
 		const fromMs = window.fromMs - Math.max(0, options.processingAllowanceMs);
 		const candidates = new Map<string, Candidate>();
@@ -424,7 +426,7 @@ export function listUpliftChanges(
 				if (c.status != null && c.status !== 'completed') continue;
 				const atMs = captureTimeMs(c.capture_time);
 				if (atMs === undefined || atMs <= fromMs || atMs > window.toMs) continue;
-				if (options.isHeld?.(upliftCaptureKey(c.session_id))) continue;
+				if (held(upliftCaptureKey(c.session_id))) continue;
 				candidates.set(c.session_id, { capture: c, atMs });
 			}
 			offset += page.length;

@@ -52,14 +52,14 @@ const BOUNDS: CatchUpBounds = { maxPages: 20, maxRecords: 200 };
 function list(
 	window: { fromMs: number; toMs: number },
 	bounds: CatchUpBounds = BOUNDS,
-	options: Partial<UpliftCatchUpOptions> = {},
+	{ isHeld, ...options }: Partial<UpliftCatchUpOptions> & { isHeld?: (key: string) => boolean } = {},
 ): Promise<CatchUpListing> {
 	return listUpliftChanges(sendVia(fake), fake.apiBaseUrl, {
 		processingAllowanceMs: HOUR,
 		exportPollMs: 10,
 		exportTimeoutMs: 5_000,
 		...options,
-	})(window, bounds);
+	})(window, bounds, isHeld ?? (() => false));
 }
 
 const listCalls = (): LoggedRequest[] =>
@@ -391,7 +391,7 @@ describe('listing failures', () => {
 			async () => ({ statusCode: 200, headers: {}, body: { data: [] } }) as IN8nHttpFullResponse,
 			'http://127.0.0.1:1/v1',
 			{ processingAllowanceMs: 0 },
-		)({ fromMs: T0, toMs: T0 + HOUR }, BOUNDS);
+		)({ fromMs: T0, toMs: T0 + HOUR }, BOUNDS, () => false);
 		expect(listing).toMatchObject({ records: [], complete: false, requests: 1 });
 		expect(listing.error).toMatch(/no captures list/);
 	});
