@@ -124,7 +124,10 @@ function nextPageOf(body: IDataObject, page: number, listed: number): number | u
 	return undefined;
 }
 
-export function listUphanceChanges(send: SendRequest, settings: UphanceCatchUpSettings): ListChanges {
+export function listUphanceChanges(
+	send: SendRequest,
+	settings: UphanceCatchUpSettings,
+): ListChanges {
 	return async (window, bounds, isHandled) => {
 		const now = settings.now ?? Date.now;
 		const runAt = new Date(now());
@@ -160,7 +163,14 @@ export function listUphanceChanges(send: SendRequest, settings: UphanceCatchUpSe
 				const listed = Array.isArray(body[path]) ? (body[path] as unknown[]) : [];
 				for (const item of listed) {
 					if (typeof item !== 'object' || item === null || Array.isArray(item)) continue;
-					const change = changeOfRecord(resource, item as IDataObject, window, settings.selected, path, runAt);
+					const change = changeOfRecord(
+						resource,
+						item as IDataObject,
+						window,
+						settings.selected,
+						path,
+						runAt,
+					);
 					if (!change || isHandled(change.key)) continue;
 					if (records.length >= bounds.maxRecords) {
 						complete = false;

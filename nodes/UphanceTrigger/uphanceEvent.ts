@@ -111,7 +111,8 @@ export function uphanceChangeKey(
 ): string | undefined {
 	if (typeof updatedAt !== 'string' && typeof updatedAt !== 'number') return undefined;
 	const text = String(updatedAt).trim();
-	if (text === '' || (typeof updatedAt === 'number' && !Number.isFinite(updatedAt))) return undefined;
+	if (text === '' || (typeof updatedAt === 'number' && !Number.isFinite(updatedAt)))
+		return undefined;
 	const ms = typeof updatedAt === 'number' ? NaN : Date.parse(text);
 	const at = Number.isFinite(ms) ? new Date(ms).toISOString() : text;
 	return `uphance:${resource}:${String(id)}:${at}`;

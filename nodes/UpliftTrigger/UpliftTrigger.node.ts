@@ -8,11 +8,17 @@ import type {
 	INodeExecutionData,
 	INodeType,
 	INodeTypeDescription,
+	ITriggerFunctions,
+	ITriggerResponse,
 	IWebhookFunctions,
 	IWebhookResponseData,
 } from 'n8n-workflow';
 
 import { testUpliftWebhookSecret } from '../../credentials/UpliftWebhookApi.credentials';
+import { upliftBaseUrl } from '../../credentials/UpliftApi.credentials';
+import { catchUpProperties, catchUpSettingsOf } from '../shared/catchUp/description';
+import type { CatchUpOptions } from '../shared/catchUp/description';
+import { startCatchUp } from '../shared/catchUp/schedule';
 import { acceptInExecution } from '../shared/duplicateMemory/staticData';
 import {
 	ALL_EVENTS,
@@ -32,6 +38,7 @@ import { checkUpliftSignature, UPLIFT_SIGNATURE_HEADER } from '../shared/signatu
 import { receiveDelivery } from '../shared/webhookPipeline';
 import { parseUpliftEvent, upliftDeliveryKey, upliftItemJson } from './upliftEvent';
 import { attachCsv } from './upliftCsv';
+import { listUpliftChanges, upliftCaptureAlias } from './upliftCatchUp';
 
 export const UPLIFT_SOURCE_IP = '54.245.28.22';
 
@@ -41,6 +48,10 @@ interface UpliftOptions extends DuplicateMemoryOptions {
 	ipAllowlist?: string;
 	fetchTimeoutSeconds?: number;
 	maxRetries?: number;
+}
+
+interface UpliftCatchUpOptions extends CatchUpOptions {
+	processingAllowanceHours?: number;
 }
 
 /** Uplift retries for days (its schedule is unknown) and its CSV links last 7 days. */
@@ -75,7 +86,11 @@ export class UpliftTrigger implements INodeType {
 		defaults: { name: 'Uplift Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [{ name: 'upliftWebhookApi', required: true, testedBy: 'upliftWebhookSecret' }],
+		credentials: [
+			{ name: 'upliftWebhookApi', required: true, testedBy: 'upliftWebhookSecret' },
+			// Catch-up reads Uplift's API with the API key the Uplift node uses; the webhook does not need it.
+			{ name: 'upliftApi', required: false, displayOptions: { show: { catchUp: [true] } } },
+		],
 		webhooks: webhookDescriptions,
 		properties: [
 			{
@@ -132,6 +147,20 @@ export class UpliftTrigger implements INodeType {
 				default: '',
 				displayOptions: { show: { verifySignature: [false] } },
 			},
+			...catchUpProperties(
+				'Uplift gives up on a delivery that is not answered quickly; catch-up finds the completed captures it gave up on. It needs the API key: choose or create an Uplift API credential above (Credential for Uplift API). Without it, only webhooks start the workflow.',
+				[
+					{
+						displayName: 'Processing Allowance (Hours)',
+						name: 'processingAllowanceHours',
+						type: 'number',
+						typeOptions: { minValue: 0 },
+						default: 24,
+						description:
+							'How long after it was captured a capture may still finish processing. Uplift lists captures by capture time, not by completion time.',
+					},
+				],
+			),
 			{
 				displayName: 'Options',
 				name: 'options',
@@ -211,6 +240,43 @@ export class UpliftTrigger implements INodeType {
 		},
 	};
 
+	/**
+	 * Catch-up (nodes/shared/catchUp/schedule.ts): lists completed captures from the Uplift API on a
+	 * timer and emits those no webhook delivered, with their CSV from Uplift's export API.
+	 */
+	async trigger(this: ITriggerFunctions): Promise<ITriggerResponse> {
+		if (!(this.getNodeParameter('catchUp', true) as boolean)) return {};
+		let credentials: { baseUrl?: string };
+		try {
+			credentials = await this.getCredentials<{ baseUrl?: string }>('upliftApi');
+		} catch {
+			this.logger.warn(
+				'Catch-up is off: the Uplift Trigger has no Uplift API credential (it needs the API key). Webhooks still start the workflow.',
+				{ node: this.getNode().name },
+			);
+			return {};
+		}
+		const options = this.getNodeParameter('options', {}) as UpliftOptions;
+		const catchUpOptions = this.getNodeParameter('catchUpOptions', {}) as UpliftCatchUpOptions;
+		const list = listUpliftChanges(
+			async (request) =>
+				await this.helpers.httpRequestWithAuthentication.call(this, 'upliftApi', request),
+			upliftBaseUrl(credentials.baseUrl),
+			{
+				processingAllowanceMs:
+					Math.max(0, catchUpOptions.processingAllowanceHours ?? 24) * 3_600_000,
+			},
+		);
+		return startCatchUp(
+			this,
+			{
+				...catchUpSettingsOf(catchUpOptions),
+				limits: duplicateLimits(options, DUPLICATE_WINDOW_HOURS),
+			},
+			list,
+		);
+	}
+
 	async webhook(this: IWebhookFunctions): Promise<IWebhookResponseData> {
 		return await receiveDelivery(this, 'Uplift', async () => {
 			const options = this.getNodeParameter('options', {}) as UpliftOptions;
@@ -234,8 +300,9 @@ export class UpliftTrigger implements INodeType {
 				parse: parseUpliftEvent,
 				isSelected: (event) => isEventSelected(event.type, selected),
 				deliveryKey: (event, delivery) => upliftDeliveryKey(event, delivery.rawBody),
+				aliases: (event) => captureAliases(event),
 				toItem: (event, deliveryKey, delivery) => ({
-					json: upliftItemJson(event, deliveryKey, delivery.receivedAt),
+					json: upliftItemJson(event, deliveryKey, delivery.receivedAt, captureAliases(event)),
 				}),
 			};
 		});
@@ -269,4 +336,10 @@ export class UpliftTrigger implements INodeType {
 		}
 		return [results];
 	}
+}
+
+/** The capture id catch-up gives a movement.analytics.created event (upliftCatchUp.ts), if any. */
+function captureAliases(event: Parameters<typeof upliftCaptureAlias>[0]): string[] {
+	const alias = upliftCaptureAlias(event);
+	return alias ? [alias] : [];
 }

@@ -101,6 +101,32 @@ async function downloadCsv(
 	};
 }
 
+/**
+ * A catch-up item's CSV, read by the trigger from Uplift's export API (upliftCatchUp.ts) and carried
+ * as text: stored as binary data here, like a downloaded one, so both paths give the same item.
+ */
+async function storeExportedCsv(
+	ctx: IExecuteFunctions,
+	csv: IDataObject,
+	settings: CsvSettings,
+): Promise<{ outcome: IDataObject; binary?: INodeExecutionData['binary'] }> {
+	const { text, ...described } = csv;
+	if (csv.status !== 'fetched' || typeof text !== 'string') return { outcome: described };
+	const buffer = Buffer.from(text, 'utf8');
+	const fileName = typeof csv.fileName === 'string' ? csv.fileName : 'uplift_export.csv';
+	const binaryData = await ctx.helpers.prepareBinaryData(buffer, fileName, 'text/csv');
+	return {
+		outcome: {
+			...described,
+			status: 'downloaded',
+			binaryProperty: settings.binaryPropertyName,
+			fileName,
+			bytes: buffer.length,
+		},
+		binary: { [settings.binaryPropertyName]: binaryData },
+	};
+}
+
 /** Enriches one emitted item with its CSV. Never throws: every failure ends up in `fetch.csv`. */
 export async function attachCsv(
 	ctx: IExecuteFunctions,
@@ -109,11 +135,16 @@ export async function attachCsv(
 	nowMs: number = Date.now(),
 ): Promise<INodeExecutionData> {
 	const event = asEvent(item.json);
-	if (!event || event.type !== 'movement.analytics.created' || !settings.downloadCsv) return item;
+	if (!event || event.type !== 'movement.analytics.created') return item;
 	const fetch: IDataObject = { ...((item.json.fetch as IDataObject) ?? {}) };
+	const exported = fetch.csv as IDataObject | undefined;
+	const fromExport = exported?.source === 'export';
+	if (!settings.downloadCsv && !fromExport) return item;
 	let binary = item.binary;
 	try {
-		const { outcome, binary: downloaded } = await downloadCsv(ctx, event, settings, nowMs);
+		const { outcome, binary: downloaded } = fromExport
+			? await storeExportedCsv(ctx, exported, settings)
+			: await downloadCsv(ctx, event, settings, nowMs);
 		fetch.csv = outcome;
 		if (downloaded) binary = { ...(binary ?? {}), ...downloaded };
 	} catch (error) {

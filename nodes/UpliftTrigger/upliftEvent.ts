@@ -96,6 +96,7 @@ export function upliftItemJson(
 	event: UpliftEvent,
 	deliveryKey: string,
 	receivedAt: Date,
+	aliases: string[] = [],
 ): IDataObject {
 	return {
 		id: event.id,
@@ -104,7 +105,7 @@ export function upliftItemJson(
 		apiVersion: event.api_version ?? null,
 		object: event.object ?? 'event',
 		data: { object: event.data.object as IDataObject },
-		...deliveryFields(deliveryKey, receivedAt),
+		...deliveryFields(deliveryKey, receivedAt, aliases),
 		fetch: {},
 	};
 }

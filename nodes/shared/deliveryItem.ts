@@ -11,10 +11,24 @@ export interface DeliveryFields {
 	receivedAt: string;
 	/** how the event reached n8n: its webhook, or catch-up from the vendor's API (catchUp/run.ts) */
 	source: 'webhook' | 'catchUp';
+	/**
+	 * Other keys of the same change: the identity catch-up gives it where it cannot compute the
+	 * webhook's key (an Uplift capture id). Remembered with the key, so catch-up skips the change.
+	 */
+	deliveryAliases?: string[];
 }
 
-export function deliveryFields(deliveryKey: string, receivedAt: Date): DeliveryFields {
-	return { deliveryKey, receivedAt: receivedAt.toISOString(), source: 'webhook' };
+export function deliveryFields(
+	deliveryKey: string,
+	receivedAt: Date,
+	aliases: string[] = [],
+): DeliveryFields {
+	return {
+		deliveryKey,
+		receivedAt: receivedAt.toISOString(),
+		source: 'webhook',
+		...(aliases.length > 0 ? { deliveryAliases: aliases } : {}),
+	};
 }
 
 /**
@@ -25,7 +39,8 @@ export function readCatchUpFields(
 	json: IDataObject,
 ): { sinceMs: number; bookkeeping: boolean } | undefined {
 	const catchUp = json.catchUp as IDataObject | undefined;
-	if (json.source !== 'catchUp' || typeof catchUp !== 'object' || catchUp === null) return undefined;
+	if (json.source !== 'catchUp' || typeof catchUp !== 'object' || catchUp === null)
+		return undefined;
 	const sinceMs = typeof catchUp.since === 'string' ? Date.parse(catchUp.since) : NaN;
 	if (!Number.isFinite(sinceMs)) return undefined;
 	return { sinceMs, bookkeeping: catchUp.bookkeeping === true };
@@ -34,10 +49,13 @@ export function readCatchUpFields(
 /** The delivery an item came from, or undefined for an item that did not come from `webhook()`. */
 export function readDelivery(
 	json: IDataObject,
-): { deliveryKey: string; receivedAtMs: number } | undefined {
-	const { deliveryKey, receivedAt } = json;
+): { deliveryKey: string; receivedAtMs: number; aliases: string[] } | undefined {
+	const { deliveryKey, receivedAt, deliveryAliases } = json;
 	if (typeof deliveryKey !== 'string' || deliveryKey === '' || typeof receivedAt !== 'string')
 		return undefined;
 	const receivedAtMs = Date.parse(receivedAt);
-	return Number.isFinite(receivedAtMs) ? { deliveryKey, receivedAtMs } : undefined;
+	const aliases = Array.isArray(deliveryAliases)
+		? deliveryAliases.filter((a): a is string => typeof a === 'string' && a !== '')
+		: [];
+	return Number.isFinite(receivedAtMs) ? { deliveryKey, receivedAtMs, aliases } : undefined;
 }

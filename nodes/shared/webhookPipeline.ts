@@ -6,6 +6,7 @@ import type {
 } from 'n8n-workflow';
 
 import { MemorySession, memoryPlace } from './duplicateMemory/staticData';
+import { hashDeliveryKey } from './duplicateMemory/store';
 import type { DuplicateLimits } from './duplicateMemory/store';
 import { parseIpAllowlist } from './ipAllowlist';
 import type { IpAllowlist } from './ipAllowlist';
@@ -47,6 +48,12 @@ export interface TriggerSteps<Event, Prepared> {
 	isSelected(event: Event): boolean;
 	/** stable across redeliveries of the same event */
 	deliveryKey(event: Event, delivery: DeliveryContext): string;
+	/**
+	 * Other keys of the same change, the ones catch-up computes (an Uplift capture id). Remembered
+	 * with the delivery key so catch-up skips the change; never checked here, so two events that
+	 * share an alias (two analytics of one capture) both start their execution.
+	 */
+	aliases?(event: Event): string[];
 	/**
 	 * Work that must succeed before the delivery is acknowledged (Uphance's "after the record is
 	 * fetched" mode). A refusal here releases the key, so the vendor's retry is processed later.
@@ -177,7 +184,11 @@ async function runPipeline<Event, Prepared>(
 			prepared = step.value;
 		}
 		const item = steps.toItem(event, deliveryKey, delivery, prepared);
-		if (memory && claimed) memory.accept(claimed, receivedAt.getTime());
+		if (memory && claimed) {
+			memory.accept(claimed, receivedAt.getTime());
+			for (const alias of steps.aliases?.(event) ?? [])
+				memory.accept(hashDeliveryKey(alias), receivedAt.getTime());
+		}
 		claimed = undefined;
 		return { workflowData: [[item]] };
 	} finally {

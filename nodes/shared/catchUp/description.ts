@@ -22,7 +22,15 @@ export function catchUpProperties(vendorNote: string, extra: INodeProperties[]):
 			name: 'catchUp',
 			type: 'boolean',
 			default: true,
-			description: `Whether to also list recent changes from the API on a timer and emit the ones the workflow has not seen (for example, sent while n8n was down). ${vendorNote}`,
+			description:
+				'Whether to also list recent changes from the API on a timer and emit the ones the workflow has not seen (for example, sent while n8n was down)',
+		},
+		{
+			displayName: vendorNote,
+			name: 'catchUpNotice',
+			type: 'notice',
+			default: '',
+			displayOptions: { show: { catchUp: [true] } },
 		},
 		{
 			displayName: 'Catch-Up Options',
@@ -50,22 +58,12 @@ export function catchUpProperties(vendorNote: string, extra: INodeProperties[]):
 						'How often to look for missed changes. Catch-up also runs about 10 seconds after n8n starts or the workflow is activated.',
 				},
 				{
-					displayName: 'Settle Delay (Seconds)',
-					name: 'settleSeconds',
-					type: 'number',
-					typeOptions: { minValue: 0 },
-					default: 120,
-					description:
-						'Changes younger than this are left to the webhook, which may still be on its way',
-				},
-				{
 					displayName: 'Max Changes per Run',
 					name: 'maxRecordsPerRun',
 					type: 'number',
 					typeOptions: { minValue: 1 },
 					default: 100,
-					description:
-						'At most this many executions per run; the rest follow in the next runs',
+					description: 'At most this many executions per run; the rest follow in the next runs',
 				},
 				{
 					displayName: 'Max Pages per Run',
@@ -74,6 +72,15 @@ export function catchUpProperties(vendorNote: string, extra: INodeProperties[]):
 					typeOptions: { minValue: 1 },
 					default: 100,
 					description: 'At most this many list requests per run',
+				},
+				{
+					displayName: 'Settle Delay (Seconds)',
+					name: 'settleSeconds',
+					type: 'number',
+					typeOptions: { minValue: 0 },
+					default: 120,
+					description:
+						'Changes younger than this are left to the webhook, which may still be on its way',
 				},
 				...extra,
 			],

@@ -106,7 +106,8 @@ export function startCatchUp(
 		const done = createDeferredPromise<IRun>();
 		ctx.emit([items], undefined, done);
 		return done.promise.then(
-			(run) => run?.status === 'success' || (run?.finished === true && !run.data?.resultData?.error),
+			(run) =>
+				run?.status === 'success' || (run?.finished === true && !run.data?.resultData?.error),
 			() => false,
 		);
 	};
@@ -136,7 +137,8 @@ export function startCatchUp(
 		const json = catchUpFields(new Date(), sinceMs);
 		(json.catchUp as IDataObject).bookkeeping = true;
 		const end = emit([{ json }]);
-		if (end && (await waitAtMost(end))) state.committedMs = Math.max(state.committedMs ?? sinceMs, sinceMs);
+		if (end && (await waitAtMost(end)))
+			state.committedMs = Math.max(state.committedMs ?? sinceMs, sinceMs);
 	};
 
 	const runOnce = async (): Promise<void> => {
@@ -163,9 +165,12 @@ export function startCatchUp(
 			if (report.skipped !== 'emptyWindow') describe(report);
 		} catch (error) {
 			// Never emitError: on every supported n8n it deactivates the trigger (docs/catch-up-design.md §1).
-			ctx.logger.warn(`Catch-up run failed; the next run tries again: ${(error as Error).message}`, {
-				node: place.nodeName,
-			});
+			ctx.logger.warn(
+				`Catch-up run failed; the next run tries again: ${(error as Error).message}`,
+				{
+					node: place.nodeName,
+				},
+			);
 		} finally {
 			running = false;
 		}
@@ -190,7 +195,12 @@ export function startCatchUp(
 	};
 
 	ctx.helpers.registerCron(
-		{ expression: cronExpression(settings.intervalMinutes, Math.floor(activatedAtMs / 1000) % 60) as CronExpression },
+		{
+			expression: cronExpression(
+				settings.intervalMinutes,
+				Math.floor(activatedAtMs / 1000) % 60,
+			) as CronExpression,
+		},
 		() => void runOnce(),
 	);
 	void (async () => {

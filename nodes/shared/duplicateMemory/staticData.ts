@@ -6,12 +6,7 @@ import type {
 	IWebhookFunctions,
 } from 'n8n-workflow';
 
-import {
-	commitCursor,
-	keepKeysSince,
-	noteStored,
-	publishedCursor,
-} from '../catchUp/cursor';
+import { commitCursor, keepKeysSince, noteStored, publishedCursor } from '../catchUp/cursor';
 import { readCatchUpFields, readDelivery } from '../deliveryItem';
 import {
 	decodeEntry,
@@ -278,8 +273,11 @@ export function acceptInExecution(
 			continue;
 		}
 		session.accept(hashedKey, delivery.receivedAtMs);
+		for (const alias of delivery.aliases)
+			session.accept(hashDeliveryKey(alias), delivery.receivedAtMs);
 		kept.push(index);
 	}
-	if (cursorMs !== undefined && commitCursor(place.staticData, cursorMs)) noteStored(nodeId, cursorMs);
+	if (cursorMs !== undefined && commitCursor(place.staticData, cursorMs))
+		noteStored(nodeId, cursorMs);
 	return kept;
 }
