@@ -344,7 +344,11 @@ export function pendingFetchOfItem(
 	if (typeof record !== 'object' || record === null || Array.isArray(record)) return undefined;
 	const delivery = readDelivery(json);
 	if (!delivery) return undefined;
-	return { event: { event, resource, action, id, payload: record as IDataObject }, ...delivery };
+	return {
+		event: { event, resource, action, id, payload: record as IDataObject },
+		deliveryKey: delivery.deliveryKey,
+		receivedAtMs: delivery.receivedAtMs,
+	};
 }
 
 /** The outcome to state when the webhook phase does not fetch: skipped, or pending for the execution. */

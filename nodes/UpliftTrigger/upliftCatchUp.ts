@@ -36,7 +36,7 @@ export function upliftCaptureKey(captureId: string): string {
 	return `uplift:capture:${captureId}`;
 }
 
-const EVENT_OBJECT_ID = /^(.+)_(\d+)$/;
+const EVENT_OBJECT_ID = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_(\d+)$/i;
 
 /**
  * The capture key a webhook event stands for: `movement.analytics.created` names the capture in

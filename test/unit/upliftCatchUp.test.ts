@@ -86,9 +86,11 @@ describe('keys', () => {
 		expect(event.data.object.id).toBe('c0ffee00-1111-2222-3333-444455556666_2');
 		expect(upliftCaptureAlias(event)).toBe('uplift:capture:c0ffee00-1111-2222-3333-444455556666');
 		// `_n` > 1 and `_1` name the same capture: one capture, one alias, whichever event came
-		expect(upliftCaptureAlias(fakeUplift.buildEvent({ captureId: 'x_y', movementIndex: 1 }))).toBe(
-			'uplift:capture:x_y',
+		expect(upliftCaptureAlias(fakeUplift.buildEvent({ captureId: 'c0ffee00-1111-2222-3333-444455556666', movementIndex: 1 }))).toBe(
+			'uplift:capture:c0ffee00-1111-2222-3333-444455556666',
 		);
+		// only a UUID before `_n` is taken for a capture id (Uplift's ids are UUIDs, uplift-api.md §2.2)
+		expect(upliftCaptureAlias(fakeUplift.buildEvent({ captureId: 'x_y', movementIndex: 1 }))).toBeUndefined();
 	});
 
 	it('other events and ids without _n have no alias', () => {

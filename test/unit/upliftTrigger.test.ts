@@ -354,7 +354,11 @@ describe('Uplift Trigger: one version, its own signing-secret credential, no API
 
 	it('has one version, not 1 (n8n evaluates an expression per request for typeVersion 1), and a credential test n8n runs through testedBy', async () => {
 		expect(node.description.version).toBe(1.1);
-		expect(node.description.credentials).toEqual([{ name: 'upliftWebhookApi', required: true, testedBy: 'upliftWebhookSecret' }]);
+		expect(node.description.credentials).toEqual([
+			{ name: 'upliftWebhookApi', required: true, testedBy: 'upliftWebhookSecret' },
+			// catch-up's API key: optional, shown only while Catch Up Missed Events is on
+			{ name: 'upliftApi', required: false, displayOptions: { show: { catchUp: [true] } } },
+		]);
 		expect(JSON.stringify(node.description.properties)).not.toContain('@version');
 		const test = node.methods.credentialTest.upliftWebhookSecret;
 		const run = async (data: Record<string, string>) =>
