@@ -307,6 +307,15 @@ class N8nInstance {
 		return this;
 	}
 
+	/** Everything n8n logged into this instance's log file so far (every start appends). */
+	logText() {
+		try {
+			return fs.readFileSync(this.logFile, 'utf8');
+		} catch {
+			return '';
+		}
+	}
+
 	logTail(lines = 40) {
 		try {
 			const text = fs.readFileSync(this.logFile, 'utf8');

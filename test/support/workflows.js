@@ -43,7 +43,9 @@ function triggerToSet({ nodeName, triggerName, parameters, credential, webhookId
 		typeVersion: typeVersion || 1.1,
 		position: [0, 0],
 		webhookId: wid,
-		parameters: parameters || {},
+		// Catch-up (a timer beside the webhook) is off unless a test turns it on: the webhook suites
+		// count executions, and a timer tick would add its own (test/e2e/catchUp.e2e.test.ts tests it).
+		parameters: { catchUp: false, ...(parameters || {}) },
 	};
 	if (credential) trigger.credentials = { [credential.type]: { id: credential.id, name: credential.name } };
 	return {

@@ -51,6 +51,11 @@ export interface CatchUpState {
 	committedMs?: number;
 	/** no listing before this time (the vendor's Retry-After) */
 	backoffUntilMs?: number;
+	/**
+	 * Nothing older is listed, overlap or not: the starting point of a first activation (or its
+	 * Backfill From date), so a first activation emits no history.
+	 */
+	floorMs?: number;
 }
 
 export interface RunReport {
@@ -101,7 +106,10 @@ export async function runCatchUp(state: CatchUpState, deps: RunDeps): Promise<Ru
 	};
 	if (state.backoffUntilMs !== undefined && nowMs < state.backoffUntilMs)
 		return { ...report, skipped: 'backoff' };
-	const window = { fromMs: state.sinceMs - OVERLAP_MS, toMs: nowMs - deps.settleMs };
+	const window = {
+		fromMs: Math.max(state.sinceMs - OVERLAP_MS, state.floorMs ?? -Infinity),
+		toMs: nowMs - deps.settleMs,
+	};
 	if (window.toMs <= state.sinceMs) return { ...report, skipped: 'emptyWindow', complete: true };
 	report.window = window;
 

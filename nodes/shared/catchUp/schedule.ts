@@ -67,17 +67,20 @@ export function startCatchUp(
 	// The timer's static data is the copy n8n loaded at activation, and n8n writes it back whole if
 	// it is ever assigned (docs/catch-up-design.md §2.1). Read it once into a plain copy; nothing
 	// below holds n8n's object, so nothing here can assign it.
+	// (JSON leaves out a field that is not there, as n8n's copy would.)
 	const snapshot = JSON.parse(
 		JSON.stringify({
-			[MEMORY_FIELD]: place.staticData[MEMORY_FIELD] ?? null,
-			[CATCH_UP_FIELD]: place.staticData[CATCH_UP_FIELD] ?? null,
+			[MEMORY_FIELD]: place.staticData[MEMORY_FIELD],
+			[CATCH_UP_FIELD]: place.staticData[CATCH_UP_FIELD],
 		}),
 	) as IDataObject;
 	const stored = readCursor(snapshot);
 	const activatedAtMs = Date.now();
+	const startMs = settings.backfillFromMs ?? activatedAtMs;
 	const state: CatchUpState = {
-		sinceMs: stored ?? settings.backfillFromMs ?? activatedAtMs,
+		sinceMs: stored ?? startMs,
 		committedMs: stored,
+		...(stored === undefined ? { floorMs: startMs } : {}),
 	};
 	const log = (message: string, extra: IDataObject = {}) =>
 		ctx.logger.info(`Catch-up: ${message}`, { node: place.nodeName, ...extra });
