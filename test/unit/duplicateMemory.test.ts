@@ -1,11 +1,11 @@
-import type { IDataObject } from 'n8n-workflow';
+import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 import { ObservableObject } from 'n8n-workflow';
 
-import { MEMORY_FIELD, MemorySession, readStoredCopy } from '../../nodes/shared/duplicateMemory/staticData';
+import { acceptInExecution, MEMORY_FIELD, MemorySession, readStoredCopy } from '../../nodes/shared/duplicateMemory/staticData';
 import type { MemoryPlace } from '../../nodes/shared/duplicateMemory/staticData';
 import { DuplicateMemory, hashDeliveryKey } from '../../nodes/shared/duplicateMemory/store';
 import type { DuplicateLimits, PersistedMemory } from '../../nodes/shared/duplicateMemory/store';
-import { StaticDataRow } from './helpers/n8nStubs';
+import { executeContext, RecordingLogger, StaticDataRow } from './helpers/n8nStubs';
 
 const HOUR = 3_600_000;
 const limits = { maxAgeMs: 48 * HOUR, maxEntries: 1000 };
@@ -294,5 +294,165 @@ describe('MemorySession through n8n-like static data', () => {
 		expect(fresh.memoriesInProcess()).toBe(2);
 		expect(open('b', t0 + 3 * HOUR).claim('still in flight').verdict).toBe('inFlight');
 		expect(open('a', t0 + 3 * HOUR).claim('k').verdict).toBe('new');
+	});
+});
+
+describe('keepSinceMs: keys catch-up may list again outlive the window', () => {
+	const t0 = Date.UTC(2026, 0, 1);
+	const k = (name: string) => hashDeliveryKey(name);
+
+	it('keys accepted at or after keepSinceMs are held beyond maxAgeMs; older ones are forgotten by age', () => {
+		const lim = { maxAgeMs: 2 * HOUR, maxEntries: 100, keepSinceMs: t0 + 30 * 60_000 };
+		const memory = new DuplicateMemory(lim);
+		memory.accept(k('before'), t0);
+		memory.accept(k('after'), t0 + HOUR);
+		memory.accept(k('exactly'), t0 + 30 * 60_000);
+		const later = t0 + 10 * HOUR;
+		expect(memory.holds(k('after'), later)).toBe(true);
+		expect(memory.holds(k('exactly'), later)).toBe(true);
+		expect(memory.holds(k('before'), later)).toBe(false);
+		// forgetting (run by claim) drops only the old one, from the persisted form too
+		expect(memory.claim(k('after'), later)).toBe('duplicate');
+		expect(new Set(keysOf(memory.toPersisted()))).toEqual(new Set([k('after'), k('exactly')]));
+		// the control: without keepSinceMs the same keys are gone
+		memory.limits = { maxAgeMs: 2 * HOUR, maxEntries: 100 };
+		expect(memory.claim(k('after'), later)).toBe('new');
+		expect(keysOf(memory.toPersisted())).toEqual([]);
+	});
+
+	it('merging a copy keeps its entries from keepSinceMs on, even past the window', () => {
+		const other = new DuplicateMemory({ maxAgeMs: 1000 * HOUR, maxEntries: 100 });
+		other.accept(k('old'), t0);
+		other.accept(k('kept'), t0 + HOUR);
+		const later = t0 + 10 * HOUR;
+		const memory = new DuplicateMemory({ maxAgeMs: 2 * HOUR, maxEntries: 100, keepSinceMs: t0 + HOUR });
+		expect(memory.merge(copyOf(other.toPersisted()), later)).toBe(1);
+		expect(memory.claim(k('kept'), later)).toBe('duplicate');
+		expect(memory.claim(k('old'), later)).toBe('new');
+		const plain = new DuplicateMemory({ maxAgeMs: 2 * HOUR, maxEntries: 100 });
+		expect(plain.merge(copyOf(other.toPersisted()), later)).toBe(0);
+	});
+
+	it('the count limit still applies to kept keys, oldest first', () => {
+		const memory = new DuplicateMemory({ maxAgeMs: 2 * HOUR, maxEntries: 2, keepSinceMs: t0 });
+		['a', 'b', 'c'].forEach((name, i) => memory.accept(k(name), t0 + i * 1000));
+		expect(memory.size).toBe(2);
+		expect(keysOf(memory.toPersisted())).toEqual([k('b'), k('c')]);
+		expect(memory.holds(k('a'), t0 + 10 * HOUR)).toBe(false);
+		expect(memory.holds(k('c'), t0 + 10 * HOUR)).toBe(true);
+	});
+
+	it('a MemorySession takes keepSinceMs from the catch-up cursor in static data (minus the overlap)', () => {
+		const wf = uniqueWorkflow();
+		const since = t0 + 5 * HOUR;
+		const lim = { maxAgeMs: 2 * HOUR, maxEntries: 100 };
+		const at = (ms: number, staticData: IDataObject) => new MemorySession(place(staticData, wf, { now: () => ms }), lim);
+		const staticData: IDataObject = { catchUp: { format: 1, since: new Date(since).toISOString() } };
+		const first = at(since - 4 * 60_000, staticData); // within the 5-minute overlap before the cursor
+		first.accept(first.claim('near-cursor').hashedKey);
+		const early = at(since - 10 * 60_000, staticData);
+		early.accept(early.claim('before-overlap').hashedKey);
+		// n8n was down for a day: the window is long past, the cursor is not
+		const back = at(since + 24 * HOUR, staticData);
+		expect(back.claim('near-cursor').verdict).toBe('duplicate');
+		expect(back.claim('before-overlap').verdict).toBe('new');
+	});
+
+	it('a MemorySession over static data holding null for the memory (the catch-up timer snapshot) starts empty', () => {
+		const logged: string[] = [];
+		const staticData: IDataObject = { [MEMORY_FIELD]: null as unknown as IDataObject };
+		const memory = new MemorySession(place(staticData, uniqueWorkflow(), { log: (m) => logged.push(m) }), limits);
+		expect(memory.claim('k').verdict).toBe('new');
+		expect(logged).toEqual([]);
+	});
+});
+
+describe('acceptInExecution', () => {
+	const NODE = 'Trigger';
+	const sinceIso = (ms: number) => new Date(ms).toISOString();
+	const now = Date.now();
+	const webhookItem = (key: string) => ({ json: { deliveryKey: key, receivedAt: new Date(now).toISOString(), source: 'webhook' } });
+	const catchUpItem = (key: string, sinceMs: number) => ({
+		json: { deliveryKey: key, receivedAt: new Date(now).toISOString(), source: 'catchUp', catchUp: { runAt: new Date(now).toISOString(), since: sinceIso(sinceMs) } },
+	});
+	const bookkeepingItem = (sinceMs: number) => ({ json: { source: 'catchUp', catchUp: { runAt: new Date(now).toISOString(), since: sinceIso(sinceMs), bookkeeping: true } } });
+
+	function execution(row: StaticDataRow, workflowId: string, items: INodeExecutionData[], mode: 'webhook' | 'manual' = 'webhook') {
+		const logger = new RecordingLogger();
+		const { ctx, finish } = executeContext({ nodeName: NODE, workflowId, staticData: row, logger, mode }, items);
+		const kept = acceptInExecution(ctx as never, items, limits);
+		finish();
+		return { kept, logger };
+	}
+	/** a webhook request (or another execution) of this process accepted the key */
+	const acceptedElsewhere = (workflowId: string, key: string) => {
+		const s = new MemorySession(place({}, workflowId), limits);
+		s.accept(hashDeliveryKey(key));
+	};
+
+	it('drops a catch-up item whose key is already held and logs it; keeps new catch-up items and every webhook item', () => {
+		const row = new StaticDataRow();
+		const wf = uniqueWorkflow();
+		acceptedElsewhere(wf, 'uphance:product:1:t1');
+		const items = [
+			catchUpItem('uphance:product:1:t1', now - HOUR),
+			catchUpItem('uphance:product:2:t2', now - HOUR),
+			webhookItem('uphance:product:1:t1'),
+			{ json: { unrelated: true } },
+		];
+		const { kept, logger } = execution(row, wf, items);
+		expect(kept).toEqual([1, 2, 3]);
+		expect(logger.lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([
+			'Catch-up found a change that was delivered meanwhile (uphance:product:1:t1); it is left out of this execution.',
+		]);
+		// the kept ones' keys are saved with the execution
+		expect(new Set(savedKeys(row))).toEqual(new Set(['uphance:product:1:t1', 'uphance:product:2:t2'].map(hashDeliveryKey)));
+		// and a second execution of the same catch-up item drops it
+		expect(execution(row, wf, [catchUpItem('uphance:product:2:t2', now - HOUR)]).kept).toEqual([]);
+	});
+
+	it("stores the cursor: the largest of the items' and the stored one, never moving back", () => {
+		const row = new StaticDataRow();
+		const wf = uniqueWorkflow();
+		const s0 = now - 2 * HOUR;
+		row.json = JSON.stringify({ [`node:${NODE}`]: { catchUp: { format: 1, since: sinceIso(s0) } } });
+		execution(row, wf, [catchUpItem('a', s0 - HOUR), catchUpItem('b', s0 + HOUR), catchUpItem('c', s0 + 30 * 60_000)]);
+		expect(row.nodeData(NODE)?.catchUp).toEqual({ format: 1, since: sinceIso(s0 + HOUR) });
+		execution(row, wf, [catchUpItem('d', s0)]);
+		expect(row.nodeData(NODE)?.catchUp).toEqual({ format: 1, since: sinceIso(s0 + HOUR) });
+		// a held (dropped) item's cursor counts too: the change was handled
+		acceptedElsewhere(wf, 'e');
+		const { kept } = execution(row, wf, [catchUpItem('e', s0 + 2 * HOUR)]);
+		expect(kept).toEqual([]);
+		expect(row.nodeData(NODE)?.catchUp).toEqual({ format: 1, since: sinceIso(s0 + 2 * HOUR) });
+	});
+
+	it('a bookkeeping item is dropped, stores its cursor and no key', () => {
+		const row = new StaticDataRow();
+		const wf = uniqueWorkflow();
+		const { kept } = execution(row, wf, [bookkeepingItem(now - HOUR)]);
+		expect(kept).toEqual([]);
+		expect(row.nodeData(NODE)).toEqual({ catchUp: { format: 1, since: sinceIso(now - HOUR) } });
+	});
+
+	it('webhook items alone store no cursor of their own', () => {
+		const row = new StaticDataRow();
+		const wf = uniqueWorkflow();
+		expect(execution(row, wf, [webhookItem('w1')]).kept).toEqual([0]);
+		expect(row.nodeData(NODE)?.catchUp).toBeUndefined();
+		expect(savedKeys(row)).toEqual([hashDeliveryKey('w1')]);
+	});
+
+	it('manual mode returns every index and touches neither the memory nor static data', () => {
+		const row = new StaticDataRow();
+		const wf = uniqueWorkflow();
+		acceptedElsewhere(wf, 'held');
+		const items = [catchUpItem('held', now - HOUR), catchUpItem('fresh', now - HOUR), bookkeepingItem(now), webhookItem('w')];
+		const { kept } = execution(row, wf, items, 'manual');
+		expect(kept).toEqual([0, 1, 2, 3]);
+		expect(row.saves).toBe(0);
+		expect(row.json).toBe('{}');
+		expect(new MemorySession(place({}, wf), limits).claim('fresh').verdict).toBe('new');
+		expect(new MemorySession(place({}, wf), limits).claim('w').verdict).toBe('new');
 	});
 });

@@ -161,10 +161,11 @@ export function startCatchUp(
 			// Executions of this run that succeeded stored the cursor they carried.
 			if (report.emitted > 0 && report.handled === report.emitted)
 				state.committedMs = Math.max(state.committedMs ?? sinceBefore, sinceBefore);
-			if (report.cursorMoved) {
-				publishCursor(nodeId, state.sinceMs);
-				await storeCursorIfStale();
-			}
+			if (report.cursorMoved) publishCursor(nodeId, state.sinceMs);
+			// Whether or not this run moved it, the cursor is a confirmed starting point: a first
+			// activation stores it now, also when its first window is still empty (the settle delay
+			// is longer than the first-run delay) or the vendor failed, so a restart finds it.
+			await storeCursorIfStale();
 			if (report.skipped !== 'emptyWindow') describe(report);
 		} catch (error) {
 			// Never emitError: on every supported n8n it deactivates the trigger (docs/catch-up-design.md §1).

@@ -171,7 +171,8 @@ export class MemorySession {
 		const keepSinceMs = limits.keepSinceMs ?? keepKeysSince(place.staticData);
 		this.memory = memoryFor(memoryId(place), nowMs, { ...limits, keepSinceMs });
 		const stored = place.staticData[MEMORY_FIELD] as IDataObject | undefined;
-		if (stored !== undefined && this.memory.wrote(stored)) {
+		// null too: the catch-up timer's snapshot holds null where static data has no memory yet
+		if (stored !== undefined && stored !== null && this.memory.wrote(stored)) {
 			// Rule 1: static data is reloaded on every request; a copy this memory wrote needs no reading.
 			this.behind = !this.memory.isCurrent(stored);
 			return;

@@ -1,0 +1,348 @@
+/**
+ * One catch-up run (nodes/shared/catchUp/run.ts) without n8n: a fake vendor listing, a fake emit
+ * standing in for n8n's executions, and the real duplicate memory (a MemorySession over a plain
+ * object, sharing this process's DuplicateMemory with the "executions" and "webhooks" below, as
+ * they do in regular mode).
+ */
+import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+
+import { OVERLAP_MS } from '../../nodes/shared/catchUp/cursor';
+import { runCatchUp } from '../../nodes/shared/catchUp/run';
+import type { CatchUpState, RunDeps } from '../../nodes/shared/catchUp/run';
+import type { CatchUpBounds, CatchUpListing, CatchUpRecord, CatchUpWindow } from '../../nodes/shared/catchUp/types';
+import { MemorySession } from '../../nodes/shared/duplicateMemory/staticData';
+import type { MemoryPlace } from '../../nodes/shared/duplicateMemory/staticData';
+import { hashDeliveryKey } from '../../nodes/shared/duplicateMemory/store';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const LIMITS = { maxAgeMs: 48 * HOUR, maxEntries: 1000 };
+const BOUNDS: CatchUpBounds = { maxPages: 10, maxRecords: 50 };
+const SETTLE_MS = 2 * MINUTE;
+
+let counter = 0;
+
+function record(key: string, changedAtMs: number, extra: IDataObject = {}): CatchUpRecord {
+	return { key, changedAtMs, json: { vendorField: key, ...extra } };
+}
+
+interface ListCall {
+	window: CatchUpWindow;
+	bounds: CatchUpBounds;
+	handled: Record<string, boolean>;
+}
+
+/**
+ * A run's world. `listing` is what the vendor shows next (the fake asks `isHandled` about every key
+ * and records the answers, and hands back every record unless `filterHandled`); `execution` is what
+ * an emitted execution does (default: as the trigger's execute() in regular mode, it accepts the
+ * key in this process's memory, then ends successfully).
+ */
+function world(start: { sinceMs: number; nowMs: number }) {
+	const workflowId = `catchup-run-${++counter}-${Math.random()}`;
+	const place = (staticData: IDataObject = {}): MemoryPlace => ({
+		staticData,
+		workflowId,
+		nodeName: 'Trigger',
+		log: () => undefined,
+	});
+	const w = {
+		nowMs: start.nowMs,
+		state: { sinceMs: start.sinceMs } as CatchUpState,
+		listing: { records: [], complete: true, requests: 1 } as CatchUpListing,
+		filterHandled: false,
+		listCalls: [] as ListCall[],
+		emitted: [] as INodeExecutionData[][],
+		/** what one execution does with its items; return the promise emit hands the runner */
+		execution: (items: INodeExecutionData[]): Promise<boolean> | undefined => {
+			w.accept(String(items[0].json.deliveryKey));
+			return Promise.resolve(true);
+		},
+		waitAtMost: async <T>(promise: Promise<T>): Promise<T | undefined> => await promise,
+		/** a fresh session over a plain object, as the trigger's timer uses */
+		session: () => new MemorySession(place(), LIMITS),
+		/** an execution (or a webhook request) accepting a key in this process's memory */
+		accept: (key: string) => {
+			const s = new MemorySession(place(), LIMITS);
+			s.accept(hashDeliveryKey(key));
+		},
+		held: (key: string) => new MemorySession(place(), LIMITS).holds(hashDeliveryKey(key)),
+		run: async () => {
+			const deps: RunDeps = {
+				list: async (window, bounds, isHandled) => {
+					const handled: Record<string, boolean> = {};
+					for (const r of w.listing.records) handled[r.key] = isHandled(r.key);
+					w.listCalls.push({ window, bounds, handled });
+					return {
+						...w.listing,
+						records: w.filterHandled ? w.listing.records.filter((r) => !handled[r.key]) : w.listing.records,
+					};
+				},
+				memory: w.session(),
+				emit: (items) => {
+					w.emitted.push(items);
+					return w.execution(items);
+				},
+				waitAtMost: w.waitAtMost,
+				now: () => w.nowMs,
+				settleMs: SETTLE_MS,
+				bounds: BOUNDS,
+			};
+			return await runCatchUp(w.state, deps);
+		},
+		emittedKeys: () => w.emitted.map((items) => items[0].json.deliveryKey),
+	};
+	return w;
+}
+
+const T0 = Date.now() - HOUR;
+
+describe('runCatchUp: the cursor', () => {
+	it('moves to now - settle after a complete listing whose every emitted change was handled', async () => {
+		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		w.listing = { records: [record('k1', T0 + MINUTE), record('k2', T0 + 2 * MINUTE)], complete: true, requests: 2 };
+		const report = await w.run();
+		expect(w.listCalls).toHaveLength(1);
+		// the window starts an overlap before the cursor and ends a settle delay before now
+		expect(w.listCalls[0].window).toEqual({ fromMs: T0 - OVERLAP_MS, toMs: T0 + 30 * MINUTE - SETTLE_MS });
+		expect(w.listCalls[0].bounds).toEqual(BOUNDS);
+		expect(w.emittedKeys()).toEqual(['k1', 'k2']);
+		expect(report).toMatchObject({ listed: 2, emitted: 2, handled: 2, inFlight: 0, requests: 2, complete: true, cursorMoved: true });
+		expect(w.state.sinceMs).toBe(T0 + 30 * MINUTE - SETTLE_MS);
+		expect(w.held('k1') && w.held('k2')).toBe(true);
+	});
+
+	it('moves over an empty window listing too (nothing changed)', async () => {
+		const w = world({ sinceMs: T0, nowMs: T0 + 10 * MINUTE });
+		const report = await w.run();
+		expect(report.cursorMoved).toBe(true);
+		expect(w.state.sinceMs).toBe(T0 + 8 * MINUTE);
+	});
+
+	it('does not list at all when now - settle is not after the cursor', async () => {
+		const w = world({ sinceMs: T0, nowMs: T0 + SETTLE_MS });
+		const report = await w.run();
+		expect(report.skipped).toBe('emptyWindow');
+		expect(w.listCalls).toHaveLength(0);
+		expect(w.state.sinceMs).toBe(T0);
+	});
+
+	it('stays when the listing was incomplete (pages left), though what was listed is emitted', async () => {
+		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		w.listing = { records: [record('k1', T0 + MINUTE)], complete: false, requests: 10, error: 'page cap' };
+		const report = await w.run();
+		expect(w.emittedKeys()).toEqual(['k1']);
+		expect(report).toMatchObject({ emitted: 1, handled: 1, complete: false, cursorMoved: false, error: 'page cap' });
+		expect(w.state.sinceMs).toBe(T0);
+	});
+
+	it('stays when an execution did not succeed; its claim is released and the next run emits the change again', async () => {
+		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		w.listing = { records: [record('ok', T0 + MINUTE), record('failed', T0 + 2 * MINUTE)], complete: true, requests: 1 };
+		w.execution = (items) => {
+			const key = String(items[0].json.deliveryKey);
+			if (key === 'ok') {
+				w.accept(key);
+				return Promise.resolve(true);
+			}
+			return Promise.resolve(false); // e.g. the credential check failed before any node ran
+		};
+		const report = await w.run();
+		expect(report).toMatchObject({ emitted: 2, handled: 1, complete: true, cursorMoved: false });
+		expect(w.state.sinceMs).toBe(T0);
+		expect(w.held('failed')).toBe(false);
+		// released, not in flight: a new claim gets it
+		const probe = w.session().claim('failed');
+		expect(probe.verdict).toBe('new');
+		w.session().release(probe.hashedKey);
+
+		w.emitted = [];
+		w.nowMs += 5 * MINUTE;
+		w.execution = (items) => {
+			w.accept(String(items[0].json.deliveryKey));
+			return Promise.resolve(true);
+		};
+		const again = await w.run();
+		expect(w.emittedKeys()).toEqual(['failed']);
+		expect(again).toMatchObject({ emitted: 1, handled: 1, cursorMoved: true });
+		expect(w.state.sinceMs).toBe(w.nowMs - SETTLE_MS);
+	});
+
+	it('stays when a change is in flight (a webhook request is processing it), and does not emit it', async () => {
+		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		const webhook = w.session().claim('busy');
+		expect(webhook.verdict).toBe('new');
+		w.listing = { records: [record('busy', T0 + MINUTE), record('free', T0 + 2 * MINUTE)], complete: true, requests: 1 };
+		const report = await w.run();
+		expect(w.emittedKeys()).toEqual(['free']);
+		expect(report).toMatchObject({ emitted: 1, handled: 1, inFlight: 1, cursorMoved: false });
+		expect(w.state.sinceMs).toBe(T0);
+		// the webhook's claim is still its own
+		expect(w.session().claim('busy').verdict).toBe('inFlight');
+		w.session().accept(webhook.hashedKey);
+	});
+
+	it('stays when the bounded wait for the executions runs out; the unfinished claim stays in flight', async () => {
+		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		w.listing = { records: [record('parked', T0 + MINUTE)], complete: true, requests: 1 };
+		let end: (ok: boolean) => void = () => undefined;
+		w.execution = () => new Promise<boolean>((resolve) => (end = resolve)); // parked in a Wait node
+		w.waitAtMost = async () => undefined;
+		const report = await w.run();
+		expect(report).toMatchObject({ emitted: 1, handled: 0, cursorMoved: false });
+		expect(w.state.sinceMs).toBe(T0);
+		// next run: the change is still someone's, so it is neither emitted again nor passed
+		w.emitted = [];
+		w.waitAtMost = async (p) => await p;
+		const next = await w.run();
+		expect(w.emittedKeys()).toEqual([]);
+		expect(next).toMatchObject({ inFlight: 1, cursorMoved: false });
+		// the execution ends after all: the claim is settled (accepted) when it does
+		w.accept('parked');
+		end(true);
+		await new Promise((r) => setImmediate(r));
+		expect(w.held('parked')).toBe(true);
+		const last = await w.run();
+		expect(last).toMatchObject({ emitted: 0, inFlight: 0, cursorMoved: true });
+	});
+
+	it('stays when the trigger was closed (emit returns undefined); the claim is released', async () => {
+		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		w.listing = { records: [record('k', T0 + MINUTE)], complete: true, requests: 1 };
+		w.execution = () => undefined;
+		const report = await w.run();
+		expect(w.emitted).toHaveLength(1);
+		expect(report).toMatchObject({ emitted: 0, handled: 0, cursorMoved: false });
+		expect(w.state.sinceMs).toBe(T0);
+		const probe = w.session().claim('k');
+		expect(probe.verdict).toBe('new');
+		w.session().release(probe.hashedKey);
+	});
+});
+
+describe('runCatchUp: the items', () => {
+	it('carry the delivery key, the run time, source catchUp and the cursor from before the run', async () => {
+		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		const binary = { data: { data: 'aGk=', mimeType: 'text/plain' } };
+		w.listing = {
+			records: [{ ...record('k1', T0 + MINUTE, { source: 'webhook', deliveryKey: 'from-vendor' }), binary }],
+			complete: true,
+			requests: 1,
+		};
+		await w.run();
+		expect(w.emitted).toHaveLength(1);
+		const [item] = w.emitted[0];
+		expect(item.json).toEqual({
+			vendorField: 'k1',
+			deliveryKey: 'k1',
+			receivedAt: new Date(T0 + 30 * MINUTE).toISOString(),
+			source: 'catchUp',
+			catchUp: { runAt: new Date(T0 + 30 * MINUTE).toISOString(), since: new Date(T0).toISOString() },
+		});
+		expect(item.binary).toEqual(binary);
+		// the cursor moved, but the item said where it stood before
+		expect(w.state.sinceMs).toBe(T0 + 28 * MINUTE);
+
+		// the next run's items carry the moved cursor
+		w.emitted = [];
+		w.nowMs += 10 * MINUTE;
+		w.listing = { records: [record('k2', T0 + 35 * MINUTE)], complete: true, requests: 1 };
+		await w.run();
+		expect((w.emitted[0][0].json.catchUp as IDataObject).since).toBe(new Date(T0 + 28 * MINUTE).toISOString());
+	});
+
+	it('one execution per change', async () => {
+		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		w.listing = { records: ['a', 'b', 'c'].map((k, i) => record(k, T0 + i * MINUTE)), complete: true, requests: 1 };
+		await w.run();
+		expect(w.emitted.map((items) => items.length)).toEqual([1, 1, 1]);
+	});
+});
+
+describe('runCatchUp: what is already held', () => {
+	it('isHandled tells the listing which keys are held; a held key the listing returns anyway is not emitted', async () => {
+		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		w.accept('delivered-by-webhook');
+		w.listing = {
+			records: [record('delivered-by-webhook', T0 + MINUTE), record('missed', T0 + 2 * MINUTE)],
+			complete: true,
+			requests: 1,
+		};
+		const report = await w.run();
+		expect(w.listCalls[0].handled).toEqual({ 'delivered-by-webhook': true, missed: false });
+		expect(w.emittedKeys()).toEqual(['missed']);
+		// a duplicate is neither emitted nor in flight: the cursor moves
+		expect(report).toMatchObject({ listed: 2, emitted: 1, handled: 1, inFlight: 0, cursorMoved: true });
+	});
+
+	it('a listing that leaves held keys out emits only the rest', async () => {
+		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		w.accept('a');
+		w.filterHandled = true;
+		w.listing = { records: [record('a', T0 + MINUTE), record('b', T0 + 2 * MINUTE)], complete: true, requests: 1 };
+		const report = await w.run();
+		expect(w.emittedKeys()).toEqual(['b']);
+		expect(report.listed).toBe(1);
+	});
+
+	it('a change emitted by one run is not emitted by the next (its key is held)', async () => {
+		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		w.listing = { records: [record('once', T0 + 27 * MINUTE)], complete: true, requests: 1 };
+		await w.run();
+		w.nowMs += 5 * MINUTE;
+		await w.run(); // the overlap lists it again
+		expect(w.listCalls[1].window.fromMs).toBeLessThan(T0 + 27 * MINUTE);
+		expect(w.emittedKeys()).toEqual(['once']);
+	});
+});
+
+describe('runCatchUp: backoff', () => {
+	it("a listing with the vendor's Retry-After makes the runs before then skip without listing", async () => {
+		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		w.listing = { records: [], complete: false, requests: 1, error: '429', retryAfterMs: 10 * MINUTE };
+		const first = await w.run();
+		expect(first).toMatchObject({ complete: false, cursorMoved: false, error: '429' });
+		expect(w.state.backoffUntilMs).toBe(T0 + 40 * MINUTE);
+
+		w.listing = { records: [record('k', T0 + MINUTE)], complete: true, requests: 1 };
+		w.nowMs = T0 + 40 * MINUTE - 1;
+		const skipped = await w.run();
+		expect(skipped.skipped).toBe('backoff');
+		expect(w.listCalls).toHaveLength(1);
+		expect(w.emitted).toHaveLength(0);
+		expect(w.state.sinceMs).toBe(T0);
+
+		w.nowMs = T0 + 40 * MINUTE;
+		const resumed = await w.run();
+		expect(w.listCalls).toHaveLength(2);
+		expect(w.emittedKeys()).toEqual(['k']);
+		expect(resumed.cursorMoved).toBe(true);
+	});
+});
+
+describe('runCatchUp: queue mode', () => {
+	it('an execution that succeeded elsewhere (a worker) is accepted here and counted handled', async () => {
+		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		w.listing = { records: [record('on-worker', T0 + MINUTE)], complete: true, requests: 1 };
+		// the worker's execute() accepted the key in its own memory, not in this one
+		w.execution = () => Promise.resolve(true);
+		const report = await w.run();
+		expect(report).toMatchObject({ emitted: 1, handled: 1, cursorMoved: true });
+		expect(w.held('on-worker')).toBe(true);
+		// so the next run does not emit it again
+		w.emitted = [];
+		w.nowMs += MINUTE;
+		w.state.sinceMs = T0; // the same window once more
+		await w.run();
+		expect(w.emitted).toHaveLength(0);
+	});
+
+	it('an execution that failed elsewhere is released, not accepted', async () => {
+		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		w.listing = { records: [record('lost', T0 + MINUTE)], complete: true, requests: 1 };
+		w.execution = () => Promise.resolve(false);
+		const report = await w.run();
+		expect(report).toMatchObject({ emitted: 1, handled: 0, cursorMoved: false });
+		expect(w.held('lost')).toBe(false);
+	});
+});
