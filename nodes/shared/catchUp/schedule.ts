@@ -1,7 +1,8 @@
-import { createDeferredPromise, sleep } from 'n8n-workflow';
+import { sleep } from 'n8n-workflow';
 import type {
 	CronExpression,
 	IDataObject,
+	IDeferredPromise,
 	INodeExecutionData,
 	IRun,
 	ITriggerFunctions,
@@ -106,7 +107,7 @@ export function startCatchUp(
 	/** Starts one execution; resolves with whether n8n counts it a success, when it ends. */
 	const emit = (items: INodeExecutionData[]): Promise<boolean> | undefined => {
 		if (closed) return undefined;
-		const done = createDeferredPromise<IRun>();
+		const done = deferred<IRun>();
 		ctx.emit([items], undefined, done);
 		return done.promise.then(
 			(run) =>
@@ -219,4 +220,18 @@ export function startCatchUp(
 			forgetCursor(nodeId);
 		},
 	};
+}
+
+/**
+ * What `emit` takes to tell when the execution ended. Built here: n8n-workflow's
+ * `createDeferredPromise` is not exported by every supported n8n (2.40.7 has it only as a helper).
+ */
+function deferred<T>(): IDeferredPromise<T> {
+	let resolve: IDeferredPromise<T>['resolve'] = () => undefined;
+	let reject: IDeferredPromise<T>['reject'] = () => undefined;
+	const promise = new Promise<T>((res, rej) => {
+		resolve = res;
+		reject = rej;
+	});
+	return { promise, resolve, reject };
 }
