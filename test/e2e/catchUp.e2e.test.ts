@@ -74,11 +74,12 @@ function bySource(runs: Array<{ items: any[] }>): Record<string, number> {
 	return count;
 }
 
-/** Waits until the trigger's catch-up has logged `count` finished runs since `fromLine` of n8n's log. */
-async function catchUpRuns(after: number, count = 1, timeoutMs = 150_000): Promise<void> {
+/** Waits until the workflow's catch-up has logged `count` finished runs after offset `after` of n8n's log. */
+async function catchUpRuns(workflowId: string, after: number, count = 1, timeoutMs = 150_000): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
+	const done = new RegExp(`Catch-up \\(".*" in workflow ${workflowId}\\)(: run done| run incomplete)`, 'g');
 	for (;;) {
-		const runs = (n8n.logText().slice(after).match(/Catch-up: run done|Catch-up run incomplete/g) || []).length;
+		const runs = (n8n.logText().slice(after).match(done) || []).length;
 		if (runs >= count) return;
 		if (Date.now() > deadline) throw new Error(`no catch-up run logged within ${timeoutMs} ms\n${n8n.logTail(40)}`);
 		await sleep(1000);
@@ -109,10 +110,10 @@ afterAll(async () => {
 describe('Uphance: nothing lost while n8n was away', () => {
 	test('first activation emits no history; an outage past the retry window is caught up once per change; webhook redeliveries, later runs and a restart start nothing more', async () => {
 		// History: records that exist before the first activation are never emitted.
-		for (let id = 1; id <= 5; id++) uphance.setRecord('pick_ticket', 100 + id, { status: 'packed' });
+		for (let id = 1; id <= 5; id++) uphance.setRecord('pick_ticket', 100 + id, { id: 100 + id, status: 'packed' });
 		// Products created a week ago: their later updates are found by the update scan (window 14 days).
 		const weekAgo = new Date(Date.now() - 7 * 86_400_000).toISOString();
-		for (let id = 1; id <= 10; id++) uphance.setRecord('product', 700 + id, { created_at: weekAgo, updated_at: weekAgo });
+		for (let id = 1; id <= 10; id++) uphance.setRecord('product', 700 + id, { id: 700 + id, name: 'Tee', created_at: weekAgo, updated_at: weekAgo });
 
 		const { webhookId, workflow } = triggerToSet({
 			nodeName: 'uphanceTrigger',
@@ -126,7 +127,7 @@ describe('Uphance: nothing lost while n8n was away', () => {
 		uphance.setDeliveryPolicy('deliver');
 
 		// 1. The first run stores a starting point with one execution that has no output.
-		await catchUpRuns(logFrom);
+		await catchUpRuns(wf.id, logFrom);
 		let executions = await settled(wf.id, { atLeast: 1 });
 		expect(bySource(triggerItems(executions, UPHANCE))).toEqual({ 'no output': 1 });
 		const stored = (await n8n.staticData(wf.id))[`node:${UPHANCE}`];
@@ -134,7 +135,7 @@ describe('Uphance: nothing lost while n8n was away', () => {
 
 		// 2. Five live changes by webhook: five executions.
 		const live = [];
-		for (let id = 1; id <= 5; id++) live.push(uphance.setRecord('pick_ticket', 200 + id, { status: 'packed' }));
+		for (let id = 1; id <= 5; id++) live.push(uphance.setRecord('pick_ticket', 200 + id, { id: 200 + id, status: 'packed' }));
 		await Promise.all(live.map((r: any) => uphance.emit('pick_ticket_create', r)));
 		executions = await settled(wf.id, { atLeast: 6 });
 		expect(bySource(triggerItems(executions, UPHANCE))).toEqual({ 'no output': 1, webhook: 5 });
@@ -145,13 +146,13 @@ describe('Uphance: nothing lost while n8n was away', () => {
 		const changes: Array<{ resource: string; id: number; event: string }> = [];
 		const outage: Array<Promise<any>> = [];
 		for (let i = 1; i <= 10; i++) {
-			const ticket = uphance.setRecord('pick_ticket', 300 + i, { status: 'packed' });
+			const ticket = uphance.setRecord('pick_ticket', 300 + i, { id: 300 + i, status: 'packed' });
 			outage.push(uphance.emit('pick_ticket_create', ticket));
 			changes.push({ resource: 'pick_ticket', id: 300 + i, event: 'pick_ticket_create' });
-			const invoice = uphance.setRecord('invoice', 400 + i, {});
+			const invoice = uphance.setRecord('invoice', 400 + i, { id: 400 + i, invoice_number: `INV-${400 + i}` });
 			outage.push(uphance.emit('invoice_create', invoice));
 			changes.push({ resource: 'invoice', id: 400 + i, event: 'invoice_create' });
-			const product = uphance.setRecord('product', 700 + i, { name: `Tee v${i}` });
+			const product = uphance.setRecord('product', 700 + i, { ...uphance.record('product', 700 + i), name: `Tee v${i}` });
 			outage.push(uphance.emit('product_update', product));
 			changes.push({ resource: 'product', id: 700 + i, event: 'product_update' });
 		}
@@ -162,7 +163,7 @@ describe('Uphance: nothing lost while n8n was away', () => {
 		const restartFrom = n8n.logText().length;
 		uphance.setDeliveryPolicy('deliver');
 		await n8n.restart();
-		await catchUpRuns(restartFrom);
+		await catchUpRuns(wf.id, restartFrom);
 		executions = await settled(wf.id, { atLeast: 36 });
 		const runs = triggerItems(executions, UPHANCE);
 		const caught = runs.filter((r) => r.items.length > 0 && r.items[0].json.source === 'catchUp');
@@ -188,10 +189,10 @@ describe('Uphance: nothing lost while n8n was away', () => {
 
 		// 6. The next run, then a restart and its run: nothing new. The memory kept every key.
 		const beforeTick = n8n.logText().length;
-		await catchUpRuns(beforeTick);
+		await catchUpRuns(wf.id, beforeTick);
 		await n8n.restart();
 		const afterRestart = n8n.logText().length;
-		await catchUpRuns(afterRestart);
+		await catchUpRuns(wf.id, afterRestart);
 		executions = await settled(wf.id, { atLeast: 36 });
 		expect(bySource(triggerItems(executions, UPHANCE))).toEqual({ 'no output': 1, webhook: 5, catchUp: 30 });
 		const memory = (await n8n.staticData(wf.id))[`node:${UPHANCE}`].duplicateMemory;
@@ -216,7 +217,7 @@ describe('Uplift: nothing lost while n8n was away', () => {
 		workflow.nodes[0].credentials.upliftApi = { id: upliftApiCred.id, name: upliftApiCred.name };
 		const logFrom = n8n.logText().length;
 		const wf = await activate(workflow, webhookId);
-		await catchUpRuns(logFrom);
+		await catchUpRuns(wf.id, logFrom);
 		let executions = await settled(wf.id, { atLeast: 1 });
 		expect(bySource(triggerItems(executions, UPLIFT))).toEqual({ 'no output': 1 });
 
@@ -246,7 +247,7 @@ describe('Uplift: nothing lost while n8n was away', () => {
 		}
 		const restartFrom = n8n.logText().length;
 		await n8n.restart();
-		await catchUpRuns(restartFrom);
+		await catchUpRuns(wf.id, restartFrom);
 		executions = await settled(wf.id, { atLeast: 24 });
 		const runs = triggerItems(executions, UPLIFT);
 		const caught = runs.filter((r) => r.items.length > 0 && r.items[0].json.source === 'catchUp');
@@ -264,7 +265,7 @@ describe('Uplift: nothing lost while n8n was away', () => {
 
 		// The next run: nothing new (the webhook's captures and the caught-up ones are all known).
 		const beforeTick = n8n.logText().length;
-		await catchUpRuns(beforeTick);
+		await catchUpRuns(wf.id, beforeTick);
 		executions = await settled(wf.id, { atLeast: 24 });
 		expect(bySource(triggerItems(executions, UPLIFT))).toEqual({ 'no output': 1, webhook: 3, catchUp: 20 });
 		process.stderr.write(`[catch-up e2e] Uplift on n8n ${n8n.version}: ${JSON.stringify(bySource(triggerItems(executions, UPLIFT)))}\n`);

@@ -65,6 +65,7 @@ export function startCatchUp(
 	if (ctx.getMode() === 'manual') return {};
 	const place = memoryPlace(ctx);
 	const nodeId = memoryId(place);
+	const where = `"${place.nodeName}" in workflow ${place.workflowId}`;
 	// The timer's static data is the copy n8n loaded at activation, and n8n writes it back whole if
 	// it is ever assigned (docs/catch-up-design.md §2.1). Read it once into a plain copy; nothing
 	// below holds n8n's object, so nothing here can assign it.
@@ -84,7 +85,7 @@ export function startCatchUp(
 		...(stored === undefined ? { floorMs: startMs } : {}),
 	};
 	const log = (message: string, extra: IDataObject = {}) =>
-		ctx.logger.info(`Catch-up: ${message}`, { node: place.nodeName, ...extra });
+		ctx.logger.info(`Catch-up (${where}): ${message}`, { node: place.nodeName, ...extra });
 	log(
 		stored !== undefined
 			? `resuming from ${new Date(stored).toISOString()}`
@@ -171,7 +172,7 @@ export function startCatchUp(
 		} catch (error) {
 			// Never emitError: on every supported n8n it deactivates the trigger (docs/catch-up-design.md §1).
 			ctx.logger.warn(
-				`Catch-up run failed; the next run tries again: ${(error as Error).message}`,
+				`Catch-up (${where}) run failed; the next run tries again: ${(error as Error).message}`,
 				{
 					node: place.nodeName,
 				},
@@ -193,7 +194,7 @@ export function startCatchUp(
 		};
 		if (report.error || !report.complete || report.handled < report.emitted)
 			ctx.logger.warn(
-				`Catch-up run incomplete; the next run continues from the same cursor${report.error ? `: ${report.error}` : ''}`,
+				`Catch-up (${where}) run incomplete; the next run continues from the same cursor${report.error ? `: ${report.error}` : ''}`,
 				{ node: place.nodeName, ...summary },
 			);
 		else log(`run done`, summary);
