@@ -146,7 +146,7 @@ function activation(opts: {
 		},
 		list,
 	);
-	const runsLogged = () => logger.lines.filter((l) => /^Catch-up: run done|^Catch-up run incomplete/.test(l.message)).length;
+	const runsLogged = () => logger.lines.filter((l) => /^Catch-up \(.*\): run done|^Catch-up \(.*\) run incomplete/.test(l.message)).length;
 	const saved = () => row.nodeData(NODE) ?? {};
 	return { response, violations, row, saved, logger, crons, executions, listCalls, runsLogged, workflowId };
 }
@@ -185,7 +185,7 @@ describe('startCatchUp through an n8n-like trigger context', () => {
 			new Set(['held-1', 'unrelated', 'new-1', 'new-2'].map(hashDeliveryKey)),
 		);
 		expect((afterFirst[CATCH_UP_FIELD] as IDataObject).since).toBe(new Date(storedSinceMs).toISOString());
-		const firstDone = a.logger.lines.find((l) => l.message === 'Catch-up: run done')!;
+		const firstDone = a.logger.lines.find((l) => /^Catch-up \(.*\): run done$/.test(l.message))!;
 		const firstRunSince = Date.parse(String((firstDone.meta as IDataObject).cursor));
 		expect(firstRunSince).toBeGreaterThan(storedSinceMs);
 
@@ -213,7 +213,7 @@ describe('startCatchUp through an n8n-like trigger context', () => {
 		expect(a.listCalls).toHaveLength(3);
 
 		expect(a.violations).toEqual([]);
-		expect(a.logger.lines.filter((l) => /Catch-up run failed/.test(l.message))).toEqual([]);
+		expect(a.logger.lines.filter((l) => /Catch-up \(.*\) run failed/.test(l.message))).toEqual([]);
 	});
 
 	it('a first activation (no stored cursor) stores its starting point through one execution that passes nothing on', async () => {
