@@ -37,13 +37,18 @@ export function deliveryFields(
  */
 export function readCatchUpFields(
 	json: IDataObject,
-): { sinceMs: number; bookkeeping: boolean } | undefined {
+): { sinceMs: number; startMs?: number; bookkeeping: boolean } | undefined {
 	const catchUp = json.catchUp as IDataObject | undefined;
 	if (json.source !== 'catchUp' || typeof catchUp !== 'object' || catchUp === null)
 		return undefined;
 	const sinceMs = typeof catchUp.since === 'string' ? Date.parse(catchUp.since) : NaN;
 	if (!Number.isFinite(sinceMs)) return undefined;
-	return { sinceMs, bookkeeping: catchUp.bookkeeping === true };
+	const startMs = typeof catchUp.start === 'string' ? Date.parse(catchUp.start) : NaN;
+	return {
+		sinceMs,
+		...(Number.isFinite(startMs) ? { startMs } : {}),
+		bookkeeping: catchUp.bookkeeping === true,
+	};
 }
 
 /** The delivery an item came from, or undefined for an item that did not come from `webhook()`. */

@@ -241,7 +241,7 @@ describe('Uplift: nothing lost while n8n was away', () => {
 		const missed = new Map<string, string>();
 		for (let i = 0; i < 20; i++) {
 			const sessionId = randomUUID();
-			const csv = `frame,time,pelvis_rotation\n0,0.000,${i}.5\n1,0.033,${i}.7\n`;
+			const csv = `frame,time,pelvis_rotation\n0,0.25,${i}.5\n1,0.5,${i}.7\n`;
 			missed.set(sessionId, csv);
 			uplift.addCapture({ session_id: sessionId, athlete_id: randomUUID(), activity: i % 2 ? 'baseball' : 'golf', movement: i % 2 ? 'pitch' : 'full_swing', capture_time: new Date().toISOString(), status: 'completed', csv });
 		}
@@ -258,8 +258,10 @@ describe('Uplift: nothing lost while n8n was away', () => {
 			expect(item.json.fetch.csv.status).toBe('downloaded');
 			const content = (await n8n.downloadBinary(item.binary.data)).toString('utf8');
 			const sent = missed.get(item.json.data.object.id)!;
-			// the export's rows carry the CSV's columns (the session and athlete columns aside)
-			for (const line of sent.trim().split('\n').slice(1)) expect(content).toContain(line);
+			// the export's rows carry the CSV's columns, after Uplift's session and athlete columns
+			const rows = content.trim().split('\n');
+			expect(rows[0]).toBe('sessionid,athleteid,frame,time,pelvis_rotation');
+			expect(rows.slice(1).map((row) => row.split(',').slice(2).join(','))).toEqual(sent.trim().split('\n').slice(1));
 		}
 		expect(bySource(runs)).toEqual({ 'no output': 1, webhook: 3, catchUp: 20 });
 

@@ -2,8 +2,10 @@ import type { IDataObject } from 'n8n-workflow';
 
 /**
  * Where catch-up resumes: `since`, the time up to which every change is known to be handled
- * (delivered by webhook or emitted by catch-up, and its execution ended). Kept in the trigger
- * node's static data beside the duplicate memory, as `{ catchUp: { format: 1, since: <ISO> } }`.
+ * (delivered by webhook or emitted by catch-up, and its execution ended), and `start`, where the
+ * trigger's history begins (its first activation, or the Backfill From date): nothing older is ever
+ * listed, overlap or not. Kept in the trigger node's static data beside the duplicate memory, as
+ * `{ catchUp: { format: 1, since: <ISO>, start: <ISO> } }`.
  *
  * Only an execution writes it (`commitCursor`, from the trigger's `execute()`); the trigger's
  * timer only reads it, at activation. The timer's copy of static data is the one n8n loaded at
@@ -28,6 +30,14 @@ export function readCursor(staticData: IDataObject): number | undefined {
 	return Number.isFinite(ms) ? ms : undefined;
 }
 
+/** The stored `start` (ms), or undefined. */
+export function readStart(staticData: IDataObject): number | undefined {
+	const stored = staticData[CATCH_UP_FIELD] as IDataObject | undefined;
+	if (typeof stored !== 'object' || stored === null || stored.format !== 1) return undefined;
+	const ms = typeof stored.start === 'string' ? Date.parse(stored.start) : NaN;
+	return Number.isFinite(ms) ? ms : undefined;
+}
+
 /**
  * Keys accepted from this time on must outlive the duplicate window: catch-up may list their
  * changes again (store.ts, `keepSinceMs`).
@@ -38,13 +48,21 @@ export function keepKeysSince(staticData: IDataObject): number | undefined {
 }
 
 /**
- * Moves the stored cursor forward to `sinceMs`, never back. Only for an execution's own static
- * data (`execute()`), which n8n saves when the execution ends. Returns whether it moved.
+ * Moves the stored cursor forward to `sinceMs`, never back, and records `startMs` where none is
+ * stored yet. Only for an execution's own static data (`execute()`), which n8n saves when the
+ * execution ends. Returns whether it moved.
  */
-export function commitCursor(staticData: IDataObject, sinceMs: number): boolean {
+export function commitCursor(staticData: IDataObject, sinceMs: number, startMs?: number): boolean {
 	const stored = readCursor(staticData);
 	if (!Number.isFinite(sinceMs) || (stored !== undefined && stored >= sinceMs)) return false;
-	staticData[CATCH_UP_FIELD] = { format: 1, since: new Date(sinceMs).toISOString() };
+	const start = readStart(staticData) ?? startMs;
+	staticData[CATCH_UP_FIELD] = {
+		format: 1,
+		since: new Date(sinceMs).toISOString(),
+		...(start !== undefined && Number.isFinite(start)
+			? { start: new Date(start).toISOString() }
+			: {}),
+	};
 	return true;
 }
 
@@ -54,16 +72,18 @@ export function commitCursor(staticData: IDataObject, sinceMs: number): boolean 
  * static data without executions of its own. Keyed like the duplicate memory (workflow id and node
  * name). Queue-mode workers never see these: there only catch-up's own executions store it.
  */
-const inProcess = new Map<string, { reachedMs: number; storedMs?: number }>();
+const inProcess = new Map<string, { reachedMs: number; startMs?: number; storedMs?: number }>();
 
-export function publishCursor(nodeId: string, reachedMs: number): void {
+export function publishCursor(nodeId: string, reachedMs: number, startMs?: number): void {
 	const entry = inProcess.get(nodeId) ?? { reachedMs };
 	entry.reachedMs = Math.max(entry.reachedMs, reachedMs);
+	if (startMs !== undefined) entry.startMs = startMs;
 	inProcess.set(nodeId, entry);
 }
 
-export function publishedCursor(nodeId: string): number | undefined {
-	return inProcess.get(nodeId)?.reachedMs;
+export function publishedCursor(nodeId: string): { sinceMs: number; startMs?: number } | undefined {
+	const entry = inProcess.get(nodeId);
+	return entry && { sinceMs: entry.reachedMs, startMs: entry.startMs };
 }
 
 /** An execution in this process stored this cursor (its static data is saved when it ends). */

@@ -74,20 +74,29 @@ export interface RunReport {
 }
 
 /** The fields a catch-up item carries beside the vendor's (read back by `readCatchUpFields`). */
-export function catchUpFields(runAt: Date, sinceMs: number): IDataObject {
+export function catchUpFields(runAt: Date, sinceMs: number, startMs?: number): IDataObject {
 	return {
 		source: 'catchUp',
-		catchUp: { runAt: runAt.toISOString(), since: new Date(sinceMs).toISOString() },
+		catchUp: {
+			runAt: runAt.toISOString(),
+			since: new Date(sinceMs).toISOString(),
+			...(startMs !== undefined ? { start: new Date(startMs).toISOString() } : {}),
+		},
 	};
 }
 
-function itemOf(record: CatchUpRecord, runAt: Date, sinceMs: number): INodeExecutionData {
+function itemOf(
+	record: CatchUpRecord,
+	runAt: Date,
+	sinceMs: number,
+	startMs?: number,
+): INodeExecutionData {
 	return {
 		json: {
 			...record.json,
 			deliveryKey: record.key,
 			receivedAt: runAt.toISOString(),
-			...catchUpFields(runAt, sinceMs),
+			...catchUpFields(runAt, sinceMs, startMs),
 		},
 		...(record.binary ? { binary: record.binary } : {}),
 	};
@@ -131,7 +140,7 @@ export async function runCatchUp(state: CatchUpState, deps: RunDeps): Promise<Ru
 		if (verdict !== 'new') continue;
 		// The item carries the cursor as it stood before this run: everything before it is handled,
 		// so an execution may store it even if another execution of this run never ends.
-		const end = deps.emit([itemOf(record, runAt, state.sinceMs)]);
+		const end = deps.emit([itemOf(record, runAt, state.sinceMs, state.floorMs)]);
 		if (!end) {
 			deps.memory.release(hashedKey);
 			notStarted++;

@@ -17,6 +17,7 @@ import {
 	forgetCursor,
 	publishCursor,
 	readCursor,
+	readStart,
 	storedInProcess,
 } from './cursor';
 import { catchUpFields, runCatchUp } from './run';
@@ -78,11 +79,13 @@ export function startCatchUp(
 	) as IDataObject;
 	const stored = readCursor(snapshot);
 	const activatedAtMs = Date.now();
-	const startMs = settings.backfillFromMs ?? activatedAtMs;
+	// With a stored cursor the floor is the stored start; without one, this activation starts history.
+	const startMs =
+		stored === undefined ? (settings.backfillFromMs ?? activatedAtMs) : readStart(snapshot);
 	const state: CatchUpState = {
-		sinceMs: stored ?? startMs,
+		sinceMs: stored ?? (startMs as number),
 		committedMs: stored,
-		...(stored === undefined ? { floorMs: startMs } : {}),
+		...(startMs !== undefined ? { floorMs: startMs } : {}),
 	};
 	const log = (message: string, extra: IDataObject = {}) =>
 		ctx.logger.info(`Catch-up (${where}): ${message}`, { node: place.nodeName, ...extra });
@@ -139,7 +142,7 @@ export function startCatchUp(
 		const storedMs = Math.max(state.committedMs ?? -Infinity, storedInProcess(nodeId) ?? -Infinity);
 		if (Number.isFinite(storedMs) && state.sinceMs - storedMs < STORED_CURSOR_MAX_LAG_MS) return;
 		const sinceMs = state.sinceMs;
-		const json = catchUpFields(new Date(), sinceMs);
+		const json = catchUpFields(new Date(), sinceMs, state.floorMs);
 		(json.catchUp as IDataObject).bookkeeping = true;
 		const end = emit([{ json }]);
 		if (end && (await waitAtMost(end)))
@@ -163,7 +166,7 @@ export function startCatchUp(
 			// Executions of this run that succeeded stored the cursor they carried.
 			if (report.emitted > 0 && report.handled === report.emitted)
 				state.committedMs = Math.max(state.committedMs ?? sinceBefore, sinceBefore);
-			if (report.cursorMoved) publishCursor(nodeId, state.sinceMs);
+			if (report.cursorMoved) publishCursor(nodeId, state.sinceMs, state.floorMs);
 			// Whether or not this run moved it, the cursor is a confirmed starting point: a first
 			// activation stores it now, also when its first window is still empty (the settle delay
 			// is longer than the first-run delay) or the vendor failed, so a restart finds it.

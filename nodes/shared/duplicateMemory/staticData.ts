@@ -253,12 +253,17 @@ export function acceptInExecution(
 	const place = memoryPlace(ctx);
 	const nodeId = memoryId(place);
 	let session: MemorySession | undefined;
-	let cursorMs = publishedCursor(nodeId);
+	const published = publishedCursor(nodeId);
+	let cursorMs = published?.sinceMs;
+	let startMs = published?.startMs;
 	const kept: number[] = [];
 	for (const index of all) {
 		const json = items[index].json;
 		const catchUp = readCatchUpFields(json);
-		if (catchUp) cursorMs = Math.max(cursorMs ?? catchUp.sinceMs, catchUp.sinceMs);
+		if (catchUp) {
+			cursorMs = Math.max(cursorMs ?? catchUp.sinceMs, catchUp.sinceMs);
+			startMs ??= catchUp.startMs;
+		}
 		if (catchUp?.bookkeeping) continue;
 		const delivery = readDelivery(json);
 		if (!delivery) {
@@ -278,7 +283,7 @@ export function acceptInExecution(
 			session.accept(hashDeliveryKey(alias), delivery.receivedAtMs);
 		kept.push(index);
 	}
-	if (cursorMs !== undefined && commitCursor(place.staticData, cursorMs))
+	if (cursorMs !== undefined && commitCursor(place.staticData, cursorMs, startMs))
 		noteStored(nodeId, cursorMs);
 	return kept;
 }
