@@ -259,9 +259,9 @@ describe('Uplift: nothing lost while n8n was away', () => {
 			const content = (await n8n.downloadBinary(item.binary.data)).toString('utf8');
 			const sent = missed.get(item.json.data.object.id)!;
 			// the export's rows carry the CSV's columns, after Uplift's session and athlete columns
-			const rows = content.trim().split('\n');
+			const rows: string[] = content.trim().split('\n');
 			expect(rows[0]).toBe('sessionid,athleteid,frame,time,pelvis_rotation');
-			expect(rows.slice(1).map((row) => row.split(',').slice(2).join(','))).toEqual(sent.trim().split('\n').slice(1));
+			expect(rows.slice(1).map((row: string) => row.split(',').slice(2).join(','))).toEqual(sent.trim().split('\n').slice(1));
 		}
 		expect(bySource(runs)).toEqual({ 'no output': 1, webhook: 3, catchUp: 20 });
 
