@@ -15,7 +15,7 @@ import { csvFileName, toIsoTime } from './upliftEvent';
 import type { UpliftEvent } from './upliftEvent';
 
 /**
- * Uplift catch-up (issue 16, docs/catch-up-design.md §4.2): the completed captures Uplift lists
+ * Uplift catch-up (issue 16, docs/catch-up.md §4.2): the completed captures Uplift lists
  * (`GET /captures?status=completed`, docs/uplift-api.md §4.3) that the webhook path may have missed,
  * each with its kinematic CSV read through an export job (§4.4). A plain module: the caller passes
  * the request helper (with the `upliftApi` credential) and the base URL.

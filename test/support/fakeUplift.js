@@ -26,7 +26,7 @@
  *     (match(entry) -> boolean: only /v1 requests it accepts fail; entry = {method, path, query, body})
  *   fake.setExportOutcome(outcome, {activity, movement}?): jobs of that pair only, or every later job
  *
- * Catch-up (docs/catch-up-design.md §6): fake.addCapture({session_id, athlete_id, activity, movement,
+ * Catch-up (docs/catch-up.md §6): fake.addCapture({session_id, athlete_id, activity, movement,
  *   capture_time, status, last_modified, csv}) adds a capture (listed by GET /v1/captures) with its own
  *   CSV (default DEFAULT_CSV). Once any capture was added so, export jobs answer with the rows of the
  *   added captures that match the job (status completed, activity/movement case-insensitive,

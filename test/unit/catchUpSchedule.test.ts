@@ -1,6 +1,6 @@
 /**
  * Catch-up wired to n8n (nodes/shared/catchUp/schedule.ts) through an ITriggerFunctions stand-in
- * that behaves like n8n where it matters (docs/catch-up-design.md §2.1):
+ * that behaves like n8n where it matters (docs/catch-up.md §2.1):
  * - the trigger's static data is the copy loaded at activation; here it is a Proxy that THROWS on
  *   any assignment, definition or delete at any depth, so a trigger that would mark n8n's copy
  *   changed (and have it written back whole over newer keys) fails loudly;

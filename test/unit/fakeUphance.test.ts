@@ -1,5 +1,5 @@
 /**
- * The fake Uphance API's own behaviour that the catch-up tests rely on (docs/catch-up-design.md §5,
+ * The fake Uphance API's own behaviour that the catch-up tests rely on (docs/catch-up.md §5,
  * §6): record timestamps, list filters and paging, webhook sending with Uphance's retries and
  * give-up, the "n8n is down" policy, and the echo of the workflow's own writes. Real HTTP both ways:
  * the fake on one loopback port, a tiny webhook receiver on another.

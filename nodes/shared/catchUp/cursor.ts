@@ -10,7 +10,7 @@ import type { IDataObject } from 'n8n-workflow';
  * Only an execution writes it (`commitCursor`, from the trigger's `execute()`); the trigger's
  * timer only reads it, at activation. The timer's copy of static data is the one n8n loaded at
  * activation and n8n writes that copy back whole whenever it was assigned, over every key saved
- * since (docs/catch-up-design.md §2.1); a timer that never assigns cannot make the memory forget.
+ * since (docs/catch-up.md §2.1); a timer that never assigns cannot make the memory forget.
  */
 
 export const CATCH_UP_FIELD = 'catchUp';

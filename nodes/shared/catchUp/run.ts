@@ -8,7 +8,7 @@ import type { CatchUpBounds, CatchUpRecord, ListChanges } from './types';
  * One catch-up run, without n8n: list what changed since the cursor, claim each change in the
  * duplicate memory, start one execution per new change, and move the cursor only when every change
  * of the window is known handled. Wired to n8n's timer in ./schedule.ts; design and evidence in
- * docs/catch-up-design.md.
+ * docs/catch-up.md.
  *
  * Why it loses nothing:
  * - the cursor moves only after a listing that read every page, with no change skipped because

@@ -28,7 +28,7 @@ import type { CatchUpBounds, ListChanges } from './types';
  * Catch-up wired to n8n: the trigger's `trigger()` calls `startCatchUp`, which runs catch-up soon
  * after activation (so a restart is caught up promptly) and then on a timer. Evidence for each
  * choice (registerCron, emit with a done promise, never emitError, never assigning static data
- * here) is in docs/catch-up-design.md §1–2.
+ * here) is in docs/catch-up.md §1–2.
  */
 
 export interface CatchUpSettings {
@@ -51,7 +51,7 @@ const FIRST_RUN_DELAY_MS = 10_000;
 const EXECUTION_WAIT_MS = 10 * 60_000;
 const STEP_MS = 250;
 
-/** n8n's cron form, seconds first (docs/catch-up-design.md §1); a fixed random second spreads load. */
+/** n8n's cron form, seconds first (docs/catch-up.md §1); a fixed random second spreads load. */
 export function cronExpression(intervalMinutes: number, second: number): string {
 	const minutes = Math.min(60, Math.max(1, Math.floor(intervalMinutes)));
 	return minutes === 60 ? `${second} 0 * * * *` : `${second} */${minutes} * * * *`;
@@ -68,7 +68,7 @@ export function startCatchUp(
 	const nodeId = memoryId(place);
 	const where = `"${place.nodeName}" in workflow ${place.workflowId}`;
 	// The timer's static data is the copy n8n loaded at activation, and n8n writes it back whole if
-	// it is ever assigned (docs/catch-up-design.md §2.1). Read it once into a plain copy; nothing
+	// it is ever assigned (docs/catch-up.md §2.1). Read it once into a plain copy; nothing
 	// below holds n8n's object, so nothing here can assign it.
 	// (JSON leaves out a field that is not there, as n8n's copy would.)
 	const snapshot = JSON.parse(
@@ -173,7 +173,7 @@ export function startCatchUp(
 			await storeCursorIfStale();
 			if (report.skipped !== 'emptyWindow') describe(report);
 		} catch (error) {
-			// Never emitError: on every supported n8n it deactivates the trigger (docs/catch-up-design.md §1).
+			// Never emitError: on every supported n8n it deactivates the trigger (docs/catch-up.md §1).
 			ctx.logger.warn(
 				`Catch-up (${where}) run failed; the next run tries again: ${(error as Error).message}`,
 				{

@@ -2,7 +2,7 @@ import type { IBinaryKeyData, IDataObject } from 'n8n-workflow';
 
 /**
  * What a vendor's catch-up listing hands the shared runner (nodes/shared/catchUp/run.ts).
- * Design and evidence: docs/catch-up-design.md.
+ * Design and evidence: docs/catch-up.md.
  */
 
 /** Changes whose time lies in `(fromMs, toMs]` are asked for. */
