@@ -182,28 +182,36 @@ describe('runCatchUp: the cursor', () => {
 		w.session().accept(webhook.hashedKey);
 	});
 
-	it('stays when the bounded wait for the executions runs out; the unfinished claim stays in flight', async () => {
+	it('stays when the bounded wait for the executions runs out; the open claim is released, so the change is not held back for good', async () => {
 		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
-		w.listing = { records: [record('parked', T0 + MINUTE)], complete: true, requests: 1 };
-		let end: (ok: boolean) => void = () => undefined;
-		w.execution = () => new Promise<boolean>((resolve) => (end = resolve)); // parked in a Wait node
+		w.listing = { records: [record('lost', T0 + MINUTE), record('parked', T0 + 2 * MINUTE)], complete: true, requests: 1 };
+		let endParked: (ok: boolean) => void = () => undefined;
+		// 'lost': n8n never reports the execution (it failed to start); 'parked': it ran execute() and
+		// waits in a Wait node
+		w.execution = (items) =>
+			new Promise<boolean>((resolve) => {
+				if (String(items[0].json.deliveryKey) === 'parked') endParked = resolve;
+			});
 		w.waitAtMost = async () => undefined;
 		const report = await w.run();
-		expect(report).toMatchObject({ emitted: 1, handled: 0, cursorMoved: false });
+		expect(report).toMatchObject({ emitted: 2, handled: 0, cursorMoved: false });
 		expect(w.state.sinceMs).toBe(T0);
-		// next run: the change is still someone's, so it is neither emitted again nor passed
+		// the parked execution recorded its key (its execute() ran first thing); the lost one did not
+		w.accept('parked');
+		// next run: the lost change is emitted again, the parked one is known
 		w.emitted = [];
+		w.execution = (items) => {
+			w.accept(String(items[0].json.deliveryKey));
+			return Promise.resolve(true);
+		};
 		w.waitAtMost = async (p) => await p;
 		const next = await w.run();
-		expect(w.emittedKeys()).toEqual([]);
-		expect(next).toMatchObject({ inFlight: 1, cursorMoved: false });
-		// the execution ends after all: the claim is settled (accepted) when it does
-		w.accept('parked');
-		end(true);
+		expect(w.emittedKeys()).toEqual(['lost']);
+		expect(next).toMatchObject({ emitted: 1, handled: 1, inFlight: 0, cursorMoved: true });
+		// the parked execution ends after all: nothing changes
+		endParked(true);
 		await new Promise((r) => setImmediate(r));
 		expect(w.held('parked')).toBe(true);
-		const last = await w.run();
-		expect(last).toMatchObject({ emitted: 0, inFlight: 0, cursorMoved: true });
 	});
 
 	it('stays when the trigger was closed (emit returns undefined); the claim is released', async () => {

@@ -133,6 +133,7 @@ export async function runCatchUp(state: CatchUpState, deps: RunDeps): Promise<Ru
 
 	const runAt = new Date(nowMs);
 	const settled: Array<Promise<boolean>> = [];
+	const claimed: string[] = [];
 	let notStarted = 0;
 	for (const record of listing.records) {
 		const { verdict, hashedKey } = deps.memory.claim(record.key);
@@ -147,12 +148,17 @@ export async function runCatchUp(state: CatchUpState, deps: RunDeps): Promise<Ru
 			continue;
 		}
 		report.emitted++;
+		claimed.push(hashedKey);
 		settled.push(end.then((succeeded) => settleClaim(deps.memory, hashedKey, succeeded)));
 	}
-	// Each claim is settled when its execution ends, however long that takes; the run waits a
-	// bounded time for all of them, and moves the cursor only if all were handled by then.
+	// Each claim is settled when its execution ends; the run waits a bounded time for all of them,
+	// and moves the cursor only if all were handled by then. A claim still open then is released:
+	// n8n may never report an execution that failed to start (1.123.81 resolves the done promise only
+	// once the execution exists), and an open claim would hold its change back from every later run.
+	// If that execution does run later, its `execute()` records the key and a repeat is dropped there.
 	const handled = await deps.waitAtMost(Promise.all(settled));
 	report.handled = handled ? handled.filter(Boolean).length : 0;
+	if (!handled) for (const hashedKey of claimed) deps.memory.release(hashedKey);
 
 	if (
 		report.complete &&
