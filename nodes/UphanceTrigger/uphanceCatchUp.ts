@@ -128,17 +128,23 @@ export function listUphanceChanges(
 	send: SendRequest,
 	settings: UphanceCatchUpSettings,
 ): ListChanges {
-	return async (window, bounds, isHandled) => {
+	return async (window, bounds, isHandled, resume) => {
 		const now = settings.now ?? Date.now;
 		const runAt = new Date(now());
 		const since = new Date(Math.min(window.fromMs, now() - settings.updateWindowMs));
 		const records: CatchUpRecord[] = [];
 		let requests = 0;
-		let complete = true;
-		for (const { resource, path } of resourcesToList(settings.selected)) {
-			for (let page: number | undefined = 1; page !== undefined; ) {
-				if (requests >= bounds.maxPages || records.length >= bounds.maxRecords)
-					return { records, complete: false, requests };
+		const resources = resourcesToList(settings.selected);
+		// A scan that takes several runs goes on where the last run stopped (catchUp/run.ts): pages
+		// already read are not read again. Records on them that were emitted are keyed, so reading the
+		// page it stopped on again repeats nothing.
+		for (let part = resume?.part ?? 0; part < resources.length; part++) {
+			const { resource, path } = resources[part];
+			const firstPage = part === resume?.part ? resume.page : 1;
+			for (let page: number | undefined = firstPage; page !== undefined; ) {
+				const here = { part, page };
+				if (requests >= bounds.maxPages)
+					return { records, complete: false, requests, resume: here };
 				requests++;
 				const result = await sendWithRetry(
 					send,
@@ -156,6 +162,7 @@ export function listUphanceChanges(
 						records,
 						complete: false,
 						requests,
+						resume: here,
 						error: `Listing ${path} (page ${page}) failed: ${result.error}`,
 						...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}),
 					};
@@ -172,16 +179,14 @@ export function listUphanceChanges(
 						runAt,
 					);
 					if (!change || isHandled(change.key)) continue;
-					if (records.length >= bounds.maxRecords) {
-						complete = false;
-						break;
-					}
+					// The cap is reached with changes left on this page: the next run reads it again.
+					if (records.length >= bounds.maxRecords)
+						return { records, complete: false, requests, resume: here };
 					records.push(change);
 				}
-				if (!complete) return { records, complete, requests };
 				page = nextPageOf(body, page, listed.length);
 			}
 		}
-		return { records, complete, requests };
+		return { records, complete: true, requests };
 	};
 }

@@ -9,7 +9,7 @@ import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 import { OVERLAP_MS } from '../../nodes/shared/catchUp/cursor';
 import { runCatchUp } from '../../nodes/shared/catchUp/run';
 import type { CatchUpState, RunDeps } from '../../nodes/shared/catchUp/run';
-import type { CatchUpBounds, CatchUpListing, CatchUpRecord, CatchUpWindow } from '../../nodes/shared/catchUp/types';
+import type { CatchUpResume, CatchUpBounds, CatchUpListing, CatchUpRecord, CatchUpWindow } from '../../nodes/shared/catchUp/types';
 import { MemorySession } from '../../nodes/shared/duplicateMemory/staticData';
 import type { MemoryPlace } from '../../nodes/shared/duplicateMemory/staticData';
 import { hashDeliveryKey } from '../../nodes/shared/duplicateMemory/store';
@@ -30,6 +30,7 @@ interface ListCall {
 	window: CatchUpWindow;
 	bounds: CatchUpBounds;
 	handled: Record<string, boolean>;
+	resume?: CatchUpResume;
 }
 
 /**
@@ -69,10 +70,10 @@ function world(start: { sinceMs: number; nowMs: number }) {
 		held: (key: string) => new MemorySession(place(), LIMITS).holds(hashDeliveryKey(key)),
 		run: async () => {
 			const deps: RunDeps = {
-				list: async (window, bounds, isHandled) => {
+				list: async (window, bounds, isHandled, resume) => {
 					const handled: Record<string, boolean> = {};
 					for (const r of w.listing.records) handled[r.key] = isHandled(r.key);
-					w.listCalls.push({ window, bounds, handled });
+					w.listCalls.push({ window, bounds, handled, resume });
 					return {
 						...w.listing,
 						records: w.filterHandled ? w.listing.records.filter((r) => !handled[r.key]) : w.listing.records,
@@ -98,6 +99,50 @@ function world(start: { sinceMs: number; nowMs: number }) {
 const T0 = Date.now() - HOUR;
 
 describe('runCatchUp: the cursor', () => {
+	it('a window read over several runs keeps its window and goes on where the last run stopped; the cursor moves at its end, if every run was clean', async () => {
+		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		w.listing = { records: [record('a', T0 + MINUTE)], complete: false, requests: 1, resume: { part: 0, page: 2 } };
+		const first = await w.run();
+		expect(first).toMatchObject({ emitted: 1, handled: 1, complete: false, cursorMoved: false });
+		const window = w.listCalls[0].window;
+		// later runs: same window (not now - settle), from where the last one stopped
+		w.nowMs += 30 * MINUTE;
+		w.listing = { records: [record('b', T0 + 2 * MINUTE)], complete: false, requests: 1, resume: { part: 1, page: 1 } };
+		await w.run();
+		expect(w.listCalls[1]).toMatchObject({ window, resume: { part: 0, page: 2 } });
+		w.listing = { records: [record('c', T0 + 3 * MINUTE)], complete: true, requests: 1 };
+		const last = await w.run();
+		expect(w.listCalls[2]).toMatchObject({ window, resume: { part: 1, page: 1 } });
+		expect(last).toMatchObject({ complete: true, cursorMoved: true });
+		expect(w.state.sinceMs).toBe(window.toMs);
+		// the next run starts a new window from the cursor, from the start of the listing
+		await w.run();
+		expect(w.listCalls[3].resume).toBeUndefined();
+		expect(w.listCalls[3].window.toMs).toBe(w.nowMs - SETTLE_MS);
+	});
+
+	it('a scan in which one run was not clean ends without moving the cursor, and the next scan reads the window again', async () => {
+		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		w.listing = { records: [record('fails', T0 + MINUTE)], complete: false, requests: 1, resume: { part: 0, page: 2 } };
+		w.execution = () => Promise.resolve(false);
+		await w.run();
+		w.execution = (items) => {
+			w.accept(String(items[0].json.deliveryKey));
+			return Promise.resolve(true);
+		};
+		w.listing = { records: [record('ok', T0 + 2 * MINUTE)], complete: true, requests: 1 };
+		const end = await w.run();
+		expect(end).toMatchObject({ complete: true, cursorMoved: false });
+		expect(w.state.sinceMs).toBe(T0);
+		w.listing = { records: [record('fails', T0 + MINUTE), record('ok', T0 + 2 * MINUTE)], complete: true, requests: 1 };
+		w.filterHandled = true;
+		w.emitted = [];
+		const again = await w.run();
+		expect(w.listCalls[2].resume).toBeUndefined();
+		expect(w.emittedKeys()).toEqual(['fails']);
+		expect(again).toMatchObject({ cursorMoved: true });
+	});
+
 	it('moves to now - settle after a complete listing whose every emitted change was handled', async () => {
 		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
 		w.listing = { records: [record('k1', T0 + MINUTE), record('k2', T0 + 2 * MINUTE)], complete: true, requests: 2 };

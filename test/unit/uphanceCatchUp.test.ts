@@ -5,7 +5,7 @@
  */
 import type { IDataObject, IHttpRequestOptions, IN8nHttpFullResponse } from 'n8n-workflow';
 
-import type { CatchUpBounds, CatchUpListing } from '../../nodes/shared/catchUp/types';
+import type { CatchUpBounds, CatchUpListing, CatchUpResume } from '../../nodes/shared/catchUp/types';
 import type { SendRequest } from '../../nodes/shared/vendorHttp';
 import {
 	catchUpEventName,
@@ -65,7 +65,12 @@ afterEach(async () => {
 
 function list(
 	selected: string[],
-	{ window = WINDOW, bounds = BOUNDS, isHandled = () => false }: { window?: typeof WINDOW; bounds?: CatchUpBounds; isHandled?: (key: string) => boolean } = {},
+	{
+		window = WINDOW,
+		bounds = BOUNDS,
+		isHandled = () => false,
+		resume,
+	}: { window?: typeof WINDOW; bounds?: CatchUpBounds; isHandled?: (key: string) => boolean; resume?: CatchUpResume } = {},
 ): Promise<CatchUpListing> {
 	return listUphanceChanges(send, {
 		baseUrl: fake.url,
@@ -73,7 +78,7 @@ function list(
 		updateWindowMs: 14 * DAY,
 		policy: { maxRetries: 2, timeoutMs: 10_000 },
 		now: () => T,
-	})(window, bounds, isHandled);
+	})(window, bounds, isHandled, resume);
 }
 
 /** A record as the fake stores it, with the times given. */
@@ -195,6 +200,31 @@ describe('paging and bounds', () => {
 		const all = await list(['product_update'], { bounds: { maxPages: 20, maxRecords: 5 }, isHandled: () => true });
 		expect(all.records).toEqual([]);
 		expect(all.complete).toBe(true);
+	});
+
+	it('says where it stopped, and goes on from there: a window larger than the caps is read once over several runs, not from page 1 each run', async () => {
+		fake.seed('pick_ticket', 250, () => ({ status: 'packed', created_at: iso(T - 30 * MINUTE), updated_at: iso(T - 20 * MINUTE) }));
+		const handled = new Set<string>();
+		const bounds = { maxPages: 20, maxRecords: 100 };
+		let resume: CatchUpResume | undefined;
+		const runs: Array<{ got: number; pages: string[]; complete: boolean }> = [];
+		for (let run = 0; run < 6; run++) {
+			fake.clearLog();
+			const listing = await list(['pick_ticket_update', 'product_update'], { bounds, isHandled: (k) => handled.has(k), resume });
+			for (const r of listing.records) handled.add(r.key);
+			runs.push({ got: listing.records.length, pages: listRequests().map((r) => `${r.path}?page=${queryOf(r).page}`), complete: listing.complete });
+			resume = listing.resume;
+			if (listing.complete) break;
+		}
+		// 250 pick tickets (3 pages) then 150 products (2 pages), 100 changes per run: a run stops on
+		// the page where it found a 101st change, and the next run reads that page again
+		expect(runs).toEqual([
+			{ got: 100, pages: ['/pick_tickets?page=1', '/pick_tickets?page=2'], complete: false },
+			{ got: 100, pages: ['/pick_tickets?page=2', '/pick_tickets?page=3'], complete: false },
+			{ got: 100, pages: ['/pick_tickets?page=3', '/products?page=1'], complete: false },
+			{ got: 100, pages: ['/products?page=1', '/products?page=2'], complete: true },
+		]);
+		expect(handled.size).toBe(400);
 	});
 
 	it('isHandled is asked with the same keys the records carry', async () => {

@@ -2,7 +2,13 @@ import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import { hashDeliveryKey } from '../duplicateMemory/store';
 import { OVERLAP_MS } from './cursor';
-import type { CatchUpBounds, CatchUpRecord, ListChanges } from './types';
+import type {
+	CatchUpBounds,
+	CatchUpRecord,
+	CatchUpResume,
+	CatchUpWindow,
+	ListChanges,
+} from './types';
 
 /**
  * One catch-up run, without n8n: list what changed since the cursor, claim each change in the
@@ -56,6 +62,12 @@ export interface CatchUpState {
 	 * Backfill From date), so a first activation emits no history.
 	 */
 	floorMs?: number;
+	/**
+	 * A scan of one window that takes several runs (caps, errors): the window, where the next run
+	 * goes on, and whether every change emitted so far in it was handled. The cursor moves to the
+	 * window's end only when the scan is finished and clean.
+	 */
+	scan?: { window: CatchUpWindow; resume?: CatchUpResume; clean: boolean };
 }
 
 export interface RunReport {
@@ -115,15 +127,19 @@ export async function runCatchUp(state: CatchUpState, deps: RunDeps): Promise<Ru
 	};
 	if (state.backoffUntilMs !== undefined && nowMs < state.backoffUntilMs)
 		return { ...report, skipped: 'backoff' };
-	const window = {
+	const window = state.scan?.window ?? {
 		fromMs: Math.max(state.sinceMs - OVERLAP_MS, state.floorMs ?? -Infinity),
 		toMs: nowMs - deps.settleMs,
 	};
-	if (window.toMs <= state.sinceMs) return { ...report, skipped: 'emptyWindow', complete: true };
+	if (!state.scan && window.toMs <= state.sinceMs)
+		return { ...report, skipped: 'emptyWindow', complete: true };
 	report.window = window;
 
-	const listing = await deps.list(window, deps.bounds, (key) =>
-		deps.memory.holds(hashDeliveryKey(key)),
+	const listing = await deps.list(
+		window,
+		deps.bounds,
+		(key) => deps.memory.holds(hashDeliveryKey(key)),
+		state.scan?.resume,
 	);
 	report.listed = listing.records.length;
 	report.requests = listing.requests;
@@ -160,14 +176,19 @@ export async function runCatchUp(state: CatchUpState, deps: RunDeps): Promise<Ru
 	report.handled = handled ? handled.filter(Boolean).length : 0;
 	if (!handled) for (const hashedKey of claimed) deps.memory.release(hashedKey);
 
-	if (
-		report.complete &&
+	const clean =
+		(state.scan?.clean ?? true) &&
 		report.inFlight === 0 &&
 		notStarted === 0 &&
-		report.handled === report.emitted
-	) {
-		state.sinceMs = Math.max(state.sinceMs, window.toMs);
-		report.cursorMoved = true;
+		report.handled === report.emitted;
+	if (!report.complete) {
+		state.scan = { window, resume: listing.resume, clean };
+	} else {
+		state.scan = undefined;
+		if (clean) {
+			state.sinceMs = Math.max(state.sinceMs, window.toMs);
+			report.cursorMoved = true;
+		}
 	}
 	return report;
 }

@@ -46,10 +46,21 @@ export interface CatchUpListing {
 	error?: string;
 	/** the vendor asked to wait this long (429/503 Retry-After): no listing before then */
 	retryAfterMs?: number;
+	/**
+	 * Where an incomplete listing stopped (a cap, an error), so the next run goes on from there over
+	 * the same window instead of starting again at the first page. Undefined: start again.
+	 */
+	resume?: CatchUpResume;
+}
+
+/** A position in a listing: which of its parts (an Uphance resource) and which page of it. */
+export interface CatchUpResume {
+	part: number;
+	page: number;
 }
 
 /**
- * Lists the changes in the window. `isHandled(key)` says whether the duplicate memory already holds
+ * Lists the changes in the window, from `resume` on if given. `isHandled(key)` says whether the duplicate memory already holds
  * a change: those are left out before the `maxRecords` cap counts, so a window full of handled
  * changes still completes.
  */
@@ -57,4 +68,5 @@ export type ListChanges = (
 	window: CatchUpWindow,
 	bounds: CatchUpBounds,
 	isHandled: (key: string) => boolean,
+	resume?: CatchUpResume,
 ) => Promise<CatchUpListing>;
