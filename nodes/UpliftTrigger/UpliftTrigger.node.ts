@@ -259,17 +259,8 @@ export class UpliftTrigger implements INodeType {
 		const options = this.getNodeParameter('options', {}) as UpliftOptions;
 		const catchUpOptions = this.getNodeParameter('catchUpOptions', {}) as UpliftCatchUpOptions;
 		const list = listUpliftChanges(
-			// Not httpRequestWithAuthentication: the credential's header is an expression
-			// (`=Bearer {{$credentials.apiKey}}`), and n8n 2.40.7 evaluates expressions only in a context
-			// that acquired its expression engine, which a timer tick has not ("No bridge acquired for
-			// this context"). The key is read per request, so an edited credential applies at once.
-			async (request) => {
-				const { apiKey } = await this.getCredentials<{ apiKey?: string }>('upliftApi');
-				return await this.helpers.httpRequest({
-					...request,
-					headers: { ...request.headers, Authorization: `Bearer ${String(apiKey ?? '')}` },
-				});
-			},
+			async (request) =>
+				await this.helpers.httpRequestWithAuthentication.call(this, 'upliftApi', request),
 			upliftBaseUrl(credentials.baseUrl),
 			{
 				processingAllowanceMs:
