@@ -345,35 +345,16 @@ async function scenario(vendorName, n) {
 
 // ---------- output ----------
 
+const { catchUpMarkdown } = require('./lib/catchupReport');
 const num = (x) => x.toLocaleString('en-US');
-const ms = (x) => (x == null ? 'n/a' : x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(x < 10 ? 2 : 1)} ms`);
-const ratio = (r) => (r == null ? '—' : `${r.toFixed(r < 10 ? 2 : r < 100 ? 1 : 0)}×`);
-const reqs = (r, vendor) => (vendor === 'Uplift' ? `${r.total} (${r.list} list + ${r.export} export)` : `${r.total} (${r.list} list)`);
-const outcome = (s) => (s.cursorMoved ? 'completed' : s.complete ? 'complete, cursor held' : `stopped at a cap${s.error ? ` (${s.error})` : ''}`);
-
-/** Markdown tables (BENCHMARKS.md's catch-up section; report.js calls this). */
-function catchUpMarkdown(result) {
-	const lines = [];
-	lines.push(
-		`Node defaults: Max Changes per Run ${result.settings.maxRecords}, Max Pages per Run ${result.settings.maxPages}, Interval ${result.settings.intervalMinutes} min, Settle Delay ${result.settings.settleSeconds} s; Uphance: All Events, Update Window 14 days; Uplift: Processing Allowance 24 h. In-process on Node ${result.node}, real fakes on loopback, the real duplicate memory, \`emit\` resolving at once. "GET" = one plain GET of the same listing's first page from the same fake at the same N, same run (median of ${BASELINE_GETS} before and ${BASELINE_GETS} after).${result.quick ? ' **Quick mode: fewer repeats.**' : ''}`,
-	);
-	lines.push('');
-	lines.push('| Vendor | Missed N | One GET | First run: requests | time | emitted | outcome | per emitted record / GET | run / (requests × GET) | Runs to catch up | Requests to catch up | Time to catch up | Steady state: requests | time | time / GET |');
-	lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
-	for (const r of result.rows) {
-		const c = r.catchUp;
-		lines.push(
-			`| ${r.vendor} | ${num(r.n)} | ${ms(r.baselineGetMs.used)} | ${reqs(r.first.requests, r.vendor)} | ${ms(r.first.ms)} | ${num(r.first.emitted)} | ${outcome(r.first)} | ${ratio(r.ratios.perRecordToGet)} | ${ratio(r.ratios.firstRunToRequestsGet)} | ${c.caughtUp ? c.runs : `not caught up after ${c.runs} (all emitted after ${c.allEmittedAfterRuns ?? '—'})`} | ${reqs(c.requests, r.vendor)} | ${ms(c.ms)} (${((c.runs * result.settings.intervalMinutes) / 60).toFixed(1)} h at the interval) | ${reqs(r.steady.requests, r.vendor)} | ${ms(r.steady.ms)} | ${ratio(r.ratios.steadyToGet)} (${outcome(r.steady)}) |`,
-		);
-	}
-	return lines.join('\n');
-}
+const ms = (x) => (x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(x < 10 ? 2 : 1)} ms`);
 
 async function main() {
 	const result = {
 		date: new Date().toISOString(),
 		node: process.version,
 		quick: QUICK,
+		baselineGets: BASELINE_GETS,
 		settings: {
 			maxRecords: SETTINGS.bounds.maxRecords,
 			maxPages: SETTINGS.bounds.maxPages,
@@ -395,8 +376,6 @@ async function main() {
 	if (JSON_OUT) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 	else process.stdout.write(catchUpMarkdown(result) + '\n');
 }
-
-module.exports = { catchUpMarkdown };
 
 if (require.main === module) {
 	main().catch((e) => {
