@@ -8,6 +8,7 @@
 const fs = require('fs');
 const path = require('path');
 const { fmtTime, fmtBytes, fmtRatio } = require('./lib/stats');
+const { catchUpMarkdown } = require('./lib/catchupReport');
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 const CHART = path.join(__dirname, 'memory-scaling.svg');
@@ -420,6 +421,12 @@ function renderMarkdown(results, table, { command }) {
 	lines.push('## Details of this run\n');
 	lines.push(details(results));
 	lines.push('');
+	if (results.catchUp) {
+		lines.push('## Catch-up (issue 16): one run against the fake vendors, 0 / 100 / 10,000 missed changes\n');
+		lines.push('`bench/catchup.js`; what the figures say: "Catch-up" in the findings above (§8).\n');
+		lines.push(catchUpMarkdown(results.catchUp));
+		lines.push('');
+	}
 	lines.push('## How to rerun');
 	lines.push('');
 	lines.push('```bash');
@@ -427,11 +434,12 @@ function renderMarkdown(results, table, { command }) {
 	lines.push('npm run bench                    # build, provision n8n 2.40.7 if needed (.cache/), run everything, rewrite this file');
 	lines.push('BENCH_QUICK=1 npm run bench      # a short run to try the harness (figures indicative only)');
 	lines.push('node bench/inprocess.js          # in-process part only, JSON on stdout (after npm run build)');
+	lines.push('node bench/catchup.js            # catch-up part only, Markdown tables on stdout (after npm run build; --json for JSON)');
 	lines.push('node bench/report.js             # re-render this file and the chart from .bench/results.json');
 	lines.push('```');
 	lines.push('');
 	lines.push(
-		'Knobs: `BENCH_DURATION` (s per measured segment, default 10), `BENCH_WARMUP` (3), `BENCH_CYCLES` (3), `BENCH_FLOOD_SECONDS` (15), `BENCH_SLOW_CSV_MS` (2000), `BENCH_SKIP_N8N=1`, `BENCH_SKIP_INPROCESS=1`, `N8N_VERSION`. ' +
+		'Knobs: `BENCH_DURATION` (s per measured segment, default 10), `BENCH_WARMUP` (3), `BENCH_CYCLES` (3), `BENCH_FLOOD_SECONDS` (15), `BENCH_SLOW_CSV_MS` (2000), `BENCH_SKIP_N8N=1`, `BENCH_SKIP_INPROCESS=1`, `BENCH_SKIP_CATCHUP=1`, `N8N_VERSION`. ' +
 			'n8n runs in `.e2e/bench/` on free ephemeral ports. Do not run it while another n8n is busy on the same machine (`pgrep -af "n8n start"`): on 2 cores that halves the figures. Raw results of the last run: `.bench/results.json` (not committed).',
 	);
 	lines.push('');

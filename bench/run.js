@@ -5,6 +5,7 @@
  * which builds the package and provisions n8n first.
  *
  * Env: BENCH_QUICK=1 (short runs, for trying the harness), BENCH_SKIP_N8N=1, BENCH_SKIP_INPROCESS=1,
+ *      BENCH_SKIP_CATCHUP=1 (bench/catchup.js: one catch-up run per vendor at 0 / 100 / 10,000 missed),
  *      BENCH_DURATION / BENCH_WARMUP / BENCH_CYCLES (seconds per measured segment, warm-up, cycles),
  *      BENCH_OUT (default .bench/results.json).
  * Output: a table on stdout, BENCHMARKS.md at the repository root and bench/memory-scaling.svg.
@@ -131,6 +132,19 @@ async function main() {
 		});
 		if (r.status !== 0) throw new Error(`bench/inprocess.js failed with exit ${r.status}`);
 		results.inprocess = JSON.parse(r.stdout);
+	}
+
+	if (process.env.BENCH_SKIP_CATCHUP !== '1') {
+		// Catch-up (issue 16) against the fake vendors, in a fresh process on the same Node (about 2 minutes).
+		const nodeBin = provisionedNode() || process.execPath;
+		log('catch-up benchmark (bench/catchup.js) ...');
+		const r = spawnSync(nodeBin, [path.join(__dirname, 'catchup.js'), '--json', ...(QUICK ? ['--quick'] : [])], {
+			stdio: ['ignore', 'pipe', 'inherit'],
+			encoding: 'utf8',
+			maxBuffer: 64 * 1024 * 1024,
+		});
+		if (r.status !== 0) throw new Error(`bench/catchup.js failed with exit ${r.status}`);
+		results.catchUp = JSON.parse(r.stdout);
 	}
 
 	if (process.env.BENCH_SKIP_N8N !== '1') {

@@ -2,6 +2,7 @@
 # Benchmarks: cost per delivery, the duplicate memory at each size, and throughput and the memory's cost inside a real n8n (see BENCHMARKS.md).
 #   npm run bench                 # full run (about 11 minutes on a 2-core machine)
 #   BENCH_QUICK=1 npm run bench   # short run to try the harness
+#   node bench/catchup.js         # the catch-up benchmark alone (after npm run build; about 2 minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 START=$(date +%s)

@@ -285,6 +285,7 @@ function start(opts = {}) {
 			if (rec.updated_at == null) rec.updated_at = rec.created_at;
 		}
 		state.records.set(key, rec);
+		sortedCache.clear();
 		return rec;
 	}
 
@@ -305,10 +306,21 @@ function start(opts = {}) {
 		'filter[product_identifier]': 'product_identifier',
 		'filter[ean]': 'ean',
 	};
+	// A resource's records in id order, kept until a record is stored or deleted (so the catch-up
+	// benchmark's 10,000-record lists measure the client, not this fake's sort).
+	const sortedCache = new Map();
+	function sortedRecords(resource) {
+		let all = sortedCache.get(resource);
+		if (!all) {
+			all = [...state.records.entries()].filter(([k]) => k.startsWith(`${resource}:`)).map(([, r]) => r);
+			all.sort((a, b) => Number(a.id) - Number(b.id));
+			sortedCache.set(resource, all);
+		}
+		return all;
+	}
 	function listPage(resource, params) {
 		const perPage = RESOURCES[resource].perPage || 100;
-		let all = [...state.records.entries()].filter(([k]) => k.startsWith(`${resource}:`)).map(([, r]) => r);
-		all.sort((a, b) => Number(a.id) - Number(b.id));
+		let all = sortedRecords(resource);
 		if (params.has('since_id')) all = all.filter((r) => Number(r.id) > Number(params.get('since_id')));
 		if (params.has('since_created_at')) {
 			const t = Date.parse(params.get('since_created_at'));
@@ -366,6 +378,7 @@ function start(opts = {}) {
 			if (body.amount == null) return reply(422, { errors: ['amount is required'] });
 			const created = { id: ++state.nextId, ...body, created_at: new Date().toISOString() };
 			state.records.set(`payment:${created.id}`, created);
+			sortedCache.clear();
 			return reply(201, { payment: created });
 		}
 		return reply(404, { error: 'Not Found' });
@@ -527,6 +540,7 @@ function start(opts = {}) {
 				},
 				deleteRecord(resource, id) {
 					state.records.delete(`${resource}:${id}`);
+					sortedCache.clear();
 				},
 				mode(m) {
 					if (!['ok', '503', '429', 'hang', 'expireTokens'].includes(m)) throw new Error(`unknown mode ${m}`);
