@@ -7,7 +7,8 @@
  * as a `[queue] scenario N: …` line (all of them again at the end, and in .e2e/queue/figures.txt).
  *
  * Run with `npm run test:queue` (scripts/test-queue.sh). QUEUE_DELIVERIES changes the 100 of
- * scenarios 1 and 2.
+ * scenarios 1 and 2; QUEUE_CATCHUP_NEXT_RUN=1 makes scenario 7 also wait for the catch-up run after
+ * the one that caught up (a minute more).
  */
 import { randomUUID } from 'crypto';
 import * as fs from 'fs';
