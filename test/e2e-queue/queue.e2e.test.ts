@@ -7,7 +7,8 @@
  * as a `[queue] scenario N: …` line (all of them again at the end, and in .e2e/queue/figures.txt).
  *
  * Run with `npm run test:queue` (scripts/test-queue.sh). QUEUE_DELIVERIES changes the 100 of
- * scenarios 1 and 2.
+ * scenarios 1 and 2; QUEUE_CATCHUP_NEXT_RUN=1 makes scenario 7 also wait for the catch-up run after
+ * the one that caught up (a minute more).
  */
 import { randomUUID } from 'crypto';
 import * as fs from 'fs';
@@ -583,5 +584,168 @@ describe('queue mode: main + 2 webhook processes + worker, PostgreSQL 17, Redis'
 			.map((x, i) => ({ key: x.key, executions: count(byKey, x.key), processesReached: new Set(results[i].map((a) => a.process)).size }))
 			.filter((x) => x.executions > x.processesReached);
 		expect(overBound).toEqual([]);
+	});
+
+	/** Lines of one process's log matching `pattern`, from character offset `from` on. */
+	function logLinesSince(name: string, from: number, pattern: RegExp): string[] {
+		const proc = name === 'main' ? q.main : name === 'worker' ? q.worker : q.webhooks[Number(name.slice(-1)) - 1];
+		return proc
+			.logText()
+			.slice(from)
+			.split('\n')
+			.filter((l: string) => pattern.test(l));
+	}
+
+	/** Waits until the main has logged `count` finished catch-up runs of the workflow after offset `from` of its log. */
+	async function catchUpRuns(workflowId: string, from: number, count = 1, timeoutMs = 150000): Promise<string[]> {
+		const done = new RegExp(`Catch-up \\(".*" in workflow ${workflowId}\\)(: run done| run incomplete)`);
+		const deadline = Date.now() + timeoutMs;
+		for (;;) {
+			const runs = logLinesSince('main', from, done);
+			if (runs.length >= count) return runs;
+			if (Date.now() > deadline) throw new Error(`${runs.length}/${count} catch-up runs of workflow ${workflowId} logged by the main within ${timeoutMs} ms\n${diagnostics(workflowId)}`);
+			await sleep(500);
+		}
+	}
+
+	test('7. Uphance with catch-up on: 10 changes by webhook, then one webhook process stopped while 10 more changes are never delivered -> catch-up on the leader main runs each missed change once; webhook-delivered ones never twice with output (empty executions counted)', async () => {
+		const credential = { type: 'uphanceApi', id: uphanceCred.id, name: uphanceCred.name };
+		const t0 = Date.now();
+		const logFrom = q.main.logText().length;
+		const wf = await q.activeTriggerWorkflow({
+			nodeName: 'uphanceTrigger',
+			triggerName: UPHANCE,
+			typeVersion: UPHANCE_VERSION,
+			parameters: { catchUp: true, catchUpOptions: { settleSeconds: 0, intervalMinutes: 1 } }, // fetchRecord: on (default)
+			credential,
+		});
+		const runLines = (from: number) => logLinesSince('main', from, new RegExp(`Catch-up \\(".*" in workflow ${wf.id}\\)(: run done| run incomplete)`));
+
+		// The first run, 10 s after activation, finds nothing and stores the starting point with one
+		// execution without output (a first activation emits no history).
+		await catchUpRuns(wf.id, logFrom, 1);
+		await settledExecutions(wf.id, { atLeast: 1 });
+		const bookkeeping = (await q.main.listExecutions(wf.id, { includeData: false })).length;
+
+		// 10 changes delivered by webhook, alternating between the two webhook processes.
+		const base = 970000 + Math.floor(Math.random() * 10000) * 100; // fresh ids: the fake keeps scenario 5's records
+		const delivered: number[] = [];
+		const webhookOutcomes: any[] = [];
+		for (let i = 0; i < 10; i++) {
+			const id = base + i;
+			const rec = uphance.setRecord('pick_ticket', id, { id, status: 'packed' });
+			uphance.setWebhook(wf.urls[i % 2], URL_TOKEN);
+			webhookOutcomes.push(await uphance.emit('pick_ticket_create', rec));
+			delivered.push(id);
+		}
+		expect(webhookOutcomes.filter((o) => !o.delivered)).toEqual([]);
+		await settledExecutions(wf.id, { atLeast: bookkeeping + 10 });
+		const afterWebhooks = (await q.main.listExecutions(wf.id, { includeData: false })).length;
+
+		// Webhook process 2 stopped; the vendor, still sending to it, is refused for each of 10 new
+		// changes until it gives up: they never reach n8n. SIGKILL: after scenario 6 a graceful stop
+		// waited its full 20 s for "7 active executions" n8n still counted from the Redis outage.
+		const stopStart = Date.now();
+		await q.killWebhook(1);
+		const stoppedIn = Date.now() - stopStart;
+		uphance.setWebhook(wf.urls[1], URL_TOKEN);
+		const missed: number[] = [];
+		const missedOutcomes: Array<Promise<any>> = [];
+		const attemptsFrom = uphance.webhookAttempts.length;
+		for (let i = 10; i < 20; i++) {
+			const id = base + i;
+			missedOutcomes.push(uphance.emit('pick_ticket_create', uphance.setRecord('pick_ticket', id, { id, status: 'packed' })));
+			missed.push(id);
+		}
+		await sleep(2500); // a few retries each
+		uphance.giveUpPending();
+		const gaveUp = (await Promise.all(missedOutcomes)).filter((o) => o.gaveUp && !o.delivered).length;
+		const refusedAttempts = uphance.webhookAttempts.slice(attemptsFrom).filter((a: any) => !a.delivered);
+		uphance.setWebhook(null);
+		const restarted = q.startWebhook(1); // back in service meanwhile (its log must stay free of catch-up too)
+		const missedAt = Date.now();
+		const beforeCatchUp = (await q.main.listExecutions(wf.id, { includeData: false })).length;
+
+		// The leader's timer: its next run (the first cron tick, a minute after activation) catches up
+		// everything created since the cursor, webhook-delivered changes included. It logs "run done"
+		// only if every execution it started ended accepted (the cursor moved and the leader's memory
+		// holds all those keys, so no later run emits them again); otherwise "run incomplete".
+		// QUEUE_CATCHUP_NEXT_RUN=1 also waits for the run after it (a minute more) and counts what it starts.
+		const catchUpFrom = q.main.logText().length;
+		const [catchUpRun] = await catchUpRuns(wf.id, catchUpFrom, 1);
+		const caughtUpAt = Date.now();
+		const afterCatchUp = await settledExecutions(wf.id, { atLeast: afterWebhooks + 10 });
+		let nextRun: string | undefined;
+		let total = afterCatchUp;
+		if (process.env.QUEUE_CATCHUP_NEXT_RUN === '1') {
+			const nextFrom = q.main.logText().length;
+			[nextRun] = await catchUpRuns(wf.id, nextFrom, 1);
+			total = await settledExecutions(wf.id, { atLeast: afterCatchUp, quietMs: 1000 });
+		}
+		await restarted;
+
+		// Executions by record: those with output, by source; those without output, apart.
+		const list = (await q.main.listExecutions(wf.id, { includeData: true })).slice().sort((a: any, b: any) => Number(a.id) - Number(b.id));
+		const withOutput = new Map<number, string[]>();
+		let empty = 0;
+		const emptyByPhase = { beforeWebhooks: 0, catchUpRun: 0, confirmRun: 0 };
+		const other: string[] = [];
+		list.forEach((ex: any, n: number) => {
+			const out = nodeOutput(ex, UPHANCE) || [];
+			if (out.length === 0) {
+				empty++;
+				if (n < bookkeeping) emptyByPhase.beforeWebhooks++;
+				else if (n < afterCatchUp) emptyByPhase.catchUpRun++;
+				else emptyByPhase.confirmRun++;
+				return;
+			}
+			for (const item of out) {
+				const id = Number(item.json.id);
+				if (![...delivered, ...missed].includes(id)) other.push(`execution ${ex.id}: ${String(item.json.deliveryKey)}`);
+				else withOutput.set(id, [...(withOutput.get(id) || []), `${item.json.source}${item.json.recordSource === 'api' ? '' : ` (${item.json.recordSource})`}`]);
+			}
+		});
+		const sources = (id: number) => (withOutput.get(id) || []).join('+') || 'none';
+		const missedOnce = missed.filter((id) => sources(id) === 'catchUp');
+		const deliveredOnce = delivered.filter((id) => sources(id) === 'webhook');
+		const deliveredTwice = delivered.filter((id) => (withOutput.get(id) || []).length > 1).map((id) => `${id}: ${sources(id)}`);
+		const droppedLogged = logLinesSince('worker', 0, /Catch-up found a change that was delivered meanwhile/).length;
+
+		// Where catch-up ran: only the main (webhook processes and the worker never run trigger()).
+		const catchUpLines = (name: string) => logLinesSince(name, 0, /Catch-up \(/);
+		const elsewhere = ['webhook-1', 'webhook-2', 'worker'].map((name) => ({ name, lines: catchUpLines(name) }));
+		const mainRuns = runLines(logFrom).length;
+		// trigger() ran once: one catch-up started (on activation), on the main
+		const mainStarts = logLinesSince('main', logFrom, new RegExp(`Catch-up \\(".*" in workflow ${wf.id}\\): (no stored cursor|resuming)`)).length;
+
+		figure(
+			`scenario 7: Uphance Trigger, catch-up on (settle 0 s, every minute), after fetch: ${deliveredOnce.length}/10 changes delivered by webhook (alternating processes) executed once from the webhook; ` +
+				`webhook process 2 stopped (SIGKILL, ${seconds(stoppedIn)} s), 10 changes sent to it: ${refusedAttempts.length} attempts refused (${[...new Set(refusedAttempts.map((a: any) => a.error || a.status))].join(', ')}), ${gaveUp}/10 given up, ` +
+				`${beforeCatchUp - afterWebhooks} executions; next catch-up run ${seconds(caughtUpAt - missedAt)} s later: ${missedOnce.length}/10 missed changes executed exactly once (source catchUp), ` +
+				`${deliveredTwice.length} webhook-delivered ones executed twice with output; executions without output: ${empty} in all = ${emptyByPhase.beforeWebhooks} storing the first cursor + ` +
+				`${emptyByPhase.catchUpRun} in the catch-up run (webhook-delivered changes the leader re-emitted, dropped by execute() on the worker; worker logged ${droppedLogged}) ${nextRun ? `+ ${emptyByPhase.confirmRun} in the next run` : '(next run not awaited)'}; catch-up run ${/run done/.test(catchUpRun) ? 'done, all its executions handled' : 'INCOMPLETE'}; ` +
+				`${total} executions; catch-up started ${mainStarts} time(s) on the main, ${mainRuns} runs logged there; catch-up log lines on webhook-1/webhook-2/worker: ${elsewhere.map((e) => e.lines.length).join('/')}; ` +
+				`scenario ${seconds(Date.now() - t0)} s`,
+		);
+		if (missedOnce.length !== 10 || deliveredOnce.length !== 10 || other.length || elsewhere.some((e) => e.lines.length))
+			process.stderr.write(
+				`[queue] scenario 7 details: ${[...delivered, ...missed].map((id) => `${id}: ${sources(id)}`).join(', ')}\nother: ${other.join('; ')}\n` +
+					`${elsewhere.flatMap((e) => e.lines.slice(0, 5).map((l) => `${e.name}: ${l}`)).join('\n')}\n${diagnostics(wf.id)}\n`,
+			);
+
+		expect({ bookkeeping, afterWebhooks, neverReached: beforeCatchUp - afterWebhooks, gaveUp }).toEqual({ bookkeeping: 1, afterWebhooks: 11, neverReached: 0, gaveUp: 10 });
+		expect({ missedNotOnce: missed.filter((id) => sources(id) !== 'catchUp').map((id) => `${id}: ${sources(id)}`), deliveredTwice, deliveredNotOnce: delivered.filter((id) => sources(id) !== 'webhook').map((id) => `${id}: ${sources(id)}`), other }).toEqual({
+			missedNotOnce: [],
+			deliveredTwice: [],
+			deliveredNotOnce: [],
+			other: [],
+		});
+		// the queue-mode cost (docs/queue-mode.md): at most one empty execution per webhook-delivered
+		// change the leader lists, and none once a run has settled them
+		expect(catchUpRun).toMatch(/: run done$/);
+		expect(emptyByPhase.catchUpRun).toBeLessThanOrEqual(10);
+		expect(emptyByPhase.confirmRun).toBe(0);
+		expect(elsewhere.filter((e) => e.lines.length).map((e) => `${e.name}: ${e.lines[0]}`)).toEqual([]);
+		expect({ mainStarts, enoughRuns: mainRuns >= (nextRun ? 3 : 2) }).toEqual({ mainStarts: 1, enoughRuns: true });
 	});
 });
