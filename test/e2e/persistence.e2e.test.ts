@@ -40,7 +40,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * How the triggers store a delivery key: the first 16 characters of base64url(SHA-256(key)).
  * Delivery keys: `uplift:<event id>` (nodes/UpliftTrigger/upliftEvent.ts),
- * `uphance:<event>:<id>:<updated_at>` (nodes/UphanceTrigger/uphanceEvent.ts uphanceDeliveryKey).
+ * `uphance:<resource>:<id>:<updated_at>` (nodes/UphanceTrigger/uphanceEvent.ts uphanceDeliveryKey).
  */
 const hashedKey = (deliveryKey: string) => createHash('sha256').update(deliveryKey, 'utf8').digest('base64url').slice(0, 16);
 
@@ -169,7 +169,7 @@ describe('the duplicate memory in n8n’s database', () => {
 			const id = 810000 + i;
 			const record = uphance.setRecord('pick_ticket', id, { ...fakeUphanceMod.sampleRecord('pick_ticket', id), updated_at: updatedAt });
 			const body = fakeUphanceMod.buildWebhookBody('pick_ticket_update', record);
-			return { deliveryKey: `uphance:pick_ticket_update:${id}:${updatedAt}`, send: () => post(`${wf.url}?token=${URL_TOKEN}`, body) };
+			return { deliveryKey: `uphance:pick_ticket:${id}:${updatedAt}`, send: () => post(`${wf.url}?token=${URL_TOKEN}`, body) };
 		});
 		await distinctDeliveriesSurviveRestart('Uphance', wf, UPHANCE, deliveries);
 		// each delivery went through the fake Uphance API (acknowledge: after the record is fetched)

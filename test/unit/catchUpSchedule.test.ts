@@ -185,7 +185,7 @@ describe('startCatchUp through an n8n-like trigger context', () => {
 			new Set(['held-1', 'unrelated', 'new-1', 'new-2'].map(hashDeliveryKey)),
 		);
 		expect((afterFirst[CATCH_UP_FIELD] as IDataObject).since).toBe(new Date(storedSinceMs).toISOString());
-		const firstDone = a.logger.lines.find((l) => /^Catch-up \(.*\): run done$/.test(l.message))!;
+		const firstDone = a.logger.lines.find((l) => /^Catch-up \(.*\): run done \(/.test(l.message))!;
 		const firstRunSince = Date.parse(String((firstDone.meta as IDataObject).cursor));
 		expect(firstRunSince).toBeGreaterThan(storedSinceMs);
 

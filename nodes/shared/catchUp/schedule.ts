@@ -195,12 +195,14 @@ export function startCatchUp(
 			complete: report.complete,
 			cursor: new Date(state.sinceMs).toISOString(),
 		};
+		// The figures go into the message too: n8n's default log format prints no metadata.
+		const figures = `${report.listed} new changes listed, ${report.emitted} executions started, ${report.handled} handled, ${report.requests} requests; cursor ${summary.cursor}`;
 		if (report.error || !report.complete || report.handled < report.emitted)
 			ctx.logger.warn(
-				`Catch-up (${where}) run incomplete; the next run continues from the same cursor${report.error ? `: ${report.error}` : ''}`,
+				`Catch-up (${where}) run incomplete (${figures}); the next run goes on${report.error ? `: ${report.error}` : ''}`,
 				{ node: place.nodeName, ...summary },
 			);
-		else log(`run done`, summary);
+		else log(`run done (${figures})`, summary);
 	};
 
 	ctx.helpers.registerCron(
