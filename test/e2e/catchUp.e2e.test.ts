@@ -264,9 +264,11 @@ describe('Uplift: nothing lost while n8n was away', () => {
 		}
 		expect(bySource(runs)).toEqual({ 'no output': 1, webhook: 3, catchUp: 20 });
 
-		// The next run: nothing new (the webhook's captures and the caught-up ones are all known).
-		const beforeTick = n8n.logText().length;
-		await catchUpRuns(wf.id, beforeTick);
+		// A restart and its run, which lists the same captures again: nothing new (the webhook's
+		// captures and the caught-up ones are all known, from static data).
+		const beforeRestart = n8n.logText().length;
+		await n8n.restart();
+		await catchUpRuns(wf.id, beforeRestart);
 		executions = await settled(wf.id, { atLeast: 24 });
 		expect(bySource(triggerItems(executions, UPLIFT))).toEqual({ 'no output': 1, webhook: 3, catchUp: 20 });
 		process.stderr.write(`[catch-up e2e] Uplift on n8n ${n8n.version}: ${JSON.stringify(bySource(triggerItems(executions, UPLIFT)))}\n`);
