@@ -75,6 +75,19 @@ async function waitFor(what: string, condition: () => boolean, timeoutMs = 60_00
 	}
 }
 
+/**
+ * Keeps the next catch-up run clear of the ticket about to be processed: a run in the middle of it
+ * would list the ticket between its two writes, before the echo's key is held (a state the If node
+ * also stops, but an execution more than the test expects). Runs come once a minute; when the last
+ * one is over 35 s old, this waits for the next one (and for the executions, `executions` so far).
+ */
+async function clearOfTheNextRun(executions: number): Promise<void> {
+	if (Date.now() - lastRunAt <= 35_000) return;
+	await catchUpRuns(n8n, wf.id, n8n.logText().length);
+	lastRunAt = Date.now();
+	await settled(n8n, wf.id, { atLeast: executions });
+}
+
 /** The example as a user imports it: their credential in place of the placeholder, a fresh webhook id. */
 function importExample(cred: { id: string; name: string }) {
 	const workflow = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'examples', EXAMPLE), 'utf8'));
@@ -90,46 +103,54 @@ function importExample(cred: { id: string; name: string }) {
 	return { workflow, webhookId };
 }
 
-beforeAll(async () => {
-	fake = await fakeUphanceMod.start({
-		email: 'e2e@uphance.example',
-		password: 'uphance-echoes-password',
-		organisations: [{ id: ORG, name: 'E2E Org' }],
-		retryEveryMs: 1000,
-		// refused echoes are given up by the test (giveUpPending), not by the clock
-		giveUpAfterMs: 10 * 60_000,
+/**
+ * Only in the newest n8n's pass: the file waits for two catch-up runs a minute apart (about 3 min
+ * with n8n's start; it passed on n8n 2.8.4 as well). E2E_PASS=compat (the n8n 2.8.4 and 1.123.81
+ * passes of `npm test`) skips it, n8n is not even started; catchUp.e2e.test.ts still runs there.
+ */
+const describeNewest = process.env.E2E_PASS === 'compat' ? describe.skip : describe;
+
+describeNewest('the pick-ticket-ship example and the echoes of its own writes', () => {
+	beforeAll(async () => {
+		fake = await fakeUphanceMod.start({
+			email: 'e2e@uphance.example',
+			password: 'uphance-echoes-password',
+			organisations: [{ id: ORG, name: 'E2E Org' }],
+			retryEveryMs: 1000,
+			// refused echoes are given up by the test (giveUpPending), not by the clock
+			giveUpAfterMs: 10 * 60_000,
+		});
+		n8n = new N8nInstance({ name: 'echoes-e2e', env: { N8N_LOG_LEVEL: 'info' } });
+		await n8n.start();
+		const cred = await createUphanceCredential(n8n, fake, { organisationId: ORG, urlToken: URL_TOKEN });
+
+		const { workflow, webhookId } = importExample(cred);
+		const trigger = workflow.nodes.find((n: any) => n.name === TRIGGER);
+		expect(trigger.parameters.events).toEqual(['pick_ticket_update']);
+		// catch-up is on by default: the example leaves it so, the test only shortens its timing
+		expect(trigger.parameters.catchUp).toBeUndefined();
+		trigger.parameters.catchUpOptions = CATCH_UP_OPTIONS;
+
+		const logFrom = n8n.logText().length;
+		const created = await n8n.createWorkflow(workflow);
+		wf = { id: created.id, url: n8n.webhookUrl(webhookId) };
+		await n8n.activate(wf.id, wf.url);
+		fake.setWebhook(wf.url, URL_TOKEN);
+		fake.setDeliveryPolicy('deliver');
+		// The first run (about 10 s after activation) stores the starting point, with one execution
+		// without output; the next run comes about a minute after activation.
+		await catchUpRuns(n8n, wf.id, logFrom);
+		lastRunAt = Date.now();
+		const executions = await settled(n8n, wf.id, { atLeast: 1 });
+		expect(bySource(triggerItems(executions, TRIGGER))).toEqual({ 'no output': 1 });
+	}, 900000);
+
+	afterAll(async () => {
+		await stopAll(n8n, fake);
 	});
-	n8n = new N8nInstance({ name: 'echoes-e2e', env: { N8N_LOG_LEVEL: 'info' } });
-	await n8n.start();
-	const cred = await createUphanceCredential(n8n, fake, { organisationId: ORG, urlToken: URL_TOKEN });
 
-	const { workflow, webhookId } = importExample(cred);
-	const trigger = workflow.nodes.find((n: any) => n.name === TRIGGER);
-	expect(trigger.parameters.events).toEqual(['pick_ticket_update']);
-	// catch-up is on by default: the example leaves it so, the test only shortens its timing
-	expect(trigger.parameters.catchUp).toBeUndefined();
-	trigger.parameters.catchUpOptions = CATCH_UP_OPTIONS;
-
-	const logFrom = n8n.logText().length;
-	const created = await n8n.createWorkflow(workflow);
-	wf = { id: created.id, url: n8n.webhookUrl(webhookId) };
-	await n8n.activate(wf.id, wf.url);
-	fake.setWebhook(wf.url, URL_TOKEN);
-	fake.setDeliveryPolicy('deliver');
-	// The first run (about 10 s after activation) stores the starting point, with one execution
-	// without output; the next run comes about a minute after activation.
-	await catchUpRuns(n8n, wf.id, logFrom);
-	lastRunAt = Date.now();
-	const executions = await settled(n8n, wf.id, { atLeast: 1 });
-	expect(bySource(triggerItems(executions, TRIGGER))).toEqual({ 'no output': 1 });
-}, 900000);
-
-afterAll(async () => {
-	await stopAll(n8n, fake);
-});
-
-describe('the pick-ticket-ship example and the echoes of its own writes', () => {
 	test('one delivery: one tracking PUT and one ship PUT; the two echoes arrive by webhook and stop at the If node', async () => {
+		await clearOfTheNextRun(1);
 		// a copy: the fake's record changes in place with each write
 		const t0 = clone(fake.setRecord('pick_ticket', FIRST, fakeUphanceMod.sampleRecord('pick_ticket', FIRST, { status: 'packed' })));
 		expect(t0.tracking_number).toBeUndefined();
@@ -201,13 +222,7 @@ describe('the pick-ticket-ship example and the echoes of its own writes', () => 
 	});
 
 	test('a ticket whose echoes never reach n8n: the next catch-up run emits its latest state once, and the If node stops it', async () => {
-		// Keep the next catch-up run clear of this ticket's execution: a run in the middle of it would
-		// list the ticket between its two writes (a state the If node also stops, but a second execution).
-		if (Date.now() - lastRunAt > 35_000) {
-			const logFrom = n8n.logText().length;
-			await catchUpRuns(n8n, wf.id, logFrom);
-			await settled(n8n, wf.id, { atLeast: 4 });
-		}
+		await clearOfTheNextRun(4);
 		// a copy: the fake's record changes in place with each write
 		const t0 = clone(fake.setRecord('pick_ticket', SECOND, fakeUphanceMod.sampleRecord('pick_ticket', SECOND, { status: 'packed' })));
 		expect(t0.tracking_number).toBeUndefined();
