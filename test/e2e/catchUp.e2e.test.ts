@@ -10,7 +10,13 @@
 import { createHash, randomUUID } from 'crypto';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
-const { N8nInstance, nodeOutput, isFinished } = require('../support/n8nInstance');
+const { N8nInstance } = require('../support/n8nInstance');
+const { settled: settledIn, triggerItems, bySource, catchUpRuns: catchUpRunsIn } = require('../support/catchUpRuns') as {
+	settled: (n8n: any, workflowId: string, opts?: { atLeast?: number; quietMs?: number; timeoutMs?: number }) => Promise<any[]>;
+	triggerItems: (executions: any[], triggerName: string) => Array<{ executionId: string; items: any[] }>;
+	bySource: (runs: Array<{ items: any[] }>) => Record<string, number>;
+	catchUpRuns: (n8n: any, workflowId: string, after: number, count?: number, timeoutMs?: number) => Promise<number>;
+};
 const fakeUplift = require('../support/fakeUplift');
 const fakeUphanceMod = require('../support/fakeUphance');
 const { triggerToSet } = require('../support/workflows');
@@ -34,7 +40,6 @@ let uphanceCred: { id: string; name: string };
 let upliftApiCred: { id: string; name: string };
 let upliftHookCred: { type: string; id: string; name: string };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const hashedKey = (key: string) => createHash('sha256').update(key, 'utf8').digest('base64url').slice(0, 16);
 
 async function activate(workflow: any, webhookId: string): Promise<{ id: string; url: string }> {
@@ -44,47 +49,8 @@ async function activate(workflow: any, webhookId: string): Promise<{ id: string;
 	return { id: wf.id, url };
 }
 
-/** Executions of the workflow, all finished, once none was added for `quietMs`. */
-async function settled(workflowId: string, { atLeast = 0, quietMs = 5000, timeoutMs = 180_000 } = {}): Promise<any[]> {
-	const deadline = Date.now() + timeoutMs;
-	let last = -1;
-	for (;;) {
-		const list = await n8n.listExecutions(workflowId, { includeData: false });
-		const done = list.length >= atLeast && list.every(isFinished);
-		if (done && list.length === last) return await n8n.listExecutions(workflowId, { includeData: true });
-		if (Date.now() > deadline) throw new Error(`workflow ${workflowId}: ${list.length} executions (wanted ${atLeast}) after ${timeoutMs} ms\n${n8n.logTail(40)}`);
-		last = done ? list.length : -1;
-		await sleep(done ? quietMs : 500);
-	}
-}
-
-/** The trigger's output items of each execution, oldest first, with the execution's id. */
-function triggerItems(executions: any[], triggerName: string): Array<{ executionId: string; items: any[] }> {
-	return [...executions]
-		.sort((a, b) => Number(a.id) - Number(b.id))
-		.map((e) => ({ executionId: e.id, items: nodeOutput(e, triggerName) || [] }));
-}
-
-function bySource(runs: Array<{ items: any[] }>): Record<string, number> {
-	const count: Record<string, number> = {};
-	for (const r of runs) {
-		const source = r.items.length === 0 ? 'no output' : r.items.map((i) => i.json.source).join('+');
-		count[source] = (count[source] || 0) + 1;
-	}
-	return count;
-}
-
-/** Waits until the workflow's catch-up has logged `count` finished runs after offset `after` of n8n's log. */
-async function catchUpRuns(workflowId: string, after: number, count = 1, timeoutMs = 150_000): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	const done = new RegExp(`Catch-up \\(".*" in workflow ${workflowId}\\)(: run done| run incomplete)`, 'g');
-	for (;;) {
-		const runs = (n8n.logText().slice(after).match(done) || []).length;
-		if (runs >= count) return;
-		if (Date.now() > deadline) throw new Error(`no catch-up run logged within ${timeoutMs} ms\n${n8n.logTail(40)}`);
-		await sleep(1000);
-	}
-}
+const settled = (workflowId: string, opts?: { atLeast?: number; quietMs?: number; timeoutMs?: number }): Promise<any[]> => settledIn(n8n, workflowId, opts);
+const catchUpRuns = (workflowId: string, after: number, count?: number, timeoutMs?: number): Promise<number> => catchUpRunsIn(n8n, workflowId, after, count, timeoutMs);
 
 beforeAll(async () => {
 	uplift = await fakeUplift.start({ apiKey: API_KEY });
