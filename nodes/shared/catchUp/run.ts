@@ -17,9 +17,10 @@ import type {
  * docs/catch-up.md.
  *
  * Why it loses nothing:
- * - the cursor moves only after a listing that read every page, with no change skipped because
- *   another request was still processing it, and after every execution this run started ended
- *   with its key accepted; otherwise the next run lists the same window again;
+ * - the cursor moves only after a scan of the window that read every page (in one run, or over
+ *   several when the caps stop a run: `state.scan`), with no change skipped because another request
+ *   was still processing it, and after every execution the scan started ended with its key
+ *   accepted; otherwise the next scan lists the same window again;
  * - a change whose execution did not accept its key is released, so the next run emits it again.
  * Why it repeats nothing: a change is emitted only if the memory shows its key neither accepted nor
  * claimed, and the trigger's `execute()` checks once more against the execution's own copy of the
