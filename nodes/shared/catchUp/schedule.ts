@@ -171,7 +171,11 @@ export function startCatchUp(
 			// activation stores it now, also when its first window is still empty (the settle delay
 			// is longer than the first-run delay) or the vendor failed, so a restart finds it.
 			await storeCursorIfStale();
-			if (report.skipped !== 'emptyWindow') describe(report);
+			if (report.skipped === 'backoff')
+				log(
+					`run skipped: the API asked to wait until ${new Date(state.backoffUntilMs ?? 0).toISOString()} (Retry-After)`,
+				);
+			else if (report.skipped !== 'emptyWindow') describe(report);
 		} catch (error) {
 			// Never emitError: on every supported n8n it deactivates the trigger (docs/catch-up.md §1).
 			ctx.logger.warn(
