@@ -1,5 +1,5 @@
 /**
- * End-to-end: the echoes of a workflow's own writes (docs/catch-up-design.md §5). The example
+ * End-to-end: the echoes of a workflow's own writes (docs/catch-up.md §5). The example
  * examples/uphance-pick-ticket-ship-workflow.json, imported as a user would (their credential in
  * place of the placeholders), with catch-up left on and set to a settle delay of 0 and a one-minute
  * interval, runs in a real n8n against the fake Uphance, which sends its webhooks as Uphance does:
