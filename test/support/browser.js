@@ -490,11 +490,19 @@ class N8nEditor {
 				return out;
 			});
 		let r = await read();
-		if (!r.actions.length && r.headers.some((h) => /^Actions/.test(h))) {
-			// the Actions section starts collapsed
-			const headers = await this.page.$$('[data-test-id="node-creator"] [data-test-id="node-creator-category-item"]');
-			for (const h of headers) if (/^Actions/.test(await h.evaluate((e) => (e.textContent || '').trim()))) await h.click();
-			await sleep(500);
+		// The Actions section starts collapsed, below the fold. A pointer click needs a clickable point,
+		// which the panel may not offer yet while it renders (seen once in CI: "Node is either not
+		// clickable or not an Element"); so the header is scrolled into view and clicked in the page,
+		// a few times if the section has not opened.
+		for (let attempt = 0; attempt < 5 && !r.actions.length && r.headers.some((h) => /^Actions/.test(h)); attempt++) {
+			await this.page.$$eval('[data-test-id="node-creator"] [data-test-id="node-creator-category-item"]', (els) => {
+				for (const e of els)
+					if (/^Actions/.test((e.textContent || '').trim())) {
+						e.scrollIntoView({ block: 'center' });
+						e.click();
+					}
+			});
+			await sleep(500 * (attempt + 1));
 			r = await read();
 		}
 		return r;
