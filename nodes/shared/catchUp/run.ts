@@ -149,10 +149,14 @@ export async function runCatchUp(state: CatchUpState, deps: RunDeps): Promise<Ru
 	if (listing.retryAfterMs !== undefined) state.backoffUntilMs = nowMs + listing.retryAfterMs;
 
 	const runAt = new Date(nowMs);
-	const settled: Array<Promise<boolean>> = [];
-	const claimed: string[] = [];
 	let notStarted = 0;
+	let timedOut = false;
 	for (const record of listing.records) {
+		// One execution at a time: each execution saves the workflow's whole static data when it ends,
+		// last write wins, so executions of one run that end together can overwrite each other's keys
+		// (seen on n8n 1.123.81: a caught-up capture emitted again after a restart). The next starts
+		// once the previous ended, with static data that holds its key.
+		if (timedOut) break;
 		const { verdict, hashedKey } = deps.memory.claim(record.key);
 		if (verdict === 'inFlight') report.inFlight++;
 		if (verdict !== 'new') continue;
@@ -165,17 +169,17 @@ export async function runCatchUp(state: CatchUpState, deps: RunDeps): Promise<Ru
 			continue;
 		}
 		report.emitted++;
-		claimed.push(hashedKey);
-		settled.push(end.then((succeeded) => settleClaim(deps.memory, hashedKey, succeeded)));
+		const settled = end.then((succeeded) => settleClaim(deps.memory, hashedKey, succeeded));
+		// A bounded wait: a claim still open then is released (n8n may never report an execution that
+		// failed to start: 1.123.81 resolves the done promise only once the execution exists), and the
+		// run stops there. If that execution does run later, its `execute()` records the key.
+		const handled = await deps.waitAtMost(settled);
+		if (handled === undefined) {
+			deps.memory.release(hashedKey);
+			timedOut = true;
+		} else if (handled) report.handled++;
 	}
-	// Each claim is settled when its execution ends; the run waits a bounded time for all of them,
-	// and moves the cursor only if all were handled by then. A claim still open then is released:
-	// n8n may never report an execution that failed to start (1.123.81 resolves the done promise only
-	// once the execution exists), and an open claim would hold its change back from every later run.
-	// If that execution does run later, its `execute()` records the key and a repeat is dropped there.
-	const handled = await deps.waitAtMost(Promise.all(settled));
-	report.handled = handled ? handled.filter(Boolean).length : 0;
-	if (!handled) for (const hashedKey of claimed) deps.memory.release(hashedKey);
+	if (timedOut) report.complete = false;
 
 	const clean =
 		(state.scan?.clean ?? true) &&
@@ -183,7 +187,8 @@ export async function runCatchUp(state: CatchUpState, deps: RunDeps): Promise<Ru
 		notStarted === 0 &&
 		report.handled === report.emitted;
 	if (!report.complete) {
-		state.scan = { window, resume: listing.resume, clean };
+		// After a timeout the same position is read again (the changes after it were not emitted).
+		state.scan = { window, resume: timedOut ? state.scan?.resume : listing.resume, clean };
 	} else {
 		state.scan = undefined;
 		if (clean) {
