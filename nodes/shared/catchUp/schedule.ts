@@ -41,7 +41,7 @@ export interface CatchUpSettings {
 	limits: DuplicateLimits;
 	/** how long after activation the first run starts */
 	firstRunDelayMs?: number;
-	/** how long a run waits for the executions it started before it leaves the cursor where it is */
+	/** how long a run waits for each execution it started (one at a time) before it stops and leaves the cursor where it is */
 	executionWaitMs?: number;
 }
 
