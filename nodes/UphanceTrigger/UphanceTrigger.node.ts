@@ -14,6 +14,8 @@ import type {
 import { uphanceBaseUrl } from '../../credentials/UphanceApi.credentials';
 import { catchUpProperties, catchUpSettingsOf } from '../shared/catchUp/description';
 import type { CatchUpOptions } from '../shared/catchUp/description';
+import { throwCatchUpProblem } from '../shared/catchUp/problem';
+import type { DuplicateLimits } from '../shared/duplicateMemory/store';
 import { startCatchUp } from '../shared/catchUp/schedule';
 import { acceptInExecution } from '../shared/duplicateMemory/staticData';
 import {
@@ -32,7 +34,13 @@ import {
 import type { DuplicateMemoryOptions } from '../shared/nodeDescription';
 import { ok } from '../shared/refusal';
 import { receiveDelivery } from '../shared/webhookPipeline';
-import { KNOWN_UPHANCE_EVENTS, parseUphanceEvent, uphanceDeliveryKey } from './uphanceEvent';
+import {
+	KNOWN_UPHANCE_EVENTS,
+	parseUphanceEvent,
+	uphanceCreatedKey,
+	uphanceDeliveryKey,
+} from './uphanceEvent';
+import type { UphanceEvent } from './uphanceEvent';
 import {
 	fetchBeforeAcknowledging,
 	fetchCanonicalRecord,
@@ -257,7 +265,7 @@ export class UphanceTrigger implements INodeType {
 			this,
 			{
 				...catchUpSettingsOf(catchUpOptions),
-				limits: duplicateLimits(options, DUPLICATE_WINDOW_HOURS),
+				limits: limitsOf(options, catchUpOptions),
 			},
 			list,
 		);
@@ -287,7 +295,10 @@ export class UphanceTrigger implements INodeType {
 			return {
 				vendor: 'Uphance',
 				ipAllowlist: options.ipAllowlist ?? '',
-				duplicateLimits: duplicateLimits(options, DUPLICATE_WINDOW_HOURS),
+				duplicateLimits: limitsOf(
+					options,
+					this.getNodeParameter('catchUpOptions', {}) as UphanceCatchUpOptions,
+				),
 				authenticate: async (delivery) =>
 					requireToken
 						? checkUrlToken((await credentials()).urlToken, delivery.query)
@@ -295,6 +306,7 @@ export class UphanceTrigger implements INodeType {
 				parse: parseUphanceEvent,
 				isSelected: (event) => isEventSelected(event.event, selected),
 				deliveryKey: (event, delivery) => uphanceDeliveryKey(event, delivery.rawBody),
+				aliases: createdAliases,
 				beforeAccept: async (event) =>
 					await fetchBeforeAcknowledging(event, fetchSettings, send, async () =>
 						uphanceBaseUrl((await credentials()).baseUrl),
@@ -305,6 +317,7 @@ export class UphanceTrigger implements INodeType {
 						deliveryKey,
 						delivery.receivedAt,
 						fetched ?? { outcome: pendingOrSkipped(event, fetchSettings.fetchRecord) },
+						createdAliases(event),
 					),
 				}),
 			};
@@ -317,11 +330,12 @@ export class UphanceTrigger implements INodeType {
 	 */
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
+		throwCatchUpProblem(this, items);
 		const firstOptions = this.getNodeParameter('options', 0, {}) as UphanceOptions;
 		const kept = acceptInExecution(
 			this,
 			items,
-			duplicateLimits(firstOptions, DUPLICATE_WINDOW_HOURS),
+			limitsOf(firstOptions, this.getNodeParameter('catchUpOptions', 0, {}) as UphanceCatchUpOptions),
 		);
 		const results: INodeExecutionData[] = [];
 		for (const i of kept) {
@@ -345,10 +359,30 @@ export class UphanceTrigger implements INodeType {
 					pending.deliveryKey,
 					new Date(pending.receivedAtMs),
 					result,
+					createdAliases(pending.event),
 				),
 				pairedItem: { item: i },
 			});
 		}
 		return [results];
 	}
+}
+
+/**
+ * A create is remembered by record too, so catch-up names a later change of it an update, not a
+ * second create (uphanceCatchUp.ts, `catchUpEventName`).
+ */
+function createdAliases(event: UphanceEvent): string[] {
+	return event.action === 'create' ? [uphanceCreatedKey(event.resource, event.id)] : [];
+}
+
+/**
+ * The duplicate memory's limits: with catch-up on, keys are also kept as long as its listing can
+ * reach back, whatever the Duplicate Window (store.ts, `catchUpReachMs`).
+ */
+function limitsOf(options: UphanceOptions, catchUpOptions: UphanceCatchUpOptions): DuplicateLimits {
+	return {
+		...duplicateLimits(options, DUPLICATE_WINDOW_HOURS),
+		catchUpReachMs: Math.max(1, catchUpOptions.updateWindowDays ?? 14) * 86_400_000,
+	};
 }

@@ -1,11 +1,20 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { signInRefusal } from '../../credentials/UphanceApi.credentials';
-import type { CatchUpRecord, ListChanges } from '../shared/catchUp/types';
+import type {
+	CatchUpFailure,
+	CatchUpListing,
+	CatchUpRecord,
+	CatchUpResume,
+	ListChanges,
+} from '../shared/catchUp/types';
 import { isEventSelected } from '../shared/eventSelection';
 import { sendWithRetry } from '../shared/vendorHttp';
 import type { SendRequest } from '../shared/vendorHttp';
-import { uphanceChangeKey } from './uphanceEvent';
+import { parseVendorTime } from '../shared/time';
+import { readUphancePage } from '../Uphance/transport/pages';
+import type { PageRead } from '../Uphance/transport/pages';
+import { uphanceChangeKey, uphanceCreatedKey } from './uphanceEvent';
 import { uphanceItemJson } from './uphanceRecord';
 
 /**
@@ -70,12 +79,15 @@ export function resourcesToList(selected: Set<string>): typeof CATCH_UP_RESOURCE
 }
 
 function timeOf(value: unknown): number | undefined {
-	if (typeof value !== 'string' && typeof value !== 'number') return undefined;
-	const ms = typeof value === 'number' ? value : Date.parse(value);
-	return Number.isFinite(ms) ? ms : undefined;
+	if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+	return parseVendorTime(value);
 }
 
-/** The change a listed record shows, as a catch-up record, or undefined when it is not one to emit. */
+/**
+ * The change a listed record shows, as a catch-up record, or undefined when it is not one to emit.
+ * `isHandled` tells whether the record's create already reached the workflow (by either path): a
+ * later change is then named an update, never a second create.
+ */
 export function changeOfRecord(
 	resource: string,
 	record: IDataObject,
@@ -83,6 +95,7 @@ export function changeOfRecord(
 	selected: Set<string>,
 	path: string,
 	runAt: Date,
+	isHandled: (key: string) => boolean = () => false,
 ): CatchUpRecord | undefined {
 	const id = record.id;
 	if (typeof id !== 'number' && typeof id !== 'string') return undefined;
@@ -92,9 +105,10 @@ export function changeOfRecord(
 	if (resource === 'pick_ticket' && SILENT_STATUSES.has(String(record.status).toLowerCase()))
 		return undefined;
 	const createdAtMs = timeOf(record.created_at) ?? changedAtMs;
+	const createdKey = uphanceCreatedKey(resource, id);
 	const event = catchUpEventName(
 		resource,
-		createdAtMs > window.fromMs,
+		createdAtMs > window.fromMs && !isHandled(createdKey),
 		changedAtMs - createdAtMs > CREATION_SLACK_MS,
 		selected,
 	);
@@ -105,25 +119,44 @@ export function changeOfRecord(
 	return {
 		key,
 		changedAtMs,
-		json: uphanceItemJson(parsed, key, runAt, {
-			outcome: { status: 'fetched', endpoint: `/${path} (list)` },
-			record,
-			transient: false,
-		}),
+		json: uphanceItemJson(
+			parsed,
+			key,
+			runAt,
+			{
+				outcome: { status: 'fetched', endpoint: `/${path} (list)` },
+				record,
+				transient: false,
+			},
+			parsed.action === 'create' ? [createdKey] : [],
+		),
 	};
 }
 
-function nextPageOf(body: IDataObject, page: number, listed: number): number | undefined {
-	const meta = body.meta as IDataObject | undefined;
-	const next = meta?.next_page;
-	// `next_page` may be a number or a URL (uphance-api.md, "Pagination"): only a number is trusted;
-	// anything else, or a short page, ends the listing.
-	if (typeof next === 'number' && next > page && listed >= 100) return next;
-	if (typeof next === 'string' && /^\d+$/.test(next) && Number(next) > page && listed >= 100)
-		return Number(next);
-	return undefined;
+/** A listed record's id as a number, for the keyset (undefined: not a number, so no keyset). */
+function numericId(record: IDataObject): number | undefined {
+	const id = record.id;
+	const n = typeof id === 'number' ? id : typeof id === 'string' && /^\d+$/.test(id) ? Number(id) : NaN;
+	return Number.isSafeInteger(n) ? n : undefined;
 }
 
+/**
+ * Catch-up's listing of the Uphance Trigger. For each resource whose events are selected, the
+ * records created since `min(window start, window end - Update Window)` (`since_created_at`),
+ * kept where `updated_at` lies in the window.
+ *
+ * Why a scan that spans runs skips nothing (issue 19; docs/catch-up.md):
+ * - Everything that defines the listing is fixed for the scan: the window, so `since_created_at`
+ *   is computed from it, never from the clock of a later run.
+ * - Between runs the scan goes on by id, not by page number: `since_id=<last id read>` (documented,
+ *   docs/uphance-api.md "List endpoints and filters"). That is safe only while Uphance lists in
+ *   ascending id order (seen in the public clients that page with `since_id`, not documented), so
+ *   the order is checked on every record read: where it does not hold, no position is kept and the
+ *   next run reads that resource from its start again; the duplicate memory drops what was seen.
+ * - A resource is done only where Uphance says its list ends (./pages.ts), never on a short page.
+ * - A resource that fails is skipped and reported (`failures`); the others are read. The scan is
+ *   complete, and the cursor moves, only when every resource was read to its end.
+ */
 export function listUphanceChanges(
 	send: SendRequest,
 	settings: UphanceCatchUpSettings,
@@ -131,62 +164,95 @@ export function listUphanceChanges(
 	return async (window, bounds, isHandled, resume) => {
 		const now = settings.now ?? Date.now;
 		const runAt = new Date(now());
-		const since = new Date(Math.min(window.fromMs, now() - settings.updateWindowMs));
+		const since = new Date(Math.min(window.fromMs, window.toMs - settings.updateWindowMs));
 		const records: CatchUpRecord[] = [];
+		const failures: CatchUpFailure[] = [];
+		const next: CatchUpResume = { parts: { ...(resume?.parts ?? {}) } };
 		let requests = 0;
-		const resources = resourcesToList(settings.selected);
-		// A scan that takes several runs goes on where the last run stopped (catchUp/run.ts): pages
-		// already read are not read again. Records on them that were emitted are keyed, so reading the
-		// page it stopped on again repeats nothing.
-		for (let part = resume?.part ?? 0; part < resources.length; part++) {
-			const { resource, path } = resources[part];
-			const firstPage = part === resume?.part ? resume.page : 1;
-			for (let page: number | undefined = firstPage; page !== undefined; ) {
-				const here = { part, page };
-				if (requests >= bounds.maxPages)
-					return { records, complete: false, requests, resume: here };
+		for (const { resource, path } of resourcesToList(settings.selected)) {
+			const position = next.parts[path] ?? {};
+			if (position.done) continue;
+			// One query per resource and run: `since_id` where the last run stopped, pages by number.
+			const queryAfterId = position.afterId;
+			let afterId = queryAfterId;
+			let ordered = true;
+			/** where the next run goes on: after the last record read, when the order allows it */
+			const stopHere = (): CatchUpListing => {
+				next.parts[path] = ordered && afterId !== undefined ? { afterId } : {};
+				return { records, complete: false, requests, resume: next, failures };
+			};
+			for (let page: number | undefined = 1; page !== undefined; ) {
+				if (requests >= bounds.maxPages) return stopHere();
 				requests++;
 				const result = await sendWithRetry(
 					send,
 					{
 						method: 'GET',
 						url: `${settings.baseUrl}/${path}`,
-						qs: { since_created_at: since.toISOString(), page },
+						qs: {
+							since_created_at: since.toISOString(),
+							...(queryAfterId !== undefined ? { since_id: queryAfterId } : {}),
+							page,
+						},
 						json: true,
 						headers: { Accept: 'application/json' },
 					},
 					{ ...settings.policy, throwHttpErrors: true, refusal: signInRefusal },
 				);
-				if (!result.ok)
+				if (!result.ok && result.retryAfterMs !== undefined && result.transient) {
+					// Uphance asked to wait: no more requests this run, whichever resource.
+					const stopped = stopHere();
 					return {
-						records,
-						complete: false,
-						requests,
-						resume: here,
+						...stopped,
 						error: `Listing ${path} (page ${page}) failed: ${result.error}`,
-						...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}),
+						retryAfterMs: result.retryAfterMs,
 					};
-				const body = (result.body ?? {}) as IDataObject;
-				const listed = Array.isArray(body[path]) ? (body[path] as unknown[]) : [];
-				for (const item of listed) {
-					if (typeof item !== 'object' || item === null || Array.isArray(item)) continue;
+				}
+				const read: PageRead = result.ok
+					? readUphancePage(result.body, path, page)
+					: { ok: false, error: result.error };
+				if (!read.ok) {
+					failures.push({
+						part: path,
+						error: `Listing ${path} (page ${page}) failed: ${read.error}`,
+						...(!result.ok && result.statusCode !== undefined
+							? { statusCode: result.statusCode }
+							: {}),
+					});
+					next.parts[path] = position;
+					break;
+				}
+				for (const item of read.page.records) {
+					const id = numericId(item);
+					if (id === undefined || (afterId !== undefined && id <= afterId)) ordered = false;
 					const change = changeOfRecord(
 						resource,
-						item as IDataObject,
+						item,
 						window,
 						settings.selected,
 						path,
 						runAt,
+						isHandled,
 					);
-					if (!change || isHandled(change.key)) continue;
-					// The cap is reached with changes left on this page: the next run reads it again.
-					if (records.length >= bounds.maxRecords)
-						return { records, complete: false, requests, resume: here };
-					records.push(change);
+					if (change && !isHandled(change.key)) {
+						// The cap is reached with changes left: the next run goes on before this record.
+						if (records.length >= bounds.maxRecords) return stopHere();
+						records.push(change);
+					}
+					if (id !== undefined && (afterId === undefined || id > afterId)) afterId = id;
 				}
-				page = nextPageOf(body, page, listed.length);
+				page = read.page.next;
+				if (page === undefined) next.parts[path] = { done: true };
 			}
 		}
+		if (failures.length > 0)
+			return {
+				records,
+				complete: false,
+				requests,
+				failures,
+				error: failures.map((f) => f.error).join('; '),
+			};
 		return { records, complete: true, requests };
 	};
 }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ok, refuse } from '../shared/refusal';
 import type { Step } from '../shared/refusal';
 import { describeZodIssue } from '../shared/validation';
+import { isoToTheSecond, parseVendorTime } from '../shared/time';
 
 /**
  * Uphance's webhook body: `{"event": "<resource>_<action>", "<resource>": {id, updated_at, …}}`.
@@ -101,7 +102,9 @@ export function parseUphanceEvent(body: unknown): Step<UphanceEvent> {
  * by webhook or by catch-up (uphanceCatchUp.ts), so the duplicate memory recognises it either way.
  * The event name is left out on purpose: catch-up sees the record, not the event, and a create and
  * an update that show the same `updated_at` show the same state. `updated_at` is compared as a
- * time (the webhook and the API may format it differently, `…Z` or `…+00:00`), to the millisecond.
+ * time, to the whole second: the webhook and the API may write the same instant differently
+ * (`…Z`, `…+01:00`, with or without milliseconds: docs/uphance-api.md), and a time without a zone
+ * is UTC (nodes/shared/time.ts). Two changes of one record within the same second count as one.
  * Undefined without a usable `updated_at`.
  */
 export function uphanceChangeKey(
@@ -113,9 +116,17 @@ export function uphanceChangeKey(
 	const text = String(updatedAt).trim();
 	if (text === '' || (typeof updatedAt === 'number' && !Number.isFinite(updatedAt)))
 		return undefined;
-	const ms = typeof updatedAt === 'number' ? NaN : Date.parse(text);
-	const at = Number.isFinite(ms) ? new Date(ms).toISOString() : text;
+	const ms = parseVendorTime(updatedAt);
+	const at = ms !== undefined ? isoToTheSecond(ms) : text;
 	return `uphance:${resource}:${String(id)}:${at}`;
+}
+
+/**
+ * Remembered beside a create's key, by either path, so catch-up names a later change of the same
+ * record an update: the workflow already saw its create (uphanceCatchUp.ts, `catchUpEventName`).
+ */
+export function uphanceCreatedKey(resource: string, id: number | string): string {
+	return `uphance:${resource}:${String(id)}:created`;
 }
 
 /**

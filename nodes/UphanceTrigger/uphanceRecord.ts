@@ -315,6 +315,7 @@ export function uphanceItemJson(
 	deliveryKey: string,
 	receivedAt: Date,
 	fetched: FetchResult | { outcome: FetchOutcome; record?: undefined },
+	aliases: string[] = [],
 ): IDataObject {
 	const fromApi = fetched.outcome.status === 'fetched' && fetched.record !== undefined;
 	return {
@@ -324,7 +325,7 @@ export function uphanceItemJson(
 		id: event.id,
 		record: fromApi ? fetched.record : event.payload,
 		recordSource: fromApi ? 'api' : 'payload',
-		...deliveryFields(deliveryKey, receivedAt),
+		...deliveryFields(deliveryKey, receivedAt, aliases),
 		fetch: { ...fetched.outcome },
 	};
 }

@@ -18,6 +18,8 @@ import { testUpliftWebhookSecret } from '../../credentials/UpliftWebhookApi.cred
 import { upliftBaseUrl } from '../../credentials/UpliftApi.credentials';
 import { catchUpProperties, catchUpSettingsOf } from '../shared/catchUp/description';
 import type { CatchUpOptions } from '../shared/catchUp/description';
+import { throwCatchUpProblem } from '../shared/catchUp/problem';
+import type { DuplicateLimits } from '../shared/duplicateMemory/store';
 import { startCatchUp } from '../shared/catchUp/schedule';
 import { acceptInExecution } from '../shared/duplicateMemory/staticData';
 import {
@@ -271,7 +273,7 @@ export class UpliftTrigger implements INodeType {
 			this,
 			{
 				...catchUpSettingsOf(catchUpOptions),
-				limits: duplicateLimits(options, DUPLICATE_WINDOW_HOURS),
+				limits: limitsOf(options, catchUpOptions),
 			},
 			list,
 		);
@@ -288,7 +290,10 @@ export class UpliftTrigger implements INodeType {
 			return {
 				vendor: 'Uplift',
 				ipAllowlist: options.ipAllowlist ?? '',
-				duplicateLimits: duplicateLimits(options, DUPLICATE_WINDOW_HOURS),
+				duplicateLimits: limitsOf(
+					options,
+					this.getNodeParameter('catchUpOptions', {}) as UpliftCatchUpOptions,
+				),
 				authenticate: async (delivery) =>
 					verify
 						? checkUpliftSignature(
@@ -314,11 +319,12 @@ export class UpliftTrigger implements INodeType {
 	 */
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
+		throwCatchUpProblem(this, items);
 		const firstOptions = this.getNodeParameter('options', 0, {}) as UpliftOptions;
 		const kept = acceptInExecution(
 			this,
 			items,
-			duplicateLimits(firstOptions, DUPLICATE_WINDOW_HOURS),
+			limitsOf(firstOptions, this.getNodeParameter('catchUpOptions', 0, {}) as UpliftCatchUpOptions),
 		);
 		const results: INodeExecutionData[] = [];
 		for (const i of kept) {
@@ -342,4 +348,15 @@ export class UpliftTrigger implements INodeType {
 function captureAliases(event: Parameters<typeof upliftCaptureAlias>[0]): string[] {
 	const alias = upliftCaptureAlias(event);
 	return alias ? [alias] : [];
+}
+
+/**
+ * The duplicate memory's limits: with catch-up on, keys are also kept as long as its listing can
+ * reach back, whatever the Duplicate Window (store.ts, `catchUpReachMs`).
+ */
+function limitsOf(options: UpliftOptions, catchUpOptions: UpliftCatchUpOptions): DuplicateLimits {
+	return {
+		...duplicateLimits(options, DUPLICATE_WINDOW_HOURS),
+		catchUpReachMs: Math.max(0, catchUpOptions.processingAllowanceHours ?? 24) * 3_600_000,
+	};
 }

@@ -26,6 +26,9 @@ import type { UpliftEvent } from './upliftEvent';
  * `fetch.csv.source = 'export'`).
  */
 
+/** Runs in which a capture's export may fail before it is emitted with the error attached. */
+export const EXPORT_TRIES = 3;
+
 /** Uplift answers at most 500 captures or result rows a call (docs/uplift-api.md §4.3, §4.4). */
 const PAGE_SIZE = 500;
 
@@ -133,6 +136,8 @@ interface Candidate {
 
 interface CsvOutcome {
 	status: 'fetched' | 'failed';
+	/** a failure no later try can mend: emitted at once (never shown in the item) */
+	final?: boolean;
 	source: 'export';
 	text?: string;
 	error?: string;
@@ -215,6 +220,18 @@ interface ExportContext {
 	pollMs: number;
 	timeoutMs: number;
 	maxRows: number;
+	/** set when Uplift answered 429/503 with a Retry-After: no more exports this run */
+	retryAfterMs?: number;
+}
+
+/** Notes a Retry-After of a failed export request, so the run backs off (the runner's backoff). */
+function noteRetryAfter(ctx: ExportContext, result: HttpResult): void {
+	if (
+		!result.ok &&
+		(result.statusCode === 429 || result.statusCode === 503) &&
+		result.retryAfterMs !== undefined
+	)
+		ctx.retryAfterMs = Math.max(ctx.retryAfterMs ?? 0, result.retryAfterMs);
 }
 
 /**
@@ -251,7 +268,10 @@ async function exportGroup(
 		body,
 		safeToRepeat: true,
 	});
-	if (!created.ok) return all(failedCsv(`Creating the export job failed: ${created.error}`));
+	if (!created.ok) {
+		noteRetryAfter(ctx, created);
+		return all(failedCsv(`Creating the export job failed: ${created.error}`));
+	}
 	const createdBody = exportCreatedSchema.safeParse(created.body);
 	if (!createdBody.success) return all(failedCsv('Uplift created no export job (no jobId)'));
 	const jobId = String(createdBody.data.jobId);
@@ -260,8 +280,10 @@ async function exportGroup(
 	const deadline = Date.now() + ctx.timeoutMs;
 	for (;;) {
 		const job = await ctx.requests.call('GET', jobUrl);
-		if (!job.ok)
+		if (!job.ok) {
+			noteRetryAfter(ctx, job);
 			return all(failedCsv(`Reading export job ${jobId} failed: ${job.error}`, { jobId }));
+		}
 		const parsed = exportJobSchema.safeParse(job.body);
 		const status = parsed.success ? parsed.data.status : '';
 		if (status === 'COMPLETED') break;
@@ -290,10 +312,12 @@ async function exportGroup(
 		const page = await ctx.requests.call('GET', `${jobUrl}/results`, {
 			qs: { limit: PAGE_SIZE, offset },
 		});
-		if (!page.ok)
+		if (!page.ok) {
+			noteRetryAfter(ctx, page);
 			return all(
 				failedCsv(`Reading the results of export job ${jobId} failed: ${page.error}`, { jobId }),
 			);
+		}
 		const parsed = exportResultsSchema.safeParse(page.body);
 		if (!parsed.success)
 			return all(failedCsv(`Export job ${jobId} answered results without rows`, { jobId }));
@@ -378,6 +402,8 @@ export function listUpliftChanges(
 	options: UpliftCatchUpOptions,
 ): ListChanges {
 	const root = baseUrl.replace(/\/+$/, '');
+	/** failed export tries per capture, in this activation */
+	const exportFailures = new Map<string, number>();
 	return async (
 		window: CatchUpWindow,
 		bounds: CatchUpBounds,
@@ -387,7 +413,12 @@ export function listUpliftChanges(
 		// export the CSVs of captures the webhook path delivered.
 		const held = isHandled;
 		const requests = new Requests(send, options.policy ?? LISTING_POLICY);
-		const fromMs = window.fromMs - Math.max(0, options.processingAllowanceMs);
+		// The allowance reaches back before the window, never before the floor: a first activation
+		// emits no history (issue 19, finding 4), Backfill From only what it asks for.
+		const fromMs = Math.max(
+			window.fromMs - Math.max(0, options.processingAllowanceMs),
+			window.floorMs ?? -Infinity,
+		);
 		const candidates = new Map<string, Candidate>();
 		let complete = true;
 		let error: string | undefined;
@@ -463,10 +494,10 @@ export function listUpliftChanges(
 		for (const candidate of kept) {
 			const { activity, movement } = candidate.capture;
 			if (!activity || !movement) {
-				csvs.set(
-					candidate.capture.session_id,
-					failedCsv('The capture names no activity or movement, so no export can be asked for'),
-				);
+				csvs.set(candidate.capture.session_id, {
+					...failedCsv('The capture names no activity or movement, so no export can be asked for'),
+					final: true,
+				});
 				continue;
 			}
 			const groupKey = JSON.stringify([activity, movement]);
@@ -475,21 +506,46 @@ export function listUpliftChanges(
 			groups.set(groupKey, group);
 		}
 		for (const group of groups.values()) {
+			// Uplift asked to wait: the captures left are not exported now, and are listed again later.
+			if (ctx.retryAfterMs !== undefined) break;
 			const outcomes = await exportGroup(ctx, group.activity, group.movement, group.members);
 			for (const [id, outcome] of outcomes) csvs.set(id, outcome);
 		}
 
-		const records = kept.map((candidate) =>
-			recordOf(
-				candidate,
-				csvs.get(candidate.capture.session_id) ?? failedCsv('The capture was not exported'),
-			),
-		);
+		// A capture whose export failed is not emitted (its key would be kept without its CSV): the
+		// listing is incomplete, so the next run exports it again. After EXPORT_TRIES failed runs it
+		// is emitted with the error attached, so one broken export cannot hold the cursor for ever.
+		const records: CatchUpRecord[] = [];
+		let exportsLeft = 0;
+		for (const candidate of kept) {
+			const id = candidate.capture.session_id;
+			const csv = csvs.get(id);
+			// not exported, or failed while Uplift asked to wait: not a failed try
+			if (csv === undefined || (csv.status === 'failed' && ctx.retryAfterMs !== undefined)) {
+				exportsLeft++;
+				continue;
+			}
+			if (csv.status === 'failed' && !csv.final) {
+				const tries = (exportFailures.get(id) ?? 0) + 1;
+				if (tries < EXPORT_TRIES) {
+					exportFailures.set(id, tries);
+					exportsLeft++;
+					error ??= `The export of capture ${id} failed (try ${tries} of ${EXPORT_TRIES}): ${csv.error}`;
+					continue;
+				}
+			}
+			exportFailures.delete(id);
+			const shown: CsvOutcome = { ...csv };
+			delete shown.final;
+			records.push(recordOf(candidate, shown));
+		}
+		if (exportsLeft > 0) complete = false;
 		return {
 			records,
 			complete,
 			requests: requests.count,
 			...(error !== undefined ? { error } : {}),
+			...(ctx.retryAfterMs !== undefined ? { retryAfterMs: ctx.retryAfterMs } : {}),
 		};
 	};
 }

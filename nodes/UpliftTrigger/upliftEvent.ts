@@ -6,6 +6,7 @@ import { ok, refuse } from '../shared/refusal';
 import type { Step } from '../shared/refusal';
 import { describeZodIssue } from '../shared/validation';
 import { deliveryFields } from '../shared/deliveryItem';
+import { parseVendorTime } from '../shared/time';
 
 /**
  * Uplift's event envelope (Stripe-like): `{id, object: "event", type, api_version, created (epoch ms),
@@ -37,12 +38,15 @@ export function upliftDeliveryKey(event: UpliftEvent, rawBody: Buffer): string {
 	return `uplift:sha256:${createHash('sha256').update(rawBody).digest('hex')}`;
 }
 
-/** `created` is epoch milliseconds in Uplift's samples; seconds and ISO strings are tolerated. */
+/**
+ * `created` is epoch milliseconds in Uplift's samples; seconds and ISO strings are tolerated (an ISO
+ * time without a zone is UTC: nodes/shared/time.ts).
+ */
 export function toIsoTime(value: unknown): string | null {
 	let ms: number | undefined;
 	if (typeof value === 'number' && Number.isFinite(value)) ms = value < 1e11 ? value * 1000 : value;
 	else if (typeof value === 'string' && value.trim() !== '') {
-		ms = /^\d+$/.test(value.trim()) ? toMs(Number(value)) : Date.parse(value);
+		ms = /^\d+$/.test(value.trim()) ? toMs(Number(value)) : parseVendorTime(value);
 	}
 	if (ms === undefined || Number.isNaN(ms)) return null;
 	const date = new Date(ms);

@@ -33,11 +33,12 @@ export function deliveryFields(
 
 /**
  * What a catch-up item carries for the execution (written by catchUpFields in catchUp/run.ts): the
- * cursor to store, and whether the item exists only to store it. Undefined for webhook items.
+ * cursor to store, whether the item exists only to store it, and the problem an item exists to
+ * report (catchUp/schedule.ts: a part of the listing kept failing). Undefined for webhook items.
  */
 export function readCatchUpFields(
 	json: IDataObject,
-): { sinceMs: number; startMs?: number; bookkeeping: boolean } | undefined {
+): { sinceMs: number; startMs?: number; bookkeeping: boolean; problem?: string } | undefined {
 	const catchUp = json.catchUp as IDataObject | undefined;
 	if (json.source !== 'catchUp' || typeof catchUp !== 'object' || catchUp === null)
 		return undefined;
@@ -48,6 +49,7 @@ export function readCatchUpFields(
 		sinceMs,
 		...(Number.isFinite(startMs) ? { startMs } : {}),
 		bookkeeping: catchUp.bookkeeping === true,
+		...(typeof catchUp.problem === 'string' ? { problem: catchUp.problem } : {}),
 	};
 }
 

@@ -60,7 +60,9 @@
  *   filter[ean]; GET /invoices without invoice_id is the invoice list.
  *   fake.seed(resource, count, (i) => extra) seeds records with ids 1..count (or from opts.firstId).
  *   Lists are in ascending id order; since_id = ids greater than the one given; since_created_at =
- *   created_at >= the ISO time given; meta.next_page is null on the last page.
+ *   created_at >= the ISO time given; meta.next_page is null on the last page. Each rule's source is
+ *   at listPage. fake.setListing({perPage, nextPage: 'number'|'url', order: 'id'|'updated_desc', meta})
+ *   varies what the vendor may vary; fake.refuseList(path, 403) refuses one list (a role without access).
  * Writes (recorded in fake.writes as {method, path, query, body}):
  *   PUT  /pick_tickets/:id?tracking_number=&carrier=&shipping_cost=   -> {pick_ticket} fields set, updated_at bumped
  *   PUT  /pick_tickets/:id/ship                                          -> {pick_ticket} status 'shipped', updated_at bumped
@@ -113,7 +115,8 @@ function readBody(req) {
 
 /** Realistic sample records, keyed by resource. */
 function sampleRecord(resource, id, extra = {}) {
-	const now = new Date().toISOString();
+	// whole seconds, as Uphance's API writes them (laterThan, below)
+	const now = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
 	const base = { id: Number(id) || id, created_at: now, updated_at: now, organisation_id: 9579 };
 	switch (resource) {
 		case 'pick_ticket':
@@ -146,11 +149,16 @@ function sampleRecord(resource, id, extra = {}) {
 	}
 }
 
-/** An updated_at strictly later than `previous` (an ISO time): now, or previous + 1 ms. */
+/**
+ * An updated_at strictly later than `previous` (an ISO time), to the whole second: now, or the
+ * second after `previous`. Uphance's API writes whole seconds (its API examples show `.000`,
+ * docs/uphance-api.md), and the trigger's duplicate key compares times to the second
+ * (nodes/UphanceTrigger/uphanceEvent.ts), so two changes of one record are a second apart here.
+ */
 function laterThan(previous) {
 	const prev = Date.parse(previous);
-	const now = Date.now();
-	return new Date(Number.isFinite(prev) && now <= prev ? prev + 1 : now).toISOString();
+	const now = Math.floor(Date.now() / 1000) * 1000;
+	return new Date(Number.isFinite(prev) && now <= prev ? Math.floor(prev / 1000) * 1000 + 1000 : now).toISOString();
 }
 
 /** Webhook body as Uphance sends it: {event, <resource>: record}. */
@@ -179,6 +187,9 @@ function start(opts = {}) {
 		writes: [], // PUT/POST calls of the action node
 		stockOperations: new Map(), // idempotency_key -> created operation
 		nextId: 900000,
+		// How lists page (fake.setListing): what the vendor may vary, per the evidence in listPage.
+		listing: { perPage: undefined, nextPage: 'number', order: 'id', meta: true },
+		listRefusals: new Map(), // list path -> status answered to every list request (fake.refuseList)
 	};
 
 	// Webhook sending (see the header): one delivery per emit, retried until delivered or given up.
@@ -318,8 +329,17 @@ function start(opts = {}) {
 		}
 		return all;
 	}
+	// Lists. Sources: docs/uphance-api.md "Pagination" and "List endpoints and filters".
+	// - 100 records a page (documented, H3-H7), 50 for production orders (documented); setListing
+	//   ({perPage}) varies it for every list, since a page of another size says nothing about the end.
+	// - meta {current_page, next_page, prev_page, total_pages, total_count} (seen in public clients C1,
+	//   C2); next_page a number (C2) or, as C1 types it, a URL string: setListing({nextPage: 'url'}).
+	// - since_id = ids greater than the one given, since_created_at = created at or after (documented);
+	//   both at once are applied together (assumed).
+	// - ascending id order (assumed: not documented; the public clients that page with since_id rely
+	//   on it); setListing({order: 'updated_desc'}) lists newest change first instead.
 	function listPage(resource, params) {
-		const perPage = RESOURCES[resource].perPage || 100;
+		const perPage = state.listing.perPage || RESOURCES[resource].perPage || 100;
 		let all = sortedRecords(resource);
 		if (params.has('since_id')) all = all.filter((r) => Number(r.id) > Number(params.get('since_id')));
 		if (params.has('since_created_at')) {
@@ -328,13 +348,28 @@ function start(opts = {}) {
 		}
 		for (const [q, field] of Object.entries(LIST_FILTERS))
 			if (params.has(q)) all = all.filter((r) => String(r[field]) === params.get(q));
+		if (state.listing.order === 'updated_desc')
+			all = [...all].sort((a, b) => Date.parse(b.updated_at) - Date.parse(a.updated_at) || Number(b.id) - Number(a.id));
 		const page = Math.max(1, Number(params.get('page') || 1));
 		const totalPages = Math.ceil(all.length / perPage);
 		const key = RESOURCES[resource].path;
-		return {
-			[key]: all.slice((page - 1) * perPage, page * perPage),
-			meta: { current_page: page, next_page: page < totalPages ? page + 1 : null, prev_page: page > 1 ? page - 1 : null, total_pages: totalPages, total_count: all.length },
+		const pageRef = (n) => {
+			if (n == null || state.listing.nextPage === 'number') return n;
+			const u = new URL(`https://api.uphance.com/${key}`);
+			for (const [k, v] of params) if (k !== 'page') u.searchParams.set(k, v);
+			u.searchParams.set('page', String(n));
+			return u.toString();
 		};
+		const body = { [key]: all.slice((page - 1) * perPage, page * perPage) };
+		if (state.listing.meta)
+			body.meta = {
+				current_page: page,
+				next_page: pageRef(page < totalPages ? page + 1 : null),
+				prev_page: pageRef(page > 1 ? page - 1 : null),
+				total_pages: totalPages,
+				total_count: all.length,
+			};
+		return body;
 	}
 	function writeTarget(method, pathname) {
 		let m;
@@ -497,6 +532,8 @@ function start(opts = {}) {
 		if (parts.length === 1 && !(resource === 'invoice' && url.searchParams.has('invoice_id'))) {
 			entry.resource = resource;
 			entry.list = true;
+			const refusal = state.listRefusals.get(RESOURCES[resource].path);
+			if (refusal) return reply(refusal, { error: refusal === 403 ? 'Forbidden' : 'Unprocessable Entity' });
 			return reply(200, listPage(resource, url.searchParams));
 		}
 		let id;
@@ -524,6 +561,18 @@ function start(opts = {}) {
 					return storeRecord(resource, id, record || sampleRecord(resource, id));
 				},
 				/** Seeds `count` records of a resource with ids firstId.. (default 1..count); `extra(i)` adds fields. */
+				/**
+				 * How every list pages from now on: {perPage, nextPage: 'number' | 'url', order: 'id' |
+				 * 'updated_desc', meta: true | false (false: an answer without meta, a shape no source shows)}.
+				 */
+				setListing(options = {}) {
+					Object.assign(state.listing, options);
+				},
+				/** Every request to the list at `path` (`products`) is answered `status` (403, 422); null stops it. */
+				refuseList(path, status = 403) {
+					if (status == null) state.listRefusals.delete(path);
+					else state.listRefusals.set(path, status);
+				},
 				seed(resource, count, extra, firstId = 1) {
 					if (!RESOURCES[resource]) throw new Error(`Unknown Uphance resource "${resource}"`);
 					for (let i = 0; i < count; i++) {

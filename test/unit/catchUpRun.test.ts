@@ -101,18 +101,18 @@ const T0 = Date.now() - HOUR;
 describe('runCatchUp: the cursor', () => {
 	it('a window read over several runs keeps its window and goes on where the last run stopped; the cursor moves at its end, if every run was clean', async () => {
 		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
-		w.listing = { records: [record('a', T0 + MINUTE)], complete: false, requests: 1, resume: { part: 0, page: 2 } };
+		w.listing = { records: [record('a', T0 + MINUTE)], complete: false, requests: 1, resume: { parts: { p0: { afterId: 2 } } } };
 		const first = await w.run();
 		expect(first).toMatchObject({ emitted: 1, handled: 1, complete: false, cursorMoved: false });
 		const window = w.listCalls[0].window;
 		// later runs: same window (not now - settle), from where the last one stopped
 		w.nowMs += 30 * MINUTE;
-		w.listing = { records: [record('b', T0 + 2 * MINUTE)], complete: false, requests: 1, resume: { part: 1, page: 1 } };
+		w.listing = { records: [record('b', T0 + 2 * MINUTE)], complete: false, requests: 1, resume: { parts: { p1: { afterId: 1 } } } };
 		await w.run();
-		expect(w.listCalls[1]).toMatchObject({ window, resume: { part: 0, page: 2 } });
+		expect(w.listCalls[1]).toMatchObject({ window, resume: { parts: { p0: { afterId: 2 } } } });
 		w.listing = { records: [record('c', T0 + 3 * MINUTE)], complete: true, requests: 1 };
 		const last = await w.run();
-		expect(w.listCalls[2]).toMatchObject({ window, resume: { part: 1, page: 1 } });
+		expect(w.listCalls[2]).toMatchObject({ window, resume: { parts: { p1: { afterId: 1 } } } });
 		expect(last).toMatchObject({ complete: true, cursorMoved: true });
 		expect(w.state.sinceMs).toBe(window.toMs);
 		// the next run starts a new window from the cursor, from the start of the listing
@@ -123,7 +123,7 @@ describe('runCatchUp: the cursor', () => {
 
 	it('a scan in which one run was not clean ends without moving the cursor, and the next scan reads the window again', async () => {
 		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
-		w.listing = { records: [record('fails', T0 + MINUTE)], complete: false, requests: 1, resume: { part: 0, page: 2 } };
+		w.listing = { records: [record('fails', T0 + MINUTE)], complete: false, requests: 1, resume: { parts: { p0: { afterId: 2 } } } };
 		w.execution = () => Promise.resolve(false);
 		await w.run();
 		w.execution = (items) => {

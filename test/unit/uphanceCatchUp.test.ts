@@ -14,7 +14,7 @@ import {
 	listUphanceChanges,
 	resourcesToList,
 } from '../../nodes/UphanceTrigger/uphanceCatchUp';
-import { parseUphanceEvent, uphanceChangeKey, uphanceDeliveryKey } from '../../nodes/UphanceTrigger/uphanceEvent';
+import { parseUphanceEvent, uphanceChangeKey, uphanceCreatedKey, uphanceDeliveryKey } from '../../nodes/UphanceTrigger/uphanceEvent';
 import { uphanceCredentials } from './helpers/actionContext';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -37,6 +37,9 @@ interface Fake {
 	seed(resource: string, count: number, extra?: (i: number) => IDataObject, firstId?: number): void;
 	record(resource: string, id: number | string): IDataObject;
 	failNext(count: number, status?: number, retryAfter?: number): void;
+	deleteRecord(resource: string, id: number | string): void;
+	setListing(options: { perPage?: number; nextPage?: string; order?: string; meta?: boolean }): void;
+	refuseList(path: string, status: number | null): void;
 	clearLog(): void;
 	close(): Promise<void>;
 }
@@ -109,7 +112,8 @@ describe('which records a listing returns', () => {
 		expect(listing.error).toBeUndefined();
 		const [request] = listRequests();
 		expect(request.path).toBe('/products');
-		expect(queryOf(request)).toEqual({ since_created_at: iso(T - 14 * DAY), page: '1' });
+		// fixed by the window, not by the clock of the run: a scan over several runs asks the same
+		expect(queryOf(request)).toEqual({ since_created_at: iso(WINDOW.toMs - 14 * DAY), page: '1' });
 		expect(listing.records.map((r) => r.changedAtMs)).toEqual([T - 30 * MINUTE, WINDOW.toMs]);
 	});
 
@@ -212,25 +216,29 @@ describe('paging and bounds', () => {
 			fake.clearLog();
 			const listing = await list(['pick_ticket_update', 'product_update'], { bounds, isHandled: (k) => handled.has(k), resume });
 			for (const r of listing.records) handled.add(r.key);
-			runs.push({ got: listing.records.length, pages: listRequests().map((r) => `${r.path}?page=${queryOf(r).page}`), complete: listing.complete });
+			runs.push({ got: listing.records.length, pages: listRequests().map((r) => `${r.path}?${new URLSearchParams(queryOf(r)).toString().replace(/%3A/g, ':')}`), complete: listing.complete });
 			resume = listing.resume;
 			if (listing.complete) break;
 		}
-		// 250 pick tickets (3 pages) then 150 products (2 pages), 100 changes per run: a run stops on
-		// the page where it found a 101st change, and the next run reads that page again
+		// 250 pick tickets then 150 products, 100 changes per run: a run stops before the 101st change,
+		// and the next run goes on after the last id it read (since_id), not by page number
+		const since = iso(WINDOW.toMs - 14 * DAY);
+		const p = (path: string, page: number, sinceId?: number) =>
+			`/${path}?since_created_at=${since}${sinceId !== undefined ? `&since_id=${sinceId}` : ''}&page=${page}`;
 		expect(runs).toEqual([
-			{ got: 100, pages: ['/pick_tickets?page=1', '/pick_tickets?page=2'], complete: false },
-			{ got: 100, pages: ['/pick_tickets?page=2', '/pick_tickets?page=3'], complete: false },
-			{ got: 100, pages: ['/pick_tickets?page=3', '/products?page=1'], complete: false },
-			{ got: 100, pages: ['/products?page=1', '/products?page=2'], complete: true },
+			{ got: 100, pages: [p('pick_tickets', 1), p('pick_tickets', 2)], complete: false },
+			{ got: 100, pages: [p('pick_tickets', 1, 100), p('pick_tickets', 2, 100)], complete: false },
+			{ got: 100, pages: [p('pick_tickets', 1, 200), p('products', 1)], complete: false },
+			{ got: 100, pages: [p('products', 1, 50)], complete: true },
 		]);
 		expect(handled.size).toBe(400);
 	});
 
-	it('isHandled is asked with the same keys the records carry', async () => {
+	it('isHandled is asked with the same keys the records carry (and, for records created in the window, whether their create was seen)', async () => {
 		const asked: string[] = [];
 		const listing = await list(['product_update'], { isHandled: (key) => (asked.push(key), false) });
-		expect(asked).toEqual(listing.records.map((r) => r.key));
+		expect(asked.filter((k) => !k.endsWith(':created'))).toEqual(listing.records.map((r) => r.key));
+		expect(asked.filter((k) => k.endsWith(':created')).length).toBeGreaterThan(0);
 	});
 });
 
@@ -330,5 +338,122 @@ describe('changeOfRecord, catchUpEventName, resourcesToList', () => {
 		// deletes cannot be listed
 		expect(resources('invoice_delete')).toEqual([]);
 		expect(resources('sales_order_update')).toEqual([]);
+	});
+});
+
+describe('a scan that cannot skip (issue 19, findings 1-3)', () => {
+	interface Scan {
+		runs: CatchUpListing[];
+		emitted: Map<string, number>;
+	}
+	/** Runs the listing as the runner does: same window, resume from the last run, until complete. */
+	async function scan(selected: string[], bounds: CatchUpBounds, between: (run: number) => void = () => undefined): Promise<Scan> {
+		const emitted = new Map<string, number>();
+		const runs: CatchUpListing[] = [];
+		let resume: CatchUpResume | undefined;
+		for (let run = 0; run < 20; run++) {
+			if (run > 0) between(run);
+			const listing = await list(selected, { bounds, isHandled: (k) => emitted.has(k), resume });
+			runs.push(listing);
+			for (const r of listing.records) emitted.set(r.key, (emitted.get(r.key) ?? 0) + 1);
+			resume = listing.resume;
+			if (listing.complete) break;
+		}
+		return { runs, emitted };
+	}
+	const changedIds = (s: Scan) => [...s.emitted.keys()].map((k) => Number(k.split(':')[2])).sort((a, b) => a - b);
+	const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+	it('records deleted and created between runs move no unread record onto a page already read: 0 lost, each once', async () => {
+		// 250 invoices changed 50 minutes before the run (an outage that long), one page per run
+		fake.seed('invoice', 250, () => ({ created_at: iso(T - 2 * HOUR), updated_at: iso(T - 50 * MINUTE) }));
+		const result = await scan(['invoice_update'], { maxPages: 1, maxRecords: 500 }, (run) => {
+			if (run === 1) for (let id = 1; id <= 10; id++) fake.deleteRecord('invoice', id); // read by run 1
+			if (run === 2) for (let id = 251; id <= 255; id++) put('invoice', id, T - 40 * MINUTE, T - 30 * MINUTE);
+		});
+		expect(result.runs.at(-1)?.complete).toBe(true);
+		expect(changedIds(result)).toEqual(range(1, 255));
+		expect([...result.emitted.values()].every((n) => n === 1)).toBe(true);
+		// one query per scan: since_created_at never moved with the clock
+		expect(new Set(listRequests().map((r) => queryOf(r).since_created_at)).size).toBe(1);
+	});
+
+	it.each([
+		['pages of 50', { perPage: 50 }],
+		['pages of 30 whose next_page is a URL', { perPage: 30, nextPage: 'url' }],
+	])('reads a list of %s to the end Uphance declares, not to the first short page', async (_name, listing) => {
+		fake.setListing(listing);
+		fake.seed('receiving_ticket', 120, () => ({ created_at: iso(T - 2 * HOUR), updated_at: iso(T - 30 * MINUTE) }));
+		const result = await list(['receiving_ticket_update']);
+		expect(result.complete).toBe(true);
+		expect(ids(result)).toEqual(range(1, 120));
+		expect(listRequests()).toHaveLength(Math.ceil(120 / listing.perPage));
+	});
+
+	it('a list not in id order keeps no position: the next run reads it from the start, and the memory drops what was seen', async () => {
+		fake.setListing({ order: 'updated_desc' });
+		fake.seed('product', 150, (i) => ({ created_at: iso(T - 2 * HOUR), updated_at: iso(T - 50 * MINUTE + i * 1000) }));
+		const result = await scan(['product_update'], { maxPages: 20, maxRecords: 100 });
+		expect(result.runs.map((r) => r.records.length)).toEqual([100, 50]);
+		expect(result.runs[0].resume).toEqual({ parts: { products: {} } });
+		expect(changedIds(result)).toEqual(range(1, 150));
+	});
+
+	it('a resource that always fails is skipped and reported; the others are read; once it works its changes come', async () => {
+		fake.refuseList('products', 403);
+		put('pick_ticket', 1, T - 3 * DAY, T - 20 * MINUTE, { status: 'packed' });
+		put('invoice', 2, T - 3 * DAY, T - 20 * MINUTE);
+		put('product', 3, T - 3 * DAY, T - 20 * MINUTE);
+		const failing = await list(['*']);
+		expect(events(failing)).toEqual({ '1': 'pick_ticket_update', '2': 'invoice_update' });
+		expect(failing.complete).toBe(false);
+		// the scan is over (nothing left but the failed part): the next run lists a new window from the cursor
+		expect(failing.resume).toBeUndefined();
+		expect(failing.failures).toEqual([{ part: 'products', statusCode: 403, error: expect.stringMatching(/^Listing products \(page 1\) failed: .*403/) }]);
+		// every other resource was listed after the failing one
+		expect(listRequests().map((r) => r.path)).toEqual(['/pick_tickets', '/invoices', '/credit_notes', '/receiving_tickets', '/products']);
+		fake.refuseList('products', null);
+		const recovered = await list(['*'], { isHandled: (k) => failing.records.some((r) => r.key === k) });
+		expect(events(recovered)).toEqual({ '3': 'product_update' });
+		expect(recovered.complete).toBe(true);
+	});
+
+	it('an answer without meta is a failure that names it, never an empty list', async () => {
+		fake.setListing({ meta: false });
+		put('invoice', 2, T - 3 * DAY, T - 20 * MINUTE);
+		const listing = await list(['invoice_update']);
+		expect(listing.complete).toBe(false);
+		expect(listing.failures?.[0].error).toBe('Listing invoices (page 1) failed: Uphance\'s answer to GET /invoices (page 1) has no `meta` object (top-level keys: invoices)');
+	});
+});
+
+describe('events named as Uphance would have sent them (issue 19, finding 5)', () => {
+	it('a record whose create the workflow saw is an update, not a second create', async () => {
+		put('pick_ticket', 8, T - 40 * MINUTE, T - 10 * MINUTE, { status: 'packed' });
+		const unseen = await list(['pick_ticket_create', 'pick_ticket_update']);
+		expect(events(unseen)).toEqual({ '8': 'pick_ticket_create' });
+		// the create is remembered by record, so the execution records it (staticData.ts, aliases)
+		expect(unseen.records[0].json.deliveryAliases).toEqual(['uphance:pick_ticket:8:created']);
+		const seen = await list(['pick_ticket_create', 'pick_ticket_update'], { isHandled: (k) => k === 'uphance:pick_ticket:8:created' });
+		expect(events(seen)).toEqual({ '8': 'pick_ticket_update' });
+		expect(seen.records[0].json.deliveryAliases).toBeUndefined();
+	});
+
+	it('the webhook path records the same alias for a create', () => {
+		const body = { event: 'pick_ticket_create', pick_ticket: { id: 8, updated_at: iso(T) } };
+		const parsed = parseUphanceEvent(body);
+		if (!parsed.ok) throw new Error('did not parse');
+		expect(uphanceCreatedKey('pick_ticket', parsed.value.id)).toBe('uphance:pick_ticket:8:created');
+	});
+});
+
+describe('times (issue 19, finding 11; issue 20)', () => {
+	it('a listed change with an offset, or without milliseconds, keys as the webhook with Z and milliseconds', async () => {
+		put('invoice', 4, T - 3 * DAY, T - 20 * MINUTE);
+		fake.setRecord('invoice', 4, { ...fake.record('invoice', 4), updated_at: '2026-03-01T12:40:00+01:00' });
+		const [change] = (await list(['invoice_update'])).records;
+		expect(change.changedAtMs).toBe(Date.parse('2026-03-01T11:40:00Z'));
+		for (const webhookTime of ['2026-03-01T11:40:00.000Z', '2026-03-01T11:40:00.357Z', '2026-03-01T11:40:00Z', '2026-03-01T11:40:00'])
+			expect(uphanceChangeKey('invoice', 4, webhookTime)).toBe(change.key);
 	});
 });

@@ -1,9 +1,10 @@
-import { NodeOperationError } from 'n8n-workflow';
-import type { IDataObject, IExecuteFunctions, IHttpRequestMethods } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, IHttpRequestMethods, JsonObject } from 'n8n-workflow';
 
 import { signInRefusal, uphanceBaseUrl } from '../../../credentials/UphanceApi.credentials';
 import { vendorRequest } from '../../shared/vendorHttp';
 import type { ApiRequestOptions, VendorApi } from '../../shared/vendorHttp';
+import { readUphancePage } from './pages';
 
 /**
  * Uphance transport: base URL from the `uphanceApi` credential (sign-in, organisation selection and
@@ -30,8 +31,10 @@ export async function uphanceRequest(
 }
 
 /**
- * Pages `GET path?page=N` until `meta.next_page` is null (or `limit` records are collected). Only
- * one page of the raw answer is held at a time; records go straight into the result.
+ * Pages `GET path?page=N` to the page Uphance calls the last (./pages.ts: `next_page` as a number
+ * or a URL, `total_pages`; pages of any size), or until `limit` records are collected. Only one
+ * page of the raw answer is held at a time; records go straight into the result. An answer without
+ * the list or `meta` is an error naming what is missing.
  */
 export async function uphanceList(
 	ctx: IExecuteFunctions,
@@ -42,24 +45,19 @@ export async function uphanceList(
 	limit: number | undefined,
 ): Promise<IDataObject[]> {
 	const records: IDataObject[] = [];
-	let page = 1;
-	for (let guard = 0; guard < 100_000; guard++) {
+	for (let page: number | undefined = 1, guard = 0; page !== undefined && guard < 100_000; guard++) {
 		const body = await uphanceRequest(ctx, itemIndex, 'GET', path, { qs: { ...qs, page } });
-		const list = body[key];
-		if (list !== undefined && !Array.isArray(list)) {
-			throw new NodeOperationError(
-				ctx.getNode(),
-				`Uphance answered GET ${path} without a "${key}" list`,
-				{ itemIndex },
-			);
-		}
-		for (const record of (list ?? []) as IDataObject[]) {
+		const read = readUphancePage(body, key, page);
+		if (!read.ok)
+			throw new NodeApiError(ctx.getNode(), body as JsonObject, {
+				message: read.error,
+				itemIndex,
+			});
+		for (const record of read.page.records) {
 			records.push(record);
 			if (limit !== undefined && records.length >= limit) return records;
 		}
-		const next = Number((body.meta as IDataObject | undefined)?.next_page);
-		if (!Number.isFinite(next) || next <= page || !list || list.length === 0) return records;
-		page = next;
+		page = read.page.next;
 	}
 	return records;
 }

@@ -1,5 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import { parseVendorTime } from '../time';
 import type { CatchUpBounds } from './types';
 
 /**
@@ -46,7 +47,7 @@ export function catchUpProperties(vendorNote: string, extra: INodeProperties[]):
 					type: 'dateTime',
 					default: '',
 					description:
-						'On the first activation, emit each change since this date once. Empty: start from the activation, with no history.',
+						'On the first activation, emit each change since this date once (read as UTC unless it names an offset). Empty: start from the activation, with no history.',
 				},
 				{
 					displayName: 'Interval (Minutes)',
@@ -94,7 +95,7 @@ export function catchUpSettingsOf(options: CatchUpOptions): {
 	bounds: CatchUpBounds;
 	backfillFromMs?: number;
 } {
-	const backfillFromMs = options.backfillFrom ? Date.parse(options.backfillFrom) : NaN;
+	const backfillFromMs = parseVendorTime(options.backfillFrom) ?? NaN;
 	return {
 		intervalMinutes: Math.min(60, Math.max(1, Math.floor(options.intervalMinutes ?? 30))),
 		settleMs: Math.max(0, options.settleSeconds ?? 120) * 1000,

@@ -4,6 +4,7 @@ import { hashDeliveryKey } from '../duplicateMemory/store';
 import { OVERLAP_MS } from './cursor';
 import type {
 	CatchUpBounds,
+	CatchUpFailure,
 	CatchUpRecord,
 	CatchUpResume,
 	CatchUpWindow,
@@ -83,6 +84,8 @@ export interface RunReport {
 	complete: boolean;
 	cursorMoved: boolean;
 	error?: string;
+	/** parts that failed and were skipped this run (types.ts) */
+	failures?: CatchUpFailure[];
 	skipped?: 'backoff' | 'emptyWindow';
 }
 
@@ -128,9 +131,10 @@ export async function runCatchUp(state: CatchUpState, deps: RunDeps): Promise<Ru
 	};
 	if (state.backoffUntilMs !== undefined && nowMs < state.backoffUntilMs)
 		return { ...report, skipped: 'backoff' };
-	const window = state.scan?.window ?? {
+	const window: CatchUpWindow = state.scan?.window ?? {
 		fromMs: Math.max(state.sinceMs - OVERLAP_MS, state.floorMs ?? -Infinity),
 		toMs: nowMs - deps.settleMs,
+		...(state.floorMs !== undefined ? { floorMs: state.floorMs } : {}),
 	};
 	if (!state.scan && window.toMs <= state.sinceMs)
 		return { ...report, skipped: 'emptyWindow', complete: true };
@@ -146,6 +150,7 @@ export async function runCatchUp(state: CatchUpState, deps: RunDeps): Promise<Ru
 	report.requests = listing.requests;
 	report.complete = listing.complete;
 	if (listing.error) report.error = listing.error;
+	if (listing.failures?.length) report.failures = listing.failures;
 	if (listing.retryAfterMs !== undefined) state.backoffUntilMs = nowMs + listing.retryAfterMs;
 
 	const runAt = new Date(nowMs);
@@ -187,8 +192,15 @@ export async function runCatchUp(state: CatchUpState, deps: RunDeps): Promise<Ru
 		notStarted === 0 &&
 		report.handled === report.emitted;
 	if (!report.complete) {
-		// After a timeout the same position is read again (the changes after it were not emitted).
-		state.scan = { window, resume: timedOut ? state.scan?.resume : listing.resume, clean };
+		if (!timedOut && !listing.resume && listing.failures?.length) {
+			// Every part was read but those that failed: this scan is over, the cursor stays, and the
+			// next run lists a new window from it, so the failed parts are tried again and the others
+			// go on finding new changes.
+			state.scan = undefined;
+		} else {
+			// After a timeout the same position is read again (the changes after it were not emitted).
+			state.scan = { window, resume: timedOut ? state.scan?.resume : listing.resume, clean };
+		}
 	} else {
 		state.scan = undefined;
 		if (clean) {

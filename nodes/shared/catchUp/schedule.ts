@@ -123,7 +123,10 @@ export function startCatchUp(
 	const memory = () => {
 		const session = new MemorySession(
 			{ ...place, staticData: snapshot },
-			{ ...settings.limits, keepSinceMs: state.sinceMs - OVERLAP_MS },
+			{
+				...settings.limits,
+				keepSinceMs: state.sinceMs - OVERLAP_MS - (settings.limits.catchUpReachMs ?? 0),
+			},
 		);
 		return {
 			claim: (key: string) => session.claim(key),
@@ -149,6 +152,35 @@ export function startCatchUp(
 			state.committedMs = Math.max(state.committedMs ?? sinceMs, sinceMs);
 	};
 
+	/** The problem last reported per part (a failing Uphance resource), so each is told once. */
+	const reported = new Map<string, string>();
+	/**
+	 * A part that fails is told to the user once per distinct failure, as a failed execution
+	 * (./problem.ts), not on every run; when a run completes, every part works again.
+	 */
+	const reportFailures = async (report: RunReport): Promise<void> => {
+		if (report.skipped) return;
+		if (report.complete) {
+			if (reported.size > 0) log(`every part lists again (${[...reported.keys()].join(', ')})`);
+			reported.clear();
+			return;
+		}
+		for (const failure of report.failures ?? []) {
+			const signature =
+				failure.statusCode !== undefined ? `HTTP ${failure.statusCode}` : failure.error;
+			if (reported.get(failure.part) === signature) continue;
+			reported.set(failure.part, signature);
+			const json = catchUpFields(new Date(), state.sinceMs, state.floorMs);
+			(json.catchUp as IDataObject).problem =
+				`Catch-up cannot list ${failure.part}: ${failure.error}. The other parts are caught up as usual; ` +
+				`${failure.part} is tried again on every run, and what it missed is caught up once it works ` +
+				`(its changes since ${new Date(state.sinceMs).toISOString()}). If the credential's user may not read ` +
+				`${failure.part}, give it that access, or deselect those events. This is reported once per problem.`;
+			const end = emit([{ json }]);
+			if (end) await waitAtMost(end);
+		}
+	};
+
 	const runOnce = async (): Promise<void> => {
 		if (running || closed) return;
 		running = true;
@@ -167,6 +199,7 @@ export function startCatchUp(
 			if (report.emitted > 0 && report.handled === report.emitted)
 				state.committedMs = Math.max(state.committedMs ?? sinceBefore, sinceBefore);
 			if (report.cursorMoved) publishCursor(nodeId, state.sinceMs, state.floorMs);
+			await reportFailures(report);
 			// Whether or not this run moved it, the cursor is a confirmed starting point: a first
 			// activation stores it now, also when its first window is still empty (the settle delay
 			// is longer than the first-run delay) or the vendor failed, so a restart finds it.

@@ -9,6 +9,11 @@ import type { IBinaryKeyData, IDataObject } from 'n8n-workflow';
 export interface CatchUpWindow {
 	fromMs: number;
 	toMs: number;
+	/**
+	 * Nothing older is ever listed, whatever a vendor adds to reach back (Uplift's Processing
+	 * Allowance): where the trigger's history starts (its first activation, or Backfill From).
+	 */
+	floorMs?: number;
 }
 
 /** Bounds of one run, so a long outage is caught up over several runs, not in one burst. */
@@ -47,22 +52,40 @@ export interface CatchUpListing {
 	/** the vendor asked to wait this long (429/503 Retry-After): no listing before then */
 	retryAfterMs?: number;
 	/**
-	 * Where an incomplete listing stopped (a cap, an error), so the next run goes on from there over
-	 * the same window instead of starting again at the first page. Undefined: start again.
+	 * Where an incomplete listing stopped (a cap, a Retry-After), so the next run goes on from there
+	 * over the same window. Undefined on an incomplete listing: the scan of this window is over
+	 * (a part kept failing), and the next run starts a new one from the cursor, which did not move.
 	 */
 	resume?: CatchUpResume;
+	/**
+	 * Parts (Uphance resources) that failed in this run and were skipped, so one part cannot stall
+	 * the others. Each is reported to the user (schedule.ts) and listed again next run.
+	 */
+	failures?: CatchUpFailure[];
 }
 
-/** A position in a listing: which of its parts (an Uphance resource) and which page of it. */
-export interface CatchUpResume {
-	part: number;
-	page: number;
+export interface CatchUpFailure {
+	/** what failed, as the user knows it (an Uphance list path, `products`) */
+	part: string;
+	/** one line, fit for the user: never a secret, a value of a record or a stack */
+	error: string;
+	statusCode?: number;
 }
 
 /**
- * Lists the changes in the window, from `resume` on if given. `isHandled(key)` says whether the duplicate memory already holds
- * a change: those are left out before the `maxRecords` cap counts, so a window full of handled
- * changes still completes.
+ * A position in a listing that spans runs: per part (an Uphance resource), either done, or the id
+ * after which reading goes on (a keyset: ids the vendor listed in ascending order, so a record
+ * deleted or added between runs moves no unread record onto a page already read). A part without
+ * an entry, or with `{}`, is read from its start.
+ */
+export interface CatchUpResume {
+	parts: Record<string, { done?: boolean; afterId?: number }>;
+}
+
+/**
+ * Lists the changes in the window, from `resume` on if given. `isHandled(key)` says whether the
+ * duplicate memory already holds a key: those changes are left out before the `maxRecords` cap
+ * counts, so a window full of handled changes still completes.
  */
 export type ListChanges = (
 	window: CatchUpWindow,

@@ -168,8 +168,13 @@ export class MemorySession {
 		this.now = place.now ?? Date.now;
 		const nowMs = this.now();
 		// Keys younger than the stored catch-up cursor stay beyond the window (store.ts, keepSinceMs).
-		const keepSinceMs = limits.keepSinceMs ?? keepKeysSince(place.staticData);
-		this.memory = memoryFor(memoryId(place), nowMs, { ...limits, keepSinceMs });
+		const keepSinceMs =
+			limits.keepSinceMs ??
+			(keepKeysSince(place.staticData) ?? Infinity) - (limits.catchUpReachMs ?? 0);
+		this.memory = memoryFor(memoryId(place), nowMs, {
+			...limits,
+			keepSinceMs: Number.isFinite(keepSinceMs) ? keepSinceMs : undefined,
+		});
 		const stored = place.staticData[MEMORY_FIELD] as IDataObject | undefined;
 		// null too: the catch-up timer's snapshot holds null where static data has no memory yet
 		if (stored !== undefined && stored !== null && this.memory.wrote(stored)) {
@@ -264,7 +269,7 @@ export function acceptInExecution(
 			cursorMs = Math.max(cursorMs ?? catchUp.sinceMs, catchUp.sinceMs);
 			startMs ??= catchUp.startMs;
 		}
-		if (catchUp?.bookkeeping) continue;
+		if (catchUp?.bookkeeping || catchUp?.problem !== undefined) continue;
 		const delivery = readDelivery(json);
 		if (!delivery) {
 			kept.push(index);

@@ -22,6 +22,12 @@ export interface DuplicateLimits {
 	 * (nodes/shared/catchUp/cursor.ts).
 	 */
 	keepSinceMs?: number;
+	/**
+	 * How far before its cursor catch-up's listing reaches (Uplift's Processing Allowance, Uphance's
+	 * Update Window, for the record of a create): keys accepted since `cursor - overlap - reach`
+	 * are kept beyond the window, whatever the Duplicate Window (./staticData.ts).
+	 */
+	catchUpReachMs?: number;
 }
 
 /** Acceptance time (seconds) below which a key is forgotten by age. */
