@@ -99,6 +99,31 @@ function world(start: { sinceMs: number; nowMs: number }) {
 const T0 = Date.now() - HOUR;
 
 describe('runCatchUp: the cursor', () => {
+	it('a scan that ends with failed parts is over: the cursor stays, the next run lists a new window from it (so the failed part is tried again and the others find new changes)', async () => {
+		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		const failures = [{ part: 'products', statusCode: 403, error: 'Listing products (page 1) failed: HTTP 403' }];
+		w.listing = { records: [record('a', T0 + MINUTE)], complete: false, requests: 5, failures, error: failures[0].error };
+		const first = await w.run();
+		expect(first).toMatchObject({ emitted: 1, handled: 1, complete: false, cursorMoved: false, failures });
+		expect(w.state.scan).toBeUndefined();
+		expect(w.state.sinceMs).toBe(T0);
+		w.nowMs += 30 * MINUTE;
+		w.listing = { records: [record('b', T0 + 40 * MINUTE)], complete: true, requests: 5 };
+		const second = await w.run();
+		// a new window: from the cursor that stayed (with the overlap) to now, from the listing's start
+		expect(w.listCalls[1].window).toEqual({ fromMs: T0 - 5 * MINUTE, toMs: w.nowMs - SETTLE_MS });
+		expect(w.listCalls[1].resume).toBeUndefined();
+		expect(second).toMatchObject({ complete: true, cursorMoved: true });
+		expect(w.state.sinceMs).toBe(w.nowMs - SETTLE_MS);
+	});
+
+	it('hands the listing the floor, so nothing a vendor reaches back for is older than the first activation', async () => {
+		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		w.state.floorMs = T0 - MINUTE;
+		await w.run();
+		expect(w.listCalls[0].window).toEqual({ fromMs: T0 - MINUTE, toMs: T0 + 30 * MINUTE - SETTLE_MS, floorMs: T0 - MINUTE });
+	});
+
 	it('a window read over several runs keeps its window and goes on where the last run stopped; the cursor moves at its end, if every run was clean', async () => {
 		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
 		w.listing = { records: [record('a', T0 + MINUTE)], complete: false, requests: 1, resume: { parts: { p0: { afterId: 2 } } } };

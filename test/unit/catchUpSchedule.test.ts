@@ -13,7 +13,8 @@ import type { CronExpression, IDataObject, INodeExecutionData, IRun, IDeferredPr
 import { CATCH_UP_FIELD } from '../../nodes/shared/catchUp/cursor';
 import { cronExpression, startCatchUp } from '../../nodes/shared/catchUp/schedule';
 import type { CatchUpSettings } from '../../nodes/shared/catchUp/schedule';
-import type { CatchUpBounds, CatchUpRecord, CatchUpWindow, ListChanges } from '../../nodes/shared/catchUp/types';
+import { throwCatchUpProblem } from '../../nodes/shared/catchUp/problem';
+import type { CatchUpBounds, CatchUpFailure, CatchUpRecord, CatchUpWindow, ListChanges } from '../../nodes/shared/catchUp/types';
 import { acceptInExecution, MEMORY_FIELD } from '../../nodes/shared/duplicateMemory/staticData';
 import { DuplicateMemory, hashDeliveryKey } from '../../nodes/shared/duplicateMemory/store';
 import type { PersistedMemory } from '../../nodes/shared/duplicateMemory/store';
@@ -82,6 +83,8 @@ function activation(opts: {
 	changes?: (window: CatchUpWindow, isHandled: (key: string) => boolean) => CatchUpRecord[];
 	settings?: Partial<CatchUpSettings>;
 	mode?: string;
+	/** parts that fail in the nth listing (0-based); none by default */
+	failures?: (call: number) => CatchUpFailure[];
 }) {
 	const workflowId = `catchup-schedule-${++counter}-${Math.random()}`;
 	const violations: string[] = [];
@@ -97,7 +100,9 @@ function activation(opts: {
 		const records = opts.changes?.(window, isHandled) ?? [];
 		const handled: Record<string, boolean> = {};
 		for (const r of records) handled[r.key] = isHandled(r.key);
+		const failures = opts.failures?.(listCalls.length) ?? [];
 		listCalls.push({ window, handled });
+		if (failures.length > 0) return { records, complete: false, requests: 1, failures };
 		return { records, complete: true, requests: 1 };
 	};
 
@@ -253,6 +258,44 @@ describe('startCatchUp through an n8n-like trigger context', () => {
 		const since = Date.parse(String((a.saved()[CATCH_UP_FIELD] as IDataObject).since));
 		// the listed window's end (now - settle), not the backfill start
 		expect(since).toBe(a.listCalls[0].window.toMs);
+		await a.response.closeFunction!();
+		expect(a.violations).toEqual([]);
+	});
+
+	it('a part that keeps failing is told once per distinct failure, as an execution that fails with what to do; the cursor stays', async () => {
+		const forbidden: CatchUpFailure = { part: 'products', statusCode: 403, error: 'Listing products (page 1) failed: HTTP 403 (forbidden)' };
+		const gone: CatchUpFailure = { part: 'products', statusCode: 404, error: 'Listing products (page 1) failed: HTTP 404 (not found)' };
+		// listings: 403, 403, 404, works, 403
+		const plan = [[forbidden], [forbidden], [gone], [], [forbidden]];
+		const storedSince = new Date(Date.now() - HOUR).toISOString();
+		const a = activation({ stored: { [CATCH_UP_FIELD]: { format: 1, since: storedSince } }, failures: (call) => plan[call] ?? [] });
+		const problems = () => a.executions.filter((e) => (e.items[0].json.catchUp as IDataObject | undefined)?.problem !== undefined);
+		const tick = async (n: number) => {
+			if (n > 0) a.crons[0].onTick();
+			await waitFor(`listing ${n + 1}`, () => a.listCalls.length === n + 1 && a.executions.every((e) => e.ended), () => a.logger.text());
+			// the run waits for its executions in steps of 250 ms (schedule.ts): let it end
+			await new Promise((resolve) => setTimeout(resolve, 400));
+		};
+		await tick(0);
+		expect(problems()).toHaveLength(1);
+		await tick(1);
+		expect(problems()).toHaveLength(1); // the same failure again: not told again
+		await tick(2);
+		expect(problems()).toHaveLength(2); // another failure of the same part
+		await tick(3);
+		await tick(4);
+		expect(problems()).toHaveLength(3); // it worked in between, so the 403 is news again
+		// while the part failed, the cursor stayed: each window started from the stored cursor
+		expect(a.listCalls.slice(0, 3).map((c) => c.window.fromMs)).toEqual([0, 1, 2].map(() => Date.parse(storedSince) - 5 * MINUTE));
+		// the problem item fails its execution with the part, the error and what to do
+		const [first] = problems();
+		const { ctx } = executeContext({ nodeName: NODE, workflowId: a.workflowId, staticData: new StaticDataRow(), logger: new RecordingLogger() }, first.items);
+		expect(() => throwCatchUpProblem(ctx as never, first.items)).toThrow(
+			/^Catch-up cannot list products: Listing products \(page 1\) failed: HTTP 403 \(forbidden\)\. The other parts are caught up as usual; .*give it that access, or deselect those events/,
+		);
+		// it never counts as a delivery: execute() passes nothing of it on
+		expect(first.kept).toEqual([]);
+		expect(() => throwCatchUpProblem(ctx as never, [{ json: { source: 'catchUp', catchUp: { since: storedSince } } }])).not.toThrow();
 		await a.response.closeFunction!();
 		expect(a.violations).toEqual([]);
 	});

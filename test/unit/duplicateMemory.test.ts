@@ -358,6 +358,22 @@ describe('keepSinceMs: keys catch-up may list again outlive the window', () => {
 		expect(back.claim('before-overlap').verdict).toBe('new');
 	});
 
+	it("with catchUpReachMs, keys are kept as far back as catch-up's listing reaches, whatever the Duplicate Window (Uplift: Duplicate Window 1 h, Processing Allowance 24 h)", () => {
+		const wf = uniqueWorkflow();
+		const since = t0 + 30 * HOUR;
+		const lim = { maxAgeMs: HOUR, maxEntries: 100, catchUpReachMs: 24 * HOUR };
+		const at = (ms: number, staticData: IDataObject) => new MemorySession(place(staticData, wf, { now: () => ms }), lim);
+		const staticData: IDataObject = { catchUp: { format: 1, since: new Date(since).toISOString() } };
+		const webhook = at(since - 20 * HOUR, staticData); // a capture delivered 20 h before the cursor
+		webhook.accept(webhook.claim('uplift:capture:c1').hashedKey);
+		const older = at(since - 26 * HOUR, staticData); // beyond the listing's reach
+		older.accept(older.claim('uplift:capture:c0').hashedKey);
+		// the listing reaches back cursor - 5 min - 24 h: c1 is still held two days later, c0 is not
+		const later = at(since + 48 * HOUR, staticData);
+		expect(later.claim('uplift:capture:c1').verdict).toBe('duplicate');
+		expect(later.claim('uplift:capture:c0').verdict).toBe('new');
+	});
+
 	it('a MemorySession over static data holding null for the memory (the catch-up timer snapshot) starts empty', () => {
 		const logged: string[] = [];
 		const staticData: IDataObject = { [MEMORY_FIELD]: null as unknown as IDataObject };

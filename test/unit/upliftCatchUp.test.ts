@@ -1,6 +1,7 @@
 import type { IDataObject, IHttpRequestOptions, IN8nHttpFullResponse } from 'n8n-workflow';
 
 import {
+	EXPORT_TRIES,
 	exportCsvText,
 	listUpliftChanges,
 	upliftCaptureAlias,
@@ -50,7 +51,7 @@ const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 const BOUNDS: CatchUpBounds = { maxPages: 20, maxRecords: 200 };
 
 function list(
-	window: { fromMs: number; toMs: number },
+	window: { fromMs: number; toMs: number; floorMs?: number },
 	bounds: CatchUpBounds = BOUNDS,
 	{ isHeld, ...options }: Partial<UpliftCatchUpOptions> & { isHeld?: (key: string) => boolean } = {},
 ): Promise<CatchUpListing> {
@@ -304,21 +305,60 @@ describe('export', () => {
 		expect(String(csvOf(listing, 'long')?.text).split('\n')).toHaveLength(702); // header + rows + ''
 	});
 
-	it('a failed export job keeps the item and says why; other groups are unaffected', async () => {
+	it('a failed export job holds its capture back (the listing is incomplete) and is tried again; after EXPORT_TRIES runs the capture comes with the error; other groups are unaffected', async () => {
 		fake.addCapture({ session_id: 'ok', capture_time: iso(T0 + 1000) });
 		fake.addCapture({ session_id: 'bad', activity: 'baseball', movement: 'hitting', capture_time: iso(T0 + 2000) });
 		fake.setExportOutcome('FAILED', { activity: 'baseball', movement: 'hitting' });
-		const listing = await list({ fromMs: T0, toMs: T0 + HOUR });
-		expect(idsOf(listing)).toEqual(['ok', 'bad']);
-		expect(listing.complete).toBe(true);
-		expect(csvOf(listing, 'ok')).toMatchObject({ status: 'fetched', source: 'export' });
-		const failed = csvOf(listing, 'bad');
+		// one lister, as one activation of the trigger has (it counts the failed tries)
+		const lister = listUpliftChanges(sendVia(fake), fake.apiBaseUrl, { processingAllowanceMs: HOUR, exportPollMs: 10, exportTimeoutMs: 5_000 });
+		const handled = new Set<string>();
+		const run = async () => {
+			const listing = await lister({ fromMs: T0, toMs: T0 + HOUR }, BOUNDS, (k) => handled.has(k));
+			for (const r of listing.records) handled.add(r.key);
+			return listing;
+		};
+		const first = await run();
+		expect(idsOf(first)).toEqual(['ok']);
+		expect(first.complete).toBe(false);
+		expect(first.error).toMatch(/^The export of capture bad failed \(try 1 of 3\): Export job job-\d+ ended FAILED: Export failed: no captures in range$/);
+		expect(csvOf(first, 'ok')).toMatchObject({ status: 'fetched', source: 'export' });
+		const second = await run();
+		expect(idsOf(second)).toEqual([]);
+		expect(second.complete).toBe(false);
+		const third = await run();
+		expect(idsOf(third)).toEqual(['bad']);
+		expect(third.complete).toBe(true);
+		const failed = csvOf(third, 'bad');
 		expect(failed).toMatchObject({ status: 'failed', source: 'export' });
+		expect(failed).not.toHaveProperty('final');
 		expect(failed?.text).toBeUndefined();
 		expect(failed?.error).toMatch(/^Export job job-\d+ ended FAILED: Export failed: no captures in range$/);
+		expect(EXPORT_TRIES).toBe(3);
 	});
 
-	it('an export job that does not finish in time is described, not waited for', async () => {
+	it('an export that fails once comes with its CSV on the next run', async () => {
+		fake.addCapture({ session_id: 'flaky', activity: 'baseball', movement: 'hitting', capture_time: iso(T0 + 2000) });
+		fake.setExportOutcome('FAILED', { activity: 'baseball', movement: 'hitting' });
+		const lister = listUpliftChanges(sendVia(fake), fake.apiBaseUrl, { processingAllowanceMs: HOUR, exportPollMs: 10, exportTimeoutMs: 5_000 });
+		const first = await lister({ fromMs: T0, toMs: T0 + HOUR }, BOUNDS, () => false);
+		expect(first.records).toEqual([]);
+		fake.setExportOutcome('COMPLETED', { activity: 'baseball', movement: 'hitting' });
+		const second = await lister({ fromMs: T0, toMs: T0 + HOUR }, BOUNDS, () => false);
+		expect(idsOf(second)).toEqual(['flaky']);
+		expect(csvOf(second, 'flaky')).toMatchObject({ status: 'fetched', source: 'export' });
+		expect(second.complete).toBe(true);
+	});
+
+	it('a first activation emits no history: the Processing Allowance reaches back no further than the floor', async () => {
+		fake.addCapture({ session_id: 'before', capture_time: iso(T0 - 2 * 60_000) });
+		fake.addCapture({ session_id: 'after', capture_time: iso(T0 + 60_000) });
+		const noFloor = await list({ fromMs: T0, toMs: T0 + HOUR });
+		expect(idsOf(noFloor)).toEqual(['before', 'after']);
+		const floored = await list({ fromMs: T0, toMs: T0 + HOUR, floorMs: T0 });
+		expect(idsOf(floored)).toEqual(['after']);
+	});
+
+	it('an export job that does not finish in time is described, not waited for (and the capture held back for the next run)', async () => {
 		fake.addCapture({ session_id: 'slow', capture_time: iso(T0 + 1000) });
 		fake.setExportPolls(1_000_000);
 		const started = Date.now();
@@ -327,9 +367,9 @@ describe('export', () => {
 			exportTimeoutMs: 300,
 		});
 		expect(Date.now() - started).toBeLessThan(3_000);
-		expect(idsOf(listing)).toEqual(['slow']);
-		expect(csvOf(listing, 'slow')).toMatchObject({ status: 'failed', source: 'export', jobId: expect.any(String) });
-		expect(csvOf(listing, 'slow')?.error).toMatch(/^Export job job-\d+ was still RUNNING after 0.3 s$/);
+		expect(idsOf(listing)).toEqual([]);
+		expect(listing.complete).toBe(false);
+		expect(listing.error).toMatch(/^The export of capture slow failed \(try 1 of 3\): Export job job-\d+ was still RUNNING after 0.3 s$/);
 		const polls = fake.requests.filter((r: LoggedRequest) => /\/job\/[^/]+$/.test(r.path));
 		expect(polls.length).toBeGreaterThan(2);
 		expect(polls.length).toBeLessThan(30);
