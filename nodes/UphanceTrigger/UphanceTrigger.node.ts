@@ -335,7 +335,10 @@ export class UphanceTrigger implements INodeType {
 		const kept = acceptInExecution(
 			this,
 			items,
-			limitsOf(firstOptions, this.getNodeParameter('catchUpOptions', 0, {}) as UphanceCatchUpOptions),
+			limitsOf(
+				firstOptions,
+				this.getNodeParameter('catchUpOptions', 0, {}) as UphanceCatchUpOptions,
+			),
 		);
 		const results: INodeExecutionData[] = [];
 		for (const i of kept) {

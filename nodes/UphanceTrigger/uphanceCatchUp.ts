@@ -136,7 +136,8 @@ export function changeOfRecord(
 /** A listed record's id as a number, for the keyset (undefined: not a number, so no keyset). */
 function numericId(record: IDataObject): number | undefined {
 	const id = record.id;
-	const n = typeof id === 'number' ? id : typeof id === 'string' && /^\d+$/.test(id) ? Number(id) : NaN;
+	const n =
+		typeof id === 'number' ? id : typeof id === 'string' && /^\d+$/.test(id) ? Number(id) : NaN;
 	return Number.isSafeInteger(n) ? n : undefined;
 }
 

@@ -324,7 +324,10 @@ export class UpliftTrigger implements INodeType {
 		const kept = acceptInExecution(
 			this,
 			items,
-			limitsOf(firstOptions, this.getNodeParameter('catchUpOptions', 0, {}) as UpliftCatchUpOptions),
+			limitsOf(
+				firstOptions,
+				this.getNodeParameter('catchUpOptions', 0, {}) as UpliftCatchUpOptions,
+			),
 		);
 		const results: INodeExecutionData[] = [];
 		for (const i of kept) {

@@ -45,7 +45,11 @@ export async function uphanceList(
 	limit: number | undefined,
 ): Promise<IDataObject[]> {
 	const records: IDataObject[] = [];
-	for (let page: number | undefined = 1, guard = 0; page !== undefined && guard < 100_000; guard++) {
+	for (
+		let page: number | undefined = 1, guard = 0;
+		page !== undefined && guard < 100_000;
+		guard++
+	) {
 		const body = await uphanceRequest(ctx, itemIndex, 'GET', path, { qs: { ...qs, page } });
 		const read = readUphancePage(body, key, page);
 		if (!read.ok)

@@ -54,10 +54,14 @@ export function readUphancePage(body: unknown, key: string, page: number): PageR
 	const meta = answer.meta;
 	if (typeof meta !== 'object' || meta === null || Array.isArray(meta))
 		return { ok: false, error: `${where} has no \`meta\` object (${keysOf(body)})` };
-	const { next_page: nextPage, total_pages: totalPages, total_count: totalCount } =
-		meta as IDataObject;
+	const {
+		next_page: nextPage,
+		total_pages: totalPages,
+		total_count: totalCount,
+	} = meta as IDataObject;
 	const records = list.filter(
-		(item): item is IDataObject => typeof item === 'object' && item !== null && !Array.isArray(item),
+		(item): item is IDataObject =>
+			typeof item === 'object' && item !== null && !Array.isArray(item),
 	);
 	const result: UphancePage = {
 		records,
