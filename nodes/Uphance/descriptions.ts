@@ -136,6 +136,8 @@ export function getOperation(o: {
 	idName: string;
 	idDisplayName: string;
 	note?: string;
+	/** the answer may be the bare record (see `unwrapOne`) */
+	bareAllowed?: boolean;
 }): UphanceOperation {
 	return {
 		resource: o.resource,
@@ -146,8 +148,13 @@ export function getOperation(o: {
 		properties: [idProperty(o.resource, 'get', o.idName, o.idDisplayName)],
 		async execute(this: IExecuteFunctions, i: number) {
 			const id = idParameter(this, o.idName, i);
-			const body = await uphanceRequest(this, i, 'GET', `${o.path}/${encodeURIComponent(id)}`);
-			return unwrapOne(this, i, body, o.singular, o.plural, `${o.label} ${id}`);
+			const path = `${o.path}/${encodeURIComponent(id)}`;
+			const body = await uphanceRequest(this, i, 'GET', path);
+			return unwrapOne(this, i, body, o.singular, o.plural, `${o.label} ${id}`, {
+				id,
+				bareAllowed: o.bareAllowed,
+				request: `GET ${path}`,
+			});
 		},
 	};
 }

@@ -160,7 +160,7 @@ export class UphanceTrigger implements INodeType {
 				default: 'afterFetch',
 				displayOptions: { show: { fetchRecord: [true] } },
 				description:
-					'When Uphance gets its answer. After the record is fetched: if the Uphance API fails (5xx, 429, timeout, network), Uphance is answered 503 and delivers again later, so nothing is lost. Immediately: the record is fetched in the execution and a failed fetch is described in the item.',
+					'When Uphance gets its answer. After the record is fetched: if the Uphance API fails (5xx, 429, timeout, network), Uphance is answered 503 and delivers again later, so nothing is lost; an API answer the node cannot read (no record under the expected key) is answered 502 the same way. Immediately: the record is fetched in the execution and a failed fetch is described in the item.',
 			},
 			...catchUpProperties(
 				'Uphance gives up on a delivery after 48 hours; catch-up finds what it gave up on, with the same credential.',

@@ -3,6 +3,7 @@ import type { IDataObject } from 'n8n-workflow';
 import { signInRefusal } from '../../credentials/UphanceApi.credentials';
 import { ok, refuse } from '../shared/refusal';
 import type { Step } from '../shared/refusal';
+import { unwrapSingleRecord } from '../shared/singleRecord';
 import { sendWithRetry } from '../shared/vendorHttp';
 import type { RetryPolicy, SendRequest } from '../shared/vendorHttp';
 import { isDeleteAction } from './uphanceEvent';
@@ -19,10 +20,13 @@ export interface ResourceEndpoint {
 	/** path below the base URL, id already encoded */
 	path: string;
 	qs?: IDataObject;
-	/** key of the record (or of a list holding it) in the answer */
+	/** the key the record is documented under (named in messages) */
 	envelope: string;
-	/** the envelope holds an array: pick the element with the id */
-	list: boolean;
+	/**
+	 * every key the record is accepted under, the documented one first: the singular and the
+	 * plural, each holding the record as an object or a list of one (nodes/shared/singleRecord.ts)
+	 */
+	keys: string[];
 	/** the answer may be the bare record (envelope undocumented) */
 	bareAllowed: boolean;
 	/** in the documented table; a guessed endpoint never holds a delivery back */
@@ -31,13 +35,18 @@ export interface ResourceEndpoint {
 
 const RESOURCE_NAME = /^[a-z][a-z0-9_]{0,60}$/i;
 
+/** The documented key first, then the resource's singular and plural names. */
+const keysOf = (envelope: string, resource: string) => [
+	...new Set([envelope, resource, `${resource}s`]),
+];
+
 /** The GET request that returns the record, or undefined when the resource name is unusable in a URL. */
 export function endpointFor(resource: string, id: number | string): ResourceEndpoint | undefined {
 	const encodedId = encodeURIComponent(String(id));
 	const single = (path: string, envelope: string): ResourceEndpoint => ({
 		path: `/${path}/${encodedId}`,
 		envelope,
-		list: false,
+		keys: keysOf(envelope, resource),
 		bareAllowed: false,
 		known: true,
 	});
@@ -51,101 +60,65 @@ export function endpointFor(resource: string, id: number | string): ResourceEndp
 		case 'customer':
 			return single('customers', 'customer');
 		case 'credit_note':
-			return { ...single('credit_notes', 'credit_notes'), list: true };
+			// One object under the plural key, `{"credit_notes": {...}}`, as the public clients read
+			// it (docs/uphance-api.md §4); the older reading, a list of one, is accepted too.
+			return single('credit_notes', 'credit_notes');
 		case 'invoice':
 			return {
 				path: '/invoices',
 				qs: { invoice_id: String(id) },
 				envelope: 'invoices',
-				list: true,
+				keys: keysOf('invoices', resource),
 				bareAllowed: false,
 				known: true,
 			};
 		case 'sales_order':
-			// Envelope undocumented: `sales_order` if present, else the bare record.
+			// Envelope undocumented: `sales_order` if present, else the bare record (the public
+			// clients C1 and C2 read the whole answer of GET /sales_orders/{id} as the order).
 			return { ...single('sales_orders', 'sales_order'), bareAllowed: true };
 		default:
 			if (!RESOURCE_NAME.test(resource)) return undefined;
 			return {
 				path: `/${resource}s/${encodedId}`,
 				envelope: resource,
-				list: false,
+				keys: keysOf(resource, resource),
 				bareAllowed: true,
 				known: false,
 			};
 	}
 }
 
-const sameId = (a: unknown, b: number | string) =>
-	a !== undefined && a !== null && String(a) === String(b);
-
 type Extracted =
 	| { found: true; record: IDataObject }
-	| { found: false; notFound: boolean; error: string };
+	| {
+			found: false;
+			/** the answer says there is no such record (an empty list), as a 404 does */
+			notFound: boolean;
+			/** names the expected keys and lists the top-level keys found; never a value */
+			error: string;
+	  };
 
-function pickFromList(items: unknown[], id: number | string, what: string): Extracted {
-	const records = items.filter(
-		(r): r is IDataObject => typeof r === 'object' && r !== null && !Array.isArray(r),
-	);
-	if (records.length === 0)
-		return {
-			found: false,
-			notFound: true,
-			error: `Uphance returned no ${what} with id ${String(id)}.`,
-		};
-	const match = records.find((r) => sameId(r.id, id));
-	if (match) return { found: true, record: match };
-	// A list without ids cannot be checked; with ids, a different record must never pass as this one.
-	if (records.every((r) => r.id === undefined)) return { found: true, record: records[0] };
-	return {
-		found: false,
-		notFound: true,
-		error: `Uphance's answer lists ${what} records, but none with id ${String(id)}.`,
-	};
-}
-
-function checkSingle(record: IDataObject, id: number | string, what: string): Extracted {
-	if (record.id !== undefined && !sameId(record.id, id)) {
-		return {
-			found: false,
-			notFound: false,
-			error: `Uphance answered with ${what} ${String(record.id)} instead of ${String(id)}.`,
-		};
-	}
-	return { found: true, record };
-}
-
-/** Takes the record out of the answer's envelope. */
+/**
+ * Takes the record out of the answer's envelope: an object or a list of one under the singular or
+ * plural key, the element with the id of a longer list, or (where allowed) the bare record. Any
+ * other answer, or a record with another id, is an unexpected answer (`notFound: false`).
+ */
 export function extractRecord(
 	body: unknown,
 	endpoint: ResourceEndpoint,
 	resource: string,
 	id: number | string,
 ): Extracted {
-	if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-		return {
-			found: false,
-			notFound: false,
-			error: `Uphance's answer to GET ${endpoint.path} is not a JSON object.`,
-		};
-	}
-	const answer = body as IDataObject;
-	const inEnvelope = answer[endpoint.envelope];
-	if (endpoint.list) {
-		if (Array.isArray(inEnvelope)) return pickFromList(inEnvelope, id, resource);
-	} else if (typeof inEnvelope === 'object' && inEnvelope !== null && !Array.isArray(inEnvelope)) {
-		return checkSingle(inEnvelope as IDataObject, id, resource);
-	}
-	if (endpoint.bareAllowed) {
-		const plural = answer[`${resource}s`];
-		if (Array.isArray(plural)) return pickFromList(plural, id, resource);
-		if (answer.id !== undefined) return checkSingle(answer, id, resource);
-	}
-	return {
-		found: false,
-		notFound: false,
-		error: `Uphance's answer to GET ${endpoint.path} has no \`${endpoint.envelope}\`${endpoint.list ? ' list' : ' object'}.`,
-	};
+	const unwrapped = unwrapSingleRecord(body, {
+		keys: endpoint.keys,
+		id,
+		bareAllowed: endpoint.bareAllowed,
+		vendor: 'Uphance',
+		what: resource,
+		request: `GET ${endpoint.path}`,
+	});
+	if (unwrapped.ok) return { found: true, record: unwrapped.record };
+	return { found: false, notFound: unwrapped.problem === 'empty', error: unwrapped.message };
 }
 
 export type FetchStatus = 'fetched' | 'notFound' | 'skipped' | 'failed' | 'pending';
@@ -166,6 +139,12 @@ export interface FetchResult {
 	record?: IDataObject;
 	/** a failure a later redelivery could overcome (5xx, 429 after retries, timeout, network) */
 	transient: boolean;
+	/**
+	 * A documented endpoint answered 2xx with an answer the node cannot read (no record under the
+	 * expected key, a record with another id, a list of several without the id): what is wrong,
+	 * naming the expected keys and the keys found. Never set for a guessed endpoint.
+	 */
+	unexpectedAnswer?: string;
 }
 
 function explain(statusCode: number | undefined, error: string): string {
@@ -272,6 +251,7 @@ export async function fetchCanonicalRecord(
 				error: `${extracted.error}${guessNote} The record is the webhook body.`,
 			},
 			transient: false,
+			...(!extracted.notFound && endpoint.known ? { unexpectedAnswer: extracted.error } : {}),
 		};
 	}
 	if (result.statusCode === 404) {
@@ -383,8 +363,11 @@ export type Acknowledge = 'afterFetch' | 'immediately';
  * The work before a delivery is accepted. With "After the Record Is Fetched" the record is fetched
  * now, within the fetch timeout (retries and waits included, so Uphance gets its answer in time),
  * and a failure a redelivery could overcome refuses the delivery with 503: Uphance delivers it
- * again, so nothing is lost. With "Immediately" nothing is fetched here: the item says the fetch is
- * pending (or skipped), and the trigger's execute() fetches after Uphance was answered.
+ * again, so nothing is lost. An answer of unexpected shape from a documented endpoint refuses it
+ * with 502, naming what is missing: the workflow never starts on the unverified body because the
+ * node could not read Uphance's answer. With "Immediately" nothing is fetched here: the item says
+ * the fetch is pending (or skipped), and the trigger's execute() fetches after Uphance was
+ * answered (a failure, whatever its kind, is then described in the item).
  */
 export async function fetchBeforeAcknowledging(
 	event: UphanceEvent,
@@ -404,6 +387,12 @@ export async function fetchBeforeAcknowledging(
 		return refuse(
 			503,
 			`The ${event.resource} could not be fetched from the Uphance API, so this delivery was not accepted; Uphance will deliver it again. ${result.outcome.error ?? ''}`.trim(),
+		);
+	}
+	if (result.unexpectedAnswer !== undefined) {
+		return refuse(
+			502,
+			`The ${event.resource} could not be read from the Uphance API's answer, so this delivery was not accepted; Uphance will deliver it again. ${result.unexpectedAnswer}`,
 		);
 	}
 	return ok(result);

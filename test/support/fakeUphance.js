@@ -14,6 +14,10 @@
  *   fake.failDataRequests('503'|'429'|'hang', n)   only the next n record fetches fail that way (sign-in unaffected); mode('ok') clears
  *   fake.releaseHung()   answers every request held in a hang now (504), instead of after the hang delay
  *   fake.addResource('season')         serve a resource the table below lacks at GET /seasons/:id -> {season}
+ *   start({ creditNoteEnvelope: 'object' | 'list' }), fake.setCreditNoteEnvelope('object' | 'list')
+ *                                      the form of GET /credit_notes/:id (default 'object', see Endpoints)
+ *   fake.setRawAnswer(resource, id, body)   the record's GET answers 200 with `body` as is (a
+ *                                      test of an unexpected envelope); setRawAnswer(resource, id, null) ends it
  *   fake.requests  -> [{method, path, query, auth, status, at, repliedAt (once answered)}] ; fake.dataRequests() -> only record fetches
  *   fake.clearLog(); fake.close()   (close also stops every pending webhook delivery)
  *
@@ -51,7 +55,9 @@
  *   GET  /receiving_tickets/:id             {receiving_ticket}
  *   GET  /products/:id                      {product}
  *   GET  /customers/:id                     {customer}
- *   GET  /credit_notes/:id                  {credit_notes:[rec]}
+ *   GET  /credit_notes/:id                  {credit_notes:{rec}}: one object under the plural key (below);
+ *                                           start({creditNoteEnvelope: 'list'}) or
+ *                                           fake.setCreditNoteEnvelope('list') answers {credit_notes:[rec]}
  *   GET  /invoices?invoice_id=ID            {invoices:[rec], meta}
  *   GET  /sales_orders/:id                  {sales_order}
  * Lists (action node): GET /<path>?page=N (100 a page, production_orders 50) -> {<path>: [...], meta:
@@ -82,7 +88,16 @@ const RESOURCES = {
 	receiving_ticket: { path: 'receiving_tickets', wrap: (r) => ({ receiving_ticket: r }) },
 	product: { path: 'products', wrap: (r) => ({ product: r }) },
 	customer: { path: 'customers', wrap: (r) => ({ customer: r }) },
-	credit_note: { path: 'credit_notes', wrap: (r) => ({ credit_notes: [r] }) },
+	// GET /credit_notes/{id} answers ONE object under the plural key. Evidence, two public clients
+	// that run against Uphance: KiOui/mode-groothandel-synchronizer, website/uphance/clients/uphance.py
+	// `apply_from_data_or_error(CreditNote.from_data, data, "credit_notes")` (commit "Update credit
+	// note endpoint", 2024-06-03); KiOui/snelstart-uphance-coupling, class-sucuphanceclient.php
+	// `credit_note()` returns `['credit_notes']`, read as one record (`$credit_note['line_items']`).
+	// The older reading, a list of one, stays available: `creditNoteEnvelope: 'list'`.
+	credit_note: {
+		path: 'credit_notes',
+		wrap: (r, state) => (state && state.creditNoteEnvelope === 'list' ? { credit_notes: [r] } : { credit_notes: r }),
+	},
 	sales_order: { path: 'sales_orders', wrap: (r) => ({ sales_order: r }) },
 	invoice: {
 		path: 'invoices',
@@ -168,6 +183,12 @@ function buildWebhookBody(event, record) {
 	return { event, [resource]: record };
 }
 
+const CREDIT_NOTE_ENVELOPES = ['object', 'list'];
+function creditNoteEnvelopeOf(form) {
+	if (!CREDIT_NOTE_ENVELOPES.includes(form)) throw new Error(`unknown credit note envelope ${form} (known: ${CREDIT_NOTE_ENVELOPES.join(', ')})`);
+	return form;
+}
+
 function start(opts = {}) {
 	const state = {
 		email: opts.email || 'owner@uphance.example',
@@ -190,6 +211,8 @@ function start(opts = {}) {
 		// How lists page (fake.setListing): what the vendor may vary, per the evidence in listPage.
 		listing: { perPage: undefined, nextPage: 'number', order: 'id', meta: true },
 		listRefusals: new Map(), // list path -> status answered to every list request (fake.refuseList)
+		creditNoteEnvelope: creditNoteEnvelopeOf(opts.creditNoteEnvelope || 'object'),
+		rawAnswers: new Map(), // `${resource}:${id}` -> body answered as is to the record's GET
 	};
 
 	// Webhook sending (see the header): one delivery per emit, retried until delivered or given up.
@@ -542,13 +565,14 @@ function start(opts = {}) {
 		if (id == null || id === '') return reply(404, { error: 'Not Found' });
 		entry.resource = resource;
 		entry.id = id;
+		if (state.rawAnswers.has(`${resource}:${id}`)) return reply(200, state.rawAnswers.get(`${resource}:${id}`));
 		const rec = state.records.get(`${resource}:${id}`);
 		if (!rec) {
 			if (resource === 'invoice' && parts.length === 1)
 				return reply(200, { invoices: [], meta: { current_page: 1, next_page: null, prev_page: null, total_pages: 0, total_count: 0 } });
 			return reply(404, { error: 'Not Found', message: `${resource} ${id} not found` });
 		}
-		return reply(200, RESOURCES[resource].wrap(rec));
+		return reply(200, RESOURCES[resource].wrap(rec, state));
 	});
 	return listenOnLoopback(server, opts).then(({ url, port, close }) => ({
 				url,
@@ -665,6 +689,19 @@ function start(opts = {}) {
 				},
 				setEchoes(on) {
 					hooks.echoes = Boolean(on);
+				},
+				/** How GET /credit_notes/:id wraps the record: 'object' {credit_notes: rec} (default) or 'list' {credit_notes: [rec]}. */
+				setCreditNoteEnvelope(form) {
+					state.creditNoteEnvelope = creditNoteEnvelopeOf(form);
+				},
+				get creditNoteEnvelope() {
+					return state.creditNoteEnvelope;
+				},
+				/** Answers the record's GET with 200 and `body` as is (an envelope of unexpected shape); null ends it. */
+				setRawAnswer(resource, id, body) {
+					if (!RESOURCES[resource]) throw new Error(`Unknown Uphance resource "${resource}"`);
+					if (body === null) state.rawAnswers.delete(`${resource}:${id}`);
+					else state.rawAnswers.set(`${resource}:${id}`, body);
 				},
 				/** One entry per delivery attempt: {event, id, updated_at, at, status | error, delivered, refused?, gaveUp?} */
 				get webhookAttempts() {

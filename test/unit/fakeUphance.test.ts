@@ -42,6 +42,9 @@ interface Fake {
 	setDeliveryPolicy(policy: 'deliver' | 'refuse'): void;
 	setDeliveryTiming(t: { retryEveryMs?: number; giveUpAfterMs?: number; deliveryTimeoutMs?: number }): void;
 	setEchoes(on: boolean): void;
+	setCreditNoteEnvelope(form: 'object' | 'list'): void;
+	creditNoteEnvelope: 'object' | 'list';
+	setRawAnswer(resource: string, id: number, body: unknown): void;
 	pendingDeliveries(): number;
 	flushDeliveries(): Promise<void>;
 	giveUpPending(): void;
@@ -218,6 +221,42 @@ describe('fake Uphance: lists', () => {
 		fake.seed('invoice', 5);
 		expect((await list(token, '/invoices?since_id=3', 'invoices')).ids).toEqual([4, 5]);
 		expect((await list(token, '/invoices?invoice_id=2', 'invoices')).ids).toEqual([2]);
+	});
+});
+
+describe('fake Uphance: single-record answers', () => {
+	it('answers GET /credit_notes/:id with one object under the plural key by default', async () => {
+		const token = await signIn();
+		const rec = fake.setRecord('credit_note', 7);
+		expect(fake.creditNoteEnvelope).toBe('object');
+		expect(await api(token, 'GET', '/credit_notes/7')).toEqual({ status: 200, json: { credit_notes: rec } });
+	});
+
+	it('answers the older list-of-one form when asked, at start or later', async () => {
+		const token = await signIn();
+		const rec = fake.setRecord('credit_note', 7);
+		fake.setCreditNoteEnvelope('list');
+		expect(await api(token, 'GET', '/credit_notes/7')).toEqual({ status: 200, json: { credit_notes: [rec] } });
+		fake.setCreditNoteEnvelope('object');
+		expect((await api(token, 'GET', '/credit_notes/7')).json).toEqual({ credit_notes: rec });
+		expect(() => fake.setCreditNoteEnvelope('array' as never)).toThrow(/unknown credit note envelope/);
+
+		const listFake = await fakeUphance.start({ creditNoteEnvelope: 'list' });
+		try {
+			expect(listFake.creditNoteEnvelope).toBe('list');
+		} finally {
+			await listFake.close();
+		}
+		expect(() => fakeUphance.start({ creditNoteEnvelope: 'array' })).toThrow(/unknown credit note envelope/);
+	});
+
+	it('answers a raw body, as is, to the GET of a record when told to, until told to stop', async () => {
+		const token = await signIn();
+		const rec = fake.setRecord('credit_note', 8);
+		fake.setRawAnswer('credit_note', 8, { data: { id: 8 } });
+		expect(await api(token, 'GET', '/credit_notes/8')).toEqual({ status: 200, json: { data: { id: 8 } } });
+		fake.setRawAnswer('credit_note', 8, null);
+		expect((await api(token, 'GET', '/credit_notes/8')).json).toEqual({ credit_notes: rec });
 	});
 });
 

@@ -294,10 +294,15 @@ describe('Uphance node: other resources', () => {
 		);
 	});
 
-	it('Credit Note Get takes credit_notes[0]; Get Many lists', async () => {
+	it('Credit Note Get takes the record out of {credit_notes: {...}} and {credit_notes: [{...}]}; Get Many lists', async () => {
 		fake.seed('credit_note', 2);
+		expect(fake.creditNoteEnvelope).toBe('object');
 		const one = await run({ resource: 'creditNote', operation: 'get', creditNoteId: '2' });
-		expect(one.output[0].json).toMatchObject({ id: 2, credit_note_number: 'CN-2' });
+		expect(one.output[0].json).toEqual(fake.record('credit_note', 2));
+		fake.setCreditNoteEnvelope('list');
+		const fromList = await run({ resource: 'creditNote', operation: 'get', creditNoteId: '2' });
+		expect(fromList.output[0].json).toEqual(fake.record('credit_note', 2));
+		fake.setCreditNoteEnvelope('object');
 		const many = await run({
 			resource: 'creditNote',
 			operation: 'getAll',

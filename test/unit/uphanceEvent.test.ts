@@ -153,6 +153,7 @@ describe('endpoints and envelopes per resource', () => {
 		['receiving_ticket', 7, '/receiving_tickets/7', undefined, { receiving_ticket: record(7) }],
 		['product', 7, '/products/7', undefined, { product: record(7) }],
 		['customer', 7, '/customers/7', undefined, { customer: record(7) }],
+		['credit_note', 7, '/credit_notes/7', undefined, { credit_notes: record(7) }],
 		['credit_note', 7, '/credit_notes/7', undefined, { credit_notes: [record(7)] }],
 		['invoice', 7, '/invoices', { invoice_id: '7' }, { invoices: [record(7)], meta: { total_count: 1 } }],
 		['sales_order', 7, '/sales_orders/7', undefined, { sales_order: record(7) }],
@@ -181,14 +182,19 @@ describe('endpoints and envelopes per resource', () => {
 		const endpoint = endpointFor('invoice', 2)!;
 		expect(extractRecord({ invoices: [record(1), record(2)] }, endpoint, 'invoice', 2)).toEqual({ found: true, record: record(2) });
 		expect(extractRecord({ invoices: [] }, endpoint, 'invoice', 2)).toMatchObject({ found: false, notFound: true });
-		// the API ignored the filter and returned other invoices: not this one
-		expect(extractRecord({ invoices: [record(1), record(3)] }, endpoint, 'invoice', 2)).toMatchObject({ found: false, notFound: true });
+		// the API ignored the filter and returned other invoices: not this one, and an answer the
+		// node cannot read (not "not found")
+		expect(extractRecord({ invoices: [record(1), record(3)] }, endpoint, 'invoice', 2)).toEqual({
+			found: false,
+			notFound: false,
+			error: "Uphance's answer to GET /invoices lists 2 records under `invoices`, none with id 2; one invoice was expected.",
+		});
 	});
 
 	it('reports a missing envelope or a different record as a failure', () => {
 		const endpoint = endpointFor('pick_ticket', 5)!;
-		expect(extractRecord({ something: {} }, endpoint, 'pick_ticket', 5)).toMatchObject({ found: false, notFound: false, error: expect.stringMatching(/no `pick_ticket` object/) });
-		expect(extractRecord({ pick_ticket: record(6) }, endpoint, 'pick_ticket', 5)).toMatchObject({ found: false, error: expect.stringMatching(/6 instead of 5/) });
+		expect(extractRecord({ something: {} }, endpoint, 'pick_ticket', 5)).toMatchObject({ found: false, notFound: false, error: expect.stringMatching(/no `pick_ticket` or `pick_tickets` \(an object, or a list of one\)\. Top-level keys found: "something"\./) });
+		expect(extractRecord({ pick_ticket: record(6) }, endpoint, 'pick_ticket', 5)).toMatchObject({ found: false, notFound: false, error: expect.stringMatching(/pick_ticket whose `id` is not 5/) });
 		expect(extractRecord('oops', endpoint, 'pick_ticket', 5)).toMatchObject({ found: false });
 		// the bare record is accepted only where the envelope is undocumented
 		expect(extractRecord(record(5), endpoint, 'pick_ticket', 5)).toMatchObject({ found: false });

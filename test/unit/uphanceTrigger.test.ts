@@ -36,6 +36,8 @@ interface Fake {
 	addResource(resource: string): void;
 	setHangDelay(ms: number): void;
 	setRecord(resource: string, id: number | string, record?: unknown): IDataObject;
+	setCreditNoteEnvelope(form: 'object' | 'list'): void;
+	setRawAnswer(resource: string, id: number | string, body: unknown): void;
 	deleteRecord(resource: string, id: number | string): void;
 	dataRequests(): FakeRequest[];
 	tokenRequests(): FakeRequest[];
@@ -441,6 +443,125 @@ describe('Uphance Trigger: acknowledge immediately', () => {
 		const [out] = await execute(s, items!);
 		expect(out.json).toEqual(items![0].json);
 		expect(fake.requests).toHaveLength(0);
+	});
+});
+
+describe('Uphance Trigger: credit note envelopes and answers of unexpected shape', () => {
+	// Recorded-style answer from the public clients' evidence (test/fixtures/vendor/uphance).
+	// eslint-disable-next-line @typescript-eslint/no-require-imports
+	const creditNote = (require('../fixtures/vendor/uphance/credit_note.object.json') as { credit_notes: IDataObject }).credit_notes;
+	const MARKER = 'VALUE-MUST-NOT-LEAK-2290';
+
+	afterEach(() => fake.setCreditNoteEnvelope('object'));
+
+	it.each(['object', 'list'] as const)('emits the API record (recordSource api) when GET /credit_notes/{id} answers the %s form', async (form) => {
+		const id = newId();
+		fake.setCreditNoteEnvelope(form);
+		const apiRecord = fake.setRecord('credit_note', id, { ...creditNote, id });
+		const { status, items } = await deliver(setup(), webhookBody('credit_note_update', { id, grand_total: '0.01', note: 'body copy' }));
+		expect(status).toBe(200);
+		expect(items).toHaveLength(1);
+		expect(items![0].json).toMatchObject({
+			resource: 'credit_note',
+			id,
+			record: apiRecord,
+			recordSource: 'api',
+			fetch: { status: 'fetched', statusCode: 200, attempts: 1, endpoint: `/credit_notes/${id}` },
+		});
+		// the record itself, never the envelope
+		expect(items![0].json.record).not.toHaveProperty('credit_notes');
+		expect((items![0].json.record as IDataObject).line_items).toEqual(creditNote.line_items);
+	});
+
+	it('answers 502 naming the missing field and the keys found, starts no execution, and accepts the redelivery once the answer is readable', async () => {
+		const id = newId();
+		const apiRecord = fake.setRecord('credit_note', id);
+		fake.setRawAnswer('credit_note', id, { credit_note_data: { id, grand_total: MARKER }, meta: { note: MARKER } });
+		const s = setup();
+		const payload = webhookBody('credit_note_update', { id, grand_total: '0.01' });
+		const refused = await deliver(s, payload);
+		expect(refused.status).toBe(502);
+		expect(refused.items).toBeUndefined();
+		expect(refused.error).toBe(
+			`The credit_note could not be read from the Uphance API's answer, so this delivery was not accepted; Uphance will deliver it again. Uphance's answer to GET /credit_notes/${id} has no \`credit_notes\` or \`credit_note\` (an object, or a list of one). Top-level keys found: "credit_note_data", "meta".`,
+		);
+		const everything = JSON.stringify(refused.call.response.body) + refused.call.logger.text();
+		expect(everything).not.toContain(MARKER);
+		expect(everything).not.toContain('0.01');
+		expect(refused.call.logger.lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([
+			expect.stringMatching(/^Uphance delivery refused with 502: .*has no `credit_notes` or `credit_note`/),
+		]);
+		expect(memoryOf(s)).toBeUndefined(); // the key was released: the redelivery is processed
+
+		fake.setRawAnswer('credit_note', id, null);
+		const redelivered = await deliver(s, payload);
+		expect(redelivered.status).toBe(200);
+		expect(redelivered.items![0].json).toMatchObject({ record: apiRecord, recordSource: 'api' });
+		expect((await deliver(s, payload)).call.response.body).toEqual({ received: true, duplicate: true });
+	});
+
+	it.each([
+		['a record with another id', (id: number) => ({ credit_notes: { id: id + 1, grand_total: MARKER } }), /with a credit_note whose `id` is not \d+\.$/],
+		['a list of several without the id', (id: number) => ({ credit_notes: [{ id: id + 1 }, { id: id + 2, grand_total: MARKER }] }), /lists 2 records under `credit_notes`, none with id \d+; one credit_note was expected\.$/],
+		['the key holding null', () => ({ credit_notes: null }), /has `credit_notes`, but it holds null: .*Top-level keys found: "credit_notes"\.$/],
+		['an empty object', () => ({}), /Top-level keys found: none \(an empty object\)\.$/],
+	])('answers 502 to %s, without values', async (_name, answer, message) => {
+		const id = newId();
+		fake.setRecord('credit_note', id);
+		fake.setRawAnswer('credit_note', id, answer(id));
+		const { status, items, error, call } = await deliver(setup(), webhookBody('credit_note_create', { id }));
+		expect(status).toBe(502);
+		expect(items).toBeUndefined();
+		expect(error).toMatch(/^The credit_note could not be read from the Uphance API's answer/);
+		expect(error).toMatch(message);
+		expect(JSON.stringify(call.response.body)).not.toContain(MARKER);
+	});
+
+	it('answers 502 for the other documented resources too (a pick ticket without its envelope)', async () => {
+		const id = newId();
+		fake.setRecord('pick_ticket', id);
+		fake.setRawAnswer('pick_ticket', id, { ticket: { id } });
+		const { status, error } = await deliver(setup(), webhookBody('pick_ticket_update', { id }));
+		expect(status).toBe(502);
+		expect(error).toMatch(/has no `pick_ticket` or `pick_tickets` \(an object, or a list of one\)\. Top-level keys found: "ticket"\.$/);
+	});
+
+	it('still emits "not found" for an empty list (as for a 404): the record is gone, a redelivery would not help', async () => {
+		const id = newId();
+		fake.setRecord('credit_note', id);
+		fake.setRawAnswer('credit_note', id, { credit_notes: [] });
+		const { status, items } = await deliver(setup(), webhookBody('credit_note_update', { id, grand_total: '1.00' }));
+		expect(status).toBe(200);
+		expect(items![0].json).toMatchObject({ recordSource: 'payload', fetch: { status: 'notFound', error: expect.stringMatching(/empty `credit_notes` list/) } });
+	});
+
+	it('never holds back a guessed endpoint: an unknown resource with an unreadable answer emits the payload, marked', async () => {
+		fake.addResource('season');
+		const id = newId();
+		fake.setRecord('season', id, { id, name: 'SS27' });
+		fake.setRawAnswer('season', id, { seasons_page: [] });
+		const { status, items } = await deliver(setup(), { event: 'season_update', season: { id, name: 'body' } });
+		expect(status).toBe(200);
+		expect(items![0].json).toMatchObject({
+			record: { id, name: 'body' },
+			recordSource: 'payload',
+			fetch: { status: 'failed', error: expect.stringMatching(/has no `season` or `seasons`.*"seasons_page".*does not know "season"/) },
+		});
+	});
+
+	it('with Acknowledge Immediately (Uphance already answered), describes the unreadable answer in the item', async () => {
+		const id = newId();
+		fake.setRecord('credit_note', id);
+		fake.setRawAnswer('credit_note', id, { data: { id } });
+		const s = setup({ acknowledge: 'immediately' });
+		const { status, items } = await deliver(s, webhookBody('credit_note_update', { id, grand_total: '2.00' }));
+		expect(status).toBe(200);
+		const [out] = await execute(s, items!);
+		expect(out.json).toMatchObject({
+			record: { id, grand_total: '2.00' },
+			recordSource: 'payload',
+			fetch: { status: 'failed', statusCode: 200, error: expect.stringMatching(/has no `credit_notes` or `credit_note`.*Top-level keys found: "data"\. The record is the webhook body\.$/) },
+		});
 	});
 });
 

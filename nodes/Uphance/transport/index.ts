@@ -2,6 +2,7 @@ import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, IHttpRequestMethods, JsonObject } from 'n8n-workflow';
 
 import { signInRefusal, uphanceBaseUrl } from '../../../credentials/UphanceApi.credentials';
+import { describeKeys, unwrapSingleRecord } from '../../shared/singleRecord';
 import { vendorRequest } from '../../shared/vendorHttp';
 import type { ApiRequestOptions, VendorApi } from '../../shared/vendorHttp';
 import { readUphancePage } from './pages';
@@ -66,7 +67,27 @@ export async function uphanceList(
 	return records;
 }
 
-/** `{pick_ticket: {...}}`, `{credit_notes: [{...}]}` or the bare record. */
+export interface UnwrapOptions {
+	/** the requested id: a record with another id is an error, a longer list is searched for it */
+	id?: string;
+	/**
+	 * The answer may be the bare record (an object with an `id`), for the endpoints whose answer
+	 * is the record itself: GET /sales_orders/{id} (the public clients C1 and C2 read the whole
+	 * answer as the order, docs/uphance-api.md §4) and POST /payments (undocumented answer; the
+	 * payment is recorded by then, so a bare payment must not be reported as a failure).
+	 */
+	bareAllowed?: boolean;
+	/** for the error message: "GET /credit_notes/7" */
+	request?: string;
+}
+
+/**
+ * The record of a single-record answer: `{pick_ticket: {...}}`, `{credit_notes: {...}}` (what
+ * Uphance answers for a credit note) or `{credit_notes: [{...}]}`, under the singular or the plural
+ * key; the bare record only with `bareAllowed`. An empty list is "Uphance has no …". Any other
+ * answer throws a NodeApiError naming the expected keys and the top-level keys found, never a value
+ * (the rule is nodes/shared/singleRecord.ts, shared with the Uphance Trigger's record fetch).
+ */
 export function unwrapOne(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
@@ -74,14 +95,38 @@ export function unwrapOne(
 	singular: string,
 	plural: string,
 	what: string,
+	options: UnwrapOptions = {},
 ): IDataObject {
-	const one = body[singular];
-	if (typeof one === 'object' && one !== null && !Array.isArray(one)) return one as IDataObject;
-	const many = body[plural];
-	if (Array.isArray(many)) {
-		if (many.length === 0)
-			throw new NodeOperationError(ctx.getNode(), `Uphance has no ${what}`, { itemIndex });
-		return many[0] as IDataObject;
-	}
-	return body;
+	const request = options.request ?? 'the request';
+	const unwrapped = unwrapSingleRecord(body, {
+		keys: [singular, plural],
+		id: options.id,
+		bareAllowed: options.bareAllowed,
+		vendor: 'Uphance',
+		what: singular,
+		request,
+	});
+	if (unwrapped.ok) return unwrapped.record;
+	if (unwrapped.problem === 'empty')
+		throw new NodeOperationError(ctx.getNode(), `Uphance has no ${what}`, {
+			itemIndex,
+			description: unwrapped.message,
+		});
+	// Only names go into the error (n8n shows and stores it): the message, the expected keys, the
+	// top-level keys of the answer. Uphance answered 2xx, so there is no HTTP code to report.
+	throw new NodeApiError(
+		ctx.getNode(),
+		{
+			message: unwrapped.message,
+			expectedKeys: [singular, plural],
+			topLevelKeys: describeKeys(body),
+		},
+		{
+			message: unwrapped.message,
+			description: /^(POST|PUT|PATCH|DELETE) /.test(request)
+				? `Uphance accepted ${request} (${what}), so the change probably took effect, but its answer is in a form the node does not know. Check in Uphance before running the node again.`
+				: `Uphance answered ${request} (${what}) in a form the node does not know. Nothing was taken from the answer.`,
+			itemIndex,
+		},
+	);
 }

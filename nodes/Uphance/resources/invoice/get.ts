@@ -16,6 +16,9 @@ export const invoiceGet: UphanceOperation = {
 	async execute(this: IExecuteFunctions, i: number) {
 		const id = idParameter(this, 'invoiceId', i);
 		const body = await uphanceRequest(this, i, 'GET', '/invoices', { qs: { invoice_id: id } });
-		return unwrapOne(this, i, body, 'invoice', 'invoices', `invoice ${id}`);
+		return unwrapOne(this, i, body, 'invoice', 'invoices', `invoice ${id}`, {
+			id,
+			request: `GET /invoices?invoice_id=${id}`,
+		});
 	},
 };

@@ -84,6 +84,12 @@ export const paymentCreate: UphanceOperation = {
 			if (value !== '' && value !== undefined && value !== null) body[key] = value;
 		}
 		const answer = await uphanceRequest(this, i, 'POST', '/payments', { body });
-		return unwrapOne(this, i, answer, 'payment', 'payments', 'payment in the answer');
+		// The answer of POST /payments is undocumented ({payment} is inferred). The payment is
+		// recorded by now: a bare payment (an object with an id) is accepted rather than reported as
+		// a failure that a retry would turn into a second payment.
+		return unwrapOne(this, i, answer, 'payment', 'payments', 'payment in the answer', {
+			bareAllowed: true,
+			request: 'POST /payments',
+		});
 	},
 };
