@@ -3,7 +3,9 @@
  * of the compatibility passes; test/e2e/catchUp.e2e.test.ts runs in every pass):
  * - Backfill From: each change since the date is emitted once, a restart emits nothing more;
  * - the vendor answers 429 with a Retry-After longer than a request may wait: the run stops, no
- *   listing happens before the wait has passed, the next run catches up, nothing lost or doubled.
+ *   listing happens before the wait has passed, the next run catches up, nothing lost or doubled;
+ * - issue 19: pages of another size with a URL next_page, a resource refused on every list, a create
+ *   by webhook whose update was missed.
  */
 import { randomUUID } from 'crypto';
 
@@ -85,4 +87,72 @@ test('Backfill From, then a 429 with a long Retry-After: each change once, no li
 	expect(bySource(runs)).toEqual({ catchUp: 11 });
 	expect(runs.filter((r) => r.items[0].json.resource === 'pick_ticket').map((r) => r.items[0].json.id).sort()).toEqual([901, 902, 903]);
 	process.stderr.write(`[catch-up e2e] edges on n8n ${n8n.version}: backfill 8/8 once; after a 429 (Retry-After 40 s) the first list request came ${Math.round((lists[0].at - refusedAt) / 1000)} s later, 3/3 caught up\n`);
+});
+
+/**
+ * Issue 19's acceptance, end to end: a list that pages 25 at a time with `next_page` as a URL, one
+ * resource the credential may not list (403 on every request), and a record whose create came by
+ * webhook and whose update was missed. The others' changes arrive, the user is told once (a failed
+ * execution naming the resource), the update is an update, and the refused resource's changes
+ * arrive once it works.
+ */
+test('pages of 25 with URL next_page, a resource answering 403, a create by webhook and a missed update: each change once, named as Uphance would, the 403 told once', async () => {
+	const at = (msAgo: number) => new Date(Date.now() - msAgo).toISOString();
+	uphance.setListing({ perPage: 25, nextPage: 'url' });
+	uphance.refuseList('products', 403);
+	// Missed while n8n was away: 60 receiving tickets (3 pages) and 2 products changed 30 minutes ago.
+	for (let i = 1; i <= 60; i++) uphance.setRecord('receiving_ticket', 1000 + i, { id: 1000 + i, status: 'checked in', created_at: at(3 * 86_400_000), updated_at: at(30 * 60_000) });
+	for (let i = 1; i <= 2; i++) uphance.setRecord('product', 2000 + i, { id: 2000 + i, name: 'Tee', created_at: at(3 * 86_400_000), updated_at: at(30 * 60_000) });
+
+	const { webhookId, workflow } = triggerToSet({
+		nodeName: 'uphanceTrigger',
+		triggerName: UPHANCE,
+		parameters: { catchUp: true, catchUpOptions: { settleSeconds: 0, intervalMinutes: 1, backfillFrom: at(HOUR) } },
+		credential,
+	});
+	const wf = await n8n.createWorkflow(workflow);
+	let from = n8n.logText().length;
+	const url = n8n.webhookUrl(webhookId);
+	await n8n.activate(wf.id, url);
+	uphance.setWebhook(url, URL_TOKEN);
+	uphance.setDeliveryPolicy('deliver');
+	await catchUpRuns(n8n, wf.id, from);
+	let executions = await settled(n8n, wf.id, { atLeast: 61 });
+	const failedWith = (list: any[]) => list.filter((e) => e.status === 'error').map((e) => String(e.data?.resultData?.error?.message ?? ''));
+	expect(failedWith(executions)).toEqual([expect.stringMatching(/^Catch-up cannot list products: Listing products \(page 1\) failed: .*403.*deselect those events/)]);
+	let runs = triggerItems(executions, UPHANCE).filter((r) => r.items.length > 0);
+	expect(bySource(runs)).toEqual({ catchUp: 60 });
+	expect(runs.map((r) => r.items[0].json.id).sort()).toEqual(Array.from({ length: 60 }, (_, i) => 1001 + i));
+	// every page was read through the URL next_page
+	expect(uphance.requests.filter((r: any) => r.path === '/receiving_tickets').length).toBeGreaterThanOrEqual(3);
+
+	// A pick ticket's create arrives by webhook; its update is missed (n8n answers nothing, Uphance gives up).
+	const ticket = uphance.setRecord('pick_ticket', 3001, { id: 3001, status: 'open' });
+	expect(await uphance.emit('pick_ticket_create', ticket)).toMatchObject({ delivered: true });
+	uphance.setDeliveryPolicy('refuse');
+	const updated = uphance.setRecord('pick_ticket', 3001, { ...ticket, status: 'packed' });
+	const missed = uphance.emit('pick_ticket_update', updated);
+	uphance.giveUpPending();
+	expect(await missed).toMatchObject({ gaveUp: true });
+	uphance.setDeliveryPolicy('deliver');
+	from = n8n.logText().length;
+	await catchUpRuns(n8n, wf.id, from, 2);
+	executions = await settled(n8n, wf.id, { atLeast: 63 });
+	// still one failed execution: the same 403 is not told again
+	expect(failedWith(executions)).toHaveLength(1);
+	runs = triggerItems(executions, UPHANCE).filter((r) => r.items.length > 0);
+	const ticketEvents = runs.filter((r) => r.items[0].json.id === 3001).map((r) => `${r.items[0].json.source}:${r.items[0].json.event}:${r.items[0].json.record.status}`);
+	expect(ticketEvents).toEqual(['webhook:pick_ticket_create:open', 'catchUp:pick_ticket_update:packed']);
+
+	// products may be listed again: their two changes arrive, once
+	uphance.refuseList('products', null);
+	from = n8n.logText().length;
+	await catchUpRuns(n8n, wf.id, from);
+	executions = await settled(n8n, wf.id, { atLeast: 65 });
+	runs = triggerItems(executions, UPHANCE).filter((r) => r.items.length > 0);
+	expect(runs.filter((r) => r.items[0].json.resource === 'product').map((r) => r.items[0].json.id).sort()).toEqual([2001, 2002]);
+	expect(bySource(runs)).toEqual({ catchUp: 63, webhook: 1 });
+	expect(failedWith(executions)).toHaveLength(1);
+	uphance.setListing({ perPage: undefined, nextPage: 'number' });
+	process.stderr.write(`[catch-up e2e] issue 19 on n8n ${n8n.version}: 60/60 over pages of 25 (URL next_page), 403 on products told once, create by webhook + missed update = 1 create + 1 update, 2/2 products after recovery\n`);
 });
