@@ -423,7 +423,7 @@ describe('a scan that cannot skip (issue 19, findings 1-3)', () => {
 		put('invoice', 2, T - 3 * DAY, T - 20 * MINUTE);
 		const listing = await list(['invoice_update']);
 		expect(listing.complete).toBe(false);
-		expect(listing.failures?.[0].error).toBe('Listing invoices (page 1) failed: Uphance\'s answer to GET /invoices (page 1) has no `meta` object (top-level keys: invoices)');
+		expect(listing.failures?.[0].error).toBe('Listing invoices (page 1) failed: Uphance\'s answer to GET /invoices (page 1) has no `meta` object (top-level keys: "invoices")');
 	});
 });
 

@@ -2,7 +2,7 @@
  * Reading one page of an Uphance list (nodes/Uphance/transport/pages.ts), the reader both the action
  * node and catch-up use: the list ends only where Uphance says so.
  */
-import { keysOf, readUphancePage } from '../../nodes/Uphance/transport/pages';
+import { readUphancePage } from '../../nodes/Uphance/transport/pages';
 
 const meta = (extra: object) => ({ current_page: 1, prev_page: null, ...extra });
 const records = (n: number) => Array.from({ length: n }, (_, i) => ({ id: i + 1 }));
@@ -34,21 +34,15 @@ describe('readUphancePage', () => {
 	it('an answer without the list, without meta, or with a next_page that names no later page is an error naming it, with keys and no values', () => {
 		expect(readUphancePage({ invoice: { id: 1, secret: 's3cr3t' }, meta: meta({}) }, 'invoices', 1)).toEqual({
 			ok: false,
-			error: "Uphance's answer to GET /invoices (page 1) has no `invoices` list (top-level keys: invoice, meta)",
+			error: `Uphance's answer to GET /invoices (page 1) has no \`invoices\` list (top-level keys: "invoice", "meta")`,
 		});
 		expect(readUphancePage({ invoices: records(1) }, 'invoices', 1)).toEqual({
 			ok: false,
-			error: "Uphance's answer to GET /invoices (page 1) has no `meta` object (top-level keys: invoices)",
+			error: `Uphance's answer to GET /invoices (page 1) has no \`meta\` object (top-level keys: "invoices")`,
 		});
 		expect(readUphancePage({ invoices: records(1), meta: meta({ next_page: 1 }) }, 'invoices', 1)).toMatchObject({ ok: false, error: expect.stringMatching(/next_page` that names no later page/) });
 		expect(readUphancePage({ invoices: records(1), meta: meta({ next_page: 'https://x/invoices' }) }, 'invoices', 1)).toMatchObject({ ok: false });
-		expect(readUphancePage('<html>', 'invoices', 1)).toEqual({ ok: false, error: "Uphance's answer to GET /invoices (page 1) is not an object (string), not an object" });
+		expect(readUphancePage('<html>', 'invoices', 1)).toMatchObject({ ok: false, error: expect.stringMatching(/^Uphance's answer to GET \/invoices \(page 1\) is not an object \(top-level keys: none/) });
 		expect(JSON.stringify(readUphancePage({ invoice: { secret: 's3cr3t' } }, 'invoices', 1))).not.toContain('s3cr3t');
-	});
-
-	it('keysOf names keys only', () => {
-		expect(keysOf({ a: 1, b: 'x' })).toBe('top-level keys: a, b');
-		expect(keysOf([])).toBe('a JSON array');
-		expect(keysOf({})).toBe('an empty object');
 	});
 });

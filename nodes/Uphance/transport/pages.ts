@@ -1,5 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
+import { describeKeys } from '../../shared/singleRecord';
+
 /**
  * One page of an Uphance list, read the one way every caller uses (the action node's lists in
  * ./index.ts, the trigger's catch-up in nodes/UphanceTrigger/uphanceCatchUp.ts). Plain functions,
@@ -24,14 +26,6 @@ export interface UphancePage {
 
 export type PageRead = { ok: true; page: UphancePage } | { ok: false; error: string };
 
-/** The top-level keys of an answer, for an error message: names only, never values. */
-export function keysOf(body: unknown): string {
-	if (typeof body !== 'object' || body === null) return `not an object (${typeof body})`;
-	if (Array.isArray(body)) return 'a JSON array';
-	const keys = Object.keys(body);
-	return keys.length > 0 ? `top-level keys: ${keys.slice(0, 12).join(', ')}` : 'an empty object';
-}
-
 /** A `next_page` as a page number: a number, digits, or a URL with a `page` parameter. */
 function pageNumberOf(value: unknown): number | undefined {
 	if (typeof value === 'number') return Number.isInteger(value) ? value : undefined;
@@ -46,14 +40,23 @@ function pageNumberOf(value: unknown): number | undefined {
 export function readUphancePage(body: unknown, key: string, page: number): PageRead {
 	const where = `Uphance's answer to GET /${key} (page ${page})`;
 	if (typeof body !== 'object' || body === null || Array.isArray(body))
-		return { ok: false, error: `${where} is ${keysOf(body)}, not an object` };
+		return {
+			ok: false,
+			error: `${where} is not an object (top-level keys: ${describeKeys(body)})`,
+		};
 	const answer = body as IDataObject;
 	const list = answer[key];
 	if (!Array.isArray(list))
-		return { ok: false, error: `${where} has no \`${key}\` list (${keysOf(body)})` };
+		return {
+			ok: false,
+			error: `${where} has no \`${key}\` list (top-level keys: ${describeKeys(body)})`,
+		};
 	const meta = answer.meta;
 	if (typeof meta !== 'object' || meta === null || Array.isArray(meta))
-		return { ok: false, error: `${where} has no \`meta\` object (${keysOf(body)})` };
+		return {
+			ok: false,
+			error: `${where} has no \`meta\` object (top-level keys: ${describeKeys(body)})`,
+		};
 	const {
 		next_page: nextPage,
 		total_pages: totalPages,
