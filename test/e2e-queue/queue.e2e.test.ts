@@ -463,7 +463,8 @@ describe('queue mode: main + 2 webhook processes + worker, PostgreSQL 17, Redis'
 		const wf = await q.activeTriggerWorkflow({ nodeName: 'uphanceTrigger', triggerName: UPHANCE, typeVersion: UPHANCE_VERSION, parameters: {}, credential });
 		const urls = wf.urls.map((u: string) => `${u}?token=${URL_TOKEN}`);
 		const E = 20;
-		const updatedAt = new Date().toISOString();
+		// whole seconds, as Uphance's API writes them (the key compares updated_at to the second)
+		const updatedAt = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
 		const events = Array.from({ length: E }, (_, i) => {
 			const id = 930000 + i;
 			const apiRecord = uphance.setRecord('pick_ticket', id, { ...fakeUphanceMod.sampleRecord('pick_ticket', id), updated_at: updatedAt, source: 'api' });
