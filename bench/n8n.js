@@ -77,8 +77,9 @@ function uphanceRequest() {
 	return (req) => {
 		const n = ++seq;
 		const id = 1 + (n % UPHANCE_RECORD_IDS);
-		// distinct deliveries: same records, each delivery a newer version (key = event + id + updated_at)
-		const record = fakeUphance.sampleRecord('pick_ticket', id, { updated_at: new Date((t += 7)).toISOString() });
+		// distinct deliveries: same records, each delivery a newer version (key = resource + id +
+		// updated_at to the whole second, so each version is a second later)
+		const record = fakeUphance.sampleRecord('pick_ticket', id, { updated_at: new Date((t += 1000)).toISOString() });
 		const body = JSON.stringify(fakeUphance.buildWebhookBody('pick_ticket_update', record));
 		return { ...req, method: 'POST', body, headers: { 'content-type': 'application/json' } };
 	};
