@@ -427,6 +427,20 @@ describe('acceptInExecution', () => {
 		expect(execution(row, wf, [catchUpItem('uphance:product:2:t2', now - HOUR)]).kept).toEqual([]);
 	});
 
+	it('an execution that only stores the cursor (a bookkeeping item, a change delivered meanwhile) saves the memory with every key this process holds, not the copy it was created with (issue 19, finding 8)', () => {
+		for (const item of [bookkeepingItem(now), catchUpItem('held-meanwhile', now)]) {
+			const row = new StaticDataRow();
+			const wf = uniqueWorkflow();
+			// the execution's static data was loaded before these keys were saved (n8n: at its creation)
+			const execution = executeContext({ nodeName: NODE, workflowId: wf, staticData: row, logger: new RecordingLogger() }, [item]);
+			acceptedElsewhere(wf, 'held-meanwhile');
+			acceptedElsewhere(wf, 'saved-since');
+			expect(acceptInExecution(execution.ctx as never, [item], limits)).toEqual([]);
+			execution.finish();
+			expect(new Set(savedKeys(row))).toEqual(new Set(['held-meanwhile', 'saved-since'].map(hashDeliveryKey)));
+		}
+	});
+
 	it("stores the cursor: the largest of the items' and the stored one, never moving back", () => {
 		const row = new StaticDataRow();
 		const wf = uniqueWorkflow();

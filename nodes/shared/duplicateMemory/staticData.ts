@@ -288,7 +288,15 @@ export function acceptInExecution(
 			session.accept(hashDeliveryKey(alias), delivery.receivedAtMs);
 		kept.push(index);
 	}
-	if (cursorMs !== undefined && commitCursor(place.staticData, cursorMs, startMs))
+	if (cursorMs !== undefined && commitCursor(place.staticData, cursorMs, startMs)) {
 		noteStored(nodeId, cursorMs);
+		// Storing the cursor makes n8n save this execution's static data whole when it ends. That
+		// copy was loaded when the execution was created: without this, an execution that accepts no
+		// key (a bookkeeping item, a change delivered meanwhile) would write the memory as it was
+		// then over keys saved since (issue 19, finding 8). The session merges this process's memory
+		// into it first.
+		session ??= new MemorySession(place, limits);
+		session.saveIfBehind();
+	}
 	return kept;
 }
