@@ -162,7 +162,7 @@ export function listUphanceChanges(
 	send: SendRequest,
 	settings: UphanceCatchUpSettings,
 ): ListChanges {
-	return async (window, bounds, isHandled, resume) => {
+	return async (window, bounds, isHandled, resume, closed = () => false) => {
 		const now = settings.now ?? Date.now;
 		const runAt = new Date(now());
 		const since = new Date(Math.min(window.fromMs, window.toMs - settings.updateWindowMs));
@@ -184,6 +184,7 @@ export function listUphanceChanges(
 			};
 			for (let page: number | undefined = 1; page !== undefined; ) {
 				if (requests >= bounds.maxPages) return stopHere();
+				if (closed()) return { ...stopHere(), error: 'the trigger was closed' };
 				requests++;
 				const result = await sendWithRetry(
 					send,

@@ -6,6 +6,7 @@ import type {
 	CatchUpBounds,
 	CatchUpListing,
 	CatchUpRecord,
+	CatchUpResume,
 	CatchUpWindow,
 	ListChanges,
 } from '../shared/catchUp/types';
@@ -150,6 +151,7 @@ class Requests {
 	constructor(
 		private readonly send: SendRequest,
 		private readonly policy: RetryPolicy,
+		private readonly closed: () => boolean = () => false,
 	) {}
 
 	async call(
@@ -157,6 +159,15 @@ class Requests {
 		url: string,
 		extra: { qs?: IDataObject; body?: IDataObject; safeToRepeat?: boolean } = {},
 	): Promise<HttpResult> {
+		// closing the trigger ends what is in flight: no request after it (the listing is incomplete)
+		if (this.closed())
+			return {
+				ok: false,
+				error: 'the trigger was closed',
+				transient: true,
+				attempts: 0,
+				refused: false,
+			};
 		const result = await sendWithRetry(
 			this.send,
 			{
@@ -408,11 +419,13 @@ export function listUpliftChanges(
 		window: CatchUpWindow,
 		bounds: CatchUpBounds,
 		isHandled: (key: string) => boolean,
+		_resume?: CatchUpResume,
+		closed: () => boolean = () => false,
 	): Promise<CatchUpListing> => {
 		// Captures the duplicate memory holds are neither exported nor returned: a run does not
 		// export the CSVs of captures the webhook path delivered.
 		const held = isHandled;
-		const requests = new Requests(send, options.policy ?? LISTING_POLICY);
+		const requests = new Requests(send, options.policy ?? LISTING_POLICY, closed);
 		// The allowance reaches back before the window, never before the floor: a first activation
 		// emits no history (issue 19, finding 4), Backfill From only what it asks for.
 		const fromMs = Math.max(
@@ -520,8 +533,11 @@ export function listUpliftChanges(
 		for (const candidate of kept) {
 			const id = candidate.capture.session_id;
 			const csv = csvs.get(id);
-			// not exported, or failed while Uplift asked to wait: not a failed try
-			if (csv === undefined || (csv.status === 'failed' && ctx.retryAfterMs !== undefined)) {
+			// not exported, or failed while Uplift asked to wait or the trigger closed: not a failed try
+			if (
+				csv === undefined ||
+				(csv.status === 'failed' && (ctx.retryAfterMs !== undefined || closed()))
+			) {
 				exportsLeft++;
 				continue;
 			}

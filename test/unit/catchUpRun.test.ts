@@ -60,6 +60,7 @@ function world(start: { sinceMs: number; nowMs: number }) {
 			return Promise.resolve(true);
 		},
 		waitAtMost: async <T>(promise: Promise<T>): Promise<T | undefined> => await promise,
+		waitWhileRunning: async <T>(promise: Promise<T>): Promise<T | undefined> => await promise,
 		/** a fresh session over a plain object, as the trigger's timer uses */
 		session: () => new MemorySession(place(), LIMITS),
 		/** an execution (or a webhook request) accepting a key in this process's memory */
@@ -85,6 +86,7 @@ function world(start: { sinceMs: number; nowMs: number }) {
 					return w.execution(items);
 				},
 				waitAtMost: w.waitAtMost,
+				waitWhileRunning: w.waitWhileRunning,
 				now: () => w.nowMs,
 				settleMs: SETTLE_MS,
 				bounds: BOUNDS,
@@ -97,6 +99,52 @@ function world(start: { sinceMs: number; nowMs: number }) {
 }
 
 const T0 = Date.now() - HOUR;
+
+describe('runCatchUp: slow workflows (issue 19, finding 7)', () => {
+	it('an execution that runs longer than the wait is waited for, not emitted again, and the next starts only after it ended; the cursor moves', async () => {
+		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		w.listing = { records: [record('slow-1', T0 + MINUTE), record('slow-2', T0 + 2 * MINUTE)], complete: true, requests: 1 };
+		const timeline: string[] = [];
+		let running = 0;
+		w.execution = (items) => {
+			const key = String(items[0].json.deliveryKey);
+			// execute() accepts the key first thing, then the workflow runs for a long time
+			w.accept(key);
+			running++;
+			timeline.push(`start ${key} (${running} running)`);
+			return new Promise((resolve) =>
+				setTimeout(() => {
+					running--;
+					timeline.push(`end ${key}`);
+					resolve(true);
+				}, 50),
+			);
+		};
+		// the bounded wait runs out long before the execution ends
+		w.waitAtMost = async () => undefined;
+		const report = await w.run();
+		expect(timeline).toEqual(['start slow-1 (1 running)', 'end slow-1', 'start slow-2 (1 running)', 'end slow-2']);
+		expect(report).toMatchObject({ emitted: 2, handled: 2, complete: true, cursorMoved: true });
+		// the next run emits nothing again
+		w.filterHandled = true;
+		expect((await w.run()).emitted).toBe(0);
+		expect(w.emittedKeys()).toEqual(['slow-1', 'slow-2']);
+	});
+
+	it('an execution that never started (its key not accepted) is still given up after the bounded wait: the claim is released and the run stops', async () => {
+		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		w.listing = { records: [record('lost', T0 + MINUTE), record('next', T0 + 2 * MINUTE)], complete: true, requests: 1 };
+		w.execution = () => new Promise(() => undefined);
+		w.waitAtMost = async () => undefined;
+		w.waitWhileRunning = async () => {
+			throw new Error('waited for an execution that never accepted its key');
+		};
+		const report = await w.run();
+		expect(report).toMatchObject({ emitted: 1, handled: 0, complete: false, cursorMoved: false });
+		expect(w.held('lost')).toBe(false);
+		expect(w.session().claim('lost').verdict).toBe('new');
+	});
+});
 
 describe('runCatchUp: the cursor', () => {
 	it('a scan that ends with failed parts is over: the cursor stays, the next run lists a new window from it (so the failed part is tried again and the others find new changes)', async () => {

@@ -427,6 +427,22 @@ describe('a scan that cannot skip (issue 19, findings 1-3)', () => {
 	});
 });
 
+describe('closing the trigger (issue 19, finding 10)', () => {
+	it('ends a listing in flight: no request after the trigger closed, and the listing is incomplete', async () => {
+		fake.seed('invoice', 250, () => ({ created_at: iso(T - 2 * HOUR), updated_at: iso(T - 50 * MINUTE) }));
+		let closed = false;
+		const listing = await listUphanceChanges(send, {
+			baseUrl: fake.url,
+			selected: new Set(['*']),
+			updateWindowMs: 14 * DAY,
+			policy: { maxRetries: 2, timeoutMs: 10_000 },
+			now: () => T,
+		})(WINDOW, BOUNDS, (key) => ((closed = listRequests().length >= 2), false), undefined, () => closed);
+		expect(listRequests()).toHaveLength(2);
+		expect(listing).toMatchObject({ complete: false, error: 'the trigger was closed' });
+	});
+});
+
 describe('events named as Uphance would have sent them (issue 19, finding 5)', () => {
 	it('a record whose create the workflow saw is an update, not a second create', async () => {
 		put('pick_ticket', 8, T - 40 * MINUTE, T - 10 * MINUTE, { status: 'packed' });

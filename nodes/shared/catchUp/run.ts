@@ -46,7 +46,14 @@ export interface RunDeps {
 	emit: (items: INodeExecutionData[]) => Promise<boolean> | undefined;
 	/** resolves with the value, or with undefined once a bounded wait runs out or the trigger closes */
 	waitAtMost: <T>(promise: Promise<T>) => Promise<T | undefined>;
+	/**
+	 * For an execution known to run (it accepted its key in this process): resolves with the value,
+	 * or with undefined once the trigger closes or a long bound (a day) runs out.
+	 */
+	waitWhileRunning: <T>(promise: Promise<T>) => Promise<T | undefined>;
 	now: () => number;
+	/** true once the trigger was closed: listings stop sending requests */
+	closed?: () => boolean;
 	settleMs: number;
 	bounds: CatchUpBounds;
 }
@@ -145,6 +152,7 @@ export async function runCatchUp(state: CatchUpState, deps: RunDeps): Promise<Ru
 		deps.bounds,
 		(key) => deps.memory.holds(hashDeliveryKey(key)),
 		state.scan?.resume,
+		deps.closed,
 	);
 	report.listed = listing.records.length;
 	report.requests = listing.requests;
@@ -178,7 +186,12 @@ export async function runCatchUp(state: CatchUpState, deps: RunDeps): Promise<Ru
 		// A bounded wait: a claim still open then is released (n8n may never report an execution that
 		// failed to start: 1.123.81 resolves the done promise only once the execution exists), and the
 		// run stops there. If that execution does run later, its `execute()` records the key.
-		const handled = await deps.waitAtMost(settled);
+		let handled = await deps.waitAtMost(settled);
+		// A slow workflow (issue 19, finding 7): the execution accepted its key, so it runs, here. Wait
+		// for its end rather than start the next one beside it (their saves of static data would
+		// overwrite each other) or emit it again; the run's timer skips its ticks meanwhile.
+		if (handled === undefined && deps.memory.holds(hashedKey))
+			handled = await deps.waitWhileRunning(settled);
 		if (handled === undefined) {
 			deps.memory.release(hashedKey);
 			timedOut = true;

@@ -49,6 +49,8 @@ export interface CatchUpSettings {
 const STORED_CURSOR_MAX_LAG_MS = 24 * 3600_000;
 const FIRST_RUN_DELAY_MS = 10_000;
 const EXECUTION_WAIT_MS = 10 * 60_000;
+/** how long a run waits for an execution it knows runs (a slow workflow) before it gives up on it */
+const RUNNING_EXECUTION_WAIT_MS = 24 * 3600_000;
 const STEP_MS = 250;
 
 /** n8n's cron form, seconds first (docs/catch-up.md §1); a fixed random second spreads load. */
@@ -100,13 +102,17 @@ export function startCatchUp(
 	let closed = false;
 	let running = false;
 
-	const waitAtMost = async <T>(promise: Promise<T>): Promise<T | undefined> => {
-		let result: { value: T } | undefined;
-		void promise.then((value) => (result = { value }));
-		const until = Date.now() + (settings.executionWaitMs ?? EXECUTION_WAIT_MS);
-		while (!result && !closed && Date.now() < until) await sleep(STEP_MS);
-		return result?.value;
-	};
+	const waitFor =
+		(limitMs: number) =>
+		async <T>(promise: Promise<T>): Promise<T | undefined> => {
+			let result: { value: T } | undefined;
+			void promise.then((value) => (result = { value }));
+			const until = Date.now() + limitMs;
+			while (!result && !closed && Date.now() < until) await sleep(STEP_MS);
+			return result?.value;
+		};
+	const waitAtMost = waitFor(settings.executionWaitMs ?? EXECUTION_WAIT_MS);
+	const waitWhileRunning = waitFor(RUNNING_EXECUTION_WAIT_MS);
 
 	/** Starts one execution; resolves with whether n8n counts it a success, when it ends. */
 	const emit = (items: INodeExecutionData[]): Promise<boolean> | undefined => {
@@ -191,7 +197,9 @@ export function startCatchUp(
 				memory: memory(),
 				emit,
 				waitAtMost,
+				waitWhileRunning,
 				now: Date.now,
+				closed: () => closed,
 				settleMs: settings.settleMs,
 				bounds: settings.bounds,
 			});

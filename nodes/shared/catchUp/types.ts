@@ -92,4 +92,6 @@ export type ListChanges = (
 	bounds: CatchUpBounds,
 	isHandled: (key: string) => boolean,
 	resume?: CatchUpResume,
+	/** true once the trigger was closed: no request is sent after that (the listing ends incomplete) */
+	closed?: () => boolean,
 ) => Promise<CatchUpListing>;
