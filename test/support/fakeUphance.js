@@ -310,7 +310,7 @@ function start(opts = {}) {
 		const key = `${resource}:${id}`;
 		const old = state.records.get(key);
 		const rec = { ...record };
-		const now = new Date().toISOString();
+		const now = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString(); // whole seconds (laterThan)
 		if (old) {
 			if (rec.created_at == null || rec.created_at === old.created_at) rec.created_at = old.created_at != null ? old.created_at : now;
 			if (rec.updated_at == null || rec.updated_at === old.updated_at) rec.updated_at = laterThan(old.updated_at);
