@@ -172,7 +172,7 @@ describe('Uphance: nothing lost while n8n was away', () => {
 });
 
 describe('Uplift: nothing lost while n8n was away', () => {
-	test('captures completed while n8n was down arrive once each with their CSV; captures the webhook delivered are never emitted again', async () => {
+	test('no history at first activation; captures completed while n8n was down arrive once each with their CSV; captures the webhook delivered are never emitted again', async () => {
 		const { webhookId, workflow } = triggerToSet({
 			nodeName: 'upliftTrigger',
 			triggerName: UPLIFT,
@@ -180,6 +180,14 @@ describe('Uplift: nothing lost while n8n was away', () => {
 			credential: upliftHookCred,
 		});
 		workflow.nodes[0].credentials.upliftApi = { id: upliftApiCred.id, name: upliftApiCred.name };
+		// History: 5 captures completed 30 minutes before the first activation, within the Processing
+		// Allowance (1 h) of its window. A first activation emits no history (issue 19, finding 4).
+		const history = new Set<string>();
+		for (let i = 0; i < 5; i++) {
+			const sessionId = randomUUID();
+			history.add(sessionId);
+			uplift.addCapture({ session_id: sessionId, athlete_id: randomUUID(), activity: 'baseball', movement: 'pitch', capture_time: new Date(Date.now() - 30 * 60_000).toISOString(), status: 'completed', csv: 'frame,time\n0,0\n' });
+		}
 		const logFrom = n8n.logText().length;
 		const wf = await activate(workflow, webhookId);
 		await catchUpRuns(wf.id, logFrom);
@@ -217,6 +225,7 @@ describe('Uplift: nothing lost while n8n was away', () => {
 		const runs = triggerItems(executions, UPLIFT);
 		const caught = runs.filter((r) => r.items.length > 0 && r.items[0].json.source === 'catchUp');
 		expect(caught.map((r) => r.items[0].json.data.object.id).sort()).toEqual([...missed.keys()].sort());
+		expect(caught.filter((r) => history.has(r.items[0].json.data.object.id))).toEqual([]);
 		for (const r of caught) {
 			const item = r.items[0];
 			expect(item.json.type).toBe('movement.analytics.created');
