@@ -24,7 +24,7 @@ import {
 	isEventSelected,
 	selectedEventNames,
 } from '../shared/eventSelection';
-import type { SendRequest } from '../shared/vendorHttp';
+import { authenticatedSend } from '../shared/vendorHttp';
 import {
 	duplicateLimits,
 	duplicateMemoryOptions,
@@ -248,19 +248,15 @@ export class UphanceTrigger implements INodeType {
 		const options = this.getNodeParameter('options', {}) as UphanceOptions;
 		const catchUpOptions = this.getNodeParameter('catchUpOptions', {}) as UphanceCatchUpOptions;
 		const credentials = await this.getCredentials<{ baseUrl?: string }>('uphanceApi');
-		const list = listUphanceChanges(
-			async (request) =>
-				await this.helpers.httpRequestWithAuthentication.call(this, 'uphanceApi', request),
-			{
-				baseUrl: uphanceBaseUrl(credentials.baseUrl),
-				selected: selectedEventNames(
-					this.getNodeParameter('events', [ALL_EVENTS]) as string[],
-					this.getNodeParameter('additionalEvents', '') as string,
-				),
-				updateWindowMs: Math.max(1, catchUpOptions.updateWindowDays ?? 14) * 86_400_000,
-				policy: fetchPolicy(options),
-			},
-		);
+		const list = listUphanceChanges(authenticatedSend(this, 'uphanceApi'), {
+			baseUrl: uphanceBaseUrl(credentials.baseUrl),
+			selected: selectedEventNames(
+				this.getNodeParameter('events', [ALL_EVENTS]) as string[],
+				this.getNodeParameter('additionalEvents', '') as string,
+			),
+			updateWindowMs: Math.max(1, catchUpOptions.updateWindowDays ?? 14) * 86_400_000,
+			policy: fetchPolicy(options),
+		});
 		return startCatchUp(
 			this,
 			{
@@ -284,8 +280,7 @@ export class UphanceTrigger implements INodeType {
 				this.getNodeParameter('events', [ALL_EVENTS]) as string[],
 				this.getNodeParameter('additionalEvents', '') as string,
 			);
-			const send: SendRequest = async (request) =>
-				await this.helpers.httpRequestWithAuthentication.call(this, 'uphanceApi', request);
+			const send = authenticatedSend(this, 'uphanceApi');
 			// The token check and the fetch both read the credential: load (and decrypt) it once per delivery.
 			let credentialsOnce: Promise<{ urlToken?: string; baseUrl?: string }> | undefined;
 			const credentials = async () =>
@@ -350,8 +345,7 @@ export class UphanceTrigger implements INodeType {
 			const policy = fetchPolicy(this.getNodeParameter('options', i, {}) as UphanceOptions);
 			const credentials = await this.getCredentials<{ baseUrl?: string }>('uphanceApi', i);
 			const result = await fetchCanonicalRecord(
-				async (request) =>
-					await this.helpers.httpRequestWithAuthentication.call(this, 'uphanceApi', request),
+				authenticatedSend(this, 'uphanceApi'),
 				uphanceBaseUrl(credentials.baseUrl),
 				pending.event,
 				policy,

@@ -19,6 +19,7 @@ import { upliftBaseUrl } from '../../credentials/UpliftApi.credentials';
 import { catchUpProperties, catchUpSettingsOf } from '../shared/catchUp/description';
 import type { CatchUpOptions } from '../shared/catchUp/description';
 import { throwCatchUpProblem } from '../shared/catchUp/problem';
+import { authenticatedSend } from '../shared/vendorHttp';
 import type { DuplicateLimits } from '../shared/duplicateMemory/store';
 import { startCatchUp } from '../shared/catchUp/schedule';
 import { acceptInExecution } from '../shared/duplicateMemory/staticData';
@@ -261,8 +262,7 @@ export class UpliftTrigger implements INodeType {
 		const options = this.getNodeParameter('options', {}) as UpliftOptions;
 		const catchUpOptions = this.getNodeParameter('catchUpOptions', {}) as UpliftCatchUpOptions;
 		const list = listUpliftChanges(
-			async (request) =>
-				await this.helpers.httpRequestWithAuthentication.call(this, 'upliftApi', request),
+			authenticatedSend(this, 'upliftApi'),
 			upliftBaseUrl(credentials.baseUrl),
 			{
 				processingAllowanceMs:

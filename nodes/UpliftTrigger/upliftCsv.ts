@@ -1,6 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 
-import { sendWithRetry } from '../shared/vendorHttp';
+import { plainSend, sendWithRetry } from '../shared/vendorHttp';
 import type { RetryPolicy } from '../shared/vendorHttp';
 import { csvFileName, findCsvLink } from './upliftEvent';
 import type { UpliftEvent } from './upliftEvent';
@@ -64,7 +64,7 @@ async function downloadCsv(
 	}
 	const result = await sendWithRetry(
 		// A pre-signed link: no Authorization header, it could upset the storage origin.
-		(options) => ctx.helpers.httpRequest(options),
+		plainSend(ctx),
 		{ method: 'GET', url: link.url, encoding: 'arraybuffer', json: false },
 		settings.policy,
 	);

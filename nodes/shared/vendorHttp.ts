@@ -26,6 +26,29 @@ import type {
 
 export type SendRequest = (options: IHttpRequestOptions) => Promise<IN8nHttpFullResponse>;
 
+/** What the send helpers need of any n8n context (webhook, trigger, execute). */
+interface HttpContext {
+	helpers: Pick<IExecuteFunctions['helpers'], 'httpRequest' | 'httpRequestWithAuthentication'>;
+}
+
+/**
+ * Requests through n8n with the credential of `credentialType` (n8n adds its authentication: the
+ * Uphance session, the Uplift key). Every call to a vendor API in this package goes through here.
+ */
+export function authenticatedSend(ctx: HttpContext, credentialType: string): SendRequest {
+	return async (options) =>
+		(await ctx.helpers.httpRequestWithAuthentication.call(
+			ctx as IExecuteFunctions,
+			credentialType,
+			options,
+		)) as IN8nHttpFullResponse;
+}
+
+/** Requests through n8n without a credential: pre-signed links, where an Authorization header could upset the storage origin. */
+export function plainSend(ctx: HttpContext): SendRequest {
+	return async (options) => (await ctx.helpers.httpRequest(options)) as IN8nHttpFullResponse;
+}
+
 export interface RetryPolicy {
 	/** retries after the first attempt */
 	maxRetries: number;
@@ -367,11 +390,11 @@ export async function vendorRequest(
 	};
 	if (options.qs && Object.keys(options.qs).length > 0) request.qs = options.qs;
 	if (options.body !== undefined) request.body = options.body;
-	const result = await sendWithRetry(
-		async (o) => await ctx.helpers.httpRequestWithAuthentication.call(ctx, api.credentialType, o),
-		request,
-		{ ...ACTION_POLICY, safeToRepeat: options.safeToRepeat, refusal: api.refusal },
-	);
+	const result = await sendWithRetry(authenticatedSend(ctx, api.credentialType), request, {
+		...ACTION_POLICY,
+		safeToRepeat: options.safeToRepeat,
+		refusal: api.refusal,
+	});
 	if (!result.ok) throw vendorError(ctx, api.vendor, `${method} ${path}`, itemIndex, result);
 	const body = result.body;
 	if (body === undefined || body === null || body === '') return {};

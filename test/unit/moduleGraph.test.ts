@@ -106,3 +106,23 @@ describe('module graph of nodes/ and credentials/', () => {
 		expect(reached.filter((f) => f === 'nodes/shared/webhookPipeline.ts' || f.endsWith('.node.ts'))).toEqual([]);
 	});
 });
+
+describe('one client per vendor API (issue 19, item 10)', () => {
+	it("one file in nodes/ calls n8n's HTTP helpers: nodes/shared/vendorHttp.ts (authenticatedSend, plainSend)", () => {
+		const callers = sourceFiles('nodes').filter((file) =>
+			/helpers\.(httpRequest|httpRequestWithAuthentication|request|requestWithAuthentication)\b/.test(fs.readFileSync(path.join(ROOT, file), 'utf8')),
+		);
+		expect(callers).toEqual([path.join('nodes', 'shared', 'vendorHttp.ts')]);
+	});
+
+	it("Uphance's list pages are read in one place: nodes/Uphance/transport/pages.ts", () => {
+		const code = (file: string) =>
+			fs
+				.readFileSync(path.join(ROOT, file), 'utf8')
+				.split('\n')
+				.filter((line) => !/^\s*(\*|\/\/|\/\*)/.test(line))
+				.join('\n');
+		const readers = sourceFiles('nodes').filter((file) => /\bnext_page\b/.test(code(file)));
+		expect(readers).toEqual([path.join('nodes', 'Uphance', 'transport', 'pages.ts')]);
+	});
+});
