@@ -228,6 +228,7 @@ function trigger(vendor, t0) {
 					return Promise.resolve(true);
 				},
 				waitAtMost: async (promise) => await promise,
+				waitWhileRunning: async (promise) => await promise,
 				now: () => nowMs,
 				settleMs: SETTINGS.settleMs,
 				bounds: SETTINGS.bounds,
