@@ -46,6 +46,7 @@ interface Fake {
 	creditNoteEnvelope: 'object' | 'list';
 	setRawAnswer(resource: string, id: number, body: unknown): void;
 	setWebhookTimeFormat(form: 'sameAsApi' | 'zMillis'): void;
+	setShipNeedsTracking(on: boolean): void;
 	setListing(options: { perPage?: number; nextPage?: 'number' | 'url'; order?: 'id' | 'updated_desc'; meta?: boolean }): void;
 	utcOffset: string;
 	formatTime(value: number | string): string;
@@ -223,6 +224,20 @@ describe('fake Uphance: record timestamps', () => {
 		expect(fake.writes.map((w) => `${w.method} ${w.path}`)).toEqual(['PUT /pick_tickets/42', 'PUT /pick_tickets/42/ship']);
 	});
 
+	it('ships a ticket without a tracking number (no source says Uphance refuses it); the assumed refusal is opt-in', async () => {
+		const token = await signIn();
+		fake.setRecord('pick_ticket', 43, fakeUphance.sampleRecord('pick_ticket', 43, { status: 'packed' }));
+		expect((await api(token, 'PUT', '/pick_tickets/43/ship')).status).toBe(200);
+		expect(fake.record('pick_ticket', 43)).toMatchObject({ status: 'shipped' });
+		expect(fake.record('pick_ticket', 43).tracking_number).toBeUndefined();
+
+		fake.setShipNeedsTracking(true);
+		fake.setRecord('pick_ticket', 44, fakeUphance.sampleRecord('pick_ticket', 44, { status: 'packed' }));
+		expect(await api(token, 'PUT', '/pick_tickets/44/ship')).toEqual({ status: 422, json: { errors: ['Tracking number must be set before shipping'] } });
+		expect(fake.record('pick_ticket', 44).status).toBe('packed');
+		fake.setShipNeedsTracking(false);
+		expect((await api(token, 'PUT', '/pick_tickets/44/ship')).status).toBe(200);
+	});
 });
 
 describe('fake Uphance: lists', () => {
@@ -478,11 +493,13 @@ describe('fake Uphance: echoes of the workflow\'s own writes', () => {
 		expect(fake.writes).toHaveLength(2);
 	});
 
-	it('a write that fails (ship before tracking: 422) echoes nothing; no webhook URL, nothing is sent', async () => {
+	it('a write that fails (a ticket that is not there: 404; the opt-in 422) echoes nothing; no webhook URL, nothing is sent', async () => {
 		const token = await signIn();
 		fake.setRecord('pick_ticket', 78, fakeUphance.sampleRecord('pick_ticket', 78, { status: 'packed' }));
 		expect((await api(token, 'PUT', '/pick_tickets/78?tracking_number=TRK-78')).status).toBe(200); // no URL yet
 		fake.setWebhook(receiver.url);
+		expect((await api(token, 'PUT', '/pick_tickets/7900/ship')).status).toBe(404);
+		fake.setShipNeedsTracking(true);
 		fake.setRecord('pick_ticket', 79, fakeUphance.sampleRecord('pick_ticket', 79, { status: 'packed' }));
 		expect((await api(token, 'PUT', '/pick_tickets/79/ship')).status).toBe(422);
 		await fake.flushDeliveries();
