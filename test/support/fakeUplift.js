@@ -14,7 +14,7 @@
  * Endpoints (see docs/uplift-api.md):
  *   GET /files/<name>.csv        CloudFront-like pre-signed CSV; no Authorization expected (recorded)
  *   GET /v1/captures             list (credential test), requires Authorization: Bearer <apiKey>
- *   GET /v1/captures/:id         one capture (§4.3 shape), 404 if unknown
+ *   GET /v1/captures/:id         one capture (§4.3 shape); unknown: 404 {"error":"NotFound","message":"Capture not found."}
  *
  * Action-node endpoints (docs/uplift-api.md §4):
  *   GET  /v1/captures?athlete_id&status&activity&movement&limit(1-500, default 100)&offset -> {captures, total_count, offset, limit}
@@ -307,14 +307,17 @@ function start(opts = {}) {
 			const jm = /^\/v1\/data\/export\/job\/([^/]+)(\/results)?$/.exec(url.pathname);
 			if (req.method === 'GET' && jm) {
 				const job = state.jobs.get(decodeURIComponent(jm[1]));
-				if (!job) return sendJson(res, 404, { error: 'Not Found', message: 'The job ID does not exist or has no results' });
+				// 404 "The job ID does not exist or has no results": Uplift's sample client (S4 in
+				// docs/uplift-api.md) maps 404 to that text; the body's form is the documented Error schema
+				// of /captures (ASSUMED for export jobs).
+				if (!job) return sendJson(res, 404, { error: 'NotFound', message: 'The job ID does not exist or has no results' });
 				if (!jm[2]) {
 					job.polls++;
 					const done = job.polls > job.needPolls;
 					const status = done ? job.outcome : 'RUNNING';
 					return sendJson(res, 200, { jobId: job.jobId, status, errorMessage: status === 'FAILED' ? 'Export failed: no captures in range' : null, createdAt: job.createdAt, completedAt: done ? new Date().toISOString() : null });
 				}
-				if (job.polls <= job.needPolls || job.outcome !== 'COMPLETED') return sendJson(res, 404, { error: 'Not Found', message: 'The job ID does not exist or has no results' });
+				if (job.polls <= job.needPolls || job.outcome !== 'COMPLETED') return sendJson(res, 404, { error: 'NotFound', message: 'The job ID does not exist or has no results' });
 				const limit = clampLimit(q.get('limit'), 100);
 				const offset = Number(q.get('offset') || 0);
 				if (job.rowData) {
@@ -329,7 +332,9 @@ function start(opts = {}) {
 			if (req.method === 'GET' && m) {
 				const id = decodeURIComponent(m[1]);
 				const cap = state.captures.get(id);
-				if (!cap) return sendJson(res, 404, { error: 'Not Found', message: `Capture ${id} not found` });
+				// docs.uplift.ai/api-reference/captures/get, OpenAPI 404 example: "Session not found or
+				// soft-deleted", {error: NotFound, message: Capture not found.} (the id is not in it)
+				if (!cap) return sendJson(res, 404, { error: 'NotFound', message: 'Capture not found.' });
 				return sendJson(res, 200, cap);
 			}
 			return sendJson(res, 404, { error: 'Not Found' });

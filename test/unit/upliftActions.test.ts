@@ -69,18 +69,26 @@ describe('Uplift node: captures', () => {
 		expect(new URLSearchParams(v1('/captures')[0].query).get('limit')).toBe('7');
 	});
 
-	it("a 404 becomes a NodeApiError with Uplift's message; continueOnFail makes an item of it", async () => {
+	it("a 404 (Uplift's documented body) becomes a NodeApiError with Uplift's message and the capture asked for; continueOnFail makes an item of it", async () => {
 		await expect(
 			run({ resource: 'capture', operation: 'get', captureId: 'nope' }),
 		).rejects.toBeInstanceOf(NodeApiError);
+		// docs.uplift.ai: {"error":"NotFound","message":"Capture not found."}, no id in it
+		expect(v1('/captures/nope').length).toBeGreaterThan(0);
 		await expect(run({ resource: 'capture', operation: 'get', captureId: 'nope' })).rejects.toThrow(
-			/Capture nope not found/,
+			'Uplift answered HTTP 404 (not found) to GET /captures/nope: Capture not found.',
 		);
 		const { output } = await run(
 			{ resource: 'capture', operation: 'get', captureId: 'nope' },
 			{ continueOnFail: true },
 		);
-		expect(output[0]).toMatchObject({ json: { statusCode: 404 }, pairedItem: { item: 0 } });
+		expect(output[0]).toMatchObject({
+			json: {
+				statusCode: 404,
+				error: 'Uplift answered HTTP 404 (not found) to GET /captures/nope: Capture not found.',
+			},
+			pairedItem: { item: 0 },
+		});
 		expect(JSON.stringify(output)).not.toContain(fake.apiKey);
 	});
 
