@@ -18,7 +18,9 @@
  *
  * Action-node endpoints (docs/uplift-api.md §4):
  *   GET  /v1/captures?athlete_id&status&activity&movement&limit(1-500, default 100)&offset -> {captures, total_count, offset, limit}
- *   POST /v1/athletes {first_name,...} -> 201 {athlete}; POST /v1/athletes/:id -> {athlete}; GET /v1/athletes?<attr>=<v>&limit&offset -> {athletes, total_count}
+ *   POST /v1/athletes {first_name,...} -> 200 {athlete}; POST /v1/athletes/:id -> {athlete} ("" or 0 clears a
+ *     field and deletes a custom attribute); GET /v1/athletes?<attr>=<v>&limit&offset -> {athletes, total_count}
+ *   Each rule's source is next to its code: a docs.uplift.ai page, Uplift's sample client, or ASSUMED.
  *   POST /v1/data/export {...} -> {jobId}; GET /v1/data/export/job/:id -> {jobId,status,errorMessage,...}
  *     (RUNNING for fake.exportPolls polls, then COMPLETED, or FAILED with fake.setExportOutcome('FAILED'))
  *   GET  /v1/data/export/job/:id/results?limit(<=500)&offset -> {jobId, rowCount, schema, rows}
@@ -260,20 +262,40 @@ function start(opts = {}) {
 				const offset = Number(q.get('offset') || 0);
 				return sendJson(res, 200, { captures: captures.slice(offset, offset + limit), total_count: captures.length, offset, limit });
 			}
+			// Create Athlete answers 200 "Athlete created successfully" (docs.uplift.ai/api-reference/
+			// athletes/create: Response 200); first_name is the minimum required field (same page). The
+			// {athlete} envelope is as Update documents it (below); for Create it is ASSUMED.
 			if (req.method === 'POST' && url.pathname === '/v1/athletes') {
 				if (!body.first_name) return sendJson(res, 400, { error: 'Bad Request', message: 'first_name is required' });
 				const athlete = { id: `ath-${state.nextId++}`, ...body };
 				state.athletes.set(athlete.id, athlete);
-				return sendJson(res, 201, { athlete });
+				return sendJson(res, 200, { athlete });
 			}
 			let am = /^\/v1\/athletes\/([^/]+)$/.exec(url.pathname);
 			if (req.method === 'POST' && am) {
 				const a = state.athletes.get(decodeURIComponent(am[1]));
-				if (!a) return sendJson(res, 404, { error: 'Not Found', message: 'Athlete not found' });
+				// the 404 body of the documented Error schema (as for captures, below); ASSUMED for athletes
+				if (!a) return sendJson(res, 404, { error: 'NotFound', message: 'Athlete not found.' });
+				// Update Athlete (docs.uplift.ai/api-reference/athletes/update, "Attribute Modification"):
+				// first_name "cannot be empty"; a string set to "" or an integer set to 0 clears the
+				// attribute (shown here as absent: ASSUMED); "If an existing custom attribute is updated
+				// with an empty string ("") or 0, the attribute will be deleted from the custom_attributes
+				// object"; new custom attributes are added. Answer {athlete} (same page).
 				if (body.first_name === '') return sendJson(res, 400, { error: 'Bad Request', message: 'first_name cannot be emptied' });
+				const cleared = (v) => v === '' || v === 0;
 				const { custom_attributes, ...rest } = body;
-				Object.assign(a, rest);
-				if (custom_attributes) a.custom_attributes = { ...(a.custom_attributes || {}), ...custom_attributes };
+				for (const [k, v] of Object.entries(rest)) {
+					if (cleared(v)) delete a[k];
+					else a[k] = v;
+				}
+				if (custom_attributes && typeof custom_attributes === 'object') {
+					const attrs = { ...(a.custom_attributes || {}) };
+					for (const [k, v] of Object.entries(custom_attributes)) {
+						if (cleared(v)) delete attrs[k];
+						else attrs[k] = v;
+					}
+					a.custom_attributes = attrs;
+				}
 				return sendJson(res, 200, { athlete: a });
 			}
 			if (req.method === 'GET' && url.pathname === '/v1/athletes') {

@@ -169,6 +169,47 @@ describe('Uplift node: athletes', () => {
 		expect(found.output.map((o) => o.json.first_name)).toEqual(['Ada']);
 	});
 
+	it('Create succeeds on the 200 Uplift documents; Update with an empty value deletes a custom attribute and clears a field', async () => {
+		const created = await run({
+			resource: 'athlete',
+			operation: 'create',
+			firstName: 'Cy',
+			additionalFields: { last_name: 'D' },
+			customAttributes: {
+				pair: [
+					{ name: 'team', value: 'XYZ' },
+					{ name: 'sport', value: 'MLB' },
+				],
+			},
+		});
+		const id = String(created.output[0].json.id);
+		expect(created.output[0].json).toMatchObject({
+			first_name: 'Cy',
+			custom_attributes: { team: 'XYZ', sport: 'MLB' },
+		});
+		// the fake answers Create as docs.uplift.ai documents it: 200, not 201
+		const raw = await fetch(`${fake.apiBaseUrl}/athletes`, {
+			method: 'POST',
+			headers: { authorization: `Bearer ${fake.apiKey}`, 'content-type': 'application/json' },
+			body: JSON.stringify({ first_name: 'Raw' }),
+		});
+		expect(raw.status).toBe(200);
+
+		const updated = await run({
+			resource: 'athlete',
+			operation: 'update',
+			athleteId: id,
+			updateFields: { last_name: '' },
+			customAttributes: { pair: [{ name: 'team', value: '' }] },
+		});
+		expect(v1(`/athletes/${id}`)[0].body).toEqual({
+			last_name: '',
+			custom_attributes: { team: '' },
+		});
+		expect(updated.output[0].json.custom_attributes).toEqual({ sport: 'MLB' });
+		expect(updated.output[0].json).not.toHaveProperty('last_name');
+	});
+
 	it('Update without fields is refused before any call', async () => {
 		await expect(
 			run({
