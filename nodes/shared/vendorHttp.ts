@@ -433,8 +433,11 @@ function vendorError(
 			: failure.statusCode === 404
 				? ' (not found)'
 				: '';
+	// The request (method and path, never the query or headers) is in the message: a vendor's own
+	// words may not name the record (Uplift's documented 404 says only "Capture not found."), and
+	// with Continue On Fail the message is all the item keeps.
 	return new NodeApiError(ctx.getNode(), body, {
-		message: `${vendor} answered HTTP ${failure.statusCode}${hint}: ${said ?? 'no message'}`,
+		message: `${vendor} answered HTTP ${failure.statusCode}${hint} to ${what}: ${said ?? 'no message'}`,
 		description: `${what} failed with HTTP ${failure.statusCode}.`,
 		httpCode: String(failure.statusCode),
 		itemIndex,

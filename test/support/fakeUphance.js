@@ -5,10 +5,19 @@
  *   const fake = await require('./fakeUphance').start({ email, password, organisations: [{id: 9579, name: 'Demo'}] });
  *   fake.url                           -> http://127.0.0.1:<port>   (credential base URL)
  *   fake.setRecord('pick_ticket', 123, {...})   seed a record (resource = webhook resource key, singular);
- *     every record has created_at and updated_at (ISO ms 'Z'; now, unless the record given has them).
- *     Setting an existing record keeps its created_at and moves updated_at to now, strictly later than
- *     before (+1 ms within the same ms), unless the record given carries a different updated_at /
- *     created_at of its own (then that is kept, as a test asked for it). Returns the stored record.
+ *     every record has created_at and updated_at, written as Uphance writes them: whole seconds with
+ *     the organisation's offset, `2026-03-01T13:00:00+01:00` (see Times, below); now, unless the
+ *     record given has them. Setting an existing record keeps its created_at and moves updated_at to
+ *     now, strictly later than before (the next whole second when now is not later), unless the
+ *     record given carries a different updated_at / created_at of its own (then that is kept as
+ *     given, as a test asked for it). Returns the stored record.
+ *
+ * Times (each rule's source is at formatTime / parseTime):
+ *   start({ utcOffset: '+01:00' (default) | '-05:00' | '+00:00' | 'Z', millis: false (default) | true })
+ *     the offset records' created_at / updated_at carry, and whether they show `.000`
+ *   start({ webhookTimeFormat: 'sameAsApi' (default) | 'zMillis' }), fake.setWebhookTimeFormat(...)
+ *     'zMillis': webhook bodies carry the same instants as `…T12:00:00.000Z`
+ *   fake.formatTime(msOrTime), fake.parseTime(text), fake.utcOffset   the fake's own reading and writing
  *   fake.deleteRecord(resource, id)
  *   fake.mode('ok'|'503'|'429'|'hang'|'expireTokens'); fake.failNext(count, status) for transient failures
  *   fake.failDataRequests('503'|'429'|'hang', n)   only the next n record fetches fail that way (sign-in unaffected); mode('ok') clears
@@ -71,12 +80,27 @@
  *   varies what the vendor may vary; fake.refuseList(path, 403) refuses one list (a role without access).
  * Writes (recorded in fake.writes as {method, path, query, body}):
  *   PUT  /pick_tickets/:id?tracking_number=&carrier=&shipping_cost=   -> {pick_ticket} fields set, updated_at bumped
- *   PUT  /pick_tickets/:id/ship                                          -> {pick_ticket} status 'shipped', updated_at bumped
- *     (422 when the ticket has no tracking number yet); both echo a pick_ticket_update (above)
+ *   PUT  /pick_tickets/:id/ship                                          -> {pick_ticket} status 'shipped', updated_at bumped;
+ *     both echo a pick_ticket_update (above). start({ shipNeedsTracking: true }) or
+ *     fake.setShipNeedsTracking(true): ship answers 422 while no tracking number is set (ASSUMED, no
+ *     source shows it; off by default, see handleWrite)
  *   POST /stock_operations {stock_operation, idempotency_key}            -> 201 {stock_operation}; a repeated key: 200, nothing created
  *   POST /payments {amount, ...}                                          -> 201 {payment}
  *   fake.failNext() also applies to these.
  * Data calls need a valid Bearer token (else 401) and a prior set_current_org for that token (else 403).
+ *
+ * Settled unknowns (issue 20), as the fake plays them:
+ *   - set_current_org persists server-side: a public client (C3 in docs/uphance-api.md,
+ *     `FlaskApp/app/common.py`) selects the organisation once per process and keeps using its token
+ *     for months. The fake keeps the selection for the token's whole life (no call ever loses it).
+ *     That a brand-new token answers 403 until it selects is ASSUMED and stricter than Uphance may
+ *     be: it proves the nodes select after every sign-in, which is safe either way.
+ *   - Sales-order drafts are listed, with status `draft` (help article 3065571, Orders API: its
+ *     GET /sales_orders example lists an order with "status": "draft"). The fake lists every record
+ *     it holds, whatever its status.
+ *   - A pick ticket created as a draft sends no create event; publishing it sends only
+ *     `pick_ticket_update` (KiOui/snelstart-uphance-coupling `SUCPickTicketRestRoute.php`). The fake
+ *     sends only what a test emits, so a test plays a publication with emit('pick_ticket_update', …).
  */
 const crypto = require('crypto');
 const http = require('http');
@@ -128,10 +152,74 @@ function readBody(req) {
 	});
 }
 
-/** Realistic sample records, keyed by resource. */
-function sampleRecord(resource, id, extra = {}) {
-	// whole seconds, as Uphance's API writes them (laterThan, below)
-	const now = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
+// Times. Uphance writes a record's times with the organisation's UTC offset, to the whole second:
+// its help articles show `2019-08-01T20:43:25.000+01:00` (Invoices API, 3209963; also the
+// Production Orders articles), `2025-04-10T13:53:32.000-05:00` (Vendor Invoice API, 15362593),
+// `2018-11-11T18:56:33.000+00:00` (Receiving Tickets, 2559425) and `2026-03-27T10:18:08.000Z`
+// (Orders API, 3065571). So the offset is per organisation, and the fake's default is one that is
+// not `Z` ('+01:00'): a client that reads only `Z` fails here as it would against Uphance. The
+// articles show `.000`; `millis: true` writes that form, the default leaves it out (the same instant,
+// a form an ISO reader must take as well).
+// Webhook bodies may write the same instant as `Z` with milliseconds: a public receiver (C3 in
+// docs/uphance-api.md, `uphance_webhook_info.py`) parses a pick ticket's `updated_at` with
+// `%Y-%m-%dT%H:%M:%S.%fZ`. `webhookTimeFormat: 'zMillis'` sends them so.
+const DEFAULT_UTC_OFFSET = '+01:00';
+const WEBHOOK_TIME_FORMATS = ['sameAsApi', 'zMillis'];
+
+/** `+01:00`, `-0500`, `+01` or `Z` -> {minutes east of UTC, text as written in times}. */
+function readOffset(offset) {
+	if (offset === 'Z' || offset === 'z') return { minutes: 0, text: 'Z' };
+	const m = /^([+-])(\d{2}):?(\d{2})?$/.exec(String(offset));
+	if (!m) throw new Error(`fakeUphance: unreadable utcOffset ${offset} (use '+01:00', '-05:00', '+00:00' or 'Z')`);
+	const minutes = (Number(m[2]) * 60 + Number(m[3] || 0)) * (m[1] === '-' ? -1 : 1);
+	return { minutes, text: `${m[1]}${m[2]}:${m[3] || '00'}` };
+}
+
+/**
+ * An instant (epoch ms, or a time parseTime reads) written as Uphance writes it: whole seconds,
+ * `YYYY-MM-DDTHH:MM:SS[.000]<offset>` in the organisation's offset (see above).
+ */
+function formatTime(value, { utcOffset = DEFAULT_UTC_OFFSET, millis = false } = {}) {
+	const ms = typeof value === 'number' ? value : parseTime(value);
+	if (!Number.isFinite(ms)) throw new Error(`fakeUphance.formatTime: not a time: ${value}`);
+	const whole = Math.floor(ms / 1000) * 1000;
+	const { minutes, text } = readOffset(utcOffset);
+	const local = new Date(whole + minutes * 60000).toISOString().slice(0, 19);
+	return `${local}${millis ? '.000' : ''}${text}`;
+}
+
+/**
+ * Epoch ms of an ISO time as Uphance or a test writes it: `Z`, an offset (`+01:00`, `-0500`), with
+ * or without fractions; a time without a zone is UTC (as nodes/shared/time.ts reads it, never the
+ * process's zone). NaN when it is not such a time, as Date.parse.
+ */
+function parseTime(text) {
+	if (typeof text === 'number') return text;
+	if (typeof text !== 'string') return NaN;
+	const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/.exec(text.trim());
+	if (!m) return NaN;
+	const zone = m[3] ? readOffset(m[3]).text : 'Z';
+	return Date.parse(`${m[1]}T${m[2] || '00:00:00'}${zone}`);
+}
+
+/** The record as a webhook body carries it in 'zMillis': created_at / updated_at as `…T12:00:00.000Z`. */
+function withZMillisTimes(record) {
+	if (!record || typeof record !== 'object') return record;
+	const out = { ...record };
+	for (const k of ['created_at', 'updated_at']) {
+		const ms = parseTime(out[k]);
+		if (Number.isFinite(ms)) out[k] = new Date(ms).toISOString();
+	}
+	return out;
+}
+
+/**
+ * Realistic sample records, keyed by resource. `times` ({utcOffset, millis}) as for start(); the
+ * default is the fake's default offset.
+ */
+function sampleRecord(resource, id, extra = {}, times = {}) {
+	// whole seconds with the organisation's offset, as Uphance's API writes them (formatTime, above)
+	const now = formatTime(Date.now(), times);
 	const base = { id: Number(id) || id, created_at: now, updated_at: now, organisation_id: 9579 };
 	switch (resource) {
 		case 'pick_ticket':
@@ -165,15 +253,16 @@ function sampleRecord(resource, id, extra = {}) {
 }
 
 /**
- * An updated_at strictly later than `previous` (an ISO time), to the whole second: now, or the
- * second after `previous`. Uphance's API writes whole seconds (its API examples show `.000`,
- * docs/uphance-api.md), and the trigger's duplicate key compares times to the second
- * (nodes/UphanceTrigger/uphanceEvent.ts), so two changes of one record are a second apart here.
+ * An updated_at strictly later than `previous` (a time parseTime reads, any offset), to the whole
+ * second: now, or the second after `previous`, written with the organisation's offset. Uphance's API
+ * writes whole seconds (its API examples show `.000`, above), and the trigger's duplicate key
+ * compares times to the second (nodes/UphanceTrigger/uphanceEvent.ts), so two changes of one record
+ * are a second apart here.
  */
-function laterThan(previous) {
-	const prev = Date.parse(previous);
+function laterThan(previous, times = {}) {
+	const prev = parseTime(previous);
 	const now = Math.floor(Date.now() / 1000) * 1000;
-	return new Date(Number.isFinite(prev) && now <= prev ? Math.floor(prev / 1000) * 1000 + 1000 : now).toISOString();
+	return formatTime(Number.isFinite(prev) && now <= prev ? Math.floor(prev / 1000) * 1000 + 1000 : now, times);
 }
 
 /** Webhook body as Uphance sends it: {event, <resource>: record}. */
@@ -181,6 +270,11 @@ function buildWebhookBody(event, record) {
 	const m = /^(.*)_([a-z]+)$/.exec(event);
 	const resource = m ? m[1] : event;
 	return { event, [resource]: record };
+}
+
+function webhookTimeFormatOf(form) {
+	if (!WEBHOOK_TIME_FORMATS.includes(form)) throw new Error(`unknown webhook time format ${form} (known: ${WEBHOOK_TIME_FORMATS.join(', ')})`);
+	return form;
 }
 
 const CREDIT_NOTE_ENVELOPES = ['object', 'list'];
@@ -213,6 +307,11 @@ function start(opts = {}) {
 		listRefusals: new Map(), // list path -> status answered to every list request (fake.refuseList)
 		creditNoteEnvelope: creditNoteEnvelopeOf(opts.creditNoteEnvelope || 'object'),
 		rawAnswers: new Map(), // `${resource}:${id}` -> body answered as is to the record's GET
+		// How records' times are written (formatTime): the organisation's offset, whole seconds.
+		times: { utcOffset: readOffset(opts.utcOffset || DEFAULT_UTC_OFFSET).text, millis: opts.millis === true },
+		webhookTimeFormat: webhookTimeFormatOf(opts.webhookTimeFormat || 'sameAsApi'),
+		// ASSUMED, off by default: ship refuses a ticket without tracking (see handleWrite).
+		shipNeedsTracking: opts.shipNeedsTracking === true,
 	};
 
 	// Webhook sending (see the header): one delivery per emit, retried until delivered or given up.
@@ -286,7 +385,9 @@ function start(opts = {}) {
 	function emitWebhook(event, record) {
 		if (!hooks.url) throw new Error('fakeUphance.emit: no webhook URL (call setWebhook(url) first)');
 		if (hooks.closed) throw new Error('fakeUphance.emit: the fake is closed');
-		const snapshot = JSON.parse(JSON.stringify(record));
+		const copy = JSON.parse(JSON.stringify(record));
+		// 'zMillis': the same instants as `…Z` with milliseconds (a public receiver's format, above).
+		const snapshot = state.webhookTimeFormat === 'zMillis' ? withZMillisTimes(copy) : copy;
 		const d = {
 			event,
 			id: snapshot && snapshot.id,
@@ -310,10 +411,10 @@ function start(opts = {}) {
 		const key = `${resource}:${id}`;
 		const old = state.records.get(key);
 		const rec = { ...record };
-		const now = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString(); // whole seconds (laterThan)
+		const now = formatTime(Date.now(), state.times);
 		if (old) {
 			if (rec.created_at == null || rec.created_at === old.created_at) rec.created_at = old.created_at != null ? old.created_at : now;
-			if (rec.updated_at == null || rec.updated_at === old.updated_at) rec.updated_at = laterThan(old.updated_at);
+			if (rec.updated_at == null || rec.updated_at === old.updated_at) rec.updated_at = laterThan(old.updated_at, state.times);
 		} else {
 			if (rec.created_at == null) rec.created_at = now;
 			if (rec.updated_at == null) rec.updated_at = rec.created_at;
@@ -366,13 +467,14 @@ function start(opts = {}) {
 		let all = sortedRecords(resource);
 		if (params.has('since_id')) all = all.filter((r) => Number(r.id) > Number(params.get('since_id')));
 		if (params.has('since_created_at')) {
-			const t = Date.parse(params.get('since_created_at'));
-			all = all.filter((r) => Date.parse(r.created_at) >= t);
+			// times compared as instants, whatever offset either side writes (parseTime)
+			const t = parseTime(params.get('since_created_at'));
+			all = all.filter((r) => parseTime(r.created_at) >= t);
 		}
 		for (const [q, field] of Object.entries(LIST_FILTERS))
 			if (params.has(q)) all = all.filter((r) => String(r[field]) === params.get(q));
 		if (state.listing.order === 'updated_desc')
-			all = [...all].sort((a, b) => Date.parse(b.updated_at) - Date.parse(a.updated_at) || Number(b.id) - Number(a.id));
+			all = [...all].sort((a, b) => parseTime(b.updated_at) - parseTime(a.updated_at) || Number(b.id) - Number(a.id));
 		const page = Math.max(1, Number(params.get('page') || 1));
 		const totalPages = Math.ceil(all.length / perPage);
 		const key = RESOURCES[resource].path;
@@ -412,10 +514,16 @@ function start(opts = {}) {
 				if (query.shipping_cost != null) rec.shipping_cost = query.shipping_cost;
 				if (query.service != null) rec.service = query.service;
 			} else {
-				if (!rec.tracking_number) return reply(422, { errors: ['Tracking number must be set before shipping'] });
+				// No source says Uphance refuses to ship a ticket without tracking: help article 2532221
+				// names "mark them shipped" and "add tracking information" as two separate updates, and
+				// issue 20 records a public integration that ships without a tracking number (the order
+				// "tracking, then ship" in ../shared/docs/action-apis.md is what one client does, not a
+				// refusal any source shows). So ship succeeds here; shipNeedsTracking (ASSUMED, off by
+				// default) plays a stricter Uphance for a test that wants one.
+				if (state.shipNeedsTracking && !rec.tracking_number) return reply(422, { errors: ['Tracking number must be set before shipping'] });
 				rec.status = 'shipped';
 			}
-			rec.updated_at = laterThan(rec.updated_at);
+			rec.updated_at = laterThan(rec.updated_at, state.times);
 			reply(200, { pick_ticket: rec });
 			// Uphance sends the change to the webhook like any other (each write is a new updated_at).
 			if (hooks.echoes && hooks.url && !hooks.closed) emitWebhook('pick_ticket_update', rec);
@@ -428,13 +536,13 @@ function start(opts = {}) {
 			const key = body.idempotency_key;
 			if (key != null && String(key).length > 128) return reply(422, { errors: ['idempotency_key is too long'] });
 			if (key != null && state.stockOperations.has(key)) return reply(200, { stock_operation: state.stockOperations.get(key) });
-			const created = { id: ++state.nextId, ...op, created_at: new Date().toISOString() };
+			const created = { id: ++state.nextId, ...op, created_at: formatTime(Date.now(), state.times) };
 			if (key != null) state.stockOperations.set(key, created);
 			return reply(201, { stock_operation: created });
 		}
 		if (route.kind === 'payment') {
 			if (body.amount == null) return reply(422, { errors: ['amount is required'] });
-			const created = { id: ++state.nextId, ...body, created_at: new Date().toISOString() };
+			const created = { id: ++state.nextId, ...body, created_at: formatTime(Date.now(), state.times) };
 			state.records.set(`payment:${created.id}`, created);
 			sortedCache.clear();
 			return reply(201, { payment: created });
@@ -582,7 +690,7 @@ function start(opts = {}) {
 				organisations: state.organisations,
 				setRecord(resource, id, record) {
 					if (!RESOURCES[resource]) throw new Error(`Unknown Uphance resource "${resource}" (known: ${Object.keys(RESOURCES).join(', ')})`);
-					return storeRecord(resource, id, record || sampleRecord(resource, id));
+					return storeRecord(resource, id, record || sampleRecord(resource, id, {}, state.times));
 				},
 				/** Seeds `count` records of a resource with ids firstId.. (default 1..count); `extra(i)` adds fields. */
 				/**
@@ -601,7 +709,7 @@ function start(opts = {}) {
 					if (!RESOURCES[resource]) throw new Error(`Unknown Uphance resource "${resource}"`);
 					for (let i = 0; i < count; i++) {
 						const id = firstId + i;
-						storeRecord(resource, id, sampleRecord(resource, id, extra ? extra(i) : {}));
+						storeRecord(resource, id, sampleRecord(resource, id, extra ? extra(i) : {}, state.times));
 					}
 				},
 				record(resource, id) {
@@ -697,6 +805,26 @@ function start(opts = {}) {
 				get creditNoteEnvelope() {
 					return state.creditNoteEnvelope;
 				},
+				/** The organisation's offset records' times carry ('+01:00' unless start() said otherwise). */
+				get utcOffset() {
+					return state.times.utcOffset;
+				},
+				/** An instant (ms or a time) written as this fake writes records' times. */
+				formatTime(value) {
+					return formatTime(value, state.times);
+				},
+				/** Epoch ms of a time as the fake reads it (any offset; no zone = UTC); NaN when unreadable. */
+				parseTime(text) {
+					return parseTime(text);
+				},
+				/** 'sameAsApi' (default): webhook bodies carry the record's times as stored; 'zMillis': as `…T12:00:00.000Z`. */
+				setWebhookTimeFormat(form) {
+					state.webhookTimeFormat = webhookTimeFormatOf(form);
+				},
+				/** ASSUMED rule, off by default: PUT /pick_tickets/:id/ship answers 422 while no tracking number is set. */
+				setShipNeedsTracking(on) {
+					state.shipNeedsTracking = Boolean(on);
+				},
 				/** Answers the record's GET with 200 and `body` as is (an envelope of unexpected shape); null ends it. */
 				setRawAnswer(resource, id, body) {
 					if (!RESOURCES[resource]) throw new Error(`Unknown Uphance resource "${resource}"`);
@@ -733,4 +861,4 @@ function start(opts = {}) {
 	}));
 }
 
-module.exports = { start, sampleRecord, buildWebhookBody, RESOURCES };
+module.exports = { start, sampleRecord, buildWebhookBody, formatTime, parseTime, DEFAULT_UTC_OFFSET, RESOURCES };

@@ -14,11 +14,13 @@
  * Endpoints (see docs/uplift-api.md):
  *   GET /files/<name>.csv        CloudFront-like pre-signed CSV; no Authorization expected (recorded)
  *   GET /v1/captures             list (credential test), requires Authorization: Bearer <apiKey>
- *   GET /v1/captures/:id         one capture (§4.3 shape), 404 if unknown
+ *   GET /v1/captures/:id         one capture (§4.3 shape); unknown: 404 {"error":"NotFound","message":"Capture not found."}
  *
  * Action-node endpoints (docs/uplift-api.md §4):
  *   GET  /v1/captures?athlete_id&status&activity&movement&limit(1-500, default 100)&offset -> {captures, total_count, offset, limit}
- *   POST /v1/athletes {first_name,...} -> 201 {athlete}; POST /v1/athletes/:id -> {athlete}; GET /v1/athletes?<attr>=<v>&limit&offset -> {athletes, total_count}
+ *   POST /v1/athletes {first_name,...} -> 200 {athlete}; POST /v1/athletes/:id -> {athlete} ("" or 0 clears a
+ *     field and deletes a custom attribute); GET /v1/athletes?<attr>=<v>&limit&offset -> {athletes, total_count}
+ *   Each rule's source is next to its code: a docs.uplift.ai page, Uplift's sample client, or ASSUMED.
  *   POST /v1/data/export {...} -> {jobId}; GET /v1/data/export/job/:id -> {jobId,status,errorMessage,...}
  *     (RUNNING for fake.exportPolls polls, then COMPLETED, or FAILED with fake.setExportOutcome('FAILED'))
  *   GET  /v1/data/export/job/:id/results?limit(<=500)&offset -> {jobId, rowCount, schema, rows}
@@ -260,20 +262,40 @@ function start(opts = {}) {
 				const offset = Number(q.get('offset') || 0);
 				return sendJson(res, 200, { captures: captures.slice(offset, offset + limit), total_count: captures.length, offset, limit });
 			}
+			// Create Athlete answers 200 "Athlete created successfully" (docs.uplift.ai/api-reference/
+			// athletes/create: Response 200); first_name is the minimum required field (same page). The
+			// {athlete} envelope is as Update documents it (below); for Create it is ASSUMED.
 			if (req.method === 'POST' && url.pathname === '/v1/athletes') {
 				if (!body.first_name) return sendJson(res, 400, { error: 'Bad Request', message: 'first_name is required' });
 				const athlete = { id: `ath-${state.nextId++}`, ...body };
 				state.athletes.set(athlete.id, athlete);
-				return sendJson(res, 201, { athlete });
+				return sendJson(res, 200, { athlete });
 			}
 			let am = /^\/v1\/athletes\/([^/]+)$/.exec(url.pathname);
 			if (req.method === 'POST' && am) {
 				const a = state.athletes.get(decodeURIComponent(am[1]));
-				if (!a) return sendJson(res, 404, { error: 'Not Found', message: 'Athlete not found' });
+				// the 404 body of the documented Error schema (as for captures, below); ASSUMED for athletes
+				if (!a) return sendJson(res, 404, { error: 'NotFound', message: 'Athlete not found.' });
+				// Update Athlete (docs.uplift.ai/api-reference/athletes/update, "Attribute Modification"):
+				// first_name "cannot be empty"; a string set to "" or an integer set to 0 clears the
+				// attribute (shown here as absent: ASSUMED); "If an existing custom attribute is updated
+				// with an empty string ("") or 0, the attribute will be deleted from the custom_attributes
+				// object"; new custom attributes are added. Answer {athlete} (same page).
 				if (body.first_name === '') return sendJson(res, 400, { error: 'Bad Request', message: 'first_name cannot be emptied' });
+				const cleared = (v) => v === '' || v === 0;
 				const { custom_attributes, ...rest } = body;
-				Object.assign(a, rest);
-				if (custom_attributes) a.custom_attributes = { ...(a.custom_attributes || {}), ...custom_attributes };
+				for (const [k, v] of Object.entries(rest)) {
+					if (cleared(v)) delete a[k];
+					else a[k] = v;
+				}
+				if (custom_attributes && typeof custom_attributes === 'object') {
+					const attrs = { ...(a.custom_attributes || {}) };
+					for (const [k, v] of Object.entries(custom_attributes)) {
+						if (cleared(v)) delete attrs[k];
+						else attrs[k] = v;
+					}
+					a.custom_attributes = attrs;
+				}
 				return sendJson(res, 200, { athlete: a });
 			}
 			if (req.method === 'GET' && url.pathname === '/v1/athletes') {
@@ -307,14 +329,17 @@ function start(opts = {}) {
 			const jm = /^\/v1\/data\/export\/job\/([^/]+)(\/results)?$/.exec(url.pathname);
 			if (req.method === 'GET' && jm) {
 				const job = state.jobs.get(decodeURIComponent(jm[1]));
-				if (!job) return sendJson(res, 404, { error: 'Not Found', message: 'The job ID does not exist or has no results' });
+				// 404 "The job ID does not exist or has no results": Uplift's sample client (S4 in
+				// docs/uplift-api.md) maps 404 to that text; the body's form is the documented Error schema
+				// of /captures (ASSUMED for export jobs).
+				if (!job) return sendJson(res, 404, { error: 'NotFound', message: 'The job ID does not exist or has no results' });
 				if (!jm[2]) {
 					job.polls++;
 					const done = job.polls > job.needPolls;
 					const status = done ? job.outcome : 'RUNNING';
 					return sendJson(res, 200, { jobId: job.jobId, status, errorMessage: status === 'FAILED' ? 'Export failed: no captures in range' : null, createdAt: job.createdAt, completedAt: done ? new Date().toISOString() : null });
 				}
-				if (job.polls <= job.needPolls || job.outcome !== 'COMPLETED') return sendJson(res, 404, { error: 'Not Found', message: 'The job ID does not exist or has no results' });
+				if (job.polls <= job.needPolls || job.outcome !== 'COMPLETED') return sendJson(res, 404, { error: 'NotFound', message: 'The job ID does not exist or has no results' });
 				const limit = clampLimit(q.get('limit'), 100);
 				const offset = Number(q.get('offset') || 0);
 				if (job.rowData) {
@@ -329,7 +354,9 @@ function start(opts = {}) {
 			if (req.method === 'GET' && m) {
 				const id = decodeURIComponent(m[1]);
 				const cap = state.captures.get(id);
-				if (!cap) return sendJson(res, 404, { error: 'Not Found', message: `Capture ${id} not found` });
+				// docs.uplift.ai/api-reference/captures/get, OpenAPI 404 example: "Session not found or
+				// soft-deleted", {error: NotFound, message: Capture not found.} (the id is not in it)
+				if (!cap) return sendJson(res, 404, { error: 'NotFound', message: 'Capture not found.' });
 				return sendJson(res, 200, cap);
 			}
 			return sendJson(res, 404, { error: 'Not Found' });

@@ -45,6 +45,12 @@ interface Fake {
 	setCreditNoteEnvelope(form: 'object' | 'list'): void;
 	creditNoteEnvelope: 'object' | 'list';
 	setRawAnswer(resource: string, id: number, body: unknown): void;
+	setWebhookTimeFormat(form: 'sameAsApi' | 'zMillis'): void;
+	setShipNeedsTracking(on: boolean): void;
+	setListing(options: { perPage?: number; nextPage?: 'number' | 'url'; order?: 'id' | 'updated_desc'; meta?: boolean }): void;
+	utcOffset: string;
+	formatTime(value: number | string): string;
+	parseTime(text: string): number;
 	pendingDeliveries(): number;
 	flushDeliveries(): Promise<void>;
 	giveUpPending(): void;
@@ -52,6 +58,8 @@ interface Fake {
 }
 
 const ORG = 9579;
+/** Whole seconds with the organisation's offset, the fake's default '+01:00' (as Uphance writes them). */
+const ISO_PLUS_ONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+01:00$/;
 const ISO_MS_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** A webhook receiver on loopback: answers `status` (settable) and keeps what it received. */
@@ -134,23 +142,60 @@ const until = async (cond: () => boolean, ms = 3000) => {
 };
 
 describe('fake Uphance: record timestamps', () => {
-	it('every record has created_at and updated_at (ISO, ms, Z); setting it again keeps created_at and moves updated_at strictly later', () => {
+	it("every record has created_at and updated_at (whole seconds, the organisation's offset); setting it again keeps created_at and moves updated_at strictly later", () => {
+		expect(fake.utcOffset).toBe('+01:00');
 		const first = fake.setRecord('pick_ticket', 1);
-		expect(first.created_at).toMatch(ISO_MS_Z);
-		expect(first.updated_at).toMatch(ISO_MS_Z);
+		expect(first.created_at).toMatch(ISO_PLUS_ONE);
+		expect(first.updated_at).toMatch(ISO_PLUS_ONE);
 		const bare = fake.setRecord('season', 2, { id: 2, name: 'SS26' });
-		expect(bare.created_at).toMatch(ISO_MS_Z);
+		expect(bare.created_at).toMatch(ISO_PLUS_ONE);
 		expect(bare.updated_at).toBe(bare.created_at);
 		let previous = first;
 		for (let i = 0; i < 20; i++) {
-			// many within one millisecond: each still strictly later
+			// many within one second: each still strictly later, by a whole second
 			const next = fake.setRecord('pick_ticket', 1, { ...fake.record('pick_ticket', 1), status: `s${i}` });
 			expect(next.created_at).toBe(first.created_at);
 			expect(Date.parse(next.updated_at)).toBeGreaterThan(Date.parse(previous.updated_at));
-			expect(next.updated_at).toMatch(ISO_MS_Z);
+			expect(next.updated_at).toMatch(ISO_PLUS_ONE);
 			previous = next;
 		}
 		expect(fake.record('pick_ticket', 1)).toEqual(previous);
+	});
+
+	it.each([
+		[{ utcOffset: '-05:00', millis: true }, '2026-03-01T07:00:00.000-05:00'],
+		[{ utcOffset: '+00:00' }, '2026-03-01T12:00:00+00:00'],
+		[{ utcOffset: 'Z', millis: true }, '2026-03-01T12:00:00.000Z'],
+		[{}, '2026-03-01T13:00:00+01:00'],
+	])('start(%j) writes 12:00:00.456 UTC as %s (to the whole second)', async (opts, written) => {
+		const other = await fakeUphance.start(opts);
+		try {
+			expect(other.formatTime(Date.parse('2026-03-01T12:00:00.456Z'))).toBe(written);
+			expect(other.parseTime(written)).toBe(Date.parse('2026-03-01T12:00:00Z'));
+			const rec = other.setRecord('invoice', 1);
+			expect(other.parseTime(rec.updated_at)).toBeGreaterThan(0);
+			expect(rec.updated_at.slice(19)).toBe(written.slice(19));
+		} finally {
+			await other.close();
+		}
+	});
+
+	it('reads every offset, and a time without a zone as UTC, whatever the process zone', () => {
+		const noon = Date.parse('2026-03-01T12:00:00Z');
+		for (const t of ['2026-03-01T12:00:00Z', '2026-03-01T13:00:00+01:00', '2026-03-01T07:00:00.000-0500', '2026-03-01T12:00:00', '2026-03-01T12:00:00.000+00:00'])
+			expect([t, fake.parseTime(t)]).toEqual([t, noon]);
+		expect(fake.parseTime('not a time')).toBeNaN();
+		expect(() => fakeUphance.start({ utcOffset: 'CET' })).toThrow(/unreadable utcOffset/);
+		expect(() => fakeUphance.start({ webhookTimeFormat: 'iso' })).toThrow(/unknown webhook time format/);
+	});
+
+	it('moves updated_at strictly later than a given one in another offset (compared as instants)', () => {
+		const future = new Date(Date.now() + 3600_000);
+		const given = fakeUphance.formatTime(future.getTime(), { utcOffset: '-05:00' });
+		fake.setRecord('pick_ticket', 3, { id: 3, updated_at: given });
+		const next = fake.setRecord('pick_ticket', 3, { ...fake.record('pick_ticket', 3), status: 'x' });
+		expect(next.updated_at).toMatch(ISO_PLUS_ONE);
+		expect(Date.parse(next.updated_at) - Math.floor(future.getTime() / 1000) * 1000).toBe(1000);
 	});
 
 	it('keeps timestamps a test gives explicitly', () => {
@@ -177,6 +222,21 @@ describe('fake Uphance: record timestamps', () => {
 		expect(shipped).toMatchObject({ status: 'shipped', tracking_number: 'TRK-1', created_at: before.created_at });
 		expect(Date.parse(shipped.updated_at)).toBeGreaterThan(Date.parse(trackedAt));
 		expect(fake.writes.map((w) => `${w.method} ${w.path}`)).toEqual(['PUT /pick_tickets/42', 'PUT /pick_tickets/42/ship']);
+	});
+
+	it('ships a ticket without a tracking number (no source says Uphance refuses it); the assumed refusal is opt-in', async () => {
+		const token = await signIn();
+		fake.setRecord('pick_ticket', 43, fakeUphance.sampleRecord('pick_ticket', 43, { status: 'packed' }));
+		expect((await api(token, 'PUT', '/pick_tickets/43/ship')).status).toBe(200);
+		expect(fake.record('pick_ticket', 43)).toMatchObject({ status: 'shipped' });
+		expect(fake.record('pick_ticket', 43).tracking_number).toBeUndefined();
+
+		fake.setShipNeedsTracking(true);
+		fake.setRecord('pick_ticket', 44, fakeUphance.sampleRecord('pick_ticket', 44, { status: 'packed' }));
+		expect(await api(token, 'PUT', '/pick_tickets/44/ship')).toEqual({ status: 422, json: { errors: ['Tracking number must be set before shipping'] } });
+		expect(fake.record('pick_ticket', 44).status).toBe('packed');
+		fake.setShipNeedsTracking(false);
+		expect((await api(token, 'PUT', '/pick_tickets/44/ship')).status).toBe(200);
 	});
 });
 
@@ -210,10 +270,27 @@ describe('fake Uphance: lists', () => {
 
 		const since = await list(token, `/${path}?since_created_at=${encodeURIComponent(createdAt(240))}`, path);
 		expect(since.ids).toEqual(Array.from({ length: 11 }, (_, i) => i + 240)); // 240 itself: >=
+		// the same instant in the organisation's offset, or in another, selects the same records
+		for (const offset of ['+01:00', '-05:00']) {
+			const at = fakeUphance.formatTime(Date.parse(createdAt(240)), { utcOffset: offset });
+			expect((await list(token, `/${path}?since_created_at=${encodeURIComponent(at)}`, path)).ids).toEqual(since.ids);
+		}
 
 		const nothing = await list(token, `/${path}?since_id=250`, path);
 		expect(nothing.ids).toEqual([]);
 		expect(nothing.meta).toMatchObject({ next_page: null, total_count: 0 });
+	});
+
+	it('since_created_at and the newest-change order compare instants, not texts, across offsets', async () => {
+		const token = await signIn();
+		// 1: 12:00 UTC written +01:00; 2: 11:30 UTC written -05:00 (its text sorts after 1's); 3: 12:30 UTC as Z
+		fake.setRecord('product', 1, { id: 1, created_at: '2026-03-01T13:00:00+01:00', updated_at: '2026-03-01T13:00:00+01:00' });
+		fake.setRecord('product', 2, { id: 2, created_at: '2026-03-01T06:30:00-05:00', updated_at: '2026-03-01T06:30:00-05:00' });
+		fake.setRecord('product', 3, { id: 3, created_at: '2026-03-01T12:30:00.000Z', updated_at: '2026-03-01T12:30:00.000Z' });
+		expect((await list(token, `/products?since_created_at=${encodeURIComponent('2026-03-01T12:00:00Z')}`, 'products')).ids).toEqual([1, 3]);
+		expect((await list(token, `/products?since_created_at=${encodeURIComponent('2026-03-01T12:00:00')}`, 'products')).ids).toEqual([1, 3]);
+		fake.setListing({ order: 'updated_desc' });
+		expect((await list(token, '/products', 'products')).ids).toEqual([3, 1, 2]);
 	});
 
 	it('GET /invoices?since_id without invoice_id is the list; with invoice_id the single invoice', async () => {
@@ -278,6 +355,26 @@ describe('fake Uphance: webhook sending', () => {
 		expect(receiver.received[1].body).toMatchObject({ event: 'invoice_create', invoice: { id: 6 } });
 		fake.setWebhook(null);
 		expect(() => fake.emit('pick_ticket_update', rec)).toThrow(/setWebhook/);
+	});
+
+	it("'zMillis' sends the record's times as `Z` with milliseconds, the same instants; the API answer keeps the offset", async () => {
+		const token = await signIn();
+		fake.setWebhook(receiver.url);
+		const rec = fake.setRecord('pick_ticket', 15);
+		expect(rec.updated_at).toMatch(ISO_PLUS_ONE);
+		await fake.emit('pick_ticket_update', rec); // default 'sameAsApi': as stored
+		expect(receiver.received[0].body.pick_ticket).toEqual(rec);
+		fake.setWebhookTimeFormat('zMillis');
+		await fake.emit('pick_ticket_update', rec);
+		const sent = receiver.received[1].body.pick_ticket!;
+		expect(sent.updated_at).toMatch(ISO_MS_Z);
+		expect(sent.created_at).toMatch(ISO_MS_Z);
+		expect(Date.parse(sent.updated_at)).toBe(Date.parse(rec.updated_at));
+		expect(Date.parse(sent.created_at)).toBe(Date.parse(rec.created_at));
+		expect({ ...sent, created_at: rec.created_at, updated_at: rec.updated_at }).toEqual(rec);
+		expect(fake.webhookAttempts[1].updated_at).toBe(sent.updated_at); // the attempt log says what was sent
+		expect((await api(token, 'GET', '/pick_tickets/15')).json).toEqual({ pick_ticket: rec });
+		expect(() => fake.setWebhookTimeFormat('iso' as never)).toThrow(/unknown webhook time format/);
 	});
 
 	it('retries a non-2xx answer every retryEveryMs with the same body until delivered', async () => {
@@ -396,11 +493,13 @@ describe('fake Uphance: echoes of the workflow\'s own writes', () => {
 		expect(fake.writes).toHaveLength(2);
 	});
 
-	it('a write that fails (ship before tracking: 422) echoes nothing; no webhook URL, nothing is sent', async () => {
+	it('a write that fails (a ticket that is not there: 404; the opt-in 422) echoes nothing; no webhook URL, nothing is sent', async () => {
 		const token = await signIn();
 		fake.setRecord('pick_ticket', 78, fakeUphance.sampleRecord('pick_ticket', 78, { status: 'packed' }));
 		expect((await api(token, 'PUT', '/pick_tickets/78?tracking_number=TRK-78')).status).toBe(200); // no URL yet
 		fake.setWebhook(receiver.url);
+		expect((await api(token, 'PUT', '/pick_tickets/7900/ship')).status).toBe(404);
+		fake.setShipNeedsTracking(true);
 		fake.setRecord('pick_ticket', 79, fakeUphance.sampleRecord('pick_ticket', 79, { status: 'packed' }));
 		expect((await api(token, 'PUT', '/pick_tickets/79/ship')).status).toBe(422);
 		await fake.flushDeliveries();

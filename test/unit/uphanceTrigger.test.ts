@@ -147,6 +147,8 @@ describe('Uphance Trigger: canonical record (acknowledge after the fetch)', () =
 	it('emits the API copy of the record with the documented item fields', async () => {
 		const id = newId();
 		const apiRecord = fake.setRecord('pick_ticket', id);
+		// the fake writes the organisation's offset, as Uphance does (test/support/fakeUphance.js)
+		expect(apiRecord.updated_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+01:00$/);
 		const s = setup();
 		const { status, items } = await deliver(s, webhookBody('pick_ticket_update', apiRecord));
 		expect(status).toBe(200);
@@ -159,7 +161,8 @@ describe('Uphance Trigger: canonical record (acknowledge after the fetch)', () =
 			id,
 			record: apiRecord,
 			recordSource: 'api',
-			deliveryKey: `uphance:pick_ticket:${id}:${String(apiRecord.updated_at)}`,
+			// the key names the instant in UTC to the second, whatever offset Uphance wrote
+			deliveryKey: `uphance:pick_ticket:${id}:${new Date(Date.parse(String(apiRecord.updated_at))).toISOString()}`,
 			source: 'webhook',
 			receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
 			fetch: { status: 'fetched', statusCode: 200, attempts: 1, endpoint: `/pick_tickets/${id}` },

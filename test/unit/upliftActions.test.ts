@@ -69,18 +69,26 @@ describe('Uplift node: captures', () => {
 		expect(new URLSearchParams(v1('/captures')[0].query).get('limit')).toBe('7');
 	});
 
-	it("a 404 becomes a NodeApiError with Uplift's message; continueOnFail makes an item of it", async () => {
+	it("a 404 (Uplift's documented body) becomes a NodeApiError with Uplift's message and the capture asked for; continueOnFail makes an item of it", async () => {
 		await expect(
 			run({ resource: 'capture', operation: 'get', captureId: 'nope' }),
 		).rejects.toBeInstanceOf(NodeApiError);
+		// docs.uplift.ai: {"error":"NotFound","message":"Capture not found."}, no id in it
+		expect(v1('/captures/nope').length).toBeGreaterThan(0);
 		await expect(run({ resource: 'capture', operation: 'get', captureId: 'nope' })).rejects.toThrow(
-			/Capture nope not found/,
+			'Uplift answered HTTP 404 (not found) to GET /captures/nope: Capture not found.',
 		);
 		const { output } = await run(
 			{ resource: 'capture', operation: 'get', captureId: 'nope' },
 			{ continueOnFail: true },
 		);
-		expect(output[0]).toMatchObject({ json: { statusCode: 404 }, pairedItem: { item: 0 } });
+		expect(output[0]).toMatchObject({
+			json: {
+				statusCode: 404,
+				error: 'Uplift answered HTTP 404 (not found) to GET /captures/nope: Capture not found.',
+			},
+			pairedItem: { item: 0 },
+		});
 		expect(JSON.stringify(output)).not.toContain(fake.apiKey);
 	});
 
@@ -159,6 +167,47 @@ describe('Uplift node: athletes', () => {
 			sortedBy: '',
 		});
 		expect(found.output.map((o) => o.json.first_name)).toEqual(['Ada']);
+	});
+
+	it('Create succeeds on the 200 Uplift documents; Update with an empty value deletes a custom attribute and clears a field', async () => {
+		const created = await run({
+			resource: 'athlete',
+			operation: 'create',
+			firstName: 'Cy',
+			additionalFields: { last_name: 'D' },
+			customAttributes: {
+				pair: [
+					{ name: 'team', value: 'XYZ' },
+					{ name: 'sport', value: 'MLB' },
+				],
+			},
+		});
+		const id = String(created.output[0].json.id);
+		expect(created.output[0].json).toMatchObject({
+			first_name: 'Cy',
+			custom_attributes: { team: 'XYZ', sport: 'MLB' },
+		});
+		// the fake answers Create as docs.uplift.ai documents it: 200, not 201
+		const raw = await fetch(`${fake.apiBaseUrl}/athletes`, {
+			method: 'POST',
+			headers: { authorization: `Bearer ${fake.apiKey}`, 'content-type': 'application/json' },
+			body: JSON.stringify({ first_name: 'Raw' }),
+		});
+		expect(raw.status).toBe(200);
+
+		const updated = await run({
+			resource: 'athlete',
+			operation: 'update',
+			athleteId: id,
+			updateFields: { last_name: '' },
+			customAttributes: { pair: [{ name: 'team', value: '' }] },
+		});
+		expect(v1(`/athletes/${id}`)[0].body).toEqual({
+			last_name: '',
+			custom_attributes: { team: '' },
+		});
+		expect(updated.output[0].json.custom_attributes).toEqual({ sport: 'MLB' });
+		expect(updated.output[0].json).not.toHaveProperty('last_name');
 	});
 
 	it('Update without fields is refused before any call', async () => {

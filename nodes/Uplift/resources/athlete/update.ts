@@ -39,7 +39,11 @@ export const athleteUpdate: UpliftOperation = {
 				...athleteFieldOptions,
 			],
 		},
-		pairsProperty('Custom Attributes', 'customAttributes', 'Custom attributes to set'),
+		pairsProperty(
+			'Custom Attributes',
+			'customAttributes',
+			'Custom attributes to set; an empty value deletes the attribute',
+		),
 	]),
 	async execute(this: IExecuteFunctions, i: number) {
 		const id = idParameter(this, 'athleteId', i);
