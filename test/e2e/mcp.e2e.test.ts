@@ -324,7 +324,7 @@ describeOn('MCP server examples in a real n8n, driven by an MCP client', () => {
 		await expectToolError(uph, 'Find_Pick_Tickets', { limit: 500 }, /The limit 500 is outside 1 to 100, the most one tool call returns[\s\S]*Ask for 100 or fewer/);
 		await expectToolError(upl, 'Run_Data_Export', { activity: 'baseball', movement: 'hitting', startTime: '2026-01-01T00:00:00Z', maxRows: 5000 }, /Max Rows 5000 is outside 1 to 100/);
 		// an argument of the wrong type is refused by the tool's schema before the node runs
-		await expectToolError(uph, 'Find_Pick_Tickets', { limit: 'all' }, /limit/);
+		await expectToolError(uph, 'Find_Pick_Tickets', { limit: 'all' }, /Received tool input did not match expected schema/);
 		// the refused calls read nothing more than the one record each and wrote nothing that stuck
 		expect(uphance.requests.filter((q: any) => q.path === '/pick_tickets')).toEqual([]);
 		expect(uphance.record('pick_ticket', 999999)).toBeUndefined();
