@@ -59,6 +59,17 @@ describe('Uphance node as a tool', () => {
 		expect((await run({ ...list, limit: 2.7 })).output).toHaveLength(2);
 	});
 
+	it('a vendor error tells the agent what to do about it; in a workflow the description stays as it was', async () => {
+		const get = { resource: 'pickTicket', operation: 'get', pickTicketId: '424242' };
+		const asTool = (await run(get, UPHANCE_TOOL).catch((e: Error) => e)) as Error & { description?: string };
+		expect(asTool.message).toBe(
+			'Uphance answered HTTP 404 (not found) to GET /pick_tickets/424242: pick_ticket 424242 not found',
+		);
+		expect(asTool.description).toBe('Nothing with that ID in Uphance: check the ID (a find or list tool gives IDs).');
+		const inWorkflow = (await run(get).catch((e: Error) => e)) as Error & { description?: string };
+		expect(inWorkflow.description).toBe('GET /pick_tickets/424242 failed with HTTP 404.');
+	});
+
 	it('an empty id tells the agent to call again with one (and the editor user to map it)', async () => {
 		const asTool = (await run({ resource: 'pickTicket', operation: 'get', pickTicketId: '' }, UPHANCE_TOOL).catch(
 			(e: Error) => e,
