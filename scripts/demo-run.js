@@ -6,7 +6,7 @@
  * NODE_ENV=production) with this package installed as a community package, creates the owner, a
  * public API key and credentials pointing at the fakes, imports + activates examples/*.json, runs
  * the scheduled ones once now (as the editor's "Execute workflow" does), prints the webhook URLs,
- * the API key and send-sample commands, writes .e2e/demo/urls.json (git-ignored; send-sample reads
+ * the MCP server URLs with their bearer token (docs/mcp.md), the API key and send-sample commands, writes .e2e/demo/urls.json (git-ignored; send-sample reads
  * it) and stays up until Ctrl-C (which stops everything it started and removes that file).
  */
 const fs = require('fs');
@@ -24,6 +24,9 @@ const { DEMO_UPLIFT_SECRET, URLS_FILE } = require('./send-sample');
 const PORT = Number(process.env.N8N_DEMO_PORT || 5678);
 const HOST = 'localhost';
 const DEMO_UPHANCE_TOKEN = 'demo-uphance-url-token-7c41e9a2b8d3';
+// the bearer token of the MCP server examples (one Bearer Auth credential for both)
+const DEMO_MCP_TOKEN = 'demo-mcp-bearer-token-4e8a1c7d9b2f';
+const MCP_TRIGGER = '@n8n/n8n-nodes-langchain.mcpTrigger';
 const SAMPLE_ID = 123456;
 // the Uplift example's Data Export Run pages 500 rows a call: 1200 rows take three pages
 const DEMO_EXPORT_ROWS = 1200;
@@ -74,6 +77,7 @@ function credentialData(type, fakes) {
 		return { apiKey: fakes.uplift.apiKey, baseUrl: fakes.uplift.apiBaseUrl };
 	}
 	if (type === 'upliftWebhookApi') return { signingSecret: DEMO_UPLIFT_SECRET, previousSigningSecret: '' };
+	if (type === 'httpBearerAuth') return { token: DEMO_MCP_TOKEN };
 	if (type === 'uphanceApi') {
 		const data = {};
 		for (const p of props) {
@@ -134,7 +138,12 @@ async function main() {
 
 	const fakes = { uplift, uphance };
 	const creds = {};
-	const credentialNames = { upliftApi: 'Uplift (demo fake)', upliftWebhookApi: 'Uplift webhook (demo)', uphanceApi: 'Uphance (demo fake)' };
+	const credentialNames = {
+		upliftApi: 'Uplift (demo fake)',
+		upliftWebhookApi: 'Uplift webhook (demo)',
+		uphanceApi: 'Uphance (demo fake)',
+		httpBearerAuth: 'MCP bearer token (demo)',
+	};
 	for (const type of Object.keys(credentialNames)) {
 		let data = credentialData(type, fakes);
 		try {
@@ -162,7 +171,7 @@ async function main() {
 	// The public API key n8nInstance created for the owner: send-sample uses it to report the execution.
 	// `workflows`: every example workflow with a trigger of this package (send-sample sends to each
 	// of a vendor's); `uplift`/`uphance`: the first of each vendor's, for older send-sample copies.
-	const urls = { n8n: { url: `http://${HOST}:${PORT}`, email: OWNER.email, password: OWNER.password, apiKey: n8n.apiKey }, workflows: [] };
+	const urls = { n8n: { url: `http://${HOST}:${PORT}`, email: OWNER.email, password: OWNER.password, apiKey: n8n.apiKey }, workflows: [], mcp: [] };
 	const scheduled = [];
 	const exampleDir = path.join(REPO_ROOT, 'examples');
 	const files = fs.existsSync(exampleDir) ? fs.readdirSync(exampleDir).filter((f) => f.endsWith('.json')).sort() : [];
@@ -211,6 +220,11 @@ async function main() {
 					: { url: h.url, token: DEMO_UPHANCE_TOKEN, workflowId: created.id, workflow: wf.name, file: `examples/${f}`, events, sampleIds: Object.fromEntries(Object.keys(fakeUphance.RESOURCES).map((r) => [r, SAMPLE_ID])) };
 			urls.workflows.push({ vendor: h.vendor, ...entry });
 			if (!urls[h.vendor]) urls[h.vendor] = entry;
+		}
+		// an MCP Server Trigger serves its connected tools on /mcp/<path> (docs/mcp.md)
+		for (const node of wf.nodes.filter((n) => n.type === MCP_TRIGGER)) {
+			const tools = Object.entries(wf.connections || {}).filter(([, c]) => (c.ai_tool || []).some((out) => out.some((to) => to.node === node.name)));
+			urls.mcp.push({ url: `http://${HOST}:${PORT}/mcp/${node.parameters.path}`, token: DEMO_MCP_TOKEN, workflowId: created.id, workflow: wf.name, file: `examples/${f}`, tools: tools.map(([name]) => name.replace(/[^a-zA-Z0-9_-]+/g, '_')) });
 		}
 		const schedule = wf.nodes.find((n) => n.type === 'n8n-nodes-base.scheduleTrigger');
 		if (schedule) scheduled.push({ id: created.id, name: wf.name, file: `examples/${f}`, trigger: schedule.name, nodes: wf.nodes });
@@ -271,6 +285,16 @@ async function main() {
 		say('   send a pick_ticket_update event (to each workflow above; the record is fetched from the fake Uphance API):');
 		say('     npm run send-sample -- uphance');
 		say('   other events:  npm run send-sample -- uphance --event invoice_update');
+		say('');
+	}
+	if (urls.mcp.length) {
+		say(' MCP servers (streamable HTTP; give an MCP client the URL and the header, docs/mcp.md):');
+		for (const m of urls.mcp) {
+			say(`   "${m.workflow}" (${m.file}), http://${HOST}:${PORT}/workflow/${m.workflowId}`);
+			say(`     ${m.url}`);
+			say(`     tools: ${m.tools.join(', ')}`);
+		}
+		say(`   header: Authorization: Bearer ${DEMO_MCP_TOKEN}`);
 		say('');
 	}
 	for (const s of scheduled) {

@@ -46,13 +46,14 @@ step "registry: n8n 2.40.7's community-package installer, package from a local n
 npm run test:registry
 step "end-to-end tests, n8n 2.8.4 on Node $(node --version) (smaller pass)"
 # The compat passes leave out the echo file and catch-up's edge cases (neither depends on n8n's
-# version, and both wait for catch-up timer ticks); catchUp.e2e.test.ts runs in every pass.
-N8N_VERSION=2.8.4 E2E_PASS=compat npm run test:e2e -- --testPathIgnorePatterns '(echoes|catchUpEdges)\.e2e'
+# version, and both wait for catch-up timer ticks), and the MCP suite (n8n 2.40.7's MCP Server
+# Trigger; docs/mcp.md); catchUp.e2e.test.ts runs in every pass.
+N8N_VERSION=2.8.4 E2E_PASS=compat npm run test:e2e -- --testPathIgnorePatterns '(echoes|catchUpEdges|mcp)\.e2e'
 # Many self-hosted users are still on n8n 1.x, and the 1.123 line still gets fixes: the same smaller
 # pass on its newest release. It runs on Node 22 (scripts/provision-n8n.js requiredNodeMajor: from
 # 1.123.75 on, n8n 1.x loads isolated-vm@6 at start-up, which has no build for Node 20).
 step "end-to-end tests, n8n 1.123.81 (newest 1.x) on Node 22 (smaller pass)"
-N8N_VERSION=1.123.81 E2E_PASS=compat npm run test:e2e -- --testPathIgnorePatterns '(echoes|catchUpEdges)\.e2e'
+N8N_VERSION=1.123.81 E2E_PASS=compat npm run test:e2e -- --testPathIgnorePatterns '(echoes|catchUpEdges|mcp)\.e2e'
 step "the editor, as a user goes through it: n8n 2.40.7 in headless Chromium"
 npm run test:editor
 step "queue mode: n8n 2.40.7 with PostgreSQL 17, Redis, two webhook processes and a worker"

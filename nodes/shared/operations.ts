@@ -155,6 +155,18 @@ export function showFor(
 	}));
 }
 
+/**
+ * Whether the node runs as a tool: n8n gives every `usableAsTool` node a `<package>.<name>Tool`
+ * variant, which the AI Agent and the MCP Server Trigger call with the tool's arguments as the one
+ * input item (docs/mcp.md). Its errors go to an agent, not to a person in the editor.
+ */
+export function runsAsTool(ctx: IExecuteFunctions): boolean {
+	return /Tool$/.test(String(ctx.getNode().type ?? ''));
+}
+
+/** The most items one tool call returns from a list (docs/mcp.md, "Bounded answers"). */
+export const TOOL_MAX_ITEMS = 100;
+
 /** A non-empty id parameter as a string (numbers from `{{ $json.id }}` included). */
 export function idParameter(ctx: IExecuteFunctions, name: string, itemIndex: number): string {
 	const value = ctx.getNodeParameter(name, itemIndex) as unknown;
@@ -162,8 +174,9 @@ export function idParameter(ctx: IExecuteFunctions, name: string, itemIndex: num
 	if (text === '' || text === 'undefined' || text === 'null') {
 		throw new NodeOperationError(ctx.getNode(), `The parameter "${name}" is empty`, {
 			itemIndex,
-			description:
-				'Map it from the incoming item, e.g. {{ $json.id }} after the Uphance Trigger, or type an id.',
+			description: runsAsTool(ctx)
+				? 'Call the tool again with the ID of the record (a list or search tool gives it).'
+				: 'Map it from the incoming item, e.g. {{ $json.id }} after the Uphance Trigger, or type an id.',
 		});
 	}
 	return text;
@@ -189,8 +202,37 @@ export const returnAllAndLimit = (resource: string, operation: string): INodePro
 		},
 	]);
 
-/** `undefined` for Return All, else the Limit (at least 1). */
+/**
+ * `undefined` for Return All, else the Limit: a whole number of at least 1 (a fraction is rounded
+ * down), and as a tool at most TOOL_MAX_ITEMS. A limit that is not a number (an expression or an
+ * agent's argument) is an error that says what to give, never an unbounded list.
+ */
 export function limitOf(ctx: IExecuteFunctions, itemIndex: number): number | undefined {
 	if (ctx.getNodeParameter('returnAll', itemIndex, false) as boolean) return undefined;
-	return Math.max(1, Number(ctx.getNodeParameter('limit', itemIndex, 50)));
+	const raw = ctx.getNodeParameter('limit', itemIndex, 50) as unknown;
+	const limit = Math.floor(typeof raw === 'string' && raw.trim() === '' ? NaN : Number(raw));
+	if (!Number.isFinite(limit)) {
+		throw new NodeOperationError(
+			ctx.getNode(),
+			`The limit ${JSON.stringify(raw)} is not a number`,
+			{
+				itemIndex,
+				description: 'Give the limit as a whole number of records, e.g. 20.',
+			},
+		);
+	}
+	if (runsAsTool(ctx)) {
+		if (limit < 1 || limit > TOOL_MAX_ITEMS) {
+			throw new NodeOperationError(
+				ctx.getNode(),
+				`The limit ${limit} is outside 1 to ${TOOL_MAX_ITEMS}, the most one tool call returns`,
+				{
+					itemIndex,
+					description: `Ask for ${TOOL_MAX_ITEMS} or fewer; to see more, narrow the search with the other arguments (e.g. an ID to start after).`,
+				},
+			);
+		}
+		return limit;
+	}
+	return Math.max(1, limit);
 }

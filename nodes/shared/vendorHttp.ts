@@ -8,6 +8,8 @@ import type {
 	JsonObject,
 } from 'n8n-workflow';
 
+import { runsAsTool } from './operations';
+
 /**
  * The one place this package talks HTTP to Uphance, Uplift and Uplift's download links: one error
  * reader (`readHttpError`), one retry loop driven by a `RetryPolicy` (`sendWithRetry`), one timeout
@@ -403,6 +405,25 @@ export async function vendorRequest(
 }
 
 /**
+ * What an agent can do about a vendor's answer, when the node runs as a tool (docs/mcp.md, "Errors
+ * the agent sees"): n8n appends it to the message the agent reads. Undefined: the message says it.
+ */
+export function toolAdvice(vendor: string, statusCode: number): string | undefined {
+	if (statusCode === 404)
+		return `Nothing with that ID in ${vendor}: check the ID (a find or list tool gives IDs).`;
+	if (statusCode === 400 || statusCode === 422)
+		return `${vendor} refused the arguments: correct them as its message says, then call again.`;
+	if (statusCode === 401)
+		return `n8n's ${vendor} credential was refused; calling again will not help. The user must fix the credential in n8n.`;
+	if (statusCode === 403)
+		return `The ${vendor} user behind n8n's credential may not do this; calling again will not help.`;
+	if (statusCode === 429)
+		return `${vendor} is limiting the rate of requests: wait a minute, then call again.`;
+	if (statusCode >= 500) return `${vendor} failed to answer: try again later.`;
+	return undefined;
+}
+
+/**
  * The error an action node throws, built from the vendor's answer only, never from the request
  * (which carries the Authorization header). The message says what happened and what to do.
  */
@@ -436,9 +457,10 @@ function vendorError(
 	// The request (method and path, never the query or headers) is in the message: a vendor's own
 	// words may not name the record (Uplift's documented 404 says only "Capture not found."), and
 	// with Continue On Fail the message is all the item keeps.
+	const advice = runsAsTool(ctx) ? toolAdvice(vendor, failure.statusCode) : undefined;
 	return new NodeApiError(ctx.getNode(), body, {
 		message: `${vendor} answered HTTP ${failure.statusCode}${hint} to ${what}: ${said ?? 'no message'}`,
-		description: `${what} failed with HTTP ${failure.statusCode}.`,
+		description: advice ?? `${what} failed with HTTP ${failure.statusCode}.`,
 		httpCode: String(failure.statusCode),
 		itemIndex,
 	});

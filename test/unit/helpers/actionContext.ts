@@ -58,6 +58,8 @@ export async function runAction(
 		items?: IDataObject[];
 		continueOnFail?: boolean;
 		nodeName?: string;
+		/** the node's type; a type ending in `Tool` is the node as an AI tool (AI Agent, MCP) */
+		nodeType?: string;
 	},
 ): Promise<ActionRun> {
 	const items: INodeExecutionData[] = (opts.items ?? [{}]).map((json) => ({ json }));
@@ -67,7 +69,7 @@ export async function runAction(
 		getNode: () => ({
 			id: 'node-1',
 			name: nodeName,
-			type: 'test.action',
+			type: opts.nodeType ?? 'test.action',
 			typeVersion: 1,
 			position: [0, 0],
 			parameters: {},

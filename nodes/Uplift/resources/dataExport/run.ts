@@ -1,7 +1,7 @@
 import { NodeOperationError, sleep } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { showFor } from '../../../shared/operations';
+import { runsAsTool, showFor, TOOL_MAX_ITEMS } from '../../../shared/operations';
 import { upliftRequest } from '../../transport';
 import type { UpliftOperation } from '../../descriptions';
 import { exportRows } from './shared';
@@ -11,6 +11,31 @@ const splitList = (value: unknown): string[] =>
 		.split(',')
 		.map((v) => v.trim())
 		.filter((v) => v !== '');
+
+/**
+ * The rows to read at most: Max Rows, 0 for every row. As a tool, at most TOOL_MAX_ITEMS, and 0
+ * means that many: an agent cannot pull a whole export (thousands of rows) into its context.
+ */
+function maxRowsOf(ctx: IExecuteFunctions, itemIndex: number, value: unknown): number | undefined {
+	const n = Math.floor(Number(value ?? 0));
+	const tool = runsAsTool(ctx);
+	if (!Number.isFinite(n) || n < 0 || (tool && n > TOOL_MAX_ITEMS)) {
+		throw new NodeOperationError(
+			ctx.getNode(),
+			tool
+				? `Max Rows ${JSON.stringify(value)} is outside 1 to ${TOOL_MAX_ITEMS}, the most one tool call returns`
+				: `Max Rows ${JSON.stringify(value)} is not a whole number of 0 or more`,
+			{
+				itemIndex,
+				description: tool
+					? `Ask for ${TOOL_MAX_ITEMS} rows or fewer; for one row per capture, set the row filter column (e.g. frame or peak_event).`
+					: 'Set Max Rows to how many rows to read at most, or 0 for every row.',
+			},
+		);
+	}
+	if (n === 0) return tool ? TOOL_MAX_ITEMS : undefined;
+	return n;
+}
 
 const epochSeconds = (value: unknown): number | undefined => {
 	const text = String(value ?? '').trim();
@@ -85,6 +110,14 @@ export const dataExportRun: UpliftOperation = {
 					description: 'Comma-separated athlete IDs; empty means all',
 				},
 				{
+					displayName: 'Max Rows',
+					name: 'maxRows',
+					type: 'number',
+					typeOptions: { minValue: 0 },
+					default: 0,
+					description: `Read at most this many rows; 0 reads every row. As a tool (AI Agent, MCP): at most ${TOOL_MAX_ITEMS}, and 0 means ${TOOL_MAX_ITEMS}.`,
+				},
+				{
 					displayName: 'Metrics',
 					name: 'metrics',
 					type: 'string',
@@ -123,6 +156,8 @@ export const dataExportRun: UpliftOperation = {
 	]),
 	async execute(this: IExecuteFunctions, i: number) {
 		const options = this.getNodeParameter('options', i, {}) as IDataObject;
+		// checked before the job is created: a wrong value creates nothing
+		const maxRows = maxRowsOf(this, i, options.maxRows);
 		const startTime = epochSeconds(this.getNodeParameter('startTime', i));
 		if (startTime === undefined) {
 			throw new NodeOperationError(this.getNode(), 'Start Time is not a date', { itemIndex: i });
@@ -180,7 +215,6 @@ export const dataExportRun: UpliftOperation = {
 			}
 			await sleep(pollMs);
 		}
-		const rows = await exportRows(this, i, jobId, undefined);
-		return rows;
+		return await exportRows(this, i, jobId, maxRows);
 	},
 };
