@@ -79,6 +79,18 @@ describe('Uphance node: pick tickets', () => {
 		expect(output.every((o) => (o.pairedItem as { item: number }).item === 0)).toBe(true);
 	});
 
+	it('Get Many over an answer without meta throws a NodeApiError that names it, with key names only, never a value of the answer', async () => {
+		fake.seed('pick_ticket', 3, () => ({ tracking_number: 'SECRET-VALUE-7731' }));
+		fake.setListing({ meta: false });
+		const failed = run({ resource: 'pickTicket', operation: 'getAll', returnAll: true, filters: {} });
+		await expect(failed).rejects.toThrow(/has no `meta` object \(top-level keys: "pick_tickets"\)/);
+		const error = (await failed.catch((e: unknown) => e)) as Record<string, unknown>;
+		// n8n keeps the error's response part (errorResponse) with the execution and shows it
+		const kept = JSON.stringify([error.message, error.description, error.errorResponse, error.context]);
+		expect(kept).toContain('pick_tickets');
+		expect(kept).not.toContain('SECRET-VALUE-7731');
+	});
+
 	it('Get Many with a Limit stops after the page that reaches it', async () => {
 		fake.seed('pick_ticket', 250);
 		const { output } = await run({

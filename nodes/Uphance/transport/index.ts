@@ -1,5 +1,5 @@
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
-import type { IDataObject, IExecuteFunctions, IHttpRequestMethods, JsonObject } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions, IHttpRequestMethods } from 'n8n-workflow';
 
 import { signInRefusal, uphanceBaseUrl } from '../../../credentials/UphanceApi.credentials';
 import { describeKeys, unwrapSingleRecord } from '../../shared/singleRecord';
@@ -53,11 +53,13 @@ export async function uphanceList(
 	) {
 		const body = await uphanceRequest(ctx, itemIndex, 'GET', path, { qs: { ...qs, page } });
 		const read = readUphancePage(body, key, page);
+		// Only names go into the error (n8n shows and stores its response part), as in `unwrapOne`.
 		if (!read.ok)
-			throw new NodeApiError(ctx.getNode(), body as JsonObject, {
-				message: read.error,
-				itemIndex,
-			});
+			throw new NodeApiError(
+				ctx.getNode(),
+				{ message: read.error, topLevelKeys: describeKeys(body) },
+				{ message: read.error, itemIndex },
+			);
 		for (const record of read.page.records) {
 			records.push(record);
 			if (limit !== undefined && records.length >= limit) return records;
