@@ -40,11 +40,17 @@ export function readStart(staticData: IDataObject): number | undefined {
 
 /**
  * Keys accepted from this time on must outlive the duplicate window: catch-up may list their
- * changes again (store.ts, `keepSinceMs`).
+ * changes again (store.ts, `keepSinceMs`). The listing reaches `OVERLAP_MS` before the cursor, and
+ * `reachMs` further where the vendor's listing looks back (store.ts, `catchUpReachMs`).
  */
-export function keepKeysSince(staticData: IDataObject): number | undefined {
+export function keepKeysFrom(sinceMs: number, reachMs = 0): number {
+	return sinceMs - OVERLAP_MS - reachMs;
+}
+
+/** `keepKeysFrom` for the cursor stored in static data, or undefined when none is stored. */
+export function keepKeysSince(staticData: IDataObject, reachMs = 0): number | undefined {
 	const since = readCursor(staticData);
-	return since === undefined ? undefined : since - OVERLAP_MS;
+	return since === undefined ? undefined : keepKeysFrom(since, reachMs);
 }
 
 /**

@@ -13,8 +13,8 @@ import { MEMORY_FIELD, MemorySession, memoryId, memoryPlace } from '../duplicate
 import type { DuplicateLimits } from '../duplicateMemory/store';
 import {
 	CATCH_UP_FIELD,
-	OVERLAP_MS,
 	forgetCursor,
+	keepKeysFrom,
 	publishCursor,
 	readCursor,
 	readStart,
@@ -131,7 +131,7 @@ export function startCatchUp(
 			{ ...place, staticData: snapshot },
 			{
 				...settings.limits,
-				keepSinceMs: state.sinceMs - OVERLAP_MS - (settings.limits.catchUpReachMs ?? 0),
+				keepSinceMs: keepKeysFrom(state.sinceMs, settings.limits.catchUpReachMs),
 			},
 		);
 		return {

@@ -169,12 +169,8 @@ export class MemorySession {
 		const nowMs = this.now();
 		// Keys younger than the stored catch-up cursor stay beyond the window (store.ts, keepSinceMs).
 		const keepSinceMs =
-			limits.keepSinceMs ??
-			(keepKeysSince(place.staticData) ?? Infinity) - (limits.catchUpReachMs ?? 0);
-		this.memory = memoryFor(memoryId(place), nowMs, {
-			...limits,
-			keepSinceMs: Number.isFinite(keepSinceMs) ? keepSinceMs : undefined,
-		});
+			limits.keepSinceMs ?? keepKeysSince(place.staticData, limits.catchUpReachMs);
+		this.memory = memoryFor(memoryId(place), nowMs, { ...limits, keepSinceMs });
 		const stored = place.staticData[MEMORY_FIELD] as IDataObject | undefined;
 		// null too: the catch-up timer's snapshot holds null where static data has no memory yet
 		if (stored !== undefined && stored !== null && this.memory.wrote(stored)) {
