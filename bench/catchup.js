@@ -39,7 +39,7 @@ const { median } = require('./lib/stats');
 
 const DIST = path.resolve(__dirname, '..', 'dist');
 const { runCatchUp } = require(path.join(DIST, 'nodes/shared/catchUp/run'));
-const { OVERLAP_MS } = require(path.join(DIST, 'nodes/shared/catchUp/cursor'));
+const { keepKeysFrom } = require(path.join(DIST, 'nodes/shared/catchUp/cursor'));
 const { catchUpSettingsOf } = require(path.join(DIST, 'nodes/shared/catchUp/description'));
 const { MemorySession } = require(path.join(DIST, 'nodes/shared/duplicateMemory/staticData'));
 const { hashDeliveryKey } = require(path.join(DIST, 'nodes/shared/duplicateMemory/store'));
@@ -212,7 +212,7 @@ function trigger(vendor, t0) {
 		emitted,
 		run: async (list, nowMs) => {
 			// As schedule.ts: a session over a plain copy, never saved, per run.
-			const session = new MemorySession(place({}), { ...limits, keepSinceMs: state.sinceMs - OVERLAP_MS });
+			const session = new MemorySession(place({}), { ...limits, keepSinceMs: keepKeysFrom(state.sinceMs) });
 			return await runCatchUp(state, {
 				list,
 				memory: {
