@@ -44,7 +44,7 @@ const { catchUpSettingsOf } = require(path.join(DIST, 'nodes/shared/catchUp/desc
 const { MemorySession } = require(path.join(DIST, 'nodes/shared/duplicateMemory/staticData'));
 const { hashDeliveryKey } = require(path.join(DIST, 'nodes/shared/duplicateMemory/store'));
 const { listUphanceChanges } = require(path.join(DIST, 'nodes/UphanceTrigger/uphanceCatchUp'));
-const { listUpliftChanges } = require(path.join(DIST, 'nodes/UpliftTrigger/upliftCatchUp'));
+const { listUpliftChanges, probeUpliftCaptures } = require(path.join(DIST, 'nodes/UpliftTrigger/upliftCatchUp'));
 const { UphanceApi } = require(path.join(DIST, 'credentials/UphanceApi.credentials'));
 const fakeUphance = require('../test/support/fakeUphance');
 const fakeUplift = require('../test/support/fakeUplift');
@@ -162,6 +162,7 @@ const VENDORS = {
 	},
 	Uplift: {
 		limits: UPLIFT_LIMITS,
+		probe: true,
 		async start(n, t0) {
 			const fake = await fakeUplift.start();
 			fake.setExportPolls(0);
@@ -179,6 +180,7 @@ const VENDORS = {
 			return {
 				fake,
 				list: () => listUpliftChanges(send, fake.apiBaseUrl, { processingAllowanceMs: UPLIFT_PROCESSING_ALLOWANCE_MS }),
+				probe: probeUpliftCaptures(send, fake.apiBaseUrl),
 				plainGet: () =>
 					httpRequest({
 						method: 'GET',
@@ -193,6 +195,9 @@ const VENDORS = {
 		},
 	},
 };
+// The same Uplift world without the probe (every run lists every /captures page, as before issue 19
+// item 8): the baseline the steady-state figures are compared with, in the same run.
+VENDORS['Uplift, no probe'] = { ...VENDORS.Uplift, probe: false };
 
 // ---------- one scenario ----------
 
@@ -210,11 +215,12 @@ function trigger(vendor, t0) {
 	return {
 		state,
 		emitted,
-		run: async (list, nowMs) => {
+		run: async (list, nowMs, probe) => {
 			// As schedule.ts: a session over a plain copy, never saved, per run.
 			const session = new MemorySession(place({}), { ...limits, keepSinceMs: keepKeysFrom(state.sinceMs) });
 			return await runCatchUp(state, {
 				list,
+				...(probe ? { probe } : {}),
 				memory: {
 					claim: (key) => session.claim(key),
 					holds: (h) => session.holds(h),
@@ -260,7 +266,7 @@ function countRequests(world, from) {
 async function timedRun(world, trig, nowMs) {
 	const from = world.fake.requests.length;
 	const t = process.hrtime.bigint();
-	const report = await trig.run(world.list(() => nowMs), nowMs);
+	const report = await trig.run(world.list(() => nowMs), nowMs, world.useProbe ? world.probe : undefined);
 	const ms = Number(process.hrtime.bigint() - t) / 1e6;
 	return { ms, report, requests: countRequests(world, from) };
 }
@@ -280,6 +286,7 @@ const summary = ({ ms, report, requests }) => ({
 async function scenario(vendorName, n) {
 	const t0 = Date.now();
 	const world = await VENDORS[vendorName].start(n, t0);
+	world.useProbe = VENDORS[vendorName].probe === true;
 	try {
 		const clock = () => t0;
 		for (let i = 0; i < 5; i++) await world.plainGet(clock); // warm the connection and both sides' code

@@ -4,8 +4,8 @@
 const num = (x) => x.toLocaleString('en-US');
 const ms = (x) => (x == null ? 'n/a' : x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(x < 10 ? 2 : 1)} ms`);
 const ratio = (r) => (r == null ? '—' : `${r.toFixed(r < 10 ? 2 : r < 100 ? 1 : 0)}×`);
-const reqs = (r, vendor) => (vendor === 'Uplift' ? `${r.total} (${r.list} list + ${r.export} export)` : `${r.total} (${r.list} list)`);
-const outcome = (s) => (s.cursorMoved ? 'completed' : s.complete ? 'complete, cursor held' : `stopped at a cap${s.error ? ` (${s.error})` : ''}`);
+const reqs = (r, vendor) => (vendor.startsWith('Uplift') ? `${r.total} (${r.list} list + ${r.export} export)` : `${r.total} (${r.list} list)`);
+const outcome = (s) => (s.skipped === 'unchanged' ? 'list unchanged (probe only), cursor held' : s.cursorMoved ? 'completed' : s.complete ? 'complete, cursor held' : `stopped at a cap${s.error ? ` (${s.error})` : ''}`);
 
 /** Markdown tables (BENCHMARKS.md's catch-up section; report.js calls this). */
 function catchUpMarkdown(result) {

@@ -41,7 +41,7 @@ import { checkUpliftSignature, UPLIFT_SIGNATURE_HEADER } from '../shared/signatu
 import { receiveDelivery } from '../shared/webhookPipeline';
 import { parseUpliftEvent, upliftDeliveryKey, upliftItemJson } from './upliftEvent';
 import { attachCsv } from './upliftCsv';
-import { listUpliftChanges, upliftCaptureAlias } from './upliftCatchUp';
+import { listUpliftChanges, probeUpliftCaptures, upliftCaptureAlias } from './upliftCatchUp';
 
 export const UPLIFT_SOURCE_IP = '54.245.28.22';
 
@@ -261,14 +261,11 @@ export class UpliftTrigger implements INodeType {
 		}
 		const options = this.getNodeParameter('options', {}) as UpliftOptions;
 		const catchUpOptions = this.getNodeParameter('catchUpOptions', {}) as UpliftCatchUpOptions;
-		const list = listUpliftChanges(
-			authenticatedSend(this, 'upliftApi'),
-			upliftBaseUrl(credentials.baseUrl),
-			{
-				processingAllowanceMs:
-					Math.max(0, catchUpOptions.processingAllowanceHours ?? 24) * 3_600_000,
-			},
-		);
+		const send = authenticatedSend(this, 'upliftApi');
+		const baseUrl = upliftBaseUrl(credentials.baseUrl);
+		const list = listUpliftChanges(send, baseUrl, {
+			processingAllowanceMs: Math.max(0, catchUpOptions.processingAllowanceHours ?? 24) * 3_600_000,
+		});
 		return startCatchUp(
 			this,
 			{
@@ -276,6 +273,7 @@ export class UpliftTrigger implements INodeType {
 				limits: limitsOf(options, catchUpOptions),
 			},
 			list,
+			probeUpliftCaptures(send, baseUrl),
 		);
 	}
 

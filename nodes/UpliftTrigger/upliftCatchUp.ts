@@ -9,6 +9,8 @@ import type {
 	CatchUpResume,
 	CatchUpWindow,
 	ListChanges,
+	ProbeChanges,
+	ProbeResult,
 } from '../shared/catchUp/types';
 import { sendWithRetry } from '../shared/vendorHttp';
 import type { HttpResult, RetryPolicy, SendRequest } from '../shared/vendorHttp';
@@ -433,6 +435,7 @@ export function listUpliftChanges(
 			window.floorMs ?? -Infinity,
 		);
 		const candidates = new Map<string, Candidate>();
+		let later = 0;
 		let complete = true;
 		let error: string | undefined;
 		let retryAfterMs: number | undefined;
@@ -469,6 +472,7 @@ export function listUpliftChanges(
 				const c = capture.data;
 				if (c.status != null && c.status !== 'completed') continue;
 				const atMs = captureTimeMs(c.capture_time);
+				if (atMs !== undefined && atMs > window.toMs) later++;
 				if (atMs === undefined || atMs <= fromMs || atMs > window.toMs) continue;
 				if (held(upliftCaptureKey(c.session_id))) continue;
 				candidates.set(c.session_id, { capture: c, atMs });
@@ -562,6 +566,63 @@ export function listUpliftChanges(
 			requests: requests.count,
 			...(error !== undefined ? { error } : {}),
 			...(ctx.retryAfterMs !== undefined ? { retryAfterMs: ctx.retryAfterMs } : {}),
+			...(later > 0 ? { later } : {}),
+		};
+	};
+}
+
+/**
+ * The probe before a full listing (issue 19, item 8; run.ts `quietSince`): `/captures` has no time
+ * filter and no documented order (docs/uplift-api.md §4.3), but answers `total_count`. The
+ * fingerprint is the count of completed captures with the first and the last of them, in whatever
+ * order Uplift lists: two requests (`limit=1` at offset 0, and at offset `total_count − 1`), one
+ * when there are none or one. A new capture changes the count, unless another was deleted in the
+ * same interval; then it still changes an end in an oldest-first or newest-first order. An answer
+ * without `total_count`, or a count that changed between the two requests, gives no fingerprint,
+ * so the run lists in full.
+ */
+export function probeUpliftCaptures(
+	send: SendRequest,
+	baseUrl: string,
+	options: Pick<UpliftCatchUpOptions, 'policy'> = {},
+): ProbeChanges {
+	const url = `${baseUrl.replace(/\/+$/, '')}/captures`;
+	return async (closed: () => boolean = () => false): Promise<ProbeResult> => {
+		const requests = new Requests(send, options.policy ?? LISTING_POLICY, closed);
+		const look = async (offset: number) => {
+			const result = await requests.call('GET', url, {
+				qs: { status: 'completed', limit: 1, offset },
+			});
+			if (!result.ok)
+				return {
+					error: `Looking at Uplift captures failed: ${result.error}`,
+					...((result.statusCode === 429 || result.statusCode === 503) &&
+					result.retryAfterMs !== undefined
+						? { retryAfterMs: result.retryAfterMs }
+						: {}),
+				};
+			const parsed = captureListSchema.safeParse(result.body);
+			if (!parsed.success || typeof parsed.data.total_count !== 'number')
+				return {
+					error:
+						'Looking at Uplift captures: the answer has no captures list or no total_count, so every run lists them all',
+				};
+			const capture = captureSchema.safeParse(parsed.data.captures[0]);
+			return {
+				total: parsed.data.total_count,
+				id: capture.success ? capture.data.session_id : null,
+			};
+		};
+		const first = await look(0);
+		if (first.total === undefined) return { requests: requests.count, ...first };
+		const last = first.total > 1 ? await look(first.total - 1) : first;
+		if (last.total === undefined) return { requests: requests.count, ...last };
+		// a count that moved between the two looks, or a capture without an id: no fingerprint
+		if (last.total !== first.total || (first.total > 0 && (first.id === null || last.id === null)))
+			return { requests: requests.count };
+		return {
+			fingerprint: JSON.stringify([first.total, first.id, last.id]),
+			requests: requests.count,
 		};
 	};
 }

@@ -27,6 +27,7 @@
  *   fake.setExportRows(n), fake.setExportPolls(n), fake.exportJobs, fake.failNext(count, status, retryAfter, match?)
  *     (match(entry) -> boolean: only /v1 requests it accepts fail; entry = {method, path, query, body})
  *   fake.setExportOutcome(outcome, {activity, movement}?): jobs of that pair only, or every later job
+ *   fake.setCaptureOrder('added' | 'newest' | 'id'): the list order (none documented), fake.deleteCapture(id)
  *
  * Catch-up (docs/catch-up.md §6): fake.addCapture({session_id, athlete_id, activity, movement,
  *   capture_time, status, last_modified, csv}) adds a capture (listed by GET /v1/captures) with its own
@@ -126,6 +127,13 @@ function signedDelivery({ secret, event, ...rest } = {}) {
 	return { body, headers, event: ev };
 }
 
+function orderCaptures(captures, order) {
+	const time = (c) => Date.parse(c.capture_time) || 0;
+	if (order === 'newest') return captures.sort((a, b) => time(b) - time(a) || (a.session_id < b.session_id ? -1 : 1));
+	if (order === 'id') return captures.sort((a, b) => (a.session_id < b.session_id ? -1 : a.session_id > b.session_id ? 1 : 0));
+	return captures;
+}
+
 function sendJson(res, status, obj, extraHeaders) {
 	const body = JSON.stringify(obj);
 	res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...(extraHeaders || {}) });
@@ -151,6 +159,7 @@ function start(opts = {}) {
 		exportOutcome: 'COMPLETED',
 		exportOutcomeFor: new Map(), // 'activity|movement' (lower case) -> outcome
 		captureCsv: new Map(), // session_id -> CSV text, for captures added with addCapture
+		captureOrder: 'added', // setCaptureOrder: 'added' | 'newest' (capture_time desc) | 'id' (session_id asc)
 		nextId: 1,
 	};
 	const readBody = (req) =>
@@ -255,7 +264,9 @@ function start(opts = {}) {
 			if (body === null) return sendJson(res, 400, { error: 'Bad Request', message: 'Body is not JSON' });
 			const q = url.searchParams;
 			if (req.method === 'GET' && url.pathname === '/v1/captures') {
-				let captures = [...state.captures.values()];
+				// Uplift documents no order for /captures (docs/uplift-api.md §4.3; ASSUMED): the order the
+				// captures were added by default, or as set by fake.setCaptureOrder, so tests vary it.
+				let captures = orderCaptures([...state.captures.values()], state.captureOrder);
 				for (const k of ['athlete_id', 'status', 'activity', 'movement'])
 					if (q.has(k)) captures = captures.filter((c) => String(c[k]).toLowerCase() === q.get(k).toLowerCase());
 				const limit = clampLimit(q.get('limit'), 100);
@@ -420,6 +431,16 @@ function start(opts = {}) {
 						fps_detected: 60,
 						...(capture || {}),
 					});
+				},
+				/** The order GET /v1/captures lists in: 'added' (default), 'newest' (capture_time desc), 'id'. */
+				setCaptureOrder(order) {
+					if (!['added', 'newest', 'id'].includes(order)) throw new Error(`unknown capture order ${order}`);
+					state.captureOrder = order;
+				},
+				/** A capture deleted at Uplift: no longer listed. */
+				deleteCapture(id) {
+					state.captures.delete(id);
+					state.captureCsv.delete(id);
 				},
 				/** A capture with its own CSV, for catch-up's listing and export jobs (see the header). */
 				addCapture(capture) {

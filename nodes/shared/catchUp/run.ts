@@ -9,6 +9,7 @@ import type {
 	CatchUpResume,
 	CatchUpWindow,
 	ListChanges,
+	ProbeChanges,
 } from './types';
 
 /**
@@ -56,7 +57,17 @@ export interface RunDeps {
 	closed?: () => boolean;
 	settleMs: number;
 	bounds: CatchUpBounds;
+	/**
+	 * A vendor list without a time filter (Uplift) is looked at cheaply first (its fingerprint), and
+	 * listed in full only when that changed, or once `fullListingEveryMs` has passed (default a
+	 * day): see `quietSince` below.
+	 */
+	probe?: ProbeChanges;
+	fullListingEveryMs?: number;
 }
+
+/** How long a probe's "nothing changed" stands in for full listings (docs/catch-up.md, item 21). */
+export const FULL_LISTING_EVERY_MS = 24 * 3600_000;
 
 /** The trigger's catch-up state, held in memory between runs. */
 export interface CatchUpState {
@@ -77,6 +88,12 @@ export interface CatchUpState {
 	 * window's end only when the scan is finished and clean.
 	 */
 	scan?: { window: CatchUpWindow; resume?: CatchUpResume; clean: boolean };
+	/**
+	 * The probe's fingerprint taken just before the last full listing, which read the whole list in
+	 * one run, saw nothing after its window, and moved the cursor to `sinceMs`. Kept in memory only
+	 * (a restart lists in full).
+	 */
+	quiet?: { fingerprint: string; sinceMs: number; listedAtMs: number };
 }
 
 export interface RunReport {
@@ -93,7 +110,8 @@ export interface RunReport {
 	error?: string;
 	/** parts that failed and were skipped this run (types.ts) */
 	failures?: CatchUpFailure[];
-	skipped?: 'backoff' | 'emptyWindow';
+	/** `unchanged`: the probe showed the list as the last full listing left it (`quietSince`) */
+	skipped?: 'backoff' | 'emptyWindow' | 'unchanged';
 }
 
 /** The fields a catch-up item carries beside the vendor's (read back by `readCatchUpFields`). */
@@ -147,6 +165,21 @@ export async function runCatchUp(state: CatchUpState, deps: RunDeps): Promise<Ru
 		return { ...report, skipped: 'emptyWindow', complete: true };
 	report.window = window;
 
+	// A new scan of a list without a time filter starts with the probe (issue 19, item 8).
+	let fingerprint: string | undefined;
+	if (deps.probe && !state.scan) {
+		const probe = await deps.probe(deps.closed);
+		report.requests += probe.requests;
+		if (probe.retryAfterMs !== undefined) {
+			state.backoffUntilMs = nowMs + probe.retryAfterMs;
+			return { ...report, ...(probe.error ? { error: probe.error } : {}), skipped: 'backoff' };
+		}
+		fingerprint = probe.fingerprint;
+		if (quietSince(state, fingerprint, nowMs, deps.fullListingEveryMs ?? FULL_LISTING_EVERY_MS))
+			return { ...report, complete: true, skipped: 'unchanged' };
+	}
+	state.quiet = undefined;
+
 	const listing = await deps.list(
 		window,
 		deps.bounds,
@@ -155,7 +188,7 @@ export async function runCatchUp(state: CatchUpState, deps: RunDeps): Promise<Ru
 		deps.closed,
 	);
 	report.listed = listing.records.length;
-	report.requests = listing.requests;
+	report.requests += listing.requests;
 	report.complete = listing.complete;
 	if (listing.error) report.error = listing.error;
 	if (listing.failures?.length) report.failures = listing.failures;
@@ -219,9 +252,41 @@ export async function runCatchUp(state: CatchUpState, deps: RunDeps): Promise<Ru
 		if (clean) {
 			state.sinceMs = Math.max(state.sinceMs, window.toMs);
 			report.cursorMoved = true;
+			// This scan began in this run, after the probe, and read everything up to its window's
+			// end: the probe's fingerprint now stands for "nothing after the cursor".
+			if (fingerprint !== undefined && !listing.later)
+				state.quiet = { fingerprint, sinceMs: state.sinceMs, listedAtMs: nowMs };
 		}
 	}
 	return report;
+}
+
+/**
+ * Whether a run may skip listing because the list is as the last full listing found it. Why this
+ * loses nothing:
+ * - that listing read the whole list in one run, after the probe took `fingerprint`, emitted
+ *   and handled everything new in its window, saw nothing after the window, and moved the cursor
+ *   to where it still is;
+ * - an equal fingerprint (the count and the first and last record) means no record was added
+ *   since, unless one was added and another removed in the same interval, neither at an end;
+ * - a skipped run does not move the cursor, so the next full listing (at the latest `everyMs`
+ *   after the last, or on the next change of the fingerprint, or after a restart) reaches back to
+ *   the cursor and lists such a record then.
+ */
+function quietSince(
+	state: CatchUpState,
+	fingerprint: string | undefined,
+	nowMs: number,
+	everyMs: number,
+): boolean {
+	const quiet = state.quiet;
+	return (
+		quiet !== undefined &&
+		fingerprint !== undefined &&
+		quiet.fingerprint === fingerprint &&
+		quiet.sinceMs === state.sinceMs &&
+		nowMs - quiet.listedAtMs < everyMs
+	);
 }
 
 /**

@@ -22,7 +22,7 @@ import {
 } from './cursor';
 import { catchUpFields, runCatchUp } from './run';
 import type { CatchUpState, RunReport } from './run';
-import type { CatchUpBounds, ListChanges } from './types';
+import type { CatchUpBounds, ListChanges, ProbeChanges } from './types';
 
 /**
  * Catch-up wired to n8n: the trigger's `trigger()` calls `startCatchUp`, which runs catch-up soon
@@ -63,6 +63,8 @@ export function startCatchUp(
 	ctx: ITriggerFunctions,
 	settings: CatchUpSettings,
 	list: ListChanges,
+	/** for a list without a time filter (Uplift): looked at before each full listing (run.ts) */
+	probe?: ProbeChanges,
 ): ITriggerResponse {
 	// Manual test runs use the test webhook; catch-up never runs there, so the cursor never moves.
 	if (ctx.getMode() === 'manual') return {};
@@ -194,6 +196,7 @@ export function startCatchUp(
 			const sinceBefore = state.sinceMs;
 			const report: RunReport = await runCatchUp(state, {
 				list,
+				...(probe ? { probe } : {}),
 				memory: memory(),
 				emit,
 				waitAtMost,

@@ -62,6 +62,12 @@ export interface CatchUpListing {
 	 * the others. Each is reported to the user (schedule.ts) and listed again next run.
 	 */
 	failures?: CatchUpFailure[];
+	/**
+	 * Records the listing saw that lie after the window (too recent to list yet). A later run must
+	 * list them, so the list's fingerprint taken before this listing may not stand for "nothing new"
+	 * (run.ts, `state.quiet`).
+	 */
+	later?: number;
 }
 
 export interface CatchUpFailure {
@@ -95,3 +101,21 @@ export type ListChanges = (
 	/** true once the trigger was closed: no request is sent after that (the listing ends incomplete) */
 	closed?: () => boolean,
 ) => Promise<CatchUpListing>;
+
+/**
+ * A cheap look at a vendor list that has no time filter (Uplift's `/captures`): a fingerprint that
+ * changes when a record is added to or removed from the list, read in a constant number of
+ * requests. Undefined `fingerprint`: the list could not be looked at that way (the next listing is
+ * a full one).
+ */
+export type ProbeChanges = (closed?: () => boolean) => Promise<ProbeResult>;
+
+export interface ProbeResult {
+	fingerprint?: string;
+	/** HTTP requests made */
+	requests: number;
+	/** why there is no fingerprint, for the log */
+	error?: string;
+	/** the vendor asked to wait this long (429/503 Retry-After) */
+	retryAfterMs?: number;
+}
