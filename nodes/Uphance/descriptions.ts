@@ -3,6 +3,7 @@ import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workfl
 import { idParameter, limitOf, returnAllAndLimit, showFor } from '../shared/operations';
 import type { VendorOperation } from '../shared/operations';
 import { unwrapOne, uphanceList, uphanceRequest } from './transport';
+import { listEndpoint, recordEndpoint, recordRequestShape } from './transport/records';
 
 /**
  * The fields and operations the Uphance resources share: the id field, the "Filters" collection,
@@ -13,10 +14,6 @@ export type UphanceOperation = VendorOperation;
 
 function idDescription(note: string): string {
 	return `Uphance ID of the record. After the Uphance Trigger: {{ $json.id }}.${note}`;
-}
-
-function getDescription(label: string, path: string, note = ''): string {
-	return `Get one ${label} by ID (GET ${path}/{ID})${note}`;
 }
 
 export function idProperty(
@@ -103,57 +100,63 @@ export const SINCE_CREATED_AT: FilterField = {
 /** A plain "Get Many": `GET path` with filters, paged. */
 export function getManyOperation(o: {
 	resource: string;
-	path: string;
-	key: string;
+	/** Uphance's name of the resource: its list endpoint comes from transport/records.ts */
+	record: string;
 	plural: string;
 	filters: FilterField[];
 	note?: string;
 }): UphanceOperation {
+	const { path, key } = listEndpoint(o.record);
 	return {
 		resource: o.resource,
 		value: 'getAll',
 		name: 'Get Many',
 		action: `Get many ${o.plural}`,
-		description: `List ${o.plural} (GET ${o.path}, page by page)${o.note ?? ''}`,
+		description: `List ${o.plural} (GET ${path}, page by page)${o.note ?? ''}`,
 		properties: [
 			...returnAllAndLimit(o.resource, 'getAll'),
 			...(o.filters.length ? [filtersProperty(o.resource, 'getAll', o.filters)] : []),
 		],
 		async execute(this: IExecuteFunctions, i: number) {
 			const qs = filtersToQuery(this, i, o.filters);
-			return await uphanceList(this, i, o.path, o.key, qs, limitOf(this, i));
+			return await uphanceList(this, i, path, key, qs, limitOf(this, i));
 		},
 	};
 }
 
-/** A plain "Get": `GET path/{id}` unwrapped from its envelope. */
+/**
+ * A plain "Get": the record's endpoint and envelopes from nodes/Uphance/transport/records.ts (the
+ * table the Uphance Trigger's record fetch reads too), unwrapped with `unwrapOne`.
+ */
 export function getOperation(o: {
 	resource: string;
-	path: string;
-	singular: string;
-	plural: string;
+	/** Uphance's name of the resource, the key of the records table: `pick_ticket` */
+	record: string;
 	label: string;
 	idName: string;
 	idDisplayName: string;
 	note?: string;
-	/** the answer may be the bare record (see `unwrapOne`) */
-	bareAllowed?: boolean;
 }): UphanceOperation {
+	const shape = recordRequestShape(o.record);
 	return {
 		resource: o.resource,
 		value: 'get',
 		name: 'Get',
-		action: `Get a ${o.label}`,
-		description: getDescription(o.label, o.path, o.note),
+		action: `Get ${/^[aeiou]/.test(o.label) ? 'an' : 'a'} ${o.label}`,
+		description: `Get one ${o.label} by ID (${shape})${o.note ?? ''}`,
 		properties: [idProperty(o.resource, 'get', o.idName, o.idDisplayName)],
 		async execute(this: IExecuteFunctions, i: number) {
 			const id = idParameter(this, o.idName, i);
-			const path = `${o.path}/${encodeURIComponent(id)}`;
-			const body = await uphanceRequest(this, i, 'GET', path);
-			return unwrapOne(this, i, body, o.singular, o.plural, `${o.label} ${id}`, {
+			const endpoint = recordEndpoint(o.record, id);
+			if (!endpoint) throw new Error(`No Uphance record endpoint for ${o.record}`);
+			const body = await uphanceRequest(this, i, 'GET', endpoint.path, {
+				...(endpoint.qs ? { qs: endpoint.qs } : {}),
+			});
+			return unwrapOne(this, i, body, endpoint.keys, `${o.label} ${id}`, {
 				id,
-				bareAllowed: o.bareAllowed,
-				request: `GET ${path}`,
+				bareAllowed: endpoint.bareAllowed,
+				request: endpoint.request,
+				name: o.record,
 			});
 		},
 	};

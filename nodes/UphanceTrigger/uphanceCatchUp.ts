@@ -12,6 +12,7 @@ import { isEventSelected } from '../shared/eventSelection';
 import { sendWithRetry } from '../shared/vendorHttp';
 import type { SendRequest } from '../shared/vendorHttp';
 import { parseVendorTime } from '../shared/time';
+import { listEndpoint } from '../Uphance/transport/records';
 import { readUphancePage } from '../Uphance/transport/pages';
 import type { PageRead } from '../Uphance/transport/pages';
 import { uphanceChangeKey, uphanceCreatedKey } from './uphanceEvent';
@@ -29,14 +30,17 @@ import { uphanceItemJson } from './uphanceRecord';
  * "Nothing lost while n8n was away").
  */
 
-/** The resources catch-up lists, with their list endpoint (docs/uphance-api.md). */
+/**
+ * The resources catch-up lists, with their list endpoint (nodes/Uphance/transport/records.ts);
+ * `path` without its slash names the resource in the resume state and in messages.
+ */
 export const CATCH_UP_RESOURCES: Array<{ resource: string; path: string }> = [
-	{ resource: 'pick_ticket', path: 'pick_tickets' },
-	{ resource: 'invoice', path: 'invoices' },
-	{ resource: 'credit_note', path: 'credit_notes' },
-	{ resource: 'receiving_ticket', path: 'receiving_tickets' },
-	{ resource: 'product', path: 'products' },
-];
+	'pick_ticket',
+	'invoice',
+	'credit_note',
+	'receiving_ticket',
+	'product',
+].map((resource) => ({ resource, path: listEndpoint(resource).key }));
 
 /** Pick tickets in these states send no webhook (a draft's first event is its publication's update). */
 const SILENT_STATUSES = new Set(['draft']);

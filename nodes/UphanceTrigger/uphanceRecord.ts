@@ -3,123 +3,18 @@ import type { IDataObject } from 'n8n-workflow';
 import { signInRefusal } from '../../credentials/UphanceApi.credentials';
 import { ok, refuse } from '../shared/refusal';
 import type { Step } from '../shared/refusal';
-import { unwrapSingleRecord } from '../shared/singleRecord';
 import { sendWithRetry } from '../shared/vendorHttp';
 import type { RetryPolicy, SendRequest } from '../shared/vendorHttp';
 import { isDeleteAction } from './uphanceEvent';
 import type { UphanceEvent } from './uphanceEvent';
+import { extractRecord, recordEndpoint } from '../Uphance/transport/records';
 import { deliveryFields, readDelivery } from '../shared/deliveryItem';
 
 /**
  * The canonical record: the node fetches the record a webhook names from the Uphance API and emits
  * the API's copy, so a forged or stale body never reaches the workflow as data.
- * Endpoints and envelopes from docs/uphance-api.md §4.
+ * Endpoints and envelopes: nodes/Uphance/transport/records.ts, shared with the Uphance node.
  */
-
-export interface ResourceEndpoint {
-	/** path below the base URL, id already encoded */
-	path: string;
-	qs?: IDataObject;
-	/** the key the record is documented under (named in messages) */
-	envelope: string;
-	/**
-	 * every key the record is accepted under, the documented one first: the singular and the
-	 * plural, each holding the record as an object or a list of one (nodes/shared/singleRecord.ts)
-	 */
-	keys: string[];
-	/** the answer may be the bare record (envelope undocumented) */
-	bareAllowed: boolean;
-	/** in the documented table; a guessed endpoint never holds a delivery back */
-	known: boolean;
-}
-
-const RESOURCE_NAME = /^[a-z][a-z0-9_]{0,60}$/i;
-
-/** The documented key first, then the resource's singular and plural names. */
-const keysOf = (envelope: string, resource: string) => [
-	...new Set([envelope, resource, `${resource}s`]),
-];
-
-/** The GET request that returns the record, or undefined when the resource name is unusable in a URL. */
-export function endpointFor(resource: string, id: number | string): ResourceEndpoint | undefined {
-	const encodedId = encodeURIComponent(String(id));
-	const single = (path: string, envelope: string): ResourceEndpoint => ({
-		path: `/${path}/${encodedId}`,
-		envelope,
-		keys: keysOf(envelope, resource),
-		bareAllowed: false,
-		known: true,
-	});
-	switch (resource) {
-		case 'pick_ticket':
-			return single('pick_tickets', 'pick_ticket');
-		case 'receiving_ticket':
-			return single('receiving_tickets', 'receiving_ticket');
-		case 'product':
-			return single('products', 'product');
-		case 'customer':
-			return single('customers', 'customer');
-		case 'credit_note':
-			// One object under the plural key, `{"credit_notes": {...}}`, as the public clients read
-			// it (docs/uphance-api.md §4); the older reading, a list of one, is accepted too.
-			return single('credit_notes', 'credit_notes');
-		case 'invoice':
-			return {
-				path: '/invoices',
-				qs: { invoice_id: String(id) },
-				envelope: 'invoices',
-				keys: keysOf('invoices', resource),
-				bareAllowed: false,
-				known: true,
-			};
-		case 'sales_order':
-			// Envelope undocumented: `sales_order` if present, else the bare record (the public
-			// clients C1 and C2 read the whole answer of GET /sales_orders/{id} as the order).
-			return { ...single('sales_orders', 'sales_order'), bareAllowed: true };
-		default:
-			if (!RESOURCE_NAME.test(resource)) return undefined;
-			return {
-				path: `/${resource}s/${encodedId}`,
-				envelope: resource,
-				keys: keysOf(resource, resource),
-				bareAllowed: true,
-				known: false,
-			};
-	}
-}
-
-type Extracted =
-	| { found: true; record: IDataObject }
-	| {
-			found: false;
-			/** the answer says there is no such record (an empty list), as a 404 does */
-			notFound: boolean;
-			/** names the expected keys and lists the top-level keys found; never a value */
-			error: string;
-	  };
-
-/**
- * Takes the record out of the answer's envelope: an object or a list of one under the singular or
- * plural key, the element with the id of a longer list, or (where allowed) the bare record. Any
- * other answer, or a record with another id, is an unexpected answer (`notFound: false`).
- */
-export function extractRecord(
-	body: unknown,
-	endpoint: ResourceEndpoint,
-	resource: string,
-	id: number | string,
-): Extracted {
-	const unwrapped = unwrapSingleRecord(body, {
-		keys: endpoint.keys,
-		id,
-		bareAllowed: endpoint.bareAllowed,
-		vendor: 'Uphance',
-		what: resource,
-		request: `GET ${endpoint.path}`,
-	});
-	if (unwrapped.ok) return { found: true, record: unwrapped.record };
-	return { found: false, notFound: unwrapped.problem === 'empty', error: unwrapped.message };
-}
 
 export type FetchStatus = 'fetched' | 'notFound' | 'skipped' | 'failed' | 'pending';
 
@@ -171,7 +66,7 @@ export function skippedOutcome(
 			reason: 'Delete events are not fetched (the record is gone); the record is the webhook body.',
 		};
 	}
-	if (!endpointFor(event.resource, event.id)) {
+	if (!recordEndpoint(event.resource, event.id)) {
 		return {
 			status: 'skipped',
 			reason: `"${event.resource.slice(0, 60)}" is not a resource name the node can look up; the record is the webhook body.`,
@@ -191,7 +86,7 @@ export async function fetchCanonicalRecord(
 	event: Pick<UphanceEvent, 'resource' | 'id'>,
 	policy: RetryPolicy,
 ): Promise<FetchResult> {
-	const endpoint = endpointFor(event.resource, event.id);
+	const endpoint = recordEndpoint(event.resource, event.id);
 	if (!endpoint) {
 		return {
 			outcome: {

@@ -125,4 +125,36 @@ describe('one client per vendor API (issue 19, item 10)', () => {
 		const readers = sourceFiles('nodes').filter((file) => /\bnext_page\b/.test(code(file)));
 		expect(readers).toEqual([path.join('nodes', 'Uphance', 'transport', 'pages.ts')]);
 	});
+
+	it("Uphance's record and list endpoints and envelopes are in one table: nodes/Uphance/transport/records.ts", () => {
+		const code = (file: string) =>
+			fs
+				.readFileSync(path.join(ROOT, file), 'utf8')
+				.split('\n')
+				.filter((line) => !/^\s*(\*|\/\/|\/\*)/.test(line))
+				.join('\n');
+		// a collection of the table named in code: only the table itself
+		const naming = sourceFiles('nodes').filter((file) =>
+			/'\/?(sales_orders|credit_notes|receiving_tickets|production_orders)'/.test(code(file)),
+		);
+		expect(naming).toEqual([path.join('nodes', 'Uphance', 'transport', 'records.ts')]);
+		// reads of a record or a list: the trigger's fetch and catch-up, and the action node's Get and
+		// Get Many (which take their endpoints from the table), and Find by EAN (a filtered SKU list)
+		const readers = sourceFiles('nodes').filter((file) =>
+			/\b(extractRecord|recordEndpoint|listEndpoint|uphanceList)\(/.test(code(file)),
+		);
+		expect(readers.sort()).toEqual(
+			[
+				'nodes/Uphance/descriptions.ts',
+				'nodes/Uphance/resources/sku/findByEan.ts',
+				'nodes/Uphance/transport/index.ts', // uphanceList itself
+				'nodes/Uphance/transport/records.ts',
+				'nodes/UphanceTrigger/uphanceCatchUp.ts',
+				'nodes/UphanceTrigger/uphanceRecord.ts',
+			]
+				.map((f) => path.join(...f.split('/')))
+				.sort(),
+		);
+	});
+
 });

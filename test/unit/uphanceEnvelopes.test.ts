@@ -12,7 +12,7 @@ import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { unwrapOne } from '../../nodes/Uphance/transport';
 import { Uphance } from '../../nodes/Uphance/Uphance.node';
-import { endpointFor, extractRecord } from '../../nodes/UphanceTrigger/uphanceRecord';
+import { extractRecord, recordEndpoint } from '../../nodes/Uphance/transport/records';
 import { runAction, uphanceCredentials } from './helpers/actionContext';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -25,16 +25,19 @@ const ctx = {
 	getNode: () => ({ id: 'node-1', name: 'Uphance', type: 'test.uphance', typeVersion: 1, position: [0, 0], parameters: {} }),
 } as unknown as IExecuteFunctions;
 
-/** The action node's reading of a credit note answer, as its Get does it. */
-const unwrapCreditNote = (body: unknown, id: number | string) =>
-	unwrapOne(ctx, 0, body as IDataObject, 'credit_note', 'credit_notes', `credit note ${String(id)}`, {
+/** The action node's reading of a credit note answer, as its Get does it (getOperation: the same table). */
+const unwrapCreditNote = (body: unknown, id: number | string) => {
+	const endpoint = recordEndpoint('credit_note', String(id))!;
+	return unwrapOne(ctx, 0, body as IDataObject, endpoint.keys, `credit note ${String(id)}`, {
 		id: String(id),
-		request: `GET /credit_notes/${String(id)}`,
+		request: endpoint.request,
+		name: 'credit_note',
 	});
+};
 
 /** The trigger's reading of the same answer. */
 const extractCreditNote = (body: unknown, id: number | string) =>
-	extractRecord(body, endpointFor('credit_note', id)!, 'credit_note', id);
+	extractRecord(body, recordEndpoint('credit_note', id)!, 'credit_note', id);
 
 const thrown = (fn: () => unknown): Error => {
 	try {
@@ -121,9 +124,8 @@ describe('single-record answers of unexpected shape', () => {
 	it.each(cases)('%s: the action node throws a NodeApiError naming the field, without values', (_name, body, what, keys) => {
 		const error = thrown(() => unwrapCreditNote(body, 7));
 		expect(error).toBeInstanceOf(NodeApiError);
-		// the action node names both keys it accepts, the singular first
-		const actionWhat = new RegExp(what.source.replace('`credit_notes` or `credit_note`', '`credit_note` or `credit_notes`'));
-		expect(error.message).toMatch(actionWhat);
+		// the same table (nodes/Uphance/transport/records.ts), so the same keys named as the trigger names
+		expect(error.message).toMatch(what);
 		expect(error.message).toMatch(keys);
 		const everything = JSON.stringify({ ...error, message: error.message, description: (error as NodeApiError).description });
 		expect(everything).not.toContain(SECRET);
@@ -150,7 +152,7 @@ describe('single-record answers of unexpected shape', () => {
 
 	it('a write whose answer is unreadable says the change probably took effect', () => {
 		const error = thrown(() =>
-			unwrapOne(ctx, 0, { ok: true }, 'pick_ticket', 'pick_tickets', 'pick ticket 5', { id: '5', request: 'PUT /pick_tickets/5/ship' }),
+			unwrapOne(ctx, 0, { ok: true }, ['pick_ticket', 'pick_tickets'], 'pick ticket 5', { id: '5', request: 'PUT /pick_tickets/5/ship' }),
 		) as NodeApiError;
 		expect(error.message).toMatch(/PUT \/pick_tickets\/5\/ship has no `pick_ticket` or `pick_tickets`.*Top-level keys found: "ok"\./);
 		expect(error.description).toMatch(/probably took effect.*Check in Uphance before running the node again/);
@@ -159,15 +161,15 @@ describe('single-record answers of unexpected shape', () => {
 	it('the bare record passes only where allowed, and only with the requested id', () => {
 		const bare = { id: 5, order_number: 'SO-5' };
 		const opts = { id: '5', request: 'GET /sales_orders/5' };
-		expect(unwrapOne(ctx, 0, bare, 'sales_order', 'sales_orders', 'sales order 5', { ...opts, bareAllowed: true })).toEqual(bare);
-		expect(() => unwrapOne(ctx, 0, bare, 'pick_ticket', 'pick_tickets', 'pick ticket 5', opts)).toThrow(NodeApiError);
-		expect(() => unwrapOne(ctx, 0, { id: 6 }, 'sales_order', 'sales_orders', 'sales order 5', { ...opts, bareAllowed: true })).toThrow(/whose `id` is not 5/);
-		expect(() => unwrapOne(ctx, 0, { order_number: 'SO-5' }, 'sales_order', 'sales_orders', 'sales order 5', { ...opts, bareAllowed: true })).toThrow(
+		expect(unwrapOne(ctx, 0, bare, ['sales_order', 'sales_orders'], 'sales order 5', { ...opts, bareAllowed: true })).toEqual(bare);
+		expect(() => unwrapOne(ctx, 0, bare, ['pick_ticket', 'pick_tickets'], 'pick ticket 5', opts)).toThrow(NodeApiError);
+		expect(() => unwrapOne(ctx, 0, { id: 6 }, ['sales_order', 'sales_orders'], 'sales order 5', { ...opts, bareAllowed: true })).toThrow(/whose `id` is not 5/);
+		expect(() => unwrapOne(ctx, 0, { order_number: 'SO-5' }, ['sales_order', 'sales_orders'], 'sales order 5', { ...opts, bareAllowed: true })).toThrow(
 			/has no `sales_order` or `sales_orders` \(an object, or a list of one\), nor is it the bare record\. Top-level keys found: "order_number"\./,
 		);
 		// the trigger: the same rule for its sales orders
-		expect(extractRecord(bare, endpointFor('sales_order', 5)!, 'sales_order', 5)).toEqual({ found: true, record: bare });
-		expect(extractRecord(bare, endpointFor('pick_ticket', 5)!, 'pick_ticket', 5)).toMatchObject({ found: false, notFound: false });
+		expect(extractRecord(bare, recordEndpoint('sales_order', 5)!, 'sales_order', 5)).toEqual({ found: true, record: bare });
+		expect(extractRecord(bare, recordEndpoint('pick_ticket', 5)!, 'pick_ticket', 5)).toMatchObject({ found: false, notFound: false });
 	});
 });
 
@@ -200,11 +202,11 @@ describe('Uphance node against the fake API: single-record answers', () => {
 		);
 		expect(error).toBeInstanceOf(NodeApiError);
 		expect(error!.message).toBe(
-			"Uphance's answer to GET /credit_notes/7 has no `credit_note` or `credit_notes` (an object, or a list of one). Top-level keys found: \"result\".",
+			"Uphance's answer to GET /credit_notes/7 has no `credit_notes` or `credit_note` (an object, or a list of one). Top-level keys found: \"result\".",
 		);
 		const failed = await run({ resource: 'creditNote', operation: 'get', creditNoteId: '7' }, true);
 		expect(failed.output).toHaveLength(1);
-		expect(failed.output[0].json.error).toMatch(/has no `credit_note` or `credit_notes`/);
+		expect(failed.output[0].json.error).toMatch(/has no `credit_notes` or `credit_note`/);
 		expect(JSON.stringify(failed.output)).not.toContain('VALUE-MUST-NOT-LEAK');
 	});
 

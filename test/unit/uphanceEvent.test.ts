@@ -4,7 +4,8 @@ import { isEventSelected, selectedEventNames } from '../../nodes/shared/eventSel
 import { checkUrlToken } from '../../nodes/UphanceTrigger/urlToken';
 import { parseUphanceEvent, splitEventName, uphanceChangeKey, uphanceDeliveryKey } from '../../nodes/UphanceTrigger/uphanceEvent';
 import type { UphanceEvent } from '../../nodes/UphanceTrigger/uphanceEvent';
-import { endpointFor, extractRecord, pendingFetchOfItem, pendingOrSkipped, skippedOutcome, uphanceItemJson } from '../../nodes/UphanceTrigger/uphanceRecord';
+import { extractRecord, recordEndpoint } from '../../nodes/Uphance/transport/records';
+import { pendingFetchOfItem, pendingOrSkipped, skippedOutcome, uphanceItemJson } from '../../nodes/UphanceTrigger/uphanceRecord';
 
 function parsed(body: unknown): UphanceEvent {
 	const step = parseUphanceEvent(body);
@@ -160,7 +161,7 @@ describe('endpoints and envelopes per resource', () => {
 		['sales_order', 7, '/sales_orders/7', undefined, record(7)],
 		['season', 7, '/seasons/7', undefined, { season: record(7) }],
 	])('%s %s → GET %s, record taken out of the envelope', (resource, id, path, qs, body) => {
-		const endpoint = endpointFor(resource, id)!;
+		const endpoint = recordEndpoint(resource, id)!;
 		expect(endpoint.path).toBe(path);
 		expect(endpoint.qs).toEqual(qs);
 		const extracted = extractRecord(body, endpoint, resource, id);
@@ -168,18 +169,18 @@ describe('endpoints and envelopes per resource', () => {
 	});
 
 	it('marks only the documented resources as known', () => {
-		expect(endpointFor('pick_ticket', 1)!.known).toBe(true);
-		expect(endpointFor('season', 1)!.known).toBe(false);
+		expect(recordEndpoint('pick_ticket', 1)!.known).toBe(true);
+		expect(recordEndpoint('season', 1)!.known).toBe(false);
 	});
 
 	it('encodes ids and refuses resource names that are not plain words', () => {
-		expect(endpointFor('pick_ticket', '../organisations')!.path).toBe('/pick_tickets/..%2Forganisations');
-		expect(endpointFor('../admin', 1)).toBeUndefined();
-		expect(endpointFor('a/b', 1)).toBeUndefined();
+		expect(recordEndpoint('pick_ticket', '../organisations')!.path).toBe('/pick_tickets/..%2Forganisations');
+		expect(recordEndpoint('../admin', 1)).toBeUndefined();
+		expect(recordEndpoint('a/b', 1)).toBeUndefined();
 	});
 
 	it('picks the matching element of a list, and never another record', () => {
-		const endpoint = endpointFor('invoice', 2)!;
+		const endpoint = recordEndpoint('invoice', 2)!;
 		expect(extractRecord({ invoices: [record(1), record(2)] }, endpoint, 'invoice', 2)).toEqual({ found: true, record: record(2) });
 		expect(extractRecord({ invoices: [] }, endpoint, 'invoice', 2)).toMatchObject({ found: false, notFound: true });
 		// the API ignored the filter and returned other invoices: not this one, and an answer the
@@ -187,12 +188,12 @@ describe('endpoints and envelopes per resource', () => {
 		expect(extractRecord({ invoices: [record(1), record(3)] }, endpoint, 'invoice', 2)).toEqual({
 			found: false,
 			notFound: false,
-			error: "Uphance's answer to GET /invoices lists 2 records under `invoices`, none with id 2; one invoice was expected.",
+			error: "Uphance's answer to GET /invoices?invoice_id=2 lists 2 records under `invoices`, none with id 2; one invoice was expected.",
 		});
 	});
 
 	it('reports a missing envelope or a different record as a failure', () => {
-		const endpoint = endpointFor('pick_ticket', 5)!;
+		const endpoint = recordEndpoint('pick_ticket', 5)!;
 		expect(extractRecord({ something: {} }, endpoint, 'pick_ticket', 5)).toMatchObject({ found: false, notFound: false, error: expect.stringMatching(/no `pick_ticket` or `pick_tickets` \(an object, or a list of one\)\. Top-level keys found: "something"\./) });
 		expect(extractRecord({ pick_ticket: record(6) }, endpoint, 'pick_ticket', 5)).toMatchObject({ found: false, notFound: false, error: expect.stringMatching(/pick_ticket whose `id` is not 5/) });
 		expect(extractRecord('oops', endpoint, 'pick_ticket', 5)).toMatchObject({ found: false });

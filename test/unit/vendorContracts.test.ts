@@ -27,7 +27,7 @@ import {
 	uphanceChangeKey,
 	uphanceDeliveryKey,
 } from '../../nodes/UphanceTrigger/uphanceEvent';
-import { endpointFor, extractRecord } from '../../nodes/UphanceTrigger/uphanceRecord';
+import { extractRecord, recordEndpoint } from '../../nodes/Uphance/transport/records';
 import { Uplift } from '../../nodes/Uplift/Uplift.node';
 import { listUpliftChanges, upliftCaptureKey } from '../../nodes/UpliftTrigger/upliftCatchUp';
 import { parseVendorTime } from '../../nodes/shared/time';
@@ -77,10 +77,10 @@ describe('Uphance: a pick ticket with the organisation offset, and the same chan
 
 	it('the trigger (extractRecord) and the action node (unwrapOne) get the record itself, times as Uphance wrote them', () => {
 		expect(
-			extractRecord(answer, endpointFor('pick_ticket', 731204)!, 'pick_ticket', 731204),
+			extractRecord(answer, recordEndpoint('pick_ticket', 731204)!, 'pick_ticket', 731204),
 		).toEqual({ found: true, record });
 		expect(
-			unwrapOne(ctx, 0, answer, 'pick_ticket', 'pick_tickets', 'pick ticket 731204', {
+			unwrapOne(ctx, 0, answer, ['pick_ticket', 'pick_tickets'], 'pick ticket 731204', {
 				id: '731204',
 				request: 'GET /pick_tickets/731204',
 			}),
@@ -106,12 +106,12 @@ describe('Uphance: an invoice by id (GET /invoices?invoice_id=)', () => {
 
 	it('both readers take the one invoice out of the list, times with +01:00 as the help article shows', () => {
 		expect(record.created_at).toBe('2019-08-01T20:43:25.000+01:00');
-		expect(extractRecord(answer, endpointFor('invoice', 131066)!, 'invoice', 131066)).toEqual({
+		expect(extractRecord(answer, recordEndpoint('invoice', 131066)!, 'invoice', 131066)).toEqual({
 			found: true,
 			record,
 		});
 		expect(
-			unwrapOne(ctx, 0, answer, 'invoice', 'invoices', 'invoice 131066', {
+			unwrapOne(ctx, 0, answer, ['invoice', 'invoices'], 'invoice 131066', {
 				id: '131066',
 				request: 'GET /invoices',
 			}),

@@ -81,6 +81,8 @@ export interface UnwrapOptions {
 	bareAllowed?: boolean;
 	/** for the error message: "GET /credit_notes/7" */
 	request?: string;
+	/** the record's name in messages (default: the first key) */
+	name?: string;
 }
 
 /**
@@ -94,14 +96,15 @@ export function unwrapOne(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
 	body: IDataObject,
-	singular: string,
-	plural: string,
+	/** the keys the record may be under, the documented one first (records.ts, `keys`) */
+	keys: string[],
 	what: string,
 	options: UnwrapOptions = {},
 ): IDataObject {
 	const request = options.request ?? 'the request';
+	const singular = options.name ?? keys[0];
 	const unwrapped = unwrapSingleRecord(body, {
-		keys: [singular, plural],
+		keys,
 		id: options.id,
 		bareAllowed: options.bareAllowed,
 		vendor: 'Uphance',
@@ -120,7 +123,7 @@ export function unwrapOne(
 		ctx.getNode(),
 		{
 			message: unwrapped.message,
-			expectedKeys: [singular, plural],
+			expectedKeys: keys,
 			topLevelKeys: describeKeys(body),
 		},
 		{

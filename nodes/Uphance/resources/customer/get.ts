@@ -2,9 +2,7 @@ import { getOperation } from '../../descriptions';
 
 export const customerGet = getOperation({
 	resource: 'customer',
-	path: '/customers',
-	singular: 'customer',
-	plural: 'customers',
+	record: 'customer',
 	label: 'customer',
 	idName: 'customerId',
 	idDisplayName: 'Customer ID',

@@ -2,8 +2,7 @@ import { getManyOperation, SINCE_ID } from '../../descriptions';
 
 export const customerGetAll = getManyOperation({
 	resource: 'customer',
-	path: '/customers',
-	key: 'customers',
+	record: 'customer',
 	plural: 'customers',
 	filters: [SINCE_ID],
 });

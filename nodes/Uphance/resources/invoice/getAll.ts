@@ -2,8 +2,7 @@ import { getManyOperation, SINCE_ID } from '../../descriptions';
 
 export const invoiceGetAll = getManyOperation({
 	resource: 'invoice',
-	path: '/invoices',
-	key: 'invoices',
+	record: 'invoice',
 	plural: 'invoices',
 	filters: [SINCE_ID],
 });

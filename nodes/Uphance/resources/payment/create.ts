@@ -87,7 +87,7 @@ export const paymentCreate: UphanceOperation = {
 		// The answer of POST /payments is undocumented ({payment} is inferred). The payment is
 		// recorded by now: a bare payment (an object with an id) is accepted rather than reported as
 		// a failure that a retry would turn into a second payment.
-		return unwrapOne(this, i, answer, 'payment', 'payments', 'payment in the answer', {
+		return unwrapOne(this, i, answer, ['payment', 'payments'], 'payment in the answer', {
 			bareAllowed: true,
 			request: 'POST /payments',
 		});

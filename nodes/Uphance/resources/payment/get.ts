@@ -2,9 +2,7 @@ import { getOperation } from '../../descriptions';
 
 export const paymentGet = getOperation({
 	resource: 'payment',
-	path: '/payments',
-	singular: 'payment',
-	plural: 'payments',
+	record: 'payment',
 	label: 'payment',
 	idName: 'paymentId',
 	idDisplayName: 'Payment ID',

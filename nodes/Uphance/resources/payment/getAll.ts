@@ -2,8 +2,7 @@ import { getManyOperation } from '../../descriptions';
 
 export const paymentGetAll = getManyOperation({
 	resource: 'payment',
-	path: '/payments',
-	key: 'payments',
+	record: 'payment',
 	plural: 'payments',
 	filters: [],
 });

@@ -2,8 +2,7 @@ import { getManyOperation, SINCE_CREATED_AT, SINCE_ID } from '../../descriptions
 
 export const pickTicketGetAll = getManyOperation({
 	resource: 'pickTicket',
-	path: '/pick_tickets',
-	key: 'pick_tickets',
+	record: 'pick_ticket',
 	plural: 'pick tickets',
 	filters: [
 		SINCE_ID,

@@ -27,7 +27,7 @@ export const pickTicketMarkShipped: UphanceOperation = {
 			`/pick_tickets/${encodeURIComponent(id)}/ship`,
 			{ safeToRepeat: true },
 		);
-		return unwrapOne(this, i, body, 'pick_ticket', 'pick_tickets', `pick ticket ${id}`, {
+		return unwrapOne(this, i, body, ['pick_ticket', 'pick_tickets'], `pick ticket ${id}`, {
 			id,
 			request: `PUT /pick_tickets/${encodeURIComponent(id)}/ship`,
 		});

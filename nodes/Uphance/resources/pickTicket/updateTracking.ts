@@ -61,7 +61,7 @@ export const pickTicketUpdateTracking: UphanceOperation = {
 			qs,
 			safeToRepeat: true,
 		});
-		return unwrapOne(this, i, body, 'pick_ticket', 'pick_tickets', `pick ticket ${id}`, {
+		return unwrapOne(this, i, body, ['pick_ticket', 'pick_tickets'], `pick ticket ${id}`, {
 			id,
 			request: `PUT /pick_tickets/${encodeURIComponent(id)}`,
 		});

@@ -2,9 +2,7 @@ import { getOperation } from '../../descriptions';
 
 export const productGet = getOperation({
 	resource: 'product',
-	path: '/products',
-	singular: 'product',
-	plural: 'products',
+	record: 'product',
 	label: 'product',
 	idName: 'productId',
 	idDisplayName: 'Product ID',

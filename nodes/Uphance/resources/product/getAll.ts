@@ -2,8 +2,7 @@ import { getManyOperation, SINCE_ID } from '../../descriptions';
 
 export const productGetAll = getManyOperation({
 	resource: 'product',
-	path: '/products',
-	key: 'products',
+	record: 'product',
 	plural: 'products',
 	filters: [
 		SINCE_ID,

@@ -2,8 +2,7 @@ import { getManyOperation } from '../../descriptions';
 
 export const productionOrderGetAll = getManyOperation({
 	resource: 'productionOrder',
-	path: '/production_orders',
-	key: 'production_orders',
+	record: 'production_order',
 	plural: 'production orders',
 	filters: [],
 	note: '; Uphance sends 50 per page',

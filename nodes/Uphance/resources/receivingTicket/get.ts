@@ -2,9 +2,7 @@ import { getOperation } from '../../descriptions';
 
 export const receivingTicketGet = getOperation({
 	resource: 'receivingTicket',
-	path: '/receiving_tickets',
-	singular: 'receiving_ticket',
-	plural: 'receiving_tickets',
+	record: 'receiving_ticket',
 	label: 'receiving ticket',
 	idName: 'receivingTicketId',
 	idDisplayName: 'Receiving Ticket ID',

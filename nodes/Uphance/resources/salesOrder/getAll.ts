@@ -2,8 +2,7 @@ import { getManyOperation, SINCE_CREATED_AT, SINCE_ID } from '../../descriptions
 
 export const salesOrderGetAll = getManyOperation({
 	resource: 'salesOrder',
-	path: '/sales_orders',
-	key: 'sales_orders',
+	record: 'sales_order',
 	plural: 'sales orders',
 	filters: [
 		SINCE_ID,
