@@ -1,4 +1,3 @@
-import { sleep } from 'n8n-workflow';
 import type { IDataObject } from 'n8n-workflow';
 import { z } from 'zod';
 
@@ -12,6 +11,14 @@ import type {
 	ProbeChanges,
 	ProbeResult,
 } from '../shared/catchUp/types';
+import {
+	createdJobId,
+	EXPORT_PATH,
+	exportJobPath,
+	exportResultsPath,
+	waitForExportJob,
+} from '../Uplift/transport/exports';
+import { MAX_PAGE, readUpliftPage } from '../Uplift/transport/pages';
 import { sendWithRetry } from '../shared/vendorHttp';
 import type { HttpResult, RetryPolicy, SendRequest } from '../shared/vendorHttp';
 import { csvFileName, toIsoTime } from './upliftEvent';
@@ -32,8 +39,8 @@ import type { UpliftEvent } from './upliftEvent';
 /** Runs in which a capture's export may fail before it is emitted with the error attached. */
 export const EXPORT_TRIES = 3;
 
-/** Uplift answers at most 500 captures or result rows a call (docs/uplift-api.md §4.3, §4.4). */
-const PAGE_SIZE = 500;
+/** Uplift answers at most 500 captures or result rows a call (../Uplift/transport/pages.ts). */
+const PAGE_SIZE = MAX_PAGE;
 
 export const UPLIFT_CAPTURE_EVENT = 'movement.analytics.created';
 
@@ -101,27 +108,8 @@ const captureSchema = z
 
 type Capture = z.infer<typeof captureSchema>;
 
-const captureListSchema = z
-	.object({
-		captures: z.array(z.unknown()),
-		total_count: z.number().nullish(),
-	})
-	.passthrough();
-
-const exportCreatedSchema = z
-	.object({ jobId: z.union([z.string().min(1), z.number()]) })
-	.passthrough();
-
-const exportJobSchema = z
-	.object({ status: z.string(), errorMessage: z.string().nullish() })
-	.passthrough();
-
-const exportResultsSchema = z
-	.object({
-		schema: z.array(z.object({ name: z.string() }).passthrough()).nullish(),
-		rows: z.array(z.record(z.string(), z.unknown())),
-	})
-	.passthrough();
+/** The columns of an export's results (§4.4); the rows are read by readUpliftPage. */
+const resultSchemaSchema = z.array(z.object({ name: z.string() }).passthrough()).nullish();
 
 /** The session id column of export rows: `sessionid` in Uplift's sample client (S4); variants tolerated. */
 const SESSION_COLUMNS = ['sessionid', 'session_id', 'sessionId'];
@@ -277,7 +265,7 @@ async function exportGroup(
 		body.athletes = [...new Set(athletes)];
 
 	// Creating a job changes nothing at Uplift but the job list, so a 5xx is worth another try.
-	const created = await ctx.requests.call('POST', `${ctx.baseUrl}/data/export`, {
+	const created = await ctx.requests.call('POST', `${ctx.baseUrl}${EXPORT_PATH}`, {
 		body,
 		safeToRepeat: true,
 	});
@@ -285,44 +273,40 @@ async function exportGroup(
 		noteRetryAfter(ctx, created);
 		return all(failedCsv(`Creating the export job failed: ${created.error}`));
 	}
-	const createdBody = exportCreatedSchema.safeParse(created.body);
-	if (!createdBody.success) return all(failedCsv('Uplift created no export job (no jobId)'));
-	const jobId = String(createdBody.data.jobId);
-	const jobUrl = `${ctx.baseUrl}/data/export/job/${encodeURIComponent(jobId)}`;
+	const jobId = createdJobId(created.body);
+	if (jobId === undefined) return all(failedCsv('Uplift created no export job (no jobId)'));
 
-	const deadline = Date.now() + ctx.timeoutMs;
-	for (;;) {
-		const job = await ctx.requests.call('GET', jobUrl);
-		if (!job.ok) {
-			noteRetryAfter(ctx, job);
-			return all(failedCsv(`Reading export job ${jobId} failed: ${job.error}`, { jobId }));
-		}
-		const parsed = exportJobSchema.safeParse(job.body);
-		const status = parsed.success ? parsed.data.status : '';
-		if (status === 'COMPLETED') break;
-		if (status === 'FAILED' || status === 'CANCELED') {
-			const said = parsed.success ? parsed.data.errorMessage : undefined;
-			return all(
-				failedCsv(`Export job ${jobId} ended ${status}: ${said ?? 'no message'}`, { jobId }),
-			);
-		}
-		if (Date.now() + ctx.pollMs > deadline) {
-			return all(
-				failedCsv(
-					`Export job ${jobId} was still ${status || 'running'} after ${ctx.timeoutMs / 1000} s`,
-					{ jobId },
-				),
-			);
-		}
-		await sleep(ctx.pollMs);
+	const waited = await waitForExportJob(
+		jobId,
+		async () => {
+			const job = await ctx.requests.call('GET', `${ctx.baseUrl}${exportJobPath(jobId)}`);
+			return job.ok ? { ok: true, body: job.body } : { ok: false, failure: job };
+		},
+		{ pollMs: ctx.pollMs, timeoutMs: ctx.timeoutMs },
+	);
+	if (waited.state === 'lookFailed') {
+		noteRetryAfter(ctx, waited.failure);
+		return all(failedCsv(`Reading export job ${jobId} failed: ${waited.failure.error}`, { jobId }));
 	}
+	if (waited.state === 'ended')
+		return all(
+			failedCsv(`Export job ${jobId} ended ${waited.status}: ${waited.message}`, { jobId }),
+		);
+	if (waited.state === 'unreadable') return all(failedCsv(waited.error, { jobId }));
+	if (waited.state === 'timedOut')
+		return all(
+			failedCsv(
+				`Export job ${jobId} was still ${waited.status || 'running'} after ${ctx.timeoutMs / 1000} s`,
+				{ jobId },
+			),
+		);
 
 	const wanted = new Set(group.map((c) => c.capture.session_id));
 	const bySession = new Map<string, Array<Record<string, unknown>>>();
 	let columns: string[] | undefined;
-	let read = 0;
+	let total = 0;
 	for (let offset = 0; ; ) {
-		const page = await ctx.requests.call('GET', `${jobUrl}/results`, {
+		const page = await ctx.requests.call('GET', `${ctx.baseUrl}${exportResultsPath(jobId)}`, {
 			qs: { limit: PAGE_SIZE, offset },
 		});
 		if (!page.ok) {
@@ -331,11 +315,16 @@ async function exportGroup(
 				failedCsv(`Reading the results of export job ${jobId} failed: ${page.error}`, { jobId }),
 			);
 		}
-		const parsed = exportResultsSchema.safeParse(page.body);
-		if (!parsed.success)
-			return all(failedCsv(`Export job ${jobId} answered results without rows`, { jobId }));
-		const rows = parsed.data.rows;
-		columns ??= rows.length > 0 ? columnsOf(parsed.data.schema, rows as IDataObject[]) : undefined;
+		const read = readUpliftPage(page.body, 'rows', {
+			request: `GET ${exportResultsPath(jobId)}`,
+			offset,
+			limit: PAGE_SIZE,
+		});
+		if (!read.ok) return all(failedCsv(read.error, { jobId }));
+		const rows = read.page.records;
+		const schema = resultSchemaSchema.safeParse((page.body as IDataObject).schema);
+		columns ??=
+			rows.length > 0 ? columnsOf(schema.success ? schema.data : undefined, rows) : undefined;
 		for (const row of rows) {
 			const session = sessionOf(row);
 			if (session === undefined || !wanted.has(session)) continue;
@@ -343,11 +332,11 @@ async function exportGroup(
 			list.push(row);
 			bySession.set(session, list);
 		}
-		read += rows.length;
-		offset += rows.length;
+		total += rows.length;
 		// Uplift's sample client pages until a page is empty; a short page ends it here too.
-		if (rows.length < PAGE_SIZE) break;
-		if (read >= ctx.maxRows)
+		if (read.page.nextOffset === undefined) break;
+		offset = read.page.nextOffset;
+		if (total >= ctx.maxRows)
 			return all(
 				failedCsv(
 					`Export job ${jobId} has more than ${ctx.maxRows} rows; read the data with the Uplift node (Data Export → Get Results)`,
@@ -459,14 +448,17 @@ export function listUpliftChanges(
 					retryAfterMs = result.retryAfterMs;
 				break;
 			}
-			const parsed = captureListSchema.safeParse(result.body);
-			if (!parsed.success) {
+			const read = readUpliftPage(result.body, 'captures', {
+				request: 'GET /captures',
+				offset,
+				limit: PAGE_SIZE,
+			});
+			if (!read.ok) {
 				complete = false;
-				error = 'Listing Uplift captures failed: the answer has no captures list';
+				error = `Listing Uplift captures failed: ${read.error}`;
 				break;
 			}
-			const page = parsed.data.captures;
-			for (const item of page) {
+			for (const item of read.page.records) {
 				const capture = captureSchema.safeParse(item);
 				if (!capture.success) continue;
 				const c = capture.data;
@@ -477,9 +469,8 @@ export function listUpliftChanges(
 				if (held(upliftCaptureKey(c.session_id))) continue;
 				candidates.set(c.session_id, { capture: c, atMs });
 			}
-			offset += page.length;
-			const total = parsed.data.total_count;
-			if (page.length < PAGE_SIZE || (typeof total === 'number' && offset >= total)) break;
+			if (read.page.nextOffset === undefined) break;
+			offset = read.page.nextOffset;
 		}
 
 		// Uplift asked to wait: exporting now would go against that and lose the captures' CSVs;
@@ -601,15 +592,20 @@ export function probeUpliftCaptures(
 						? { retryAfterMs: result.retryAfterMs }
 						: {}),
 				};
-			const parsed = captureListSchema.safeParse(result.body);
-			if (!parsed.success || typeof parsed.data.total_count !== 'number')
+			const read = readUpliftPage(result.body, 'captures', {
+				request: 'GET /captures',
+				offset,
+				limit: 1,
+			});
+			if (!read.ok) return { error: `Looking at Uplift captures failed: ${read.error}` };
+			if (read.page.totalCount === undefined)
 				return {
 					error:
-						'Looking at Uplift captures: the answer has no captures list or no total_count, so every run lists them all',
+						'Looking at Uplift captures: the answer has no total_count, so every run lists them all',
 				};
-			const capture = captureSchema.safeParse(parsed.data.captures[0]);
+			const capture = captureSchema.safeParse(read.page.records[0]);
 			return {
-				total: parsed.data.total_count,
+				total: read.page.totalCount,
 				id: capture.success ? capture.data.session_id : null,
 			};
 		};

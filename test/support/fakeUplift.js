@@ -159,6 +159,7 @@ function start(opts = {}) {
 		exportOutcome: 'COMPLETED',
 		exportOutcomeFor: new Map(), // 'activity|movement' (lower case) -> outcome
 		captureCsv: new Map(), // session_id -> CSV text, for captures added with addCapture
+		listKeys: {}, // setListKey: list name -> the key it is answered under
 		captureOrder: 'added', // setCaptureOrder: 'added' | 'newest' (capture_time desc) | 'id' (session_id asc)
 		nextId: 1,
 	};
@@ -271,7 +272,9 @@ function start(opts = {}) {
 					if (q.has(k)) captures = captures.filter((c) => String(c[k]).toLowerCase() === q.get(k).toLowerCase());
 				const limit = clampLimit(q.get('limit'), 100);
 				const offset = Number(q.get('offset') || 0);
-				return sendJson(res, 200, { captures: captures.slice(offset, offset + limit), total_count: captures.length, offset, limit });
+				// fake.setListKey('captures', 'data'): the list under another key, an answer of unexpected
+				// shape (ASSUMED possible; nothing documents it), for the nodes' error path
+				return sendJson(res, 200, { [state.listKeys.captures || 'captures']: captures.slice(offset, offset + limit), total_count: captures.length, offset, limit });
 			}
 			// Create Athlete answers 200 "Athlete created successfully" (docs.uplift.ai/api-reference/
 			// athletes/create: Response 200); first_name is the minimum required field (same page). The
@@ -436,6 +439,10 @@ function start(opts = {}) {
 				setCaptureOrder(order) {
 					if (!['added', 'newest', 'id'].includes(order)) throw new Error(`unknown capture order ${order}`);
 					state.captureOrder = order;
+				},
+				/** Answer a list under another key (an unexpected shape): setListKey('captures', 'data'). */
+				setListKey(list, key) {
+					state.listKeys[list] = key;
 				},
 				/** A capture deleted at Uplift: no longer listed. */
 				deleteCapture(id) {

@@ -126,6 +126,29 @@ describe('one client per vendor API (issue 19, item 10)', () => {
 		expect(readers).toEqual([path.join('nodes', 'Uphance', 'transport', 'pages.ts')]);
 	});
 
+	it("Uplift's list pages are read in one place (nodes/Uplift/transport/pages.ts), and its export job paths and wait are in one (exports.ts)", () => {
+		const code = (file: string) =>
+			fs
+				.readFileSync(path.join(ROOT, file), 'utf8')
+				.split('\n')
+				.filter((line) => !/^\s*(\*|\/\/|\/\*)/.test(line))
+				.join('\n');
+		const pageReaders = sourceFiles('nodes').filter(
+			(file) => /^nodes.Uplift/.test(file) && /\.total_count\b|\btotal_count:/.test(code(file)),
+		);
+		expect(pageReaders).toEqual([path.join('nodes', 'Uplift', 'transport', 'pages.ts')]);
+		const exportPaths = sourceFiles('nodes').filter((file) => /['`]\/data\/export/.test(code(file)));
+		expect(exportPaths).toEqual([path.join('nodes', 'Uplift', 'transport', 'exports.ts')]);
+		// the callers of the one wait
+		const waiters = sourceFiles('nodes').filter((file) => /\bwaitForExportJob\(/.test(code(file)));
+		expect(waiters.sort()).toEqual(
+			[
+				path.join('nodes', 'Uplift', 'resources', 'dataExport', 'run.ts'),
+				path.join('nodes', 'UpliftTrigger', 'upliftCatchUp.ts'),
+			].sort(),
+		);
+	});
+
 	it("Uphance's record and list endpoints and envelopes are in one table: nodes/Uphance/transport/records.ts", () => {
 		const code = (file: string) =>
 			fs

@@ -69,6 +69,16 @@ describe('Uplift node: captures', () => {
 		expect(new URLSearchParams(v1('/captures')[0].query).get('limit')).toBe('7');
 	});
 
+	it('Get Many of an answer without the `captures` list fails naming the keys found, never as an empty list', async () => {
+		fake.setCapture('c-1', {});
+		fake.setListKey('captures', 'data');
+		const failed = await run({ resource: 'capture', operation: 'getAll', returnAll: true, filters: {} }, { continueOnFail: true });
+		expect(failed.output).toHaveLength(1);
+		expect(failed.output[0].json.error).toBe(
+			'Uplift\'s answer to GET /captures (offset 0) has no `captures` list (top-level keys: "data", "total_count", "offset", "limit")',
+		);
+	});
+
 	it("a 404 (Uplift's documented body) becomes a NodeApiError with Uplift's message and the capture asked for; continueOnFail makes an item of it", async () => {
 		await expect(
 			run({ resource: 'capture', operation: 'get', captureId: 'nope' }),

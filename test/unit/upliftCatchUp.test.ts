@@ -435,7 +435,7 @@ describe('listing failures', () => {
 			{ processingAllowanceMs: 0 },
 		)({ fromMs: T0, toMs: T0 + HOUR }, BOUNDS, () => false);
 		expect(listing).toMatchObject({ records: [], complete: false, requests: 1 });
-		expect(listing.error).toMatch(/no captures list/);
+		expect(listing.error).toMatch(/has no `captures` list \(top-level keys: "data"\)/);
 	});
 });
 

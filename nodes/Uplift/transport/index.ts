@@ -1,13 +1,15 @@
+import { NodeApiError } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, IHttpRequestMethods } from 'n8n-workflow';
 
 import { vendorRequest } from '../../shared/vendorHttp';
 import type { ApiRequestOptions, VendorApi } from '../../shared/vendorHttp';
 import { upliftBaseUrl } from '../../../credentials/UpliftApi.credentials';
+import { describeKeys } from '../../shared/singleRecord';
+import { MAX_PAGE, readUpliftPage } from './pages';
 
-/** Uplift transport: base URL and API key from the `upliftApi` credential, limit/offset lists. */
+export { MAX_PAGE };
 
-/** Uplift answers at most 500 rows or captures a call. */
-export const MAX_PAGE = 500;
+/** Uplift transport: base URL and API key from the `upliftApi` credential, limit/offset lists (./pages.ts). */
 
 const UPLIFT: VendorApi = { vendor: 'Uplift', credentialType: 'upliftApi', baseUrl: upliftBaseUrl };
 
@@ -22,33 +24,47 @@ export async function upliftRequest(
 }
 
 /**
- * Pages `GET path?limit=&offset=` (≤ 500 a call) until a short page, `total_count` or `limit`
- * records. `pick` reads the page's records from the answer.
+ * Pages `GET path?limit=&offset=` (at most 500 a call) until the list ends (./pages.ts: where
+ * `total_count` says, or a short page) or `limit` records are collected. An answer without the
+ * list is an error naming what is missing, never an empty list.
  */
 export async function upliftList(
 	ctx: IExecuteFunctions,
 	itemIndex: number,
 	path: string,
+	key: string,
 	qs: IDataObject,
 	limit: number | undefined,
-	pick: (body: IDataObject) => IDataObject[],
+	options: { bareListAllowed?: boolean } = {},
 ): Promise<IDataObject[]> {
 	const records: IDataObject[] = [];
-	let offset = 0;
-	for (let guard = 0; guard < 1_000_000; guard++) {
+	for (
+		let offset: number | undefined = 0, guard = 0;
+		offset !== undefined && guard < 1_000_000;
+		guard++
+	) {
 		const want = limit === undefined ? MAX_PAGE : Math.min(MAX_PAGE, limit - records.length);
 		const body = await upliftRequest(ctx, itemIndex, 'GET', path, {
 			qs: { ...qs, limit: want, offset },
 		});
-		const page = pick(body);
-		for (const record of page) {
+		const read = readUpliftPage(body, key, {
+			request: `GET ${path}`,
+			offset,
+			limit: want,
+			bareListAllowed: options.bareListAllowed,
+		});
+		// Only names go into the error (n8n shows and stores its response part).
+		if (!read.ok)
+			throw new NodeApiError(
+				ctx.getNode(),
+				{ message: read.error, topLevelKeys: describeKeys(body) },
+				{ message: read.error, itemIndex },
+			);
+		for (const record of read.page.records) {
 			records.push(record);
 			if (limit !== undefined && records.length >= limit) return records;
 		}
-		offset += page.length;
-		const total = Number(body.total_count);
-		if (page.length < want || page.length === 0 || (Number.isFinite(total) && offset >= total))
-			return records;
+		offset = read.page.nextOffset;
 	}
 	return records;
 }

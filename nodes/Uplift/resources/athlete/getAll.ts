@@ -33,9 +33,8 @@ export const athleteGetAll: UpliftOperation = {
 		const qs: IDataObject = pairsToObject(this.getNodeParameter('attributeFilters', i, {}));
 		const sortedBy = String(this.getNodeParameter('sortedBy', i, '')).trim();
 		if (sortedBy) qs.sorted_by = sortedBy;
-		return await upliftList(this, i, '/athletes', qs, limitOf(this, i), (body) => {
-			if (Array.isArray(body)) return body as IDataObject[];
-			return Array.isArray(body.athletes) ? (body.athletes as IDataObject[]) : [];
+		return await upliftList(this, i, '/athletes', 'athletes', qs, limitOf(this, i), {
+			bareListAllowed: true,
 		});
 	},
 };

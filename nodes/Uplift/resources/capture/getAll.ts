@@ -64,8 +64,6 @@ export const captureGetAll: UpliftOperation = {
 		const filters = this.getNodeParameter('filters', i, {}) as IDataObject;
 		const qs: IDataObject = {};
 		for (const [k, v] of Object.entries(filters)) if (v !== '' && v !== undefined) qs[k] = v;
-		return await upliftList(this, i, '/captures', qs, limitOf(this, i), (body) =>
-			Array.isArray(body.captures) ? (body.captures as IDataObject[]) : [],
-		);
+		return await upliftList(this, i, '/captures', 'captures', qs, limitOf(this, i));
 	},
 };

@@ -2,6 +2,7 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 
 import { idParameter, showFor } from '../../../shared/operations';
 import { upliftRequest } from '../../transport';
+import { exportJobPath } from '../../transport/exports';
 import type { UpliftOperation } from '../../descriptions';
 import { jobIdProperty } from './shared';
 
@@ -15,6 +16,6 @@ export const dataExportGetJob: UpliftOperation = {
 	properties: showFor('dataExport', 'getJob', [jobIdProperty]),
 	async execute(this: IExecuteFunctions, i: number) {
 		const jobId = idParameter(this, 'jobId', i);
-		return await upliftRequest(this, i, 'GET', `/data/export/job/${encodeURIComponent(jobId)}`);
+		return await upliftRequest(this, i, 'GET', exportJobPath(jobId));
 	},
 };

@@ -1,8 +1,14 @@
-import { NodeOperationError, sleep } from 'n8n-workflow';
+import { NodeOperationError } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { runsAsTool, showFor, TOOL_MAX_ITEMS } from '../../../shared/operations';
 import { upliftRequest } from '../../transport';
+import {
+	createdJobId,
+	EXPORT_PATH,
+	exportJobPath,
+	waitForExportJob,
+} from '../../transport/exports';
 import type { UpliftOperation } from '../../descriptions';
 import { exportRows } from './shared';
 
@@ -177,44 +183,41 @@ export const dataExportRun: UpliftOperation = {
 		const rowFilter = String(options.rowFilterColumn ?? '').trim();
 		if (rowFilter) body.row_filter_column = rowFilter;
 
-		const created = await upliftRequest(this, i, 'POST', '/data/export', { body });
-		const jobId = String(created.jobId ?? '');
-		if (jobId === '') {
+		const created = await upliftRequest(this, i, 'POST', EXPORT_PATH, { body });
+		const jobId = createdJobId(created);
+		if (jobId === undefined) {
 			throw new NodeOperationError(this.getNode(), 'Uplift created no export job (no jobId)', {
 				itemIndex: i,
 			});
 		}
 		const timeoutMs = Math.max(1, Number(options.timeoutSeconds ?? 300)) * 1000;
 		const pollMs = Math.max(1, Number(options.pollIntervalSeconds ?? 5)) * 1000;
-		const deadline = Date.now() + timeoutMs;
-		for (;;) {
-			const job = await upliftRequest(
-				this,
-				i,
-				'GET',
-				`/data/export/job/${encodeURIComponent(jobId)}`,
+		// A failed request throws here (upliftRequest), with the node's error and advice.
+		const waited = await waitForExportJob(
+			jobId,
+			async () => ({
+				ok: true as const,
+				body: await upliftRequest(this, i, 'GET', exportJobPath(jobId)),
+			}),
+			{ pollMs, timeoutMs },
+		);
+		if (waited.state === 'ended')
+			throw new NodeOperationError(
+				this.getNode(),
+				`Uplift export job ${jobId} ended ${waited.status}: ${waited.message}`,
+				{ itemIndex: i },
 			);
-			const status = String(job.status ?? '');
-			if (status === 'COMPLETED') break;
-			if (status === 'FAILED' || status === 'CANCELED') {
-				throw new NodeOperationError(
-					this.getNode(),
-					`Uplift export job ${jobId} ended ${status}: ${String(job.errorMessage ?? 'no message')}`,
-					{ itemIndex: i },
-				);
-			}
-			if (Date.now() + pollMs > deadline) {
-				throw new NodeOperationError(
-					this.getNode(),
-					`Uplift export job ${jobId} is still ${status || 'running'} after ${timeoutMs / 1000} s`,
-					{
-						itemIndex: i,
-						description: `Raise Timeout, or fetch it later with Data Export → Get Job / Get Results and Job ID ${jobId}.`,
-					},
-				);
-			}
-			await sleep(pollMs);
-		}
+		if (waited.state === 'unreadable')
+			throw new NodeOperationError(this.getNode(), waited.error, { itemIndex: i });
+		if (waited.state === 'timedOut')
+			throw new NodeOperationError(
+				this.getNode(),
+				`Uplift export job ${jobId} is still ${waited.status || 'running'} after ${timeoutMs / 1000} s`,
+				{
+					itemIndex: i,
+					description: `Raise Timeout, or fetch it later with Data Export → Get Job / Get Results and Job ID ${jobId}.`,
+				},
+			);
 		return await exportRows(this, i, jobId, maxRows);
 	},
 };

@@ -1,6 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 
 import { upliftList } from '../../transport';
+import { exportResultsPath } from '../../transport/exports';
 
 export const jobIdProperty: INodeProperties = {
 	displayName: 'Job ID',
@@ -18,12 +19,5 @@ export async function exportRows(
 	jobId: string,
 	limit: number | undefined,
 ): Promise<IDataObject[]> {
-	return await upliftList(
-		ctx,
-		itemIndex,
-		`/data/export/job/${encodeURIComponent(jobId)}/results`,
-		{},
-		limit,
-		(body) => (Array.isArray(body.rows) ? (body.rows as IDataObject[]) : []),
-	);
+	return await upliftList(ctx, itemIndex, exportResultsPath(jobId), 'rows', {}, limit);
 }
