@@ -208,7 +208,7 @@ function trigger(vendor, t0) {
 	const workflowId = `bench-catchup-${process.pid}-${++workflowSeq}`;
 	const place = (staticData) => ({ staticData, workflowId, nodeName: `${vendor} Trigger`, log: () => undefined });
 	// The cursor before the outage: everything up to then was handled.
-	const state = { sinceMs: t0 - OUTAGE_MS, committedMs: t0 - OUTAGE_MS };
+	const state = { cursorMs: t0 - OUTAGE_MS, storedCursorMs: t0 - OUTAGE_MS };
 	const executionStaticData = {};
 	const limits = VENDORS[vendor].limits;
 	const emitted = { count: 0 };
@@ -217,7 +217,7 @@ function trigger(vendor, t0) {
 		emitted,
 		run: async (list, nowMs, probe) => {
 			// As schedule.ts: a session over a plain copy, never saved, per run.
-			const session = new MemorySession(place({}), { ...limits, keepSinceMs: keepKeysFrom(state.sinceMs) });
+			const session = new MemorySession(place({}), { ...limits, keepSinceMs: keepKeysFrom(state.cursorMs) });
 			return await runCatchUp(state, {
 				list,
 				...(probe ? { probe } : {}),

@@ -38,15 +38,15 @@ export function deliveryFields(
  */
 export function readCatchUpFields(
 	json: IDataObject,
-): { sinceMs: number; startMs?: number; bookkeeping: boolean; problem?: string } | undefined {
+): { cursorMs: number; startMs?: number; bookkeeping: boolean; problem?: string } | undefined {
 	const catchUp = json.catchUp as IDataObject | undefined;
 	if (json.source !== 'catchUp' || typeof catchUp !== 'object' || catchUp === null)
 		return undefined;
-	const sinceMs = typeof catchUp.since === 'string' ? Date.parse(catchUp.since) : NaN;
-	if (!Number.isFinite(sinceMs)) return undefined;
+	const cursorMs = typeof catchUp.since === 'string' ? Date.parse(catchUp.since) : NaN;
+	if (!Number.isFinite(cursorMs)) return undefined;
 	const startMs = typeof catchUp.start === 'string' ? Date.parse(catchUp.start) : NaN;
 	return {
-		sinceMs,
+		cursorMs,
 		...(Number.isFinite(startMs) ? { startMs } : {}),
 		bookkeeping: catchUp.bookkeeping === true,
 		...(typeof catchUp.problem === 'string' ? { problem: catchUp.problem } : {}),

@@ -6,7 +6,6 @@ import type {
 } from 'n8n-workflow';
 
 import { MemorySession, memoryPlace } from './duplicateMemory/staticData';
-import { hashDeliveryKey } from './duplicateMemory/store';
 import type { DuplicateLimits } from './duplicateMemory/store';
 import { parseIpAllowlist } from './ipAllowlist';
 import type { IpAllowlist } from './ipAllowlist';
@@ -148,54 +147,45 @@ async function runPipeline<Event, Prepared>(
 	}
 	const deliveryKey = steps.deliveryKey(event, delivery);
 
-	// "Listen for test event" runs in manual mode: always show the event, never touch the memory.
-	const memory =
-		ctx.getMode() === 'manual'
-			? undefined
-			: new MemorySession(memoryPlace(ctx), steps.duplicateLimits);
-	let claimed: string | undefined;
-	try {
-		if (memory) {
-			const { verdict, hashedKey } = memory.claim(deliveryKey);
-			if (verdict === 'inFlight' && !(await memory.acceptedAfterWaiting(hashedKey))) {
-				// Another request had this delivery and did not accept it (the API failed, say): this
-				// copy must not be answered 2xx, or the vendor would stop retrying and it would be lost.
-				return refused(
-					refuse(
-						503,
-						`A copy of this delivery was being processed and was not accepted; ${steps.vendor} can deliver it again.`,
-					),
-				);
-			}
-			if (verdict !== 'new') {
-				memory.saveIfBehind();
-				ctx.logger.debug(`${steps.vendor} delivery repeated; no execution started`, {
-					node: ctx.getNode().name,
-				});
-				return answer(ctx, 200, { received: true, duplicate: true });
-			}
-			claimed = hashedKey;
-		}
-
+	// Work that must succeed before acknowledging, then the item.
+	const prepare = async (): Promise<Step<{ value: INodeExecutionData; aliases: string[] }>> => {
 		let prepared: Prepared | undefined;
 		if (steps.beforeAccept) {
 			const step = await steps.beforeAccept(event, delivery);
-			if (!step.ok) return refused(step);
+			if (!step.ok) return step;
 			prepared = step.value;
 		}
-		const item = steps.toItem(event, deliveryKey, delivery, prepared);
-		if (memory && claimed) {
-			memory.accept(claimed, receivedAt.getTime());
-			for (const alias of steps.aliases?.(event) ?? [])
-				memory.accept(hashDeliveryKey(alias), receivedAt.getTime());
-		}
-		claimed = undefined;
-		return { workflowData: [[item]] };
-	} finally {
-		// A claim still held here was not accepted (a refusal or a throw): release it so the vendor's
-		// retry is processed. A throw then reaches `receiveDelivery`, which answers 503.
-		if (memory && claimed) memory.release(claimed);
+		return ok({
+			value: steps.toItem(event, deliveryKey, delivery, prepared),
+			aliases: steps.aliases?.(event) ?? [],
+		});
+	};
+
+	// "Listen for test event" runs in manual mode: always show the event, never touch the memory.
+	if (ctx.getMode() === 'manual') {
+		const item = await prepare();
+		return item.ok ? { workflowData: [[item.value.value]] } : refused(item);
 	}
+
+	// Admitted once: the duplicate memory claims, accepts or releases the key (a throw in `prepare`
+	// releases it and reaches `receiveDelivery`, which answers 503).
+	const memory = new MemorySession(memoryPlace(ctx), steps.duplicateLimits);
+	const admission = await memory.admitOnce(deliveryKey, receivedAt.getTime(), prepare);
+	if (admission.admitted) return { workflowData: [[admission.value]] };
+	if (admission.why === 'refused') return refused(admission);
+	if (admission.why === 'notAccepted')
+		// Another request had this delivery and did not accept it (the API failed, say): this
+		// copy must not be answered 2xx, or the vendor would stop retrying and it would be lost.
+		return refused(
+			refuse(
+				503,
+				`A copy of this delivery was being processed and was not accepted; ${steps.vendor} can deliver it again.`,
+			),
+		);
+	ctx.logger.debug(`${steps.vendor} delivery repeated; no execution started`, {
+		node: ctx.getNode().name,
+	});
+	return answer(ctx, 200, { received: true, duplicate: true });
 }
 
 function parseAllowlist(vendor: string, text: string): Step<IpAllowlist> {

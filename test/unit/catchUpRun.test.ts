@@ -39,7 +39,7 @@ interface ListCall {
  * an emitted execution does (default: as the trigger's execute() in regular mode, it accepts the
  * key in this process's memory, then ends successfully).
  */
-function world(start: { sinceMs: number; nowMs: number }) {
+function world(start: { cursorMs: number; nowMs: number }) {
 	const workflowId = `catchup-run-${++counter}-${Math.random()}`;
 	const place = (staticData: IDataObject = {}): MemoryPlace => ({
 		staticData,
@@ -49,7 +49,7 @@ function world(start: { sinceMs: number; nowMs: number }) {
 	});
 	const w = {
 		nowMs: start.nowMs,
-		state: { sinceMs: start.sinceMs } as CatchUpState,
+		state: { cursorMs: start.cursorMs } as CatchUpState,
 		listing: { records: [], complete: true, requests: 1 } as CatchUpListing,
 		filterHandled: false,
 		listCalls: [] as ListCall[],
@@ -102,7 +102,7 @@ const T0 = Date.now() - HOUR;
 
 describe('runCatchUp: slow workflows (issue 19, finding 7)', () => {
 	it('an execution that runs longer than the wait is waited for, not emitted again, and the next starts only after it ended; the cursor moves', async () => {
-		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		const w = world({ cursorMs: T0, nowMs: T0 + 30 * MINUTE });
 		w.listing = { records: [record('slow-1', T0 + MINUTE), record('slow-2', T0 + 2 * MINUTE)], complete: true, requests: 1 };
 		const timeline: string[] = [];
 		let running = 0;
@@ -132,7 +132,7 @@ describe('runCatchUp: slow workflows (issue 19, finding 7)', () => {
 	});
 
 	it('an execution that never started (its key not accepted) is still given up after the bounded wait: the claim is released and the run stops', async () => {
-		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		const w = world({ cursorMs: T0, nowMs: T0 + 30 * MINUTE });
 		w.listing = { records: [record('lost', T0 + MINUTE), record('next', T0 + 2 * MINUTE)], complete: true, requests: 1 };
 		w.execution = () => new Promise(() => undefined);
 		w.waitAtMost = async () => undefined;
@@ -148,13 +148,13 @@ describe('runCatchUp: slow workflows (issue 19, finding 7)', () => {
 
 describe('runCatchUp: the cursor', () => {
 	it('a scan that ends with failed parts is over: the cursor stays, the next run lists a new window from it (so the failed part is tried again and the others find new changes)', async () => {
-		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		const w = world({ cursorMs: T0, nowMs: T0 + 30 * MINUTE });
 		const failures = [{ part: 'products', statusCode: 403, error: 'Listing products (page 1) failed: HTTP 403' }];
 		w.listing = { records: [record('a', T0 + MINUTE)], complete: false, requests: 5, failures, error: failures[0].error };
 		const first = await w.run();
 		expect(first).toMatchObject({ emitted: 1, handled: 1, complete: false, cursorMoved: false, failures });
 		expect(w.state.scan).toBeUndefined();
-		expect(w.state.sinceMs).toBe(T0);
+		expect(w.state.cursorMs).toBe(T0);
 		w.nowMs += 30 * MINUTE;
 		w.listing = { records: [record('b', T0 + 40 * MINUTE)], complete: true, requests: 5 };
 		const second = await w.run();
@@ -162,18 +162,18 @@ describe('runCatchUp: the cursor', () => {
 		expect(w.listCalls[1].window).toEqual({ fromMs: T0 - 5 * MINUTE, toMs: w.nowMs - SETTLE_MS });
 		expect(w.listCalls[1].resume).toBeUndefined();
 		expect(second).toMatchObject({ complete: true, cursorMoved: true });
-		expect(w.state.sinceMs).toBe(w.nowMs - SETTLE_MS);
+		expect(w.state.cursorMs).toBe(w.nowMs - SETTLE_MS);
 	});
 
 	it('hands the listing the floor, so nothing a vendor reaches back for is older than the first activation', async () => {
-		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		const w = world({ cursorMs: T0, nowMs: T0 + 30 * MINUTE });
 		w.state.floorMs = T0 - MINUTE;
 		await w.run();
 		expect(w.listCalls[0].window).toEqual({ fromMs: T0 - MINUTE, toMs: T0 + 30 * MINUTE - SETTLE_MS, floorMs: T0 - MINUTE });
 	});
 
 	it('a window read over several runs keeps its window and goes on where the last run stopped; the cursor moves at its end, if every run was clean', async () => {
-		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		const w = world({ cursorMs: T0, nowMs: T0 + 30 * MINUTE });
 		w.listing = { records: [record('a', T0 + MINUTE)], complete: false, requests: 1, resume: { parts: { p0: { afterId: 2 } } } };
 		const first = await w.run();
 		expect(first).toMatchObject({ emitted: 1, handled: 1, complete: false, cursorMoved: false });
@@ -187,7 +187,7 @@ describe('runCatchUp: the cursor', () => {
 		const last = await w.run();
 		expect(w.listCalls[2]).toMatchObject({ window, resume: { parts: { p1: { afterId: 1 } } } });
 		expect(last).toMatchObject({ complete: true, cursorMoved: true });
-		expect(w.state.sinceMs).toBe(window.toMs);
+		expect(w.state.cursorMs).toBe(window.toMs);
 		// the next run starts a new window from the cursor, from the start of the listing
 		await w.run();
 		expect(w.listCalls[3].resume).toBeUndefined();
@@ -195,7 +195,7 @@ describe('runCatchUp: the cursor', () => {
 	});
 
 	it('a scan in which one run was not clean ends without moving the cursor, and the next scan reads the window again', async () => {
-		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		const w = world({ cursorMs: T0, nowMs: T0 + 30 * MINUTE });
 		w.listing = { records: [record('fails', T0 + MINUTE)], complete: false, requests: 1, resume: { parts: { p0: { afterId: 2 } } } };
 		w.execution = () => Promise.resolve(false);
 		await w.run();
@@ -206,7 +206,7 @@ describe('runCatchUp: the cursor', () => {
 		w.listing = { records: [record('ok', T0 + 2 * MINUTE)], complete: true, requests: 1 };
 		const end = await w.run();
 		expect(end).toMatchObject({ complete: true, cursorMoved: false });
-		expect(w.state.sinceMs).toBe(T0);
+		expect(w.state.cursorMs).toBe(T0);
 		w.listing = { records: [record('fails', T0 + MINUTE), record('ok', T0 + 2 * MINUTE)], complete: true, requests: 1 };
 		w.filterHandled = true;
 		w.emitted = [];
@@ -217,7 +217,7 @@ describe('runCatchUp: the cursor', () => {
 	});
 
 	it('moves to now - settle after a complete listing whose every emitted change was handled', async () => {
-		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		const w = world({ cursorMs: T0, nowMs: T0 + 30 * MINUTE });
 		w.listing = { records: [record('k1', T0 + MINUTE), record('k2', T0 + 2 * MINUTE)], complete: true, requests: 2 };
 		const report = await w.run();
 		expect(w.listCalls).toHaveLength(1);
@@ -226,36 +226,36 @@ describe('runCatchUp: the cursor', () => {
 		expect(w.listCalls[0].bounds).toEqual(BOUNDS);
 		expect(w.emittedKeys()).toEqual(['k1', 'k2']);
 		expect(report).toMatchObject({ listed: 2, emitted: 2, handled: 2, inFlight: 0, requests: 2, complete: true, cursorMoved: true });
-		expect(w.state.sinceMs).toBe(T0 + 30 * MINUTE - SETTLE_MS);
+		expect(w.state.cursorMs).toBe(T0 + 30 * MINUTE - SETTLE_MS);
 		expect(w.held('k1') && w.held('k2')).toBe(true);
 	});
 
 	it('moves over an empty window listing too (nothing changed)', async () => {
-		const w = world({ sinceMs: T0, nowMs: T0 + 10 * MINUTE });
+		const w = world({ cursorMs: T0, nowMs: T0 + 10 * MINUTE });
 		const report = await w.run();
 		expect(report.cursorMoved).toBe(true);
-		expect(w.state.sinceMs).toBe(T0 + 8 * MINUTE);
+		expect(w.state.cursorMs).toBe(T0 + 8 * MINUTE);
 	});
 
 	it('does not list at all when now - settle is not after the cursor', async () => {
-		const w = world({ sinceMs: T0, nowMs: T0 + SETTLE_MS });
+		const w = world({ cursorMs: T0, nowMs: T0 + SETTLE_MS });
 		const report = await w.run();
 		expect(report.skipped).toBe('emptyWindow');
 		expect(w.listCalls).toHaveLength(0);
-		expect(w.state.sinceMs).toBe(T0);
+		expect(w.state.cursorMs).toBe(T0);
 	});
 
 	it('stays when the listing was incomplete (pages left), though what was listed is emitted', async () => {
-		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		const w = world({ cursorMs: T0, nowMs: T0 + 30 * MINUTE });
 		w.listing = { records: [record('k1', T0 + MINUTE)], complete: false, requests: 10, error: 'page cap' };
 		const report = await w.run();
 		expect(w.emittedKeys()).toEqual(['k1']);
 		expect(report).toMatchObject({ emitted: 1, handled: 1, complete: false, cursorMoved: false, error: 'page cap' });
-		expect(w.state.sinceMs).toBe(T0);
+		expect(w.state.cursorMs).toBe(T0);
 	});
 
 	it('stays when an execution did not succeed; its claim is released and the next run emits the change again', async () => {
-		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		const w = world({ cursorMs: T0, nowMs: T0 + 30 * MINUTE });
 		w.listing = { records: [record('ok', T0 + MINUTE), record('failed', T0 + 2 * MINUTE)], complete: true, requests: 1 };
 		w.execution = (items) => {
 			const key = String(items[0].json.deliveryKey);
@@ -267,7 +267,7 @@ describe('runCatchUp: the cursor', () => {
 		};
 		const report = await w.run();
 		expect(report).toMatchObject({ emitted: 2, handled: 1, complete: true, cursorMoved: false });
-		expect(w.state.sinceMs).toBe(T0);
+		expect(w.state.cursorMs).toBe(T0);
 		expect(w.held('failed')).toBe(false);
 		// released, not in flight: a new claim gets it
 		const probe = w.session().claim('failed');
@@ -283,25 +283,25 @@ describe('runCatchUp: the cursor', () => {
 		const again = await w.run();
 		expect(w.emittedKeys()).toEqual(['failed']);
 		expect(again).toMatchObject({ emitted: 1, handled: 1, cursorMoved: true });
-		expect(w.state.sinceMs).toBe(w.nowMs - SETTLE_MS);
+		expect(w.state.cursorMs).toBe(w.nowMs - SETTLE_MS);
 	});
 
 	it('stays when a change is in flight (a webhook request is processing it), and does not emit it', async () => {
-		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		const w = world({ cursorMs: T0, nowMs: T0 + 30 * MINUTE });
 		const webhook = w.session().claim('busy');
 		expect(webhook.verdict).toBe('new');
 		w.listing = { records: [record('busy', T0 + MINUTE), record('free', T0 + 2 * MINUTE)], complete: true, requests: 1 };
 		const report = await w.run();
 		expect(w.emittedKeys()).toEqual(['free']);
 		expect(report).toMatchObject({ emitted: 1, handled: 1, inFlight: 1, cursorMoved: false });
-		expect(w.state.sinceMs).toBe(T0);
+		expect(w.state.cursorMs).toBe(T0);
 		// the webhook's claim is still its own
 		expect(w.session().claim('busy').verdict).toBe('inFlight');
 		w.session().accept(webhook.hashedKey);
 	});
 
 	it('stays when the bounded wait for an execution runs out: the run stops there, the open claim is released, so the change is not held back for good', async () => {
-		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		const w = world({ cursorMs: T0, nowMs: T0 + 30 * MINUTE });
 		w.listing = { records: [record('lost', T0 + MINUTE), record('next', T0 + 2 * MINUTE)], complete: true, requests: 1 };
 		// 'lost': n8n never reports the execution (it failed to start)
 		w.execution = () => new Promise<boolean>(() => undefined);
@@ -309,7 +309,7 @@ describe('runCatchUp: the cursor', () => {
 		const report = await w.run();
 		// one execution at a time: the run stopped at the first that did not end in time
 		expect(report).toMatchObject({ emitted: 1, handled: 0, complete: false, cursorMoved: false });
-		expect(w.state.sinceMs).toBe(T0);
+		expect(w.state.cursorMs).toBe(T0);
 		// next run: the lost change is emitted again, then the next one
 		w.emitted = [];
 		w.execution = (items) => {
@@ -328,13 +328,13 @@ describe('runCatchUp: the cursor', () => {
 	});
 
 	it('stays when the trigger was closed (emit returns undefined); the claim is released', async () => {
-		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		const w = world({ cursorMs: T0, nowMs: T0 + 30 * MINUTE });
 		w.listing = { records: [record('k', T0 + MINUTE)], complete: true, requests: 1 };
 		w.execution = () => undefined;
 		const report = await w.run();
 		expect(w.emitted).toHaveLength(1);
 		expect(report).toMatchObject({ emitted: 0, handled: 0, cursorMoved: false });
-		expect(w.state.sinceMs).toBe(T0);
+		expect(w.state.cursorMs).toBe(T0);
 		const probe = w.session().claim('k');
 		expect(probe.verdict).toBe('new');
 		w.session().release(probe.hashedKey);
@@ -343,7 +343,7 @@ describe('runCatchUp: the cursor', () => {
 
 describe('runCatchUp: the items', () => {
 	it('carry the delivery key, the run time, source catchUp and the cursor from before the run', async () => {
-		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		const w = world({ cursorMs: T0, nowMs: T0 + 30 * MINUTE });
 		const binary = { data: { data: 'aGk=', mimeType: 'text/plain' } };
 		w.listing = {
 			records: [{ ...record('k1', T0 + MINUTE, { source: 'webhook', deliveryKey: 'from-vendor' }), binary }],
@@ -362,7 +362,7 @@ describe('runCatchUp: the items', () => {
 		});
 		expect(item.binary).toEqual(binary);
 		// the cursor moved, but the item said where it stood before
-		expect(w.state.sinceMs).toBe(T0 + 28 * MINUTE);
+		expect(w.state.cursorMs).toBe(T0 + 28 * MINUTE);
 
 		// the next run's items carry the moved cursor
 		w.emitted = [];
@@ -373,7 +373,7 @@ describe('runCatchUp: the items', () => {
 	});
 
 	it('one execution per change', async () => {
-		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		const w = world({ cursorMs: T0, nowMs: T0 + 30 * MINUTE });
 		w.listing = { records: ['a', 'b', 'c'].map((k, i) => record(k, T0 + i * MINUTE)), complete: true, requests: 1 };
 		await w.run();
 		expect(w.emitted.map((items) => items.length)).toEqual([1, 1, 1]);
@@ -382,7 +382,7 @@ describe('runCatchUp: the items', () => {
 
 describe('runCatchUp: what is already held', () => {
 	it('isHandled tells the listing which keys are held; a held key the listing returns anyway is not emitted', async () => {
-		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		const w = world({ cursorMs: T0, nowMs: T0 + 30 * MINUTE });
 		w.accept('delivered-by-webhook');
 		w.listing = {
 			records: [record('delivered-by-webhook', T0 + MINUTE), record('missed', T0 + 2 * MINUTE)],
@@ -397,7 +397,7 @@ describe('runCatchUp: what is already held', () => {
 	});
 
 	it('a listing that leaves held keys out emits only the rest', async () => {
-		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		const w = world({ cursorMs: T0, nowMs: T0 + 30 * MINUTE });
 		w.accept('a');
 		w.filterHandled = true;
 		w.listing = { records: [record('a', T0 + MINUTE), record('b', T0 + 2 * MINUTE)], complete: true, requests: 1 };
@@ -407,7 +407,7 @@ describe('runCatchUp: what is already held', () => {
 	});
 
 	it('a change emitted by one run is not emitted by the next (its key is held)', async () => {
-		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		const w = world({ cursorMs: T0, nowMs: T0 + 30 * MINUTE });
 		w.listing = { records: [record('once', T0 + 27 * MINUTE)], complete: true, requests: 1 };
 		await w.run();
 		w.nowMs += 5 * MINUTE;
@@ -419,7 +419,7 @@ describe('runCatchUp: what is already held', () => {
 
 describe('runCatchUp: backoff', () => {
 	it("a listing with the vendor's Retry-After makes the runs before then skip without listing", async () => {
-		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		const w = world({ cursorMs: T0, nowMs: T0 + 30 * MINUTE });
 		w.listing = { records: [], complete: false, requests: 1, error: '429', retryAfterMs: 10 * MINUTE };
 		const first = await w.run();
 		expect(first).toMatchObject({ complete: false, cursorMoved: false, error: '429' });
@@ -431,7 +431,7 @@ describe('runCatchUp: backoff', () => {
 		expect(skipped.skipped).toBe('backoff');
 		expect(w.listCalls).toHaveLength(1);
 		expect(w.emitted).toHaveLength(0);
-		expect(w.state.sinceMs).toBe(T0);
+		expect(w.state.cursorMs).toBe(T0);
 
 		w.nowMs = T0 + 40 * MINUTE;
 		const resumed = await w.run();
@@ -443,7 +443,7 @@ describe('runCatchUp: backoff', () => {
 
 describe('runCatchUp: queue mode', () => {
 	it('an execution that succeeded elsewhere (a worker) is accepted here and counted handled', async () => {
-		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		const w = world({ cursorMs: T0, nowMs: T0 + 30 * MINUTE });
 		w.listing = { records: [record('on-worker', T0 + MINUTE)], complete: true, requests: 1 };
 		// the worker's execute() accepted the key in its own memory, not in this one
 		w.execution = () => Promise.resolve(true);
@@ -453,13 +453,13 @@ describe('runCatchUp: queue mode', () => {
 		// so the next run does not emit it again
 		w.emitted = [];
 		w.nowMs += MINUTE;
-		w.state.sinceMs = T0; // the same window once more
+		w.state.cursorMs = T0; // the same window once more
 		await w.run();
 		expect(w.emitted).toHaveLength(0);
 	});
 
 	it('an execution that failed elsewhere is released, not accepted', async () => {
-		const w = world({ sinceMs: T0, nowMs: T0 + 30 * MINUTE });
+		const w = world({ cursorMs: T0, nowMs: T0 + 30 * MINUTE });
 		w.listing = { records: [record('lost', T0 + MINUTE)], complete: true, requests: 1 };
 		w.execution = () => Promise.resolve(false);
 		const report = await w.run();

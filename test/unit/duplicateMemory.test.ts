@@ -388,10 +388,10 @@ describe('acceptInExecution', () => {
 	const sinceIso = (ms: number) => new Date(ms).toISOString();
 	const now = Date.now();
 	const webhookItem = (key: string) => ({ json: { deliveryKey: key, receivedAt: new Date(now).toISOString(), source: 'webhook' } });
-	const catchUpItem = (key: string, sinceMs: number) => ({
-		json: { deliveryKey: key, receivedAt: new Date(now).toISOString(), source: 'catchUp', catchUp: { runAt: new Date(now).toISOString(), since: sinceIso(sinceMs) } },
+	const catchUpItem = (key: string, cursorMs: number) => ({
+		json: { deliveryKey: key, receivedAt: new Date(now).toISOString(), source: 'catchUp', catchUp: { runAt: new Date(now).toISOString(), since: sinceIso(cursorMs) } },
 	});
-	const bookkeepingItem = (sinceMs: number) => ({ json: { source: 'catchUp', catchUp: { runAt: new Date(now).toISOString(), since: sinceIso(sinceMs), bookkeeping: true } } });
+	const bookkeepingItem = (cursorMs: number) => ({ json: { source: 'catchUp', catchUp: { runAt: new Date(now).toISOString(), since: sinceIso(cursorMs), bookkeeping: true } } });
 
 	function execution(row: StaticDataRow, workflowId: string, items: INodeExecutionData[], mode: 'webhook' | 'manual' = 'webhook') {
 		const logger = new RecordingLogger();
@@ -484,5 +484,65 @@ describe('acceptInExecution', () => {
 		expect(row.json).toBe('{}');
 		expect(new MemorySession(place({}, wf), limits).claim('fresh').verdict).toBe('new');
 		expect(new MemorySession(place({}, wf), limits).claim('w').verdict).toBe('new');
+	});
+});
+
+describe('MemorySession.admitOnce: the webhook path admits a delivery at most once', () => {
+	const session = (workflowId: string, staticData: IDataObject = {}) => new MemorySession(place(staticData, workflowId), limits);
+	const item = (value: string) => async () => ({ ok: true as const, value: { value, aliases: ['alias:' + value] } });
+
+	it('a new key runs prepare, then holds the key and its aliases, and saves them to static data', async () => {
+		const wf = uniqueWorkflow();
+		const staticData: IDataObject = {};
+		const admission = await session(wf, staticData).admitOnce('k1', Date.now(), item('a'));
+		expect(admission).toEqual({ admitted: true, value: 'a' });
+		const again = session(wf);
+		expect(again.holds(hashDeliveryKey('k1'))).toBe(true);
+		expect(again.holds(hashDeliveryKey('alias:a'))).toBe(true);
+		expect(keysOf(staticData[MEMORY_FIELD] as PersistedMemory)).toEqual(
+			expect.arrayContaining([hashDeliveryKey('k1'), hashDeliveryKey('alias:a')]),
+		);
+	});
+
+	it('a key already accepted is a duplicate, and prepare does not run', async () => {
+		const wf = uniqueWorkflow();
+		await session(wf).admitOnce('k1', Date.now(), item('a'));
+		const prepare = jest.fn(item('b'));
+		expect(await session(wf).admitOnce('k1', Date.now(), prepare)).toEqual({ admitted: false, why: 'duplicate' });
+		expect(prepare).not.toHaveBeenCalled();
+	});
+
+	it('a refusal or a throw in prepare releases the key, so the retry is admitted', async () => {
+		const wf = uniqueWorkflow();
+		const refusal = { status: 502, message: 'the API failed' };
+		expect(await session(wf).admitOnce('k1', Date.now(), async () => ({ ok: false as const, refusal }))).toEqual({
+			admitted: false,
+			why: 'refused',
+			refusal,
+		});
+		await expect(
+			session(wf).admitOnce('k1', Date.now(), async () => {
+				throw new Error('boom');
+			}),
+		).rejects.toThrow('boom');
+		expect(session(wf).holds(hashDeliveryKey('k1'))).toBe(false);
+		expect(await session(wf).admitOnce('k1', Date.now(), item('a'))).toEqual({ admitted: true, value: 'a' });
+	});
+
+	it('a copy arriving while another request prepares waits: a duplicate if that request was admitted, notAccepted if it was refused', async () => {
+		for (const outcome of ['admitted', 'refused'] as const) {
+			const wf = uniqueWorkflow();
+			let finish: () => void = () => undefined;
+			const slow = session(wf).admitOnce('k1', Date.now(), async () => {
+				await new Promise<void>((resolve) => (finish = resolve));
+				return outcome === 'admitted'
+					? { ok: true as const, value: { value: 'a', aliases: [] } }
+					: { ok: false as const, refusal: { status: 502, message: 'failed' } };
+			});
+			const copy = session(wf).admitOnce('k1', Date.now(), item('b'));
+			finish();
+			await slow;
+			expect(await copy).toEqual({ admitted: false, why: outcome === 'admitted' ? 'duplicate' : 'notAccepted' });
+		}
 	});
 });

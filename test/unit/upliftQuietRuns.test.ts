@@ -77,12 +77,12 @@ function addCaptures(from: number, count: number, atMs: (i: number) => number) {
  * One Uplift Trigger's catch-up in one process: its state, its memory, and executions that accept
  * their key (as the trigger's execute() does), over the fake. `send` may be swapped.
  */
-function trigger(sinceMs: number, send: SendRequest = sendVia(fake)) {
+function trigger(cursorMs: number, send: SendRequest = sendVia(fake)) {
 	const workflowId = `uplift-quiet-${++counter}`;
 	const place = () => ({ staticData: {}, workflowId, nodeName: 'Uplift Trigger', log: () => undefined });
 	const t = {
-		state: { sinceMs, floorMs: sinceMs } as CatchUpState,
-		nowMs: sinceMs,
+		state: { cursorMs, floorMs: cursorMs } as CatchUpState,
+		nowMs: cursorMs,
 		send,
 		emitted: [] as string[],
 		run: async (): Promise<RunReport & { listCalls: number }> => {
@@ -146,7 +146,7 @@ describe('Uplift catch-up: a run with nothing new (issue 19, item 8)', () => {
 			// the first run: the probe (2), then every page (3)
 			expect(first.listCalls).toBe(5);
 			expect(first.cursorMoved).toBe(true);
-			const cursor = t.state.sinceMs;
+			const cursor = t.state.cursorMs;
 
 			const quiet = await t.runUntil(T0 + 6 * HOUR);
 			expect(quiet.length).toBeGreaterThanOrEqual(10);
@@ -155,7 +155,7 @@ describe('Uplift catch-up: a run with nothing new (issue 19, item 8)', () => {
 				expect(report.requests).toBe(2);
 				expect(report.listCalls).toBe(2);
 			}
-			expect(t.state.sinceMs).toBe(cursor);
+			expect(t.state.cursorMs).toBe(cursor);
 			expect(t.emitted).toEqual([]);
 			const offsets = (fake.requests.slice(-2) as LoggedRequest[]).map((r) =>
 				Object.fromEntries(new URLSearchParams(r.query)),
@@ -191,7 +191,7 @@ describe('Uplift catch-up: a run with nothing new (issue 19, item 8)', () => {
 		const t = trigger(T0);
 		t.state.floorMs = T0 - 7 * 24 * HOUR; // first activated a week ago
 		await t.runUntil(T0 + 2 * HOUR);
-		const cursor = t.state.sinceMs;
+		const cursor = t.state.cursorMs;
 		// captured 20 hours before it completed: older than the cursor minus the overlap, so only a
 		// window that still reaches back to the cursor (minus the allowance) lists it
 		fake.addCapture(captureAt(MIDDLE, t.nowMs - 20 * HOUR));
@@ -200,11 +200,11 @@ describe('Uplift catch-up: a run with nothing new (issue 19, item 8)', () => {
 		const quiet = await t.runUntil(T0 + 24 * HOUR);
 		expect(quiet.every((r) => r.skipped === 'unchanged')).toBe(true);
 		expect(t.emitted).toEqual([]);
-		expect(t.state.sinceMs).toBe(cursor);
+		expect(t.state.cursorMs).toBe(cursor);
 		const later = await t.runUntil(T0 + 2 * HOUR + 27 * HOUR);
 		expect(later.filter((r) => r.skipped === undefined)).toHaveLength(1);
 		expect(t.emitted).toEqual([upliftCaptureKey(MIDDLE)]);
-		expect(t.state.sinceMs).toBeGreaterThan(cursor);
+		expect(t.state.cursorMs).toBeGreaterThan(cursor);
 	});
 
 	it('a capture too recent for the window (inside the Settle Delay) makes the next run list in full, so it is emitted though the list does not change again', async () => {
@@ -227,7 +227,7 @@ describe('Uplift catch-up: a run with nothing new (issue 19, item 8)', () => {
 		const t = trigger(T0);
 		await t.runUntil(T0 + 2 * HOUR);
 		expect(t.state.quiet).toBeDefined();
-		const restarted = trigger(t.state.sinceMs);
+		const restarted = trigger(t.state.cursorMs);
 		restarted.state.floorMs = T0;
 		restarted.nowMs = t.nowMs;
 		const first = await restarted.runUntil(t.nowMs + 30 * MINUTE);

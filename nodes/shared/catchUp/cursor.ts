@@ -43,8 +43,8 @@ export function readStart(staticData: IDataObject): number | undefined {
  * changes again (store.ts, `keepSinceMs`). The listing reaches `OVERLAP_MS` before the cursor, and
  * `reachMs` further where the vendor's listing looks back (store.ts, `catchUpReachMs`).
  */
-export function keepKeysFrom(sinceMs: number, reachMs = 0): number {
-	return sinceMs - OVERLAP_MS - reachMs;
+export function keepKeysFrom(cursorMs: number, reachMs = 0): number {
+	return cursorMs - OVERLAP_MS - reachMs;
 }
 
 /** `keepKeysFrom` for the cursor stored in static data, or undefined when none is stored. */
@@ -54,17 +54,17 @@ export function keepKeysSince(staticData: IDataObject, reachMs = 0): number | un
 }
 
 /**
- * Moves the stored cursor forward to `sinceMs`, never back, and records `startMs` where none is
+ * Moves the stored cursor forward to `cursorMs`, never back, and records `startMs` where none is
  * stored yet. Only for an execution's own static data (`execute()`), which n8n saves when the
  * execution ends. Returns whether it moved.
  */
-export function commitCursor(staticData: IDataObject, sinceMs: number, startMs?: number): boolean {
+export function commitCursor(staticData: IDataObject, cursorMs: number, startMs?: number): boolean {
 	const stored = readCursor(staticData);
-	if (!Number.isFinite(sinceMs) || (stored !== undefined && stored >= sinceMs)) return false;
+	if (!Number.isFinite(cursorMs) || (stored !== undefined && stored >= cursorMs)) return false;
 	const start = readStart(staticData) ?? startMs;
 	staticData[CATCH_UP_FIELD] = {
 		format: 1,
-		since: new Date(sinceMs).toISOString(),
+		since: new Date(cursorMs).toISOString(),
 		...(start !== undefined && Number.isFinite(start)
 			? { start: new Date(start).toISOString() }
 			: {}),
@@ -78,28 +78,34 @@ export function commitCursor(staticData: IDataObject, sinceMs: number, startMs?:
  * static data without executions of its own. Keyed like the duplicate memory (workflow id and node
  * name). Queue-mode workers never see these: there only catch-up's own executions store it.
  */
-const inProcess = new Map<string, { reachedMs: number; startMs?: number; storedMs?: number }>();
+const inProcess = new Map<
+	string,
+	{ cursorMs: number; startMs?: number; storedCursorMs?: number }
+>();
 
-export function publishCursor(nodeId: string, reachedMs: number, startMs?: number): void {
-	const entry = inProcess.get(nodeId) ?? { reachedMs };
-	entry.reachedMs = Math.max(entry.reachedMs, reachedMs);
+export function publishCursor(nodeId: string, cursorMs: number, startMs?: number): void {
+	const entry = inProcess.get(nodeId) ?? { cursorMs };
+	entry.cursorMs = Math.max(entry.cursorMs, cursorMs);
 	if (startMs !== undefined) entry.startMs = startMs;
 	inProcess.set(nodeId, entry);
 }
 
-export function publishedCursor(nodeId: string): { sinceMs: number; startMs?: number } | undefined {
+export function publishedCursor(
+	nodeId: string,
+): { cursorMs: number; startMs?: number } | undefined {
 	const entry = inProcess.get(nodeId);
-	return entry && { sinceMs: entry.reachedMs, startMs: entry.startMs };
+	return entry && { cursorMs: entry.cursorMs, startMs: entry.startMs };
 }
 
 /** An execution in this process stored this cursor (its static data is saved when it ends). */
-export function noteStored(nodeId: string, storedMs: number): void {
+export function noteStored(nodeId: string, storedCursorMs: number): void {
 	const entry = inProcess.get(nodeId);
-	if (entry) entry.storedMs = Math.max(entry.storedMs ?? storedMs, storedMs);
+	if (entry)
+		entry.storedCursorMs = Math.max(entry.storedCursorMs ?? storedCursorMs, storedCursorMs);
 }
 
 export function storedInProcess(nodeId: string): number | undefined {
-	return inProcess.get(nodeId)?.storedMs;
+	return inProcess.get(nodeId)?.storedCursorMs;
 }
 
 /** The trigger was closed (workflow deactivated): its cursor no longer applies. */

@@ -72,9 +72,9 @@ export const FULL_LISTING_EVERY_MS = 24 * 3600_000;
 /** The trigger's catch-up state, held in memory between runs. */
 export interface CatchUpState {
 	/** every change up to here is handled; the next window starts here (minus the overlap) */
-	sinceMs: number;
+	cursorMs: number;
 	/** what the stored cursor is known to hold (undefined: nothing stored yet) */
-	committedMs?: number;
+	storedCursorMs?: number;
 	/** no listing before this time (the vendor's Retry-After) */
 	backoffUntilMs?: number;
 	/**
@@ -90,10 +90,10 @@ export interface CatchUpState {
 	scan?: { window: CatchUpWindow; resume?: CatchUpResume; clean: boolean };
 	/**
 	 * The probe's fingerprint taken just before the last full listing, which read the whole list in
-	 * one run, saw nothing after its window, and moved the cursor to `sinceMs`. Kept in memory only
+	 * one run, saw nothing after its window, and moved the cursor to `cursorMs`. Kept in memory only
 	 * (a restart lists in full).
 	 */
-	quiet?: { fingerprint: string; sinceMs: number; listedAtMs: number };
+	quiet?: { fingerprint: string; cursorMs: number; listedAtMs: number };
 }
 
 export interface RunReport {
@@ -115,12 +115,12 @@ export interface RunReport {
 }
 
 /** The fields a catch-up item carries beside the vendor's (read back by `readCatchUpFields`). */
-export function catchUpFields(runAt: Date, sinceMs: number, startMs?: number): IDataObject {
+export function catchUpFields(runAt: Date, cursorMs: number, startMs?: number): IDataObject {
 	return {
 		source: 'catchUp',
 		catchUp: {
 			runAt: runAt.toISOString(),
-			since: new Date(sinceMs).toISOString(),
+			since: new Date(cursorMs).toISOString(),
 			...(startMs !== undefined ? { start: new Date(startMs).toISOString() } : {}),
 		},
 	};
@@ -129,7 +129,7 @@ export function catchUpFields(runAt: Date, sinceMs: number, startMs?: number): I
 function itemOf(
 	record: CatchUpRecord,
 	runAt: Date,
-	sinceMs: number,
+	cursorMs: number,
 	startMs?: number,
 ): INodeExecutionData {
 	return {
@@ -137,7 +137,7 @@ function itemOf(
 			...record.json,
 			deliveryKey: record.key,
 			receivedAt: runAt.toISOString(),
-			...catchUpFields(runAt, sinceMs, startMs),
+			...catchUpFields(runAt, cursorMs, startMs),
 		},
 		...(record.binary ? { binary: record.binary } : {}),
 	};
@@ -157,11 +157,11 @@ export async function runCatchUp(state: CatchUpState, deps: RunDeps): Promise<Ru
 	if (state.backoffUntilMs !== undefined && nowMs < state.backoffUntilMs)
 		return { ...report, skipped: 'backoff' };
 	const window: CatchUpWindow = state.scan?.window ?? {
-		fromMs: Math.max(state.sinceMs - OVERLAP_MS, state.floorMs ?? -Infinity),
+		fromMs: Math.max(state.cursorMs - OVERLAP_MS, state.floorMs ?? -Infinity),
 		toMs: nowMs - deps.settleMs,
 		...(state.floorMs !== undefined ? { floorMs: state.floorMs } : {}),
 	};
-	if (!state.scan && window.toMs <= state.sinceMs)
+	if (!state.scan && window.toMs <= state.cursorMs)
 		return { ...report, skipped: 'emptyWindow', complete: true };
 	report.window = window;
 
@@ -208,23 +208,23 @@ export async function runCatchUp(state: CatchUpState, deps: RunDeps): Promise<Ru
 		if (verdict !== 'new') continue;
 		// The item carries the cursor as it stood before this run: everything before it is handled,
 		// so an execution may store it even if another execution of this run never ends.
-		const end = deps.emit([itemOf(record, runAt, state.sinceMs, state.floorMs)]);
+		const end = deps.emit([itemOf(record, runAt, state.cursorMs, state.floorMs)]);
 		if (!end) {
 			deps.memory.release(hashedKey);
 			notStarted++;
 			continue;
 		}
 		report.emitted++;
-		const settled = end.then((succeeded) => settleClaim(deps.memory, hashedKey, succeeded));
+		const ended = end.then((succeeded) => endClaim(deps.memory, hashedKey, succeeded));
 		// A bounded wait: a claim still open then is released (n8n may never report an execution that
 		// failed to start: 1.123.81 resolves the done promise only once the execution exists), and the
 		// run stops there. If that execution does run later, its `execute()` records the key.
-		let handled = await deps.waitAtMost(settled);
+		let handled = await deps.waitAtMost(ended);
 		// A slow workflow (issue 19, finding 7): the execution accepted its key, so it runs, here. Wait
 		// for its end rather than start the next one beside it (their saves of static data would
 		// overwrite each other) or emit it again; the run's timer skips its ticks meanwhile.
 		if (handled === undefined && deps.memory.holds(hashedKey))
-			handled = await deps.waitWhileRunning(settled);
+			handled = await deps.waitWhileRunning(ended);
 		if (handled === undefined) {
 			deps.memory.release(hashedKey);
 			timedOut = true;
@@ -250,12 +250,12 @@ export async function runCatchUp(state: CatchUpState, deps: RunDeps): Promise<Ru
 	} else {
 		state.scan = undefined;
 		if (clean) {
-			state.sinceMs = Math.max(state.sinceMs, window.toMs);
+			state.cursorMs = Math.max(state.cursorMs, window.toMs);
 			report.cursorMoved = true;
 			// This scan began in this run, after the probe, and read everything up to its window's
 			// end: the probe's fingerprint now stands for "nothing after the cursor".
 			if (fingerprint !== undefined && !listing.later)
-				state.quiet = { fingerprint, sinceMs: state.sinceMs, listedAtMs: nowMs };
+				state.quiet = { fingerprint, cursorMs: state.cursorMs, listedAtMs: nowMs };
 		}
 	}
 	return report;
@@ -284,7 +284,7 @@ function quietSince(
 		quiet !== undefined &&
 		fingerprint !== undefined &&
 		quiet.fingerprint === fingerprint &&
-		quiet.sinceMs === state.sinceMs &&
+		quiet.cursorMs === state.cursorMs &&
 		nowMs - quiet.listedAtMs < everyMs
 	);
 }
@@ -295,7 +295,7 @@ function quietSince(
  * own status says whether it got through (its `execute()` accepts first thing). Otherwise the claim
  * is released and the next run emits the change again.
  */
-function settleClaim(memory: RunMemory, hashedKey: string, succeeded: boolean): boolean {
+function endClaim(memory: RunMemory, hashedKey: string, succeeded: boolean): boolean {
 	if (memory.holds(hashedKey)) return true;
 	if (succeeded) {
 		memory.accept(hashedKey);

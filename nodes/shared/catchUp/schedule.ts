@@ -87,8 +87,8 @@ export function startCatchUp(
 	const startMs =
 		stored === undefined ? (settings.backfillFromMs ?? activatedAtMs) : readStart(snapshot);
 	const state: CatchUpState = {
-		sinceMs: stored ?? (startMs as number),
-		committedMs: stored,
+		cursorMs: stored ?? (startMs as number),
+		storedCursorMs: stored,
 		...(startMs !== undefined ? { floorMs: startMs } : {}),
 	};
 	const log = (message: string, extra: IDataObject = {}) =>
@@ -133,7 +133,7 @@ export function startCatchUp(
 			{ ...place, staticData: snapshot },
 			{
 				...settings.limits,
-				keepSinceMs: keepKeysFrom(state.sinceMs, settings.limits.catchUpReachMs),
+				keepSinceMs: keepKeysFrom(state.cursorMs, settings.limits.catchUpReachMs),
 			},
 		);
 		return {
@@ -150,14 +150,21 @@ export function startCatchUp(
 	 * it: without a stored cursor, a restart after an outage would not know where to resume.
 	 */
 	const storeCursorIfStale = async (): Promise<void> => {
-		const storedMs = Math.max(state.committedMs ?? -Infinity, storedInProcess(nodeId) ?? -Infinity);
-		if (Number.isFinite(storedMs) && state.sinceMs - storedMs < STORED_CURSOR_MAX_LAG_MS) return;
-		const sinceMs = state.sinceMs;
-		const json = catchUpFields(new Date(), sinceMs, state.floorMs);
+		const storedCursorMs = Math.max(
+			state.storedCursorMs ?? -Infinity,
+			storedInProcess(nodeId) ?? -Infinity,
+		);
+		if (
+			Number.isFinite(storedCursorMs) &&
+			state.cursorMs - storedCursorMs < STORED_CURSOR_MAX_LAG_MS
+		)
+			return;
+		const cursorMs = state.cursorMs;
+		const json = catchUpFields(new Date(), cursorMs, state.floorMs);
 		(json.catchUp as IDataObject).bookkeeping = true;
 		const end = emit([{ json }]);
 		if (end && (await waitAtMost(end)))
-			state.committedMs = Math.max(state.committedMs ?? sinceMs, sinceMs);
+			state.storedCursorMs = Math.max(state.storedCursorMs ?? cursorMs, cursorMs);
 	};
 
 	/** The problem last reported per part (a failing Uphance resource), so each is told once. */
@@ -178,11 +185,11 @@ export function startCatchUp(
 				failure.statusCode !== undefined ? `HTTP ${failure.statusCode}` : failure.error;
 			if (reported.get(failure.part) === signature) continue;
 			reported.set(failure.part, signature);
-			const json = catchUpFields(new Date(), state.sinceMs, state.floorMs);
+			const json = catchUpFields(new Date(), state.cursorMs, state.floorMs);
 			(json.catchUp as IDataObject).problem =
 				`Catch-up cannot list ${failure.part}: ${failure.error}. The other parts are caught up as usual; ` +
 				`${failure.part} is tried again on every run, and what it missed is caught up once it works ` +
-				`(its changes since ${new Date(state.sinceMs).toISOString()}). If the credential's user may not read ` +
+				`(its changes since ${new Date(state.cursorMs).toISOString()}). If the credential's user may not read ` +
 				`${failure.part}, give it that access, or deselect those events. This is reported once per problem.`;
 			const end = emit([{ json }]);
 			if (end) await waitAtMost(end);
@@ -193,7 +200,7 @@ export function startCatchUp(
 		if (running || closed) return;
 		running = true;
 		try {
-			const sinceBefore = state.sinceMs;
+			const cursorBefore = state.cursorMs;
 			const report: RunReport = await runCatchUp(state, {
 				list,
 				...(probe ? { probe } : {}),
@@ -208,8 +215,8 @@ export function startCatchUp(
 			});
 			// Executions of this run that succeeded stored the cursor they carried.
 			if (report.emitted > 0 && report.handled === report.emitted)
-				state.committedMs = Math.max(state.committedMs ?? sinceBefore, sinceBefore);
-			if (report.cursorMoved) publishCursor(nodeId, state.sinceMs, state.floorMs);
+				state.storedCursorMs = Math.max(state.storedCursorMs ?? cursorBefore, cursorBefore);
+			if (report.cursorMoved) publishCursor(nodeId, state.cursorMs, state.floorMs);
 			await reportFailures(report);
 			// Whether or not this run moved it, the cursor is a confirmed starting point: a first
 			// activation stores it now, also when its first window is still empty (the settle delay
@@ -241,7 +248,7 @@ export function startCatchUp(
 			inFlight: report.inFlight,
 			requests: report.requests,
 			complete: report.complete,
-			cursor: new Date(state.sinceMs).toISOString(),
+			cursor: new Date(state.cursorMs).toISOString(),
 		};
 		// The figures go into the message too: n8n's default log format prints no metadata.
 		const figures = `${report.listed} new changes listed, ${report.emitted} executions started, ${report.handled} handled, ${report.requests} requests; cursor ${summary.cursor}`;

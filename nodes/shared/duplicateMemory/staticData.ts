@@ -16,6 +16,7 @@ import {
 	hashDeliveryKey,
 } from './store';
 import type { ClaimVerdict, DuplicateLimits } from './store';
+import type { Refusal, Step } from '../refusal';
 
 /**
  * The duplicate memory kept in n8n's workflow static data. Every assumption this package makes
@@ -43,6 +44,12 @@ import type { ClaimVerdict, DuplicateLimits } from './store';
  *    if it is ever assigned. The timer reads it once into a plain copy and never assigns it
  *    (nodes/shared/catchUp/schedule.ts); only webhook requests and executions save the memory.
  */
+
+/** What `MemorySession.admitOnce` made of a delivery. */
+export type Admission<T> =
+	| { admitted: true; value: T }
+	| { admitted: false; why: 'duplicate' | 'notAccepted' }
+	| { admitted: false; why: 'refused'; refusal: Refusal };
 
 /** The field under the node's static data. */
 export const MEMORY_FIELD = 'duplicateMemory';
@@ -215,8 +222,42 @@ export class MemorySession {
 	 * really was accepted; otherwise the vendor must retry, or the delivery would be lost.)
 	 */
 	async acceptedAfterWaiting(hashedKey: string): Promise<boolean> {
-		await this.memory.settled(hashedKey);
+		await this.memory.decided(hashedKey);
 		return this.memory.holds(hashedKey, this.now());
+	}
+
+	/**
+	 * The webhook path's one use of the memory: admits a delivery at most once. Its key is claimed;
+	 * a key already accepted is a `duplicate`; a key another request is processing is waited for,
+	 * and is a `duplicate` if that request accepted it, else `notAccepted` (the copy must not be
+	 * answered 2xx, or the vendor would stop retrying a delivery nobody accepted). A new key runs
+	 * `prepare`: when it gives a value, the key and its aliases are accepted and the delivery is
+	 * `admitted`; when it refuses or throws, the claim is released, so the vendor's retry is
+	 * processed. Nothing else in the package claims, accepts or releases a webhook's key.
+	 */
+	async admitOnce<T>(
+		deliveryKey: string,
+		acceptedAtMs: number,
+		prepare: () => Promise<Step<{ value: T; aliases: string[] }>>,
+	): Promise<Admission<T>> {
+		const { verdict, hashedKey } = this.claim(deliveryKey);
+		if (verdict === 'inFlight' && !(await this.acceptedAfterWaiting(hashedKey)))
+			return { admitted: false, why: 'notAccepted' };
+		if (verdict !== 'new') {
+			this.saveIfBehind();
+			return { admitted: false, why: 'duplicate' };
+		}
+		let prepared: Step<{ value: T; aliases: string[] }> | undefined;
+		try {
+			prepared = await prepare();
+		} finally {
+			// a refusal, or a throw (which goes on to the caller): the vendor's retry must be processed
+			if (!prepared?.ok) this.release(hashedKey);
+		}
+		if (!prepared.ok) return { admitted: false, why: 'refused', refusal: prepared.refusal };
+		this.accept(hashedKey, acceptedAtMs);
+		for (const alias of prepared.value.aliases) this.accept(hashDeliveryKey(alias), acceptedAtMs);
+		return { admitted: true, value: prepared.value.value };
 	}
 
 	/** For answers that start no execution (duplicates, refusals): n8n saves these on every version. */
@@ -255,14 +296,14 @@ export function acceptInExecution(
 	const nodeId = memoryId(place);
 	let session: MemorySession | undefined;
 	const published = publishedCursor(nodeId);
-	let cursorMs = published?.sinceMs;
+	let cursorMs = published?.cursorMs;
 	let startMs = published?.startMs;
 	const kept: number[] = [];
 	for (const index of all) {
 		const json = items[index].json;
 		const catchUp = readCatchUpFields(json);
 		if (catchUp) {
-			cursorMs = Math.max(cursorMs ?? catchUp.sinceMs, catchUp.sinceMs);
+			cursorMs = Math.max(cursorMs ?? catchUp.cursorMs, catchUp.cursorMs);
 			startMs ??= catchUp.startMs;
 		}
 		if (catchUp?.bookkeeping || catchUp?.problem !== undefined) continue;

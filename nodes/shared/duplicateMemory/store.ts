@@ -94,7 +94,7 @@ export class DuplicateMemory {
 	 */
 	private chunks: string[] = [];
 	/** keys claimed by a request that has not yet accepted or released them, and how to tell waiters */
-	private readonly inFlight = new Map<string, { settled: Promise<void>; settle: () => void }>();
+	private readonly inFlight = new Map<string, { decided: Promise<void>; decide: () => void }>();
 
 	constructor(public limits: DuplicateLimits) {}
 
@@ -111,15 +111,15 @@ export class DuplicateMemory {
 		this.forgetOld(nowMs);
 		if (this.inFlight.has(hashedKey)) return 'inFlight';
 		if (this.holds(hashedKey, nowMs)) return 'duplicate';
-		let settle = (): void => undefined;
-		const settled = new Promise<void>((resolve) => (settle = resolve));
-		this.inFlight.set(hashedKey, { settled, settle });
+		let decide = (): void => undefined;
+		const decided = new Promise<void>((resolve) => (decide = resolve));
+		this.inFlight.set(hashedKey, { decided, decide });
 		return 'new';
 	}
 
 	/** Resolves once the claim on `hashedKey` is accepted or released (at once if there is none). */
-	async settled(hashedKey: string): Promise<void> {
-		await this.inFlight.get(hashedKey)?.settled;
+	async decided(hashedKey: string): Promise<void> {
+		await this.inFlight.get(hashedKey)?.decided;
 	}
 
 	/** Whether the key is recorded as accepted (within the window). */
@@ -134,18 +134,18 @@ export class DuplicateMemory {
 			this.append(hashedKey, toSeconds(Math.min(acceptedAtMs, nowMs)));
 		}
 		this.forgetOld(nowMs);
-		this.settleClaim(hashedKey);
+		this.endClaim(hashedKey);
 	}
 
 	/** Gives up a claim without recording it, so the vendor's retry is processed. */
 	release(hashedKey: string): void {
-		this.settleClaim(hashedKey);
+		this.endClaim(hashedKey);
 	}
 
-	private settleClaim(hashedKey: string): void {
+	private endClaim(hashedKey: string): void {
 		const claim = this.inFlight.get(hashedKey);
 		this.inFlight.delete(hashedKey);
-		claim?.settle();
+		claim?.decide();
 	}
 
 	/**
