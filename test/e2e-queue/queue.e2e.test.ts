@@ -5,6 +5,8 @@
  * two webhook ports, and plays the vendor (a non-2xx answer, a refused connection or a timeout is
  * retried). Every figure is counted from n8n's executions, read through its public API, and printed
  * as a `[queue] scenario N: …` line (all of them again at the end, and in .e2e/queue/figures.txt).
+ * Scenario 8 is the agent's side: the MCP server examples through the webhook processes, with the
+ * SDK's client (docs/mcp.md, "Queue mode").
  *
  * Run with `npm run test:queue` (scripts/test-queue.sh). QUEUE_DELIVERIES changes the 100 of
  * scenarios 1 and 2; QUEUE_CATCHUP_NEXT_RUN=1 makes scenario 7 also wait for the catch-up run after
@@ -912,15 +914,15 @@ describe('queue mode: main + 2 webhook processes + worker, PostgreSQL 17, Redis'
 			(e: any) => `refused: ${e && e.message}`,
 		);
 		const afterDelete = served[served.length - 1];
-		const probe = async (p: number) => {
+		const probe = async (p: number, token: string | null = tokens.uphance) => {
 			const r = await fetch(urlOn('uphance', p), {
 				method: 'POST',
-				headers: { authorization: `Bearer ${tokens.uphance}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sessionId, 'mcp-protocol-version': moving.transport.protocolVersion || '2025-06-18' },
+				headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sessionId, 'mcp-protocol-version': moving.transport.protocolVersion || '2025-06-18' },
 				body: JSON.stringify({ jsonrpc: '2.0', id: 99, method: 'tools/list' }),
 			});
 			return `${r.status} ${(await r.text()).replace(/\s+/g, ' ').slice(0, 80)}`;
 		};
-		const afterDeleteOn = { deleted: await probe(deleteOn), other: await probe(1 - deleteOn) };
+		const afterDeleteOn = { deleted: await probe(deleteOn), other: await probe(1 - deleteOn), otherWithoutToken: await probe(1 - deleteOn, null) };
 		const redisAfterDelete = await q.redisCommand('GET', redisKey);
 		process.stderr.write(`[queue] scenario 8 after DELETE on webhook process ${deleteOn + 1} (${deleted}, ${JSON.stringify(afterDelete)}): ${JSON.stringify(afterDeleteOn)}; Redis ${JSON.stringify(redisAfterDelete)}\n`);
 		// The DELETE ends the session in the process that took it and removes the Redis key; the other
@@ -929,6 +931,7 @@ describe('queue mode: main + 2 webhook processes + worker, PostgreSQL 17, Redis'
 		expect({ deleted, process: afterDelete.process, status: afterDelete.status }).toEqual({ deleted: 'ended', process: deleteOn, status: 200 });
 		expect(afterDeleteOn.deleted).toBe('404 Session not found');
 		expect(afterDeleteOn.other).toMatch(/^200 event: message data: \{"result":\{"tools":\[/);
+		expect(afterDeleteOn.otherWithoutToken).toMatch(/^403 /);
 		expect(redisAfterDelete).toBeNull();
 		await moving.client.close();
 		await mcp.disconnect(up);
@@ -954,7 +957,7 @@ describe('queue mode: main + 2 webhook processes + worker, PostgreSQL 17, Redis'
 				`${matching} answers equal to the fakes' records, ${writes.length} write (the fake saw ${writes.length}), ${calls.filter((c) => c.isError).length} error answers asked and got (isError); ` +
 				`${executions.length} executions (modes ${[...new Set(executions.map((e) => e.mode))].join(', ')}; status ${[...new Set(executions.map((e) => e.status))].join(', ')}; ${failedRuns.length} with the tool's run in error, status ${[...new Set(failedRuns.map((e) => e.status))].join(', ') || '-'}), ${startedByWorker.length} of them started by the worker (its log); ` +
 				`a session moved on every request (round robin, ${movedCalls.length} tool calls on processes ${movedCalls.map((s) => s.process + 1).join(',')}): all answered, Redis key ${redisKey.replace(sessionId, '<id>')} = ${inRedis.value} (TTL ${inRedis.ttl} s); ` +
-				`DELETE on process ${deleteOn + 1} ${deleted.slice(0, 40)}, then that process ${afterDeleteOn.deleted.slice(0, 3)}, the other ${afterDeleteOn.other.slice(0, 3)}; ` +
+				`DELETE on process ${deleteOn + 1} ${deleted.slice(0, 40)}, then that process ${afterDeleteOn.deleted.slice(0, 3)}, the other ${afterDeleteOn.other.slice(0, 3)} (${afterDeleteOn.otherWithoutToken.slice(0, 3)} without the token); ` +
 				`tool call ${seconds(latencies[Math.floor(latencies.length / 2)])} s median, ${seconds(latencies[latencies.length - 1])} s max; import and activation ${seconds(setupSeconds * 1000)} s; scenario ${seconds(Date.now() - t0)} s`,
 		);
 		process.stderr.write(`[queue] scenario 8 executions: ${executions.map((e) => `${e.server} ${e.id} ${e.mode} ${e.status} ${toolNodeOf(e).join('+')}`).join('; ')}\n`);
