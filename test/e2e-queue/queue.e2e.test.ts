@@ -5,6 +5,8 @@
  * two webhook ports, and plays the vendor (a non-2xx answer, a refused connection or a timeout is
  * retried). Every figure is counted from n8n's executions, read through its public API, and printed
  * as a `[queue] scenario N: …` line (all of them again at the end, and in .e2e/queue/figures.txt).
+ * Scenario 8 is the agent's side: the MCP server examples through the webhook processes, with the
+ * SDK's client (docs/mcp.md, "Queue mode").
  *
  * Run with `npm run test:queue` (scripts/test-queue.sh). QUEUE_DELIVERIES changes the 100 of
  * scenarios 1 and 2; QUEUE_CATCHUP_NEXT_RUN=1 makes scenario 7 also wait for the catch-up run after
@@ -19,7 +21,8 @@ const { QueueMode, LOG_DIR } = require('../support/queueMode');
 const { nodeOutput, isFinished } = require('../support/n8nInstance');
 const fakeUplift = require('../support/fakeUplift');
 const fakeUphanceMod = require('../support/fakeUphance');
-const { createUpliftTriggerCredential } = require('../support/vendorCredentials');
+const { createUpliftTriggerCredential, createUpliftCredential } = require('../support/vendorCredentials');
+const mcp = require('../support/mcpServers');
 
 type Delivery = { body: string; headers: Record<string, string> };
 /** One HTTP attempt as the vendor sees it; status 0 = no answer (refused, reset, timed out). */
@@ -748,5 +751,219 @@ describe('queue mode: main + 2 webhook processes + worker, PostgreSQL 17, Redis'
 		expect(emptyByPhase.confirmRun).toBe(0);
 		expect(elsewhere.filter((e) => e.lines.length).map((e) => `${e.name}: ${e.lines[0]}`)).toEqual([]);
 		expect({ mainStarts, enoughRuns: mainRuns >= (nextRun ? 3 : 2) }).toEqual({ mainStarts: 1, enoughRuns: true });
+	});
+
+	/**
+	 * Scenario 8 (issue 21): the MCP server examples in queue mode. The agent (the MCP SDK's client)
+	 * talks to the webhook processes only; n8n 2.40.7 answers list-tools in the process that holds the
+	 * session, turns each tool call into an execution a worker runs (the worker invokes the tool node
+	 * and publishes the answer as an `mcp-response` job message, which the process holding the
+	 * client's request picks up), and keeps a marker of each session in Redis so another process can
+	 * take the session over (docs/mcp.md, "Queue mode", with n8n's source).
+	 */
+	test('8. MCP: both example servers through the webhook processes, every tool call run by the worker; a session whose requests alternate between the two processes', async () => {
+		const t0 = Date.now();
+		type Server = 'uphance' | 'uplift';
+		const tokens: Record<Server, string> = { uphance: 'mcp-queue-uphance-' + randomUUID(), uplift: 'mcp-queue-uplift-' + randomUUID() };
+		const upliftApiCred = await createUpliftCredential(q.main, uplift, { apiKey: API_KEY });
+		const bearer = {
+			uphance: await q.main.createCredential('httpBearerAuth', 'Uphance MCP bearer token', { token: tokens.uphance }),
+			uplift: await q.main.createCredential('httpBearerAuth', 'Uplift MCP bearer token', { token: tokens.uplift }),
+		};
+		const workflows = await mcp.importMcpExamples(q.main, { uphanceApi: uphanceCred, upliftApi: upliftApiCred, bearer });
+		const urlOn = (server: Server, p: number) => `${q.webhooks[p].baseUrl}/mcp/${workflows[server].path}`;
+		for (const server of ['uphance', 'uplift'] as Server[])
+			for (const p of [0, 1]) await mcp.waitForMcp(urlOn(server, p), tokens[server], { describe: () => diagnostics(workflows[server].id) });
+		const setupSeconds = (Date.now() - t0) / 1000;
+		const workerLogFrom = q.worker.logText().length;
+
+		// the fakes' records (fresh ids: the fake Uphance keeps scenarios 5 and 7's pick tickets)
+		const base = 880000 + Math.floor(Math.random() * 1000) * 10;
+		const order = `MCPQ-${base}`;
+		for (const id of [base + 1, base + 2, base + 3]) uphance.setRecord('pick_ticket', id, fakeUphanceMod.sampleRecord('pick_ticket', id, { order_number: id === base + 3 ? `${order}-B` : order, status: 'packed' }));
+		uphance.setRecord('sales_order', base, fakeUphanceMod.sampleRecord('sales_order', base, { order_number: order }));
+		uphance.setRecord('product', base, fakeUphanceMod.sampleRecord('product', base, { product_identifier: `MCPQ-PROD-${base}` }));
+		uphance.seed('pick_ticket', 25, () => ({ warehouse_name: `MCPQ-WH-${base}` }), base + 100);
+		const ean = String(8712345000000 + base);
+		uphance.setRecord('sku', base, { id: base, ean, product_id: base, size: 'M', in_stock: 10, available_to_sell: 8 });
+		const capture = `cap-queue-${base}`;
+		uplift.setCapture(capture, { athlete_id: `ath-queue-${base}`, activity: 'baseball', movement: 'hitting' });
+		uplift.setCapture(`${capture}-2`, { athlete_id: `ath-queue-${base}`, activity: 'baseball', movement: 'pitching' });
+		const upliftApi = async (p: string) => (await (await fetch(`${uplift.apiBaseUrl}${p}`, { headers: { authorization: `Bearer ${API_KEY}` } })).json()) as any;
+		const pickTickets = (orderNumber: string) => [base + 1, base + 2, base + 3].map((id) => uphance.record('pick_ticket', id)).filter((r: any) => r.order_number === orderNumber);
+
+		// every tool call, with the webhook process that took it and how long it took
+		const calls: Array<{ server: Server; tool: string; process: number; ms: number; isError: boolean }> = [];
+		let matching = 0;
+		const call = async (c: any, server: Server, p: number, tool: string, args: Record<string, unknown>) => {
+			const started = Date.now();
+			const r = await mcp.callTool(c.client, tool, args);
+			calls.push({ server, tool, process: p, ms: Date.now() - started, isError: r.isError });
+			return r as { isError: boolean; text: string; json: any };
+		};
+		const expectAnswer = async (c: any, server: Server, p: number, tool: string, args: Record<string, unknown>, expected: unknown[]) => {
+			const r = await call(c, server, p, tool, args);
+			expect({ tool, isError: r.isError, answer: r.json ?? r.text }).toEqual({ tool, isError: false, answer: expected });
+			matching++;
+		};
+
+		// The Uphance server through webhook process 1, the Uplift server through webhook process 2.
+		const up = await mcp.connectClient(urlOn('uphance', 0), tokens.uphance, { name: 'queue-agent-uphance' });
+		const ul = await mcp.connectClient(urlOn('uplift', 1), tokens.uplift, { name: 'queue-agent-uplift' });
+		const listed: Record<string, number> = {};
+		for (const [server, c] of [
+			['uphance', up],
+			['uplift', ul],
+		] as Array<[Server, any]>) {
+			const example = workflows[server].example;
+			const trigger = mcp.triggerOf(example);
+			expect(c.client.getInstructions()).toBe(trigger.parameters.instructions);
+			const { tools } = await c.client.listTools();
+			const toolNodes = example.nodes.filter((n: any) => n !== trigger);
+			expect(tools.map((t: any) => t.name).sort()).toEqual(toolNodes.map((n: any) => mcp.toolName(n.name)).sort());
+			for (const node of toolNodes) expect([node.name, tools.find((t: any) => t.name === mcp.toolName(node.name)).inputSchema.properties]).toEqual([node.name, mcp.declaredArguments(node)]);
+			listed[server] = tools.length;
+		}
+
+		// reads, compared with the fakes' records
+		uphance.clearLog();
+		await expectAnswer(up, 'uphance', 0, 'Get_Pick_Ticket', { pickTicketId: String(base + 1) }, [uphance.record('pick_ticket', base + 1)]);
+		await expectAnswer(up, 'uphance', 0, 'Find_Pick_Tickets', { orderNumber: order }, pickTickets(order));
+		// no limit given: the example's default of 20, as in regular mode (25 match)
+		const warehouse = Array.from({ length: 25 }, (_, i) => uphance.record('pick_ticket', base + 100 + i));
+		expect(warehouse.every((r: any) => r.warehouse_name === `MCPQ-WH-${base}`)).toBe(true);
+		await expectAnswer(up, 'uphance', 0, 'Find_Pick_Tickets', { warehouseName: `MCPQ-WH-${base}` }, warehouse.slice(0, 20));
+		await expectAnswer(up, 'uphance', 0, 'Get_Sales_Order', { salesOrderId: String(base) }, [uphance.record('sales_order', base)]);
+		await expectAnswer(up, 'uphance', 0, 'Find_Sales_Orders', { orderNumber: order }, [uphance.record('sales_order', base)]);
+		await expectAnswer(up, 'uphance', 0, 'Get_Product', { productId: String(base) }, [uphance.record('product', base)]);
+		await expectAnswer(up, 'uphance', 0, 'Find_SKU_by_EAN', { ean }, [uphance.record('sku', base)]);
+		await expectAnswer(ul, 'uplift', 1, 'Get_Capture', { captureId: capture }, [await upliftApi(`/captures/${capture}`)]);
+		await expectAnswer(ul, 'uplift', 1, 'Find_Captures', { athleteId: `ath-queue-${base}` }, (await upliftApi(`/captures?athlete_id=ath-queue-${base}`)).captures);
+		uplift.setExportRows(300);
+		uplift.setExportPolls(1);
+		const exportRun = await call(ul, 'uplift', 1, 'Run_Data_Export', { activity: 'baseball', movement: 'hitting', startTime: '2026-01-01T00:00:00Z' });
+		const job = uplift.exportJobs[uplift.exportJobs.length - 1];
+		expect({ isError: exportRun.isError, rows: exportRun.json }).toEqual({ isError: false, rows: (await upliftApi(`/data/export/job/${job.jobId}/results?limit=20`)).rows });
+		matching++;
+		expect(uphance.writes).toEqual([]);
+
+		// one write: the fake sees exactly one, with the agent's arguments
+		uphance.clearLog();
+		const tracked = await call(up, 'uphance', 0, 'Update_Pick_Ticket_Tracking', { pickTicketId: String(base + 2), trackingNumber: `TRK-Q-${base}`, carrier: 'dhl' });
+		expect({ isError: tracked.isError, answer: tracked.json }).toEqual({ isError: false, answer: [uphance.record('pick_ticket', base + 2)] });
+		const writes = uphance.writes.map((w: any) => `${w.method} ${w.path} ${new URLSearchParams(w.query).toString()}`);
+		expect(writes).toEqual([`PUT /pick_tickets/${base + 2} tracking_number=TRK-Q-${base}&carrier=dhl`]);
+		expect(uphance.record('pick_ticket', base + 2)).toMatchObject({ tracking_number: `TRK-Q-${base}`, carrier: 'dhl' });
+
+		// Errors. In queue mode the worker answers a failing tool with the error's name and message only
+		// (n8n's job-processor), so the node's advice ("Details: ...", which regular mode appends) does
+		// not reach the agent; and the arguments are not checked against the tool's schema (regular mode
+		// refuses `limit: 'all'` before the node runs): the node's own check refuses it.
+		const notFound = await call(up, 'uphance', 0, 'Get_Pick_Ticket', { pickTicketId: '999999' });
+		const wrongType = await call(up, 'uphance', 0, 'Find_Pick_Tickets', { limit: 'all' });
+		expect(notFound).toEqual({
+			isError: true,
+			text: JSON.stringify({ error: { message: 'Uphance answered HTTP 404 (not found) to GET /pick_tickets/999999: pick_ticket 999999 not found', name: 'NodeApiError' } }),
+			json: expect.anything(),
+		});
+		expect(wrongType).toEqual({ isError: true, text: JSON.stringify({ error: { message: 'The limit "all" is not a number', name: 'NodeOperationError' } }), json: expect.anything() });
+		for (const secret of [uphance.password, API_KEY, tokens.uphance, tokens.uplift]) expect(notFound.text + wrongType.text).not.toContain(secret);
+		expect(uphance.writes.length).toBe(1);
+		expect(uphance.requests.filter((r: any) => r.path === '/pick_tickets')).toEqual([]); // the wrong-type limit read nothing
+
+		// A balancer without sticky sessions: each request of one session goes to the other webhook
+		// process than the one before (initialize on process 2, then 1, 2, 1, ...).
+		const served: Array<{ process: number; method: string; rpc: string; status: number }> = [];
+		let next = 1;
+		const roundRobin = async (url: string | URL, init?: RequestInit) => {
+			const p = next;
+			next = 1 - next;
+			const u = new URL(String(url));
+			u.port = new URL(q.webhooks[p].baseUrl).port;
+			const body = init && typeof init.body === 'string' ? JSON.parse(init.body) : undefined;
+			const r = await fetch(u, init);
+			served.push({ process: p, method: (init && init.method) || 'GET', rpc: (body && body.method) || '-', status: r.status });
+			return r;
+		};
+		const moving = await mcp.connectClient(urlOn('uphance', 1), tokens.uphance, { name: 'queue-agent-moving', fetch: roundRobin });
+		const sessionId = moving.transport.sessionId;
+		const movingList = await moving.client.listTools();
+		expect(movingList.tools.length).toBe(listed.uphance);
+		const callOnNext = async (tool: string, args: Record<string, unknown>, expected: unknown[]) => {
+			const p = next;
+			await expectAnswer(moving, 'uphance', p, tool, args, expected);
+		};
+		await callOnNext('Get_Pick_Ticket', { pickTicketId: String(base + 3) }, [uphance.record('pick_ticket', base + 3)]);
+		await callOnNext('Get_Sales_Order', { salesOrderId: String(base) }, [uphance.record('sales_order', base)]);
+		await callOnNext('Get_Product', { productId: String(base) }, [uphance.record('product', base)]);
+		const redisKey = `n8n:mcp-session:${sessionId}`;
+		const inRedis = { value: await q.redisCommand('GET', redisKey), ttl: await q.redisCommand('TTL', redisKey) };
+		const movedCalls = served.filter((s) => s.rpc === 'tools/call');
+		process.stderr.write(`[queue] scenario 8 session ${sessionId}: ${JSON.stringify(served)}; Redis ${JSON.stringify(inRedis)}; keys ${JSON.stringify(await q.redisCommand('KEYS', '*mcp-session*'))}\n`);
+		expect(served.filter((s) => s.status >= 300)).toEqual([]);
+		expect(new Set(movedCalls.map((s) => s.process)).size).toBe(2);
+		expect(inRedis.value).toBe('1');
+		expect(inRedis.ttl).toBeGreaterThan(86000); // n8n sets 86400 s
+		expect(inRedis.ttl).toBeLessThanOrEqual(86400);
+		expect(uphance.writes.length).toBe(1);
+
+		// Ending the session (DELETE) on one process: measured what each process answers afterwards.
+		const deleteOn = next;
+		const deleted = await moving.transport.terminateSession().then(
+			() => 'ended',
+			(e: any) => `refused: ${e && e.message}`,
+		);
+		const afterDelete = served[served.length - 1];
+		const probe = async (p: number, token: string | null = tokens.uphance) => {
+			const r = await fetch(urlOn('uphance', p), {
+				method: 'POST',
+				headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': sessionId, 'mcp-protocol-version': moving.transport.protocolVersion || '2025-06-18' },
+				body: JSON.stringify({ jsonrpc: '2.0', id: 99, method: 'tools/list' }),
+			});
+			return `${r.status} ${(await r.text()).replace(/\s+/g, ' ').slice(0, 80)}`;
+		};
+		const afterDeleteOn = { deleted: await probe(deleteOn), other: await probe(1 - deleteOn), otherWithoutToken: await probe(1 - deleteOn, null) };
+		const redisAfterDelete = await q.redisCommand('GET', redisKey);
+		process.stderr.write(`[queue] scenario 8 after DELETE on webhook process ${deleteOn + 1} (${deleted}, ${JSON.stringify(afterDelete)}): ${JSON.stringify(afterDeleteOn)}; Redis ${JSON.stringify(redisAfterDelete)}\n`);
+		// The DELETE ends the session in the process that took it and removes the Redis key; the other
+		// process keeps its copy of the transport (n8n does not tell it) and still serves the session
+		// until its idle sweep (15 minutes without a request), the bearer token still required.
+		expect({ deleted, process: afterDelete.process, status: afterDelete.status }).toEqual({ deleted: 'ended', process: deleteOn, status: 200 });
+		expect(afterDeleteOn.deleted).toBe('404 Session not found');
+		expect(afterDeleteOn.other).toMatch(/^200 event: message data: \{"result":\{"tools":\[/);
+		expect(afterDeleteOn.otherWithoutToken).toMatch(/^403 /);
+		expect(redisAfterDelete).toBeNull();
+		await moving.client.close();
+		await mcp.disconnect(up);
+		await mcp.disconnect(ul);
+
+		// Where the tools ran: one execution per tool call, each started by the worker (its log),
+		// none by a webhook process, each holding the run of the tool node that was called.
+		const executions: any[] = [];
+		for (const server of ['uphance', 'uplift'] as Server[]) {
+			const n = calls.filter((c) => c.server === server).length;
+			await settledExecutions(workflows[server].id, { atLeast: n });
+			executions.push(...(await q.main.listExecutions(workflows[server].id, { includeData: true })).map((e: any) => ({ ...e, server })));
+		}
+		const workerLog = q.worker.logText().slice(workerLogFrom);
+		const startedByWorker = executions.filter((e) => workerLog.includes(`Worker started execution ${e.id} `));
+		const toolNodeOf = (e: any) => Object.keys((e.data && e.data.resultData && e.data.resultData.runData) || {}).filter((name) => !/MCP Server$/.test(name));
+		const toolsRun = executions.map((e) => toolNodeOf(e).map(mcp.toolName).join('+')).sort();
+		// a failed tool call: its tool run holds the error, the execution's own status stays what the workflow's run was
+		const failedRuns = executions.filter((e) => toolNodeOf(e).some((name) => e.data.resultData.runData[name].some((run: any) => run.error)));
+		const latencies = calls.map((c) => c.ms).sort((a, b) => a - b);
+		figure(
+			`scenario 8: MCP through the webhook processes (Uphance server on process 1, Uplift on 2): ${listed.uphance} + ${listed.uplift} tools listed; ${calls.length} tool calls, ` +
+				`${matching} answers equal to the fakes' records, ${writes.length} write (the fake saw ${writes.length}), ${calls.filter((c) => c.isError).length} error answers asked and got (isError); ` +
+				`${executions.length} executions (modes ${[...new Set(executions.map((e) => e.mode))].join(', ')}; status ${[...new Set(executions.map((e) => e.status))].join(', ')}; ${failedRuns.length} with the tool's run in error, status ${[...new Set(failedRuns.map((e) => e.status))].join(', ') || '-'}), ${startedByWorker.length} of them started by the worker (its log); ` +
+				`a session moved on every request (round robin, ${movedCalls.length} tool calls on processes ${movedCalls.map((s) => s.process + 1).join(',')}): all answered, Redis key ${redisKey.replace(sessionId, '<id>')} = ${inRedis.value} (TTL ${inRedis.ttl} s); ` +
+				`DELETE on process ${deleteOn + 1} ${deleted.slice(0, 40)}, then that process ${afterDeleteOn.deleted.slice(0, 3)}, the other ${afterDeleteOn.other.slice(0, 3)} (${afterDeleteOn.otherWithoutToken.slice(0, 3)} without the token); ` +
+				`tool call ${seconds(latencies[Math.floor(latencies.length / 2)])} s median, ${seconds(latencies[latencies.length - 1])} s max; import and activation ${seconds(setupSeconds * 1000)} s; scenario ${seconds(Date.now() - t0)} s`,
+		);
+		process.stderr.write(`[queue] scenario 8 executions: ${executions.map((e) => `${e.server} ${e.id} ${e.mode} ${e.status} ${toolNodeOf(e).join('+')}`).join('; ')}\n`);
+		expect(startedByWorker.length).toBe(calls.length);
+		expect(executions.length).toBe(calls.length);
+		expect(toolsRun).toEqual(calls.map((c) => c.tool).sort());
+		expect(failedRuns.length).toBe(calls.filter((c) => c.isError).length);
 	});
 });

@@ -13,17 +13,18 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
-const { N8nInstance, REPO_ROOT, E2E_DIR } = require('../support/n8nInstance');
+const { N8nInstance, E2E_DIR } = require('../support/n8nInstance');
 const fakeUphanceMod = require('../support/fakeUphance');
 const fakeUpliftMod = require('../support/fakeUplift');
 const { createUphanceCredential, createUpliftCredential, stopAll } = require('../support/vendorCredentials');
+const mcp = require('../support/mcpServers');
 const { Client } = require('@modelcontextprotocol/sdk/client/index.js');
 const { StreamableHTTPClientTransport } = require('@modelcontextprotocol/sdk/client/streamableHttp.js');
 
 const ORG = 9579;
 const UPLIFT_KEY = 'sk_e2e_mcp_' + randomUUID().replace(/-/g, '');
 const TOKENS = { uphance: 'mcp-uphance-' + randomUUID(), uplift: 'mcp-uplift-' + randomUUID() };
-const FILES = { uphance: 'uphance-mcp-server-workflow.json', uplift: 'uplift-mcp-server-workflow.json' };
+const FILES: { uphance: string; uplift: string } = mcp.FILES;
 type Server = keyof typeof FILES;
 
 let n8n: any;
@@ -46,40 +47,18 @@ const figures = {
 	seconds: {} as Record<string, number>,
 };
 
-function readExample(server: Server) {
-	return JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'examples', FILES[server]), 'utf8'));
-}
-
 async function connect(server: Server, token: string | null = TOKENS[server]) {
-	const client = new Client({ name: `e2e-agent-${clients.length}`, version: '1.0.0' });
-	const headers: Record<string, string> = token === null ? {} : { authorization: `Bearer ${token}` };
-	const transport = new StreamableHTTPClientTransport(new URL(urls[server]), { requestInit: { headers } });
-	await client.connect(transport);
-	clients.push({ client, transport });
-	return { client, transport };
+	const c = await mcp.connectClient(urls[server], token, { name: `e2e-agent-${clients.length}` });
+	clients.push(c);
+	return c as { client: any; transport: any };
 }
 
-async function disconnect(c: { client: any; transport: any }) {
-	try {
-		await c.transport.terminateSession();
-	} catch {
-		/* already gone */
-	}
-	await c.client.close();
-}
+const disconnect = mcp.disconnect;
 
-/** Calls a tool; returns `{ isError, text, json }` (json: the text parsed, when it is JSON). */
-async function call(client: any, name: string, args: Record<string, unknown> = {}) {
+/** Calls a tool (counted); returns `{ isError, text, json }` (json: the text parsed, when it is JSON). */
+async function call(client: any, name: string, args: Record<string, unknown> = {}): Promise<{ isError: boolean; text: string; json: any }> {
 	figures.calls++;
-	const result = await client.callTool({ name, arguments: args });
-	const text = (result.content || []).map((c: any) => c.text).join('');
-	let json: any;
-	try {
-		json = JSON.parse(text);
-	} catch {
-		json = undefined;
-	}
-	return { isError: result.isError === true, text, json };
+	return await mcp.callTool(client, name, args);
 }
 
 /** Expects a successful call whose items equal `expected` (the fake's records), and counts it. */
@@ -103,35 +82,8 @@ async function expectToolError(client: any, name: string, args: Record<string, u
 	return r.text;
 }
 
-/** The tool's arguments as the example's `$fromAI(key, description, type[, default])` calls declare them. */
-function declaredArguments(node: any) {
-	const out: Record<string, { type: string; description: string; default?: unknown }> = {};
-	const re = /\$fromAI\('([^']+)', '([^']+)', '([^']+)'(?:, ('[^']*'|[^)\s]+))?\)/g;
-	for (const m of JSON.stringify(node.parameters).matchAll(re)) {
-		const property: { type: string; description: string; default?: unknown } = { type: m[3], description: m[2] };
-		if (m[4] !== undefined) property.default = m[4].startsWith("'") ? m[4].slice(1, -1) : JSON.parse(m[4]);
-		out[m[1]] = property;
-	}
-	return out;
-}
-
-const toolName = (nodeName: string) => nodeName.replace(/[^a-zA-Z0-9_-]+/g, '_');
-
-/** Waits until the MCP endpoint is registered after activation (it answers 404 before). */
-async function waitForMcp(url: string, token: string) {
-	const deadline = Date.now() + 60000;
-	for (;;) {
-		const r = await fetch(url, {
-			method: 'POST',
-			headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-			body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'ping' }),
-		});
-		await r.text();
-		if (r.status !== 404) return;
-		if (Date.now() > deadline) throw new Error(`${url} still answers 404 a minute after activation\n${n8n.logTail(30)}`);
-		await new Promise((res) => setTimeout(res, 250));
-	}
-}
+const declaredArguments = (node: any): Record<string, { type: string; description: string; default?: unknown }> => mcp.declaredArguments(node);
+const toolName = (nodeName: string): string => mcp.toolName(nodeName);
 
 async function setUp() {
 	const t0 = Date.now();
@@ -146,22 +98,12 @@ async function setUp() {
 		uphance: await n8n.createCredential('httpBearerAuth', 'Uphance MCP bearer token', { token: TOKENS.uphance }),
 		uplift: await n8n.createCredential('httpBearerAuth', 'Uplift MCP bearer token', { token: TOKENS.uplift }),
 	};
+	// imported as they are: only the credential placeholders are replaced, as a user picks them
+	const workflows = await mcp.importMcpExamples(n8n, { uphanceApi: uphanceCred, upliftApi: upliftCred, bearer });
 	for (const server of Object.keys(FILES) as Server[]) {
-		// imported as they are: only the credential placeholders are replaced, as a user picks them
-		const wf = readExample(server);
-		examples[server] = readExample(server);
-		for (const node of wf.nodes)
-			for (const [type, c] of Object.entries(node.credentials || {}) as Array<[string, { id: string }]>) {
-				expect(c.id).toBe('REPLACE_WITH_YOUR_CREDENTIAL_ID');
-				const mine = ({ uphanceApi: uphanceCred, upliftApi: upliftCred, httpBearerAuth: bearer[server] } as Record<string, any>)[type];
-				node.credentials[type] = { id: mine.id, name: mine.name };
-			}
-		expect(wf.settings).toEqual({ executionOrder: 'v1' });
-		const created = await n8n.createWorkflow(wf);
-		await n8n.activate(created.id);
-		const trigger = wf.nodes.find((n: any) => n.type === '@n8n/n8n-nodes-langchain.mcpTrigger');
-		urls[server] = `${n8n.baseUrl}/mcp/${trigger.parameters.path}`;
-		await waitForMcp(urls[server], TOKENS[server]);
+		examples[server] = workflows[server].example;
+		urls[server] = `${n8n.baseUrl}/mcp/${workflows[server].path}`;
+		await mcp.waitForMcp(urls[server], TOKENS[server], { describe: () => n8n.logTail(30) });
 	}
 	figures.seconds.setup = (Date.now() - t0) / 1000;
 

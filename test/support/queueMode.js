@@ -11,6 +11,7 @@
  *   wf.urls[0], wf.urls[1]                // the production URL on each webhook process
  *   await q.killWebhook(1); await q.startWebhook(1);   // SIGKILL one webhook process, start it again
  *   await q.stopRedis(); await q.startRedis();         // Redis down and back (same port, empty)
+ *   await q.redisCommand('GET', key)                   // one command to that Redis
  *   await q.stop();
  *
  * Parts, and how they start as root on a fresh machine:
@@ -231,6 +232,61 @@ function redisPing(port) {
 		s.on('data', (c) => {
 			buf += c;
 			if (buf.includes('\r\n')) done(buf.startsWith('+PONG'));
+		});
+	});
+}
+
+/**
+ * One command to the Redis on `port`, e.g. redisCommand(port, ['GET', key]); resolves to the reply:
+ * a string (simple or bulk), a number (integer), null (nil) or an array of those; rejects on an error reply.
+ */
+function redisCommand(port, args) {
+	return new Promise((resolve, reject) => {
+		const s = net.connect({ port, host: '127.0.0.1' });
+		let buf = Buffer.alloc(0);
+		s.setTimeout(3000, () => {
+			s.destroy();
+			reject(new Error(`Redis ${args[0]}: no answer within 3 s`));
+		});
+		s.once('error', reject);
+		s.once('connect', () => s.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`).join('')}`));
+		// parses one reply at `at`; returns [value, next offset] or null while incomplete
+		const parse = (at) => {
+			const eol = buf.indexOf('\r\n', at);
+			if (eol < 0) return null;
+			const type = String.fromCharCode(buf[at]);
+			const line = buf.toString('utf8', at + 1, eol);
+			if (type === '+') return [line, eol + 2];
+			if (type === '-') return [new Error(line), eol + 2];
+			if (type === ':') return [Number(line), eol + 2];
+			if (type === '$') {
+				const n = Number(line);
+				if (n < 0) return [null, eol + 2];
+				if (buf.length < eol + 2 + n + 2) return null;
+				return [buf.toString('utf8', eol + 2, eol + 2 + n), eol + 2 + n + 2];
+			}
+			if (type === '*') {
+				const n = Number(line);
+				if (n < 0) return [null, eol + 2];
+				const items = [];
+				let next = eol + 2;
+				for (let i = 0; i < n; i++) {
+					const r = parse(next);
+					if (!r) return null;
+					items.push(r[0]);
+					next = r[1];
+				}
+				return [items, next];
+			}
+			return [new Error(`unexpected Redis reply ${JSON.stringify(buf.toString('utf8', at, eol))}`), eol + 2];
+		};
+		s.on('data', (c) => {
+			buf = Buffer.concat([buf, c]);
+			const r = parse(0);
+			if (!r) return;
+			s.destroy();
+			if (r[0] instanceof Error) reject(r[0]);
+			else resolve(r[0]);
 		});
 	});
 }
@@ -484,6 +540,11 @@ class QueueMode {
 
 	stopRedis() {
 		return this.redis.stop();
+	}
+
+	/** One command to the suite's Redis, e.g. `await q.redisCommand('GET', key)` (see redisCommand). */
+	redisCommand(...args) {
+		return redisCommand(this.redis.port, args);
 	}
 
 	startRedis() {
