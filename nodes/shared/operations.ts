@@ -164,6 +164,15 @@ export function runsAsTool(ctx: IExecuteFunctions): boolean {
 	return /Tool$/.test(String(ctx.getNode().type ?? ''));
 }
 
+/**
+ * An error message an agent reads: the advice goes into the message itself, because in queue mode
+ * n8n passes a failed tool's message on to the agent and drops its description (docs/mcp.md,
+ * "Queue mode").
+ */
+export function withAdvice(message: string, advice: string): string {
+	return `${message}${/[.!?]$/.test(message) ? '' : '.'} ${advice}`;
+}
+
 /** The most items one tool call returns from a list (docs/mcp.md, "Bounded answers"). */
 export const TOOL_MAX_ITEMS = 100;
 
@@ -172,11 +181,20 @@ export function idParameter(ctx: IExecuteFunctions, name: string, itemIndex: num
 	const value = ctx.getNodeParameter(name, itemIndex) as unknown;
 	const text = typeof value === 'number' ? String(value) : String(value ?? '').trim();
 	if (text === '' || text === 'undefined' || text === 'null') {
-		throw new NodeOperationError(ctx.getNode(), `The parameter "${name}" is empty`, {
+		const message = `The parameter "${name}" is empty`;
+		if (runsAsTool(ctx))
+			throw new NodeOperationError(
+				ctx.getNode(),
+				withAdvice(
+					message,
+					'Call the tool again with the ID of the record (a list or search tool gives it).',
+				),
+				{ itemIndex },
+			);
+		throw new NodeOperationError(ctx.getNode(), message, {
 			itemIndex,
-			description: runsAsTool(ctx)
-				? 'Call the tool again with the ID of the record (a list or search tool gives it).'
-				: 'Map it from the incoming item, e.g. {{ $json.id }} after the Uphance Trigger, or type an id.',
+			description:
+				'Map it from the incoming item, e.g. {{ $json.id }} after the Uphance Trigger, or type an id.',
 		});
 	}
 	return text;
@@ -211,25 +229,25 @@ export function limitOf(ctx: IExecuteFunctions, itemIndex: number): number | und
 	if (ctx.getNodeParameter('returnAll', itemIndex, false) as boolean) return undefined;
 	const raw = ctx.getNodeParameter('limit', itemIndex, 50) as unknown;
 	const limit = Math.floor(typeof raw === 'string' && raw.trim() === '' ? NaN : Number(raw));
+	const tool = runsAsTool(ctx);
 	if (!Number.isFinite(limit)) {
+		const message = `The limit ${JSON.stringify(raw)} is not a number`;
+		const advice = 'Give the limit as a whole number of records, e.g. 20.';
 		throw new NodeOperationError(
 			ctx.getNode(),
-			`The limit ${JSON.stringify(raw)} is not a number`,
-			{
-				itemIndex,
-				description: 'Give the limit as a whole number of records, e.g. 20.',
-			},
+			tool ? withAdvice(message, advice) : message,
+			tool ? { itemIndex } : { itemIndex, description: advice },
 		);
 	}
-	if (runsAsTool(ctx)) {
+	if (tool) {
 		if (limit < 1 || limit > TOOL_MAX_ITEMS) {
 			throw new NodeOperationError(
 				ctx.getNode(),
-				`The limit ${limit} is outside 1 to ${TOOL_MAX_ITEMS}, the most one tool call returns`,
-				{
-					itemIndex,
-					description: `Ask for ${TOOL_MAX_ITEMS} or fewer; to see more, narrow the search with the other arguments (e.g. an ID to start after).`,
-				},
+				withAdvice(
+					`The limit ${limit} is outside 1 to ${TOOL_MAX_ITEMS}, the most one tool call returns`,
+					`Ask for ${TOOL_MAX_ITEMS} or fewer; to see more, narrow the search with the other arguments (e.g. an ID to start after).`,
+				),
+				{ itemIndex },
 			);
 		}
 		return limit;

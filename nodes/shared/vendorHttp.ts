@@ -8,7 +8,7 @@ import type {
 	JsonObject,
 } from 'n8n-workflow';
 
-import { runsAsTool } from './operations';
+import { runsAsTool, withAdvice } from './operations';
 
 /**
  * The one place this package talks HTTP to Uphance, Uplift and Uplift's download links: one error
@@ -457,10 +457,12 @@ function vendorError(
 	// The request (method and path, never the query or headers) is in the message: a vendor's own
 	// words may not name the record (Uplift's documented 404 says only "Capture not found."), and
 	// with Continue On Fail the message is all the item keeps.
+	// As a tool, what to do goes into the message (queue mode passes on only the message).
+	const message = `${vendor} answered HTTP ${failure.statusCode}${hint} to ${what}: ${said ?? 'no message'}`;
 	const advice = runsAsTool(ctx) ? toolAdvice(vendor, failure.statusCode) : undefined;
 	return new NodeApiError(ctx.getNode(), body, {
-		message: `${vendor} answered HTTP ${failure.statusCode}${hint} to ${what}: ${said ?? 'no message'}`,
-		description: advice ?? `${what} failed with HTTP ${failure.statusCode}.`,
+		message: advice ? withAdvice(message, advice) : message,
+		description: `${what} failed with HTTP ${failure.statusCode}.`,
 		httpCode: String(failure.statusCode),
 		itemIndex,
 	});

@@ -856,17 +856,18 @@ describe('queue mode: main + 2 webhook processes + worker, PostgreSQL 17, Redis'
 		expect(uphance.record('pick_ticket', base + 2)).toMatchObject({ tracking_number: `TRK-Q-${base}`, carrier: 'dhl' });
 
 		// Errors. In queue mode the worker answers a failing tool with the error's name and message only
-		// (n8n's job-processor), so the node's advice ("Details: ...", which regular mode appends) does
-		// not reach the agent; and the arguments are not checked against the tool's schema (regular mode
-		// refuses `limit: 'all'` before the node runs): the node's own check refuses it.
+		// (n8n's job-processor), without the description regular mode appends as "Details: ...": so the
+		// node puts its advice into the message (operations.ts, withAdvice). The arguments are not
+		// checked against the tool's schema (regular mode refuses `limit: 'all'` before the node runs):
+		// the node's own check refuses it.
 		const notFound = await call(up, 'uphance', 0, 'Get_Pick_Ticket', { pickTicketId: '999999' });
 		const wrongType = await call(up, 'uphance', 0, 'Find_Pick_Tickets', { limit: 'all' });
 		expect(notFound).toEqual({
 			isError: true,
-			text: JSON.stringify({ error: { message: 'Uphance answered HTTP 404 (not found) to GET /pick_tickets/999999: pick_ticket 999999 not found', name: 'NodeApiError' } }),
+			text: JSON.stringify({ error: { message: 'Uphance answered HTTP 404 (not found) to GET /pick_tickets/999999: pick_ticket 999999 not found. Nothing with that ID in Uphance: check the ID (a find or list tool gives IDs).', name: 'NodeApiError' } }),
 			json: expect.anything(),
 		});
-		expect(wrongType).toEqual({ isError: true, text: JSON.stringify({ error: { message: 'The limit "all" is not a number', name: 'NodeOperationError' } }), json: expect.anything() });
+		expect(wrongType).toEqual({ isError: true, text: JSON.stringify({ error: { message: 'The limit "all" is not a number. Give the limit as a whole number of records, e.g. 20.', name: 'NodeOperationError' } }), json: expect.anything() });
 		for (const secret of [uphance.password, API_KEY, tokens.uphance, tokens.uplift]) expect(notFound.text + wrongType.text).not.toContain(secret);
 		expect(uphance.writes.length).toBe(1);
 		expect(uphance.requests.filter((r: any) => r.path === '/pick_tickets')).toEqual([]); // the wrong-type limit read nothing

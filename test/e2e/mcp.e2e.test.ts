@@ -259,9 +259,9 @@ describe('MCP server examples in a real n8n, driven by an MCP client', () => {
 		const uph = (await connect('uphance')).client;
 		const upl = (await connect('uplift')).client;
 		uphance.clearLog();
-		await expectToolError(uph, 'Get_Pick_Ticket', { pickTicketId: '999999' }, /^NodeOperationError: Uphance answered HTTP 404 \(not found\) to GET \/pick_tickets\/999999: pick_ticket 999999 not found\n\nDetails: Nothing with that ID in Uphance: check the ID \(a find or list tool gives IDs\)\.$/);
+		await expectToolError(uph, 'Get_Pick_Ticket', { pickTicketId: '999999' }, /^NodeOperationError: Uphance answered HTTP 404 \(not found\) to GET \/pick_tickets\/999999: pick_ticket 999999 not found\. Nothing with that ID in Uphance: check the ID \(a find or list tool gives IDs\)\.\n\nDetails: GET \/pick_tickets\/999999 failed with HTTP 404\.$/);
 		await expectToolError(uph, 'Mark_Pick_Ticket_Shipped', { pickTicketId: '999999' }, /HTTP 404 \(not found\) to PUT \/pick_tickets\/999999\/ship/);
-		await expectToolError(upl, 'Get_Capture', { captureId: 'no-such-capture' }, /Uplift answered HTTP 404 \(not found\) to GET \/captures\/no-such-capture: Capture not found\.\n\nDetails: Nothing with that ID in Uplift/);
+		await expectToolError(upl, 'Get_Capture', { captureId: 'no-such-capture' }, /Uplift answered HTTP 404 \(not found\) to GET \/captures\/no-such-capture: Capture not found\. Nothing with that ID in Uplift/);
 		await expectToolError(uph, 'Get_Pick_Ticket', { pickTicketId: '' }, /The parameter "pickTicketId" is empty[\s\S]*Call the tool again with the ID/);
 		await expectToolError(uph, 'Find_Pick_Tickets', { limit: 500 }, /The limit 500 is outside 1 to 100, the most one tool call returns[\s\S]*Ask for 100 or fewer/);
 		await expectToolError(upl, 'Run_Data_Export', { activity: 'baseball', movement: 'hitting', startTime: '2026-01-01T00:00:00Z', maxRows: 5000 }, /Max Rows 5000 is outside 1 to 100/);

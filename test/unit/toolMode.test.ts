@@ -38,8 +38,10 @@ describe('Uphance node as a tool', () => {
 		const error = (await run({ ...list, limit: 150 }, UPHANCE_TOOL).catch((e: Error) => e)) as Error & {
 			description?: string;
 		};
-		expect(error.message).toBe('The limit 150 is outside 1 to 100, the most one tool call returns');
-		expect(error.description).toMatch(/Ask for 100 or fewer/);
+		// the advice is in the message: in queue mode n8n passes on only the message (docs/mcp.md)
+		expect(error.message).toBe(
+			'The limit 150 is outside 1 to 100, the most one tool call returns. Ask for 100 or fewer; to see more, narrow the search with the other arguments (e.g. an ID to start after).',
+		);
 		expect(fake.requests.filter((r: { path: string }) => r.path === '/pick_tickets')).toHaveLength(0);
 		await expect(run({ ...list, limit: 0 }, UPHANCE_TOOL)).rejects.toThrow('The limit 0 is outside 1 to 100');
 	});
@@ -63,10 +65,11 @@ describe('Uphance node as a tool', () => {
 		const get = { resource: 'pickTicket', operation: 'get', pickTicketId: '424242' };
 		const asTool = (await run(get, UPHANCE_TOOL).catch((e: Error) => e)) as Error & { description?: string };
 		expect(asTool.message).toBe(
-			'Uphance answered HTTP 404 (not found) to GET /pick_tickets/424242: pick_ticket 424242 not found',
+			'Uphance answered HTTP 404 (not found) to GET /pick_tickets/424242: pick_ticket 424242 not found. Nothing with that ID in Uphance: check the ID (a find or list tool gives IDs).',
 		);
-		expect(asTool.description).toBe('Nothing with that ID in Uphance: check the ID (a find or list tool gives IDs).');
+		expect(asTool.description).toBe('GET /pick_tickets/424242 failed with HTTP 404.');
 		const inWorkflow = (await run(get).catch((e: Error) => e)) as Error & { description?: string };
+		expect(inWorkflow.message).toBe('Uphance answered HTTP 404 (not found) to GET /pick_tickets/424242: pick_ticket 424242 not found');
 		expect(inWorkflow.description).toBe('GET /pick_tickets/424242 failed with HTTP 404.');
 	});
 
@@ -74,8 +77,10 @@ describe('Uphance node as a tool', () => {
 		const asTool = (await run({ resource: 'pickTicket', operation: 'get', pickTicketId: '' }, UPHANCE_TOOL).catch(
 			(e: Error) => e,
 		)) as Error & { description?: string };
-		expect(asTool.message).toBe('The parameter "pickTicketId" is empty');
-		expect(asTool.description).toMatch(/^Call the tool again with the ID/);
+		expect(asTool.message).toBe(
+			'The parameter "pickTicketId" is empty. Call the tool again with the ID of the record (a list or search tool gives it).',
+		);
+		expect(asTool.description).toBeUndefined();
 		const inWorkflow = (await run({ resource: 'pickTicket', operation: 'get', pickTicketId: '' }).catch(
 			(e: Error) => e,
 		)) as Error & { description?: string };
@@ -126,8 +131,9 @@ describe('Uplift node as a tool', () => {
 		const error = (await run(exportParams({ maxRows: 5000 }), UPLIFT_TOOL).catch((e: Error) => e)) as Error & {
 			description?: string;
 		};
-		expect(error.message).toBe('Max Rows 5000 is outside 1 to 100, the most one tool call returns');
-		expect(error.description).toMatch(/row filter column/);
+		expect(error.message).toBe(
+			'Max Rows 5000 is outside 1 to 100, the most one tool call returns. Ask for 100 rows or fewer; for one row per capture, set the row filter column (e.g. frame or peak_event).',
+		);
 		expect(fake.exportJobs).toHaveLength(0);
 	});
 

@@ -1,7 +1,7 @@
 import { NodeOperationError } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
-import { runsAsTool, showFor, TOOL_MAX_ITEMS } from '../../../shared/operations';
+import { runsAsTool, showFor, TOOL_MAX_ITEMS, withAdvice } from '../../../shared/operations';
 import { upliftRequest } from '../../transport';
 import {
 	createdJobId,
@@ -26,16 +26,21 @@ function maxRowsOf(ctx: IExecuteFunctions, itemIndex: number, value: unknown): n
 	const n = Math.floor(Number(value ?? 0));
 	const tool = runsAsTool(ctx);
 	if (!Number.isFinite(n) || n < 0 || (tool && n > TOOL_MAX_ITEMS)) {
+		if (tool)
+			throw new NodeOperationError(
+				ctx.getNode(),
+				withAdvice(
+					`Max Rows ${JSON.stringify(value)} is outside 1 to ${TOOL_MAX_ITEMS}, the most one tool call returns`,
+					`Ask for ${TOOL_MAX_ITEMS} rows or fewer; for one row per capture, set the row filter column (e.g. frame or peak_event).`,
+				),
+				{ itemIndex },
+			);
 		throw new NodeOperationError(
 			ctx.getNode(),
-			tool
-				? `Max Rows ${JSON.stringify(value)} is outside 1 to ${TOOL_MAX_ITEMS}, the most one tool call returns`
-				: `Max Rows ${JSON.stringify(value)} is not a whole number of 0 or more`,
+			`Max Rows ${JSON.stringify(value)} is not a whole number of 0 or more`,
 			{
 				itemIndex,
-				description: tool
-					? `Ask for ${TOOL_MAX_ITEMS} rows or fewer; for one row per capture, set the row filter column (e.g. frame or peak_event).`
-					: 'Set Max Rows to how many rows to read at most, or 0 for every row.',
+				description: 'Set Max Rows to how many rows to read at most, or 0 for every row.',
 			},
 		);
 	}
