@@ -41,7 +41,12 @@ import { checkUpliftSignature, UPLIFT_SIGNATURE_HEADER } from '../shared/signatu
 import { receiveDelivery } from '../shared/webhookPipeline';
 import { parseUpliftEvent, upliftDeliveryKey, upliftItemJson } from './upliftEvent';
 import { attachCsv } from './upliftCsv';
-import { listUpliftChanges, probeUpliftCaptures, upliftCaptureAlias } from './upliftCatchUp';
+import {
+	listUpliftChanges,
+	probeUpliftCaptures,
+	upliftCaptureAlias,
+	upliftCaughtUpAlias,
+} from './upliftCatchUp';
 
 export const UPLIFT_SOURCE_IP = '54.245.28.22';
 
@@ -304,6 +309,10 @@ export class UpliftTrigger implements INodeType {
 				isSelected: (event) => isEventSelected(event.type, selected),
 				deliveryKey: (event, delivery) => upliftDeliveryKey(event, delivery.rawBody),
 				aliases: (event) => captureAliases(event),
+				deliveredBy: (event) => {
+					const caughtUp = upliftCaughtUpAlias(event);
+					return caughtUp ? [caughtUp] : [];
+				},
 				toItem: (event, deliveryKey, delivery) => ({
 					json: upliftItemJson(event, deliveryKey, delivery.receivedAt, captureAliases(event)),
 				}),

@@ -49,6 +49,15 @@ export function upliftCaptureKey(captureId: string): string {
 	return `uplift:capture:${captureId}`;
 }
 
+/**
+ * Recorded with a capture catch-up emitted (as an alias of its item), so a webhook event of that
+ * capture arriving later starts nothing (UpliftTrigger.node.ts, `deliveredBy`). Not the capture key
+ * itself: webhook events record that one, and two analytics of one capture both start.
+ */
+export function upliftCaughtUpKey(captureId: string): string {
+	return `uplift:caughtUp:${captureId}`;
+}
+
 const EVENT_OBJECT_ID = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_(\d+)$/i;
 
 /**
@@ -65,6 +74,16 @@ export function upliftCaptureAlias(
 	if (typeof id !== 'string') return undefined;
 	const match = EVENT_OBJECT_ID.exec(id.trim());
 	return match ? upliftCaptureKey(match[1]) : undefined;
+}
+
+/** The caught-up key of the capture a webhook event names (see `upliftCaughtUpKey`), if any. */
+export function upliftCaughtUpAlias(
+	event: Pick<UpliftEvent, 'type' | 'data'> | undefined,
+): string | undefined {
+	const alias = upliftCaptureAlias(event);
+	return alias === undefined
+		? undefined
+		: upliftCaughtUpKey(alias.slice(upliftCaptureKey('').length));
 }
 
 export interface UpliftCatchUpOptions {
@@ -389,6 +408,7 @@ function recordOf(candidate: Candidate, csv: CsvOutcome): CatchUpRecord {
 			object: 'event',
 			data: { object },
 			fetch: { csv: csv as IDataObject },
+			deliveryAliases: [upliftCaughtUpKey(id)],
 		},
 	};
 }

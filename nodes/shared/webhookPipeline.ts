@@ -54,6 +54,12 @@ export interface TriggerSteps<Event, Prepared> {
 	 */
 	aliases?(event: Event): string[];
 	/**
+	 * Keys that another path records when it delivered this change itself (Uplift: a capture
+	 * catch-up emitted). When the memory holds one, the delivery is answered as a duplicate and
+	 * starts nothing: a change reaches the workflow once, whichever path brings it first.
+	 */
+	deliveredBy?(event: Event): string[];
+	/**
 	 * Work that must succeed before the delivery is acknowledged (Uphance's "after the record is
 	 * fetched" mode). A refusal here releases the key, so the vendor's retry is processed later.
 	 */
@@ -170,7 +176,12 @@ async function runPipeline<Event, Prepared>(
 	// Admitted once: the duplicate memory claims, accepts or releases the key (a throw in `prepare`
 	// releases it and reaches `receiveDelivery`, which answers 503).
 	const memory = new MemorySession(memoryPlace(ctx), steps.duplicateLimits);
-	const admission = await memory.admitOnce(deliveryKey, receivedAt.getTime(), prepare);
+	const admission = await memory.admitOnce(
+		deliveryKey,
+		receivedAt.getTime(),
+		prepare,
+		steps.deliveredBy?.(event) ?? [],
+	);
 	if (admission.admitted) return { workflowData: [[admission.value]] };
 	if (admission.why === 'refused') return refused(admission);
 	if (admission.why === 'notAccepted')

@@ -5,13 +5,15 @@
  * - the vendor answers 429 with a Retry-After longer than a request may wait: the run stops, no
  *   listing happens before the wait has passed, the next run catches up, nothing lost or doubled;
  * - issue 19: pages of another size with a URL next_page, a resource refused on every list, a create
- *   by webhook whose update was missed.
+ *   by webhook whose update was missed; Uplift: Backfill From, an export that fails once, and runs
+ *   with nothing new that cost the probe's 2 requests.
  */
 import { randomUUID } from 'crypto';
 
 /* eslint-disable @typescript-eslint/no-var-requires */
 const { N8nInstance } = require('../support/n8nInstance');
 const fakeUphanceMod = require('../support/fakeUphance');
+const fakeUpliftMod = require('../support/fakeUplift');
 const { triggerToSet } = require('../support/workflows');
 const { settled, triggerItems, bySource, catchUpRuns } = require('../support/catchUpRuns') as {
 	settled: (n8n: any, workflowId: string, o?: { atLeast?: number; quietMs?: number; timeoutMs?: number }) => Promise<any[]>;
@@ -19,18 +21,23 @@ const { settled, triggerItems, bySource, catchUpRuns } = require('../support/cat
 	bySource: (runs: Array<{ items: any[] }>) => Record<string, number>;
 	catchUpRuns: (n8n: any, workflowId: string, after: number, count?: number, timeoutMs?: number) => Promise<number>;
 };
-const { createUphanceCredential, stopAll } = require('../support/vendorCredentials');
+const { createUphanceCredential, createUpliftCredential, createUpliftTriggerCredential, stopAll } = require('../support/vendorCredentials');
 
 const UPHANCE = 'Uphance Trigger';
 const URL_TOKEN = 'e2e-url-token-' + randomUUID().replace(/-/g, '');
 const ORG = 9579;
 const HOUR = 3_600_000;
 
+const UPLIFT = 'Uplift Trigger';
+const UPLIFT_KEY = 'sk_edges_' + randomUUID().replace(/-/g, '');
+
 let n8n: any;
 let uphance: any;
+let uplift: any;
 let credential: { type: string; id: string; name: string };
 
 beforeAll(async () => {
+	uplift = await fakeUpliftMod.start({ apiKey: UPLIFT_KEY });
 	uphance = await fakeUphanceMod.start({ email: 'e2e@uphance.example', password: 'uphance-e2e-password', organisations: [{ id: ORG, name: 'E2E Org' }] });
 	n8n = new N8nInstance({ name: 'catch-up-edges-e2e' });
 	await n8n.start();
@@ -39,7 +46,7 @@ beforeAll(async () => {
 }, 900000);
 
 afterAll(async () => {
-	await stopAll(n8n, uphance);
+	await stopAll(n8n, uphance, uplift);
 });
 
 test('Backfill From, then a 429 with a long Retry-After: each change once, no listing during the wait, nothing lost', async () => {
@@ -158,4 +165,66 @@ test('pages of 25 with URL next_page, a resource answering 403, a create by webh
 	expect(failedWith(executions)).toHaveLength(1);
 	uphance.setListing({ perPage: undefined, nextPage: 'number' });
 	process.stderr.write(`[catch-up e2e] issue 19 on n8n ${n8n.version}: 60/60 over pages of 25 (URL next_page), 403 on products told once, create by webhook + missed update = 1 create + 1 update, 2/2 products after recovery\n`);
+});
+
+/**
+ * Issue 19, Uplift: Backfill From reaches back before the first activation; an export job that fails
+ * once holds its capture back (not emitted without its CSV) and the next run brings it with its CSV,
+ * once; then a run with nothing new costs the probe's two `limit=1` requests, not a full listing.
+ */
+test('Uplift: Backfill From, an export that fails once, runs with nothing new (2 requests each), re-activation', async () => {
+	const api = await createUpliftCredential(n8n, uplift, { apiKey: UPLIFT_KEY });
+	const hook = await createUpliftTriggerCredential(n8n, { signingSecret: 'edges-' + randomUUID() });
+	uplift.setExportPolls(0);
+	uplift.setCaptureOrder('newest');
+	// captured 30 minutes before the first activation, after the Backfill From date (1 h before)
+	const sessionId = randomUUID();
+	uplift.addCapture({ session_id: sessionId, athlete_id: randomUUID(), activity: 'jump', movement: 'single_leg', capture_time: new Date(Date.now() - 30 * 60_000).toISOString(), status: 'completed', csv: 'frame,height\n0,0.41\n' });
+	uplift.setExportOutcome('FAILED', { activity: 'jump', movement: 'single_leg' });
+	const { webhookId, workflow } = triggerToSet({
+		nodeName: 'upliftTrigger',
+		triggerName: UPLIFT,
+		parameters: { catchUp: true, catchUpOptions: { settleSeconds: 0, intervalMinutes: 1, processingAllowanceHours: 1, backfillFrom: new Date(Date.now() - HOUR).toISOString() } },
+		credential: hook,
+	});
+	workflow.nodes[0].credentials.upliftApi = { id: api.id, name: api.name };
+	const wf = await n8n.createWorkflow(workflow);
+	let from = n8n.logText().length;
+	await n8n.activate(wf.id, n8n.webhookUrl(webhookId));
+
+	// The first run: the export fails, so the capture is not emitted (nor its key kept).
+	from = await catchUpRuns(n8n, wf.id, from);
+	expect(n8n.logText().slice(0, from)).toMatch(new RegExp(`run incomplete .*export of capture ${sessionId} failed \\(try 1 of 3\\)`));
+	let executions = await settled(n8n, wf.id, { quietMs: 3000 });
+	expect(triggerItems(executions, UPLIFT).filter((r) => r.items.length > 0)).toEqual([]);
+
+	// Uplift's export works again: the next run brings the capture with its CSV, once.
+	uplift.setExportOutcome('COMPLETED', { activity: 'jump', movement: 'single_leg' });
+	from = await catchUpRuns(n8n, wf.id, from);
+	executions = await settled(n8n, wf.id, { atLeast: 1 });
+	const caught = triggerItems(executions, UPLIFT).filter((r) => r.items.length > 0);
+	expect(caught.map((r) => `${r.items[0].json.source}:${r.items[0].json.data.object.id}:${r.items[0].json.fetch.csv.status}`)).toEqual([`catchUp:${sessionId}:downloaded`]);
+	const csv = (await n8n.downloadBinary(caught[0].items[0].binary.data)).toString('utf8');
+	expect(csv.trim().split('\n')).toEqual(['sessionid,athleteid,frame,height', expect.stringMatching(new RegExp(`^${sessionId},[^,]+,0,0.41$`))]);
+
+	// Nothing new: each later run makes the probe's two requests (limit=1 at both ends), no listing, no export.
+	const before = uplift.requests.length;
+	from = await catchUpRuns(n8n, wf.id, from, 2);
+	const calls = uplift.requests.slice(before).filter((r: any) => r.path.startsWith('/v1/'));
+	expect(calls.map((r: any) => `${r.method} ${r.path} ${new URLSearchParams(r.query).get('limit')}`)).toEqual(Array(4).fill('GET /v1/captures 1'));
+	executions = await settled(n8n, wf.id, { atLeast: 1 });
+	expect(bySource(triggerItems(executions, UPLIFT)).catchUp).toBe(1);
+
+	// Deactivated while a capture completes (its webhook finds nobody), then activated again: the
+	// first run after activation lists in full (the probe state is in memory) and brings it, once.
+	await n8n.deactivate(wf.id);
+	const whileOff = randomUUID();
+	uplift.addCapture({ session_id: whileOff, athlete_id: randomUUID(), activity: 'jump', movement: 'single_leg', capture_time: new Date().toISOString(), status: 'completed', csv: 'frame,height\n0,0.52\n' });
+	from = n8n.logText().length;
+	await n8n.activate(wf.id, n8n.webhookUrl(webhookId));
+	await catchUpRuns(n8n, wf.id, from);
+	executions = await settled(n8n, wf.id, { atLeast: 2 });
+	const after = triggerItems(executions, UPLIFT).filter((r) => r.items.length > 0);
+	expect(after.map((r) => `${r.items[0].json.source}:${r.items[0].json.data.object.id}`)).toEqual([`catchUp:${sessionId}`, `catchUp:${whileOff}`]);
+	process.stderr.write(`[catch-up e2e] Uplift on n8n ${n8n.version}: backfilled capture held back while its export failed, then 1/1 with its CSV; 2 runs with nothing new made ${calls.length} requests; a capture completed while deactivated arrived once after re-activation\n`);
 });

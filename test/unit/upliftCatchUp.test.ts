@@ -174,6 +174,8 @@ describe('listing', () => {
 			type: 'movement.analytics.created',
 			created: '2026-03-01T12:30:05.000Z',
 			apiVersion: null,
+			// recorded by the execution, so the capture's webhook event arriving later starts nothing
+			deliveryAliases: ['uplift:caughtUp:sess-1'],
 			data: {
 				object: {
 					id: 'sess-1',

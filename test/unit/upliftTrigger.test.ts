@@ -8,7 +8,8 @@ import { MEMORY_FIELD } from '../../nodes/shared/duplicateMemory/staticData';
 import { signSha256 } from '../../nodes/shared/signature';
 import { UpliftTrigger } from '../../nodes/UpliftTrigger/UpliftTrigger.node';
 import type { StubNodeSetup } from './helpers/n8nStubs';
-import { callWebhook, CredentialStore, RecordingLogger, runExecution, StaticDataRow } from './helpers/n8nStubs';
+import { callWebhook, CredentialStore, executeContext, RecordingLogger, runExecution, StaticDataRow } from './helpers/n8nStubs';
+import { upliftCaptureKey, upliftCaughtUpKey } from '../../nodes/UpliftTrigger/upliftCatchUp';
 
 const SECRET = 'test-signing-secret-0123456789abcdef';
 const PREVIOUS = 'old-signing-secret';
@@ -223,6 +224,41 @@ describe('Uplift Trigger webhook', () => {
 		expect(second.response.statusCode).toBe(200);
 		expect(second.response.body).toEqual({ received: true, duplicate: true });
 		expect(second.result!.workflowData).toBeUndefined();
+	});
+
+	it('an event of a capture catch-up already emitted starts nothing (the change reached the workflow once); other captures, and a second analytics of a capture a webhook delivered, still do', async () => {
+		const s = setup();
+		const capture = '719df2e0-c9dd-462d-a1dd-8023c81e091f';
+		// the execution of a catch-up item (as run.ts emits it: upliftCatchUp.ts's record with its alias)
+		const caughtUp: INodeExecutionData = {
+			json: {
+				id: `capture:${capture}`,
+				type: 'movement.analytics.created',
+				deliveryKey: upliftCaptureKey(capture),
+				deliveryAliases: [upliftCaughtUpKey(capture)],
+				receivedAt: new Date().toISOString(),
+				source: 'catchUp',
+				catchUp: { runAt: new Date().toISOString(), since: new Date(Date.now() - 3_600_000).toISOString() },
+				data: { object: { id: capture } },
+			},
+		};
+		const { ctx, finish } = executeContext(s, [caughtUp]);
+		const [passed] = await node.execute!.call(ctx as never);
+		finish();
+		expect(passed).toHaveLength(1);
+		// its webhook event (data.object.id <capture>_2) arrives later: answered as a duplicate
+		const late = await callWebhook(node, s, signed(JSON.stringify(analyticsEvent('evt-late'))));
+		expect(late.response.statusCode).toBe(200);
+		expect(late.response.body).toEqual({ received: true, duplicate: true });
+		expect(late.result!.workflowData).toBeUndefined();
+		// another capture's event starts its execution
+		const other = analyticsEvent('evt-other');
+		other.data.object.id = '8d4f1b2c-0000-4000-8000-000000000001_1';
+		expect((await callWebhook(node, s, signed(JSON.stringify(other)))).result!.workflowData).toBeDefined();
+		// two analytics of one capture, both by webhook, both start (the capture key is only an alias)
+		const second = analyticsEvent('evt-other-2');
+		second.data.object.id = '8d4f1b2c-0000-4000-8000-000000000001_2';
+		expect((await callWebhook(node, s, signed(JSON.stringify(second)))).result!.workflowData).toBeDefined();
 	});
 
 	it('lets 100 concurrent copies of one delivery start exactly one execution', async () => {

@@ -239,7 +239,13 @@ export class MemorySession {
 		deliveryKey: string,
 		acceptedAtMs: number,
 		prepare: () => Promise<Step<{ value: T; aliases: string[] }>>,
+		/** keys another path records when it delivered the change itself: held → a duplicate */
+		deliveredBy: string[] = [],
 	): Promise<Admission<T>> {
+		if (deliveredBy.some((key) => this.holds(hashDeliveryKey(key)))) {
+			this.saveIfBehind();
+			return { admitted: false, why: 'duplicate' };
+		}
 		const { verdict, hashedKey } = this.claim(deliveryKey);
 		if (verdict === 'inFlight' && !(await this.acceptedAfterWaiting(hashedKey)))
 			return { admitted: false, why: 'notAccepted' };
