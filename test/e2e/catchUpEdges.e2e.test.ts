@@ -172,12 +172,14 @@ test('pages of 25 with URL next_page, a resource answering 403, a create by webh
  * once holds its capture back (not emitted without its CSV) and the next run brings it with its CSV,
  * once; then a run with nothing new costs the probe's two `limit=1` requests, not a full listing.
  */
-test('Uplift: Backfill From, an export that fails once, runs with nothing new (2 requests each), re-activation', async () => {
+test('Uplift: Backfill From, an export that fails once, a run with nothing new (2 requests), re-activation', async () => {
 	const api = await createUpliftCredential(n8n, uplift, { apiKey: UPLIFT_KEY });
 	const hook = await createUpliftTriggerCredential(n8n, { signingSecret: 'edges-' + randomUUID() });
 	uplift.setExportPolls(0);
 	uplift.setCaptureOrder('newest');
-	// captured 30 minutes before the first activation, after the Backfill From date (1 h before)
+	// one capture from before the Backfill From date (never emitted), and one captured 30 minutes
+	// before the first activation, after that date (1 h before)
+	uplift.addCapture({ session_id: randomUUID(), athlete_id: randomUUID(), activity: 'jump', movement: 'single_leg', capture_time: new Date(Date.now() - 2 * HOUR).toISOString(), status: 'completed', csv: 'frame,height\n0,0.3\n' });
 	const sessionId = randomUUID();
 	uplift.addCapture({ session_id: sessionId, athlete_id: randomUUID(), activity: 'jump', movement: 'single_leg', capture_time: new Date(Date.now() - 30 * 60_000).toISOString(), status: 'completed', csv: 'frame,height\n0,0.41\n' });
 	uplift.setExportOutcome('FAILED', { activity: 'jump', movement: 'single_leg' });
@@ -207,11 +209,14 @@ test('Uplift: Backfill From, an export that fails once, runs with nothing new (2
 	const csv = (await n8n.downloadBinary(caught[0].items[0].binary.data)).toString('utf8');
 	expect(csv.trim().split('\n')).toEqual(['sessionid,athleteid,frame,height', expect.stringMatching(new RegExp(`^${sessionId},[^,]+,0,0.41$`))]);
 
-	// Nothing new: each later run makes the probe's two requests (limit=1 at both ends), no listing, no export.
+	// Nothing new. The run after a scan that took two runs lists in full once (its probe was not taken
+	// before the scan began); every run after that makes the probe's two requests (limit=1 at both
+	// ends of the list), no listing, no export.
+	from = await catchUpRuns(n8n, wf.id, from);
 	const before = uplift.requests.length;
-	from = await catchUpRuns(n8n, wf.id, from, 2);
+	from = await catchUpRuns(n8n, wf.id, from);
 	const calls = uplift.requests.slice(before).filter((r: any) => r.path.startsWith('/v1/'));
-	expect(calls.map((r: any) => `${r.method} ${r.path} ${new URLSearchParams(r.query).get('limit')}`)).toEqual(Array(4).fill('GET /v1/captures 1'));
+	expect(calls.map((r: any) => `${r.method} ${r.path} ${new URLSearchParams(r.query).get('limit')} ${new URLSearchParams(r.query).get('offset')}`)).toEqual(['GET /v1/captures 1 0', 'GET /v1/captures 1 1']);
 	executions = await settled(n8n, wf.id, { atLeast: 1 });
 	expect(bySource(triggerItems(executions, UPLIFT)).catchUp).toBe(1);
 
@@ -226,5 +231,5 @@ test('Uplift: Backfill From, an export that fails once, runs with nothing new (2
 	executions = await settled(n8n, wf.id, { atLeast: 2 });
 	const after = triggerItems(executions, UPLIFT).filter((r) => r.items.length > 0);
 	expect(after.map((r) => `${r.items[0].json.source}:${r.items[0].json.data.object.id}`)).toEqual([`catchUp:${sessionId}`, `catchUp:${whileOff}`]);
-	process.stderr.write(`[catch-up e2e] Uplift on n8n ${n8n.version}: backfilled capture held back while its export failed, then 1/1 with its CSV; 2 runs with nothing new made ${calls.length} requests; a capture completed while deactivated arrived once after re-activation\n`);
+	process.stderr.write(`[catch-up e2e] Uplift on n8n ${n8n.version}: backfilled capture held back while its export failed, then 1/1 with its CSV; a run with nothing new made ${calls.length} requests (after one full listing); a capture completed while deactivated arrived once after re-activation\n`);
 });
