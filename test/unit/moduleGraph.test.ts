@@ -107,6 +107,14 @@ describe('module graph of nodes/ and credentials/', () => {
 	});
 });
 
+/** A file's code without its comment lines. */
+const code = (file: string) =>
+	fs
+		.readFileSync(path.join(ROOT, file), 'utf8')
+		.split('\n')
+		.filter((line) => !/^\s*(\*|\/\/|\/\*)/.test(line))
+		.join('\n');
+
 describe('one client per vendor API (issue 19, item 10)', () => {
 	it("one file in nodes/ calls n8n's HTTP helpers: nodes/shared/vendorHttp.ts (authenticatedSend, plainSend)", () => {
 		const callers = sourceFiles('nodes').filter((file) =>
@@ -116,23 +124,11 @@ describe('one client per vendor API (issue 19, item 10)', () => {
 	});
 
 	it("Uphance's list pages are read in one place: nodes/Uphance/transport/pages.ts", () => {
-		const code = (file: string) =>
-			fs
-				.readFileSync(path.join(ROOT, file), 'utf8')
-				.split('\n')
-				.filter((line) => !/^\s*(\*|\/\/|\/\*)/.test(line))
-				.join('\n');
 		const readers = sourceFiles('nodes').filter((file) => /\bnext_page\b/.test(code(file)));
 		expect(readers).toEqual([path.join('nodes', 'Uphance', 'transport', 'pages.ts')]);
 	});
 
 	it("Uplift's list pages are read in one place (nodes/Uplift/transport/pages.ts), and its export job paths and wait are in one (exports.ts)", () => {
-		const code = (file: string) =>
-			fs
-				.readFileSync(path.join(ROOT, file), 'utf8')
-				.split('\n')
-				.filter((line) => !/^\s*(\*|\/\/|\/\*)/.test(line))
-				.join('\n');
 		const pageReaders = sourceFiles('nodes').filter(
 			(file) => /^nodes.Uplift/.test(file) && /\.total_count\b|\btotal_count:/.test(code(file)),
 		);
@@ -150,12 +146,6 @@ describe('one client per vendor API (issue 19, item 10)', () => {
 	});
 
 	it("Uphance's record and list endpoints and envelopes are in one table: nodes/Uphance/transport/records.ts", () => {
-		const code = (file: string) =>
-			fs
-				.readFileSync(path.join(ROOT, file), 'utf8')
-				.split('\n')
-				.filter((line) => !/^\s*(\*|\/\/|\/\*)/.test(line))
-				.join('\n');
 		// a collection of the table named in code: only the table itself
 		const naming = sourceFiles('nodes').filter((file) =>
 			/'\/?(sales_orders|credit_notes|receiving_tickets|production_orders)'/.test(code(file)),
