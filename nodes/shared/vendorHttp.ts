@@ -9,6 +9,7 @@ import type {
 } from 'n8n-workflow';
 
 import { runsAsTool, withAdvice } from './operations';
+import { describeKeys } from './singleRecord';
 
 /**
  * The one place this package talks HTTP to Uphance, Uplift and Uplift's download links: one error
@@ -466,4 +467,22 @@ function vendorError(
 		httpCode: String(failure.statusCode),
 		itemIndex,
 	});
+}
+
+/**
+ * The error of a 2xx answer in a form the node does not know (a list without its list): only names
+ * go into it, the message and the answer's top-level keys, since n8n shows and stores its response
+ * part. The one builder for both vendors' list readers (uphanceList, upliftList).
+ */
+export function unexpectedAnswerError(
+	ctx: IExecuteFunctions,
+	itemIndex: number,
+	message: string,
+	body: unknown,
+): NodeApiError {
+	return new NodeApiError(
+		ctx.getNode(),
+		{ message, topLevelKeys: describeKeys(body) },
+		{ message, itemIndex },
+	);
 }

@@ -3,7 +3,7 @@ import type { IDataObject, IExecuteFunctions, IHttpRequestMethods } from 'n8n-wo
 
 import { signInRefusal, uphanceBaseUrl } from '../../../credentials/UphanceApi.credentials';
 import { describeKeys, unwrapSingleRecord } from '../../shared/singleRecord';
-import { vendorRequest } from '../../shared/vendorHttp';
+import { unexpectedAnswerError, vendorRequest } from '../../shared/vendorHttp';
 import type { ApiRequestOptions, VendorApi } from '../../shared/vendorHttp';
 import { readUphancePage } from './pages';
 
@@ -53,13 +53,7 @@ export async function uphanceList(
 	) {
 		const body = await uphanceRequest(ctx, itemIndex, 'GET', path, { qs: { ...qs, page } });
 		const read = readUphancePage(body, key, page);
-		// Only names go into the error (n8n shows and stores its response part), as in `unwrapOne`.
-		if (!read.ok)
-			throw new NodeApiError(
-				ctx.getNode(),
-				{ message: read.error, topLevelKeys: describeKeys(body) },
-				{ message: read.error, itemIndex },
-			);
+		if (!read.ok) throw unexpectedAnswerError(ctx, itemIndex, read.error, body);
 		for (const record of read.page.records) {
 			records.push(record);
 			if (limit !== undefined && records.length >= limit) return records;

@@ -1,10 +1,8 @@
-import { NodeApiError } from 'n8n-workflow';
 import type { IDataObject, IExecuteFunctions, IHttpRequestMethods } from 'n8n-workflow';
 
-import { vendorRequest } from '../../shared/vendorHttp';
+import { unexpectedAnswerError, vendorRequest } from '../../shared/vendorHttp';
 import type { ApiRequestOptions, VendorApi } from '../../shared/vendorHttp';
 import { upliftBaseUrl } from '../../../credentials/UpliftApi.credentials';
-import { describeKeys } from '../../shared/singleRecord';
 import { MAX_PAGE, readUpliftPage } from './pages';
 
 export { MAX_PAGE };
@@ -53,13 +51,7 @@ export async function upliftList(
 			limit: want,
 			bareListAllowed: options.bareListAllowed,
 		});
-		// Only names go into the error (n8n shows and stores its response part).
-		if (!read.ok)
-			throw new NodeApiError(
-				ctx.getNode(),
-				{ message: read.error, topLevelKeys: describeKeys(body) },
-				{ message: read.error, itemIndex },
-			);
+		if (!read.ok) throw unexpectedAnswerError(ctx, itemIndex, read.error, body);
 		for (const record of read.page.records) {
 			records.push(record);
 			if (limit !== undefined && records.length >= limit) return records;
