@@ -17,6 +17,7 @@ import type { CatchUpOptions } from '../shared/catchUp/description';
 import { throwCatchUpProblem } from '../shared/catchUp/problem';
 import type { DuplicateLimits } from '../shared/duplicateMemory/store';
 import { startCatchUp } from '../shared/catchUp/schedule';
+import { withoutCarriedCursor } from '../shared/deliveryItem';
 import { acceptInExecution } from '../shared/duplicateMemory/staticData';
 import {
 	ALL_EVENTS,
@@ -339,7 +340,7 @@ export class UphanceTrigger implements INodeType {
 		for (const i of kept) {
 			const pending = pendingFetchOfItem(items[i].json);
 			if (!pending) {
-				results.push({ ...items[i], pairedItem: { item: i } });
+				results.push({ ...withoutCarriedCursor(items[i]), pairedItem: { item: i } });
 				continue;
 			}
 			const policy = fetchPolicy(this.getNodeParameter('options', i, {}) as UphanceOptions);

@@ -22,6 +22,7 @@ import { throwCatchUpProblem } from '../shared/catchUp/problem';
 import { authenticatedSend } from '../shared/vendorHttp';
 import type { DuplicateLimits } from '../shared/duplicateMemory/store';
 import { startCatchUp } from '../shared/catchUp/schedule';
+import { withoutCarriedCursor } from '../shared/deliveryItem';
 import { acceptInExecution } from '../shared/duplicateMemory/staticData';
 import {
 	ALL_EVENTS,
@@ -339,7 +340,7 @@ export class UpliftTrigger implements INodeType {
 		const results: INodeExecutionData[] = [];
 		for (const i of kept) {
 			const options = this.getNodeParameter('options', i, {}) as UpliftOptions;
-			const enriched = await attachCsv(this, items[i], {
+			const enriched = await attachCsv(this, withoutCarriedCursor(items[i]), {
 				downloadCsv: options.downloadCsv ?? true,
 				binaryPropertyName: options.binaryPropertyName || 'data',
 				signatureVerified: this.getNodeParameter('verifySignature', i, true) as boolean,

@@ -1,4 +1,4 @@
-import type { IDataObject } from 'n8n-workflow';
+import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 /**
  * The fields every trigger item carries about its delivery, written by `webhook()` (upliftItemJson,
@@ -65,4 +65,42 @@ export function readDelivery(
 		? deliveryAliases.filter((a): a is string => typeof a === 'string' && a !== '')
 		: [];
 	return Number.isFinite(receivedAtMs) ? { deliveryKey, receivedAtMs, aliases } : undefined;
+}
+
+/**
+ * The field a webhook item carries the stored catch-up cursor in, from `webhook()` (which reads
+ * static data on every request) to its execution (which, on a queue-mode worker of n8n 2.40, starts
+ * with empty static data and stores the cursor again: catchUp/cursor.ts, `noteStoredCursor`).
+ * Internal: `withoutCarriedCursor` removes it before the item reaches the workflow.
+ */
+const CARRIED_CURSOR_FIELD = 'storedCatchUpCursor';
+
+export function carryStoredCursor(
+	item: INodeExecutionData,
+	cursor: { cursorMs: number; startMs?: number } | undefined,
+): INodeExecutionData {
+	if (!cursor) return item;
+	const carried: IDataObject = { since: new Date(cursor.cursorMs).toISOString() };
+	if (cursor.startMs !== undefined) carried.start = new Date(cursor.startMs).toISOString();
+	return { ...item, json: { ...item.json, [CARRIED_CURSOR_FIELD]: carried } };
+}
+
+/** The cursor a webhook item carries, or undefined. */
+export function readCarriedCursor(
+	json: IDataObject,
+): { cursorMs: number; startMs?: number } | undefined {
+	const carried = json[CARRIED_CURSOR_FIELD] as IDataObject | undefined;
+	if (typeof carried !== 'object' || carried === null) return undefined;
+	const cursorMs = typeof carried.since === 'string' ? Date.parse(carried.since) : NaN;
+	if (!Number.isFinite(cursorMs)) return undefined;
+	const startMs = typeof carried.start === 'string' ? Date.parse(carried.start) : NaN;
+	return { cursorMs, ...(Number.isFinite(startMs) ? { startMs } : {}) };
+}
+
+/** The item as the workflow sees it: without the carried cursor. */
+export function withoutCarriedCursor(item: INodeExecutionData): INodeExecutionData {
+	if (!(CARRIED_CURSOR_FIELD in item.json)) return item;
+	const json = { ...item.json };
+	delete json[CARRIED_CURSOR_FIELD];
+	return { ...item, json };
 }

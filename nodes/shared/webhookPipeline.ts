@@ -5,6 +5,7 @@ import type {
 	IWebhookResponseData,
 } from 'n8n-workflow';
 
+import { carryStoredCursor } from './deliveryItem';
 import { MemorySession, memoryPlace } from './duplicateMemory/staticData';
 import type { DuplicateLimits } from './duplicateMemory/store';
 import { parseIpAllowlist } from './ipAllowlist';
@@ -17,7 +18,7 @@ import { MAX_BODY_DEPTH, nestedDeeperThan, readRawBody } from './requestBody';
  * The one path every delivery takes, for both triggers, top to bottom in `runPipeline`:
  * method → caller address → raw body → authenticity → nesting depth → parse and validate → event
  * filter → delivery key → claim in the duplicate memory → (optional) work that must succeed before
- * acknowledging → accept → emit. n8n acknowledges when the execution is created; slower work runs
+ * acknowledging → accept → emit (with the stored catch-up cursor, for the execution to store again). n8n acknowledges when the execution is created; slower work runs
  * in the node's execute step, after the answer.
  *
  * Every refusal is answered with a status and a short JSON reason and starts no execution.
@@ -182,7 +183,10 @@ async function runPipeline<Event, Prepared>(
 		prepare,
 		steps.deliveredBy?.(event) ?? [],
 	);
-	if (admission.admitted) return { workflowData: [[admission.value]] };
+	// The item carries the stored catch-up cursor to its execution, which stores it again: on a
+	// queue-mode worker of n8n 2.40 it would otherwise be missing from that execution's save.
+	if (admission.admitted)
+		return { workflowData: [[carryStoredCursor(admission.value, memory.storedCursor)]] };
 	if (admission.why === 'refused') return refused(admission);
 	if (admission.why === 'notAccepted')
 		// Another request had this delivery and did not accept it (the API failed, say): this

@@ -645,6 +645,12 @@ describe('queue mode: main + 2 webhook processes + worker, PostgreSQL 17, Redis'
 		expect(webhookOutcomes.filter((o) => !o.delivered)).toEqual([]);
 		await settledExecutions(wf.id, { atLeast: bookkeeping + 10 });
 		const afterWebhooks = (await q.main.listExecutions(wf.id, { includeData: false })).length;
+		// The catch-up cursor the first run stored must still be in static data after 10 webhook
+		// executions, each saved by the worker, whose executions start with empty static data on
+		// n8n 2.40.7 (docs/queue-mode.md, "Several workers"): a main restarting now would otherwise
+		// find no cursor and skip what changed while it was away.
+		const cursorOf = async () => ((await q.main.staticData(wf.id))[`node:${UPHANCE}`] || {}).catchUp;
+		const cursorAfterWebhooks = await cursorOf();
 
 		// Webhook process 2 stopped; the vendor, still sending to it, is refused for each of 10 new
 		// changes until it gives up: they never reach n8n. SIGKILL: after scenario 6 a graceful stop
@@ -714,6 +720,7 @@ describe('queue mode: main + 2 webhook processes + worker, PostgreSQL 17, Redis'
 		const deliveredOnce = delivered.filter((id) => sources(id) === 'webhook');
 		const deliveredTwice = delivered.filter((id) => (withOutput.get(id) || []).length > 1).map((id) => `${id}: ${sources(id)}`);
 		const droppedLogged = logLinesSince('worker', 0, /Catch-up found a change that was delivered meanwhile/).length;
+		const cursorAtEnd = await cursorOf();
 
 		// Where catch-up ran: only the main (webhook processes and the worker never run trigger()).
 		const catchUpLines = (name: string) => logLinesSince(name, 0, /Catch-up \(/);
@@ -728,6 +735,7 @@ describe('queue mode: main + 2 webhook processes + worker, PostgreSQL 17, Redis'
 				`${beforeCatchUp - afterWebhooks} executions; next catch-up run ${seconds(caughtUpAt - missedAt)} s later: ${missedOnce.length}/10 missed changes executed exactly once (source catchUp), ` +
 				`${deliveredTwice.length} webhook-delivered ones executed twice with output; executions without output: ${empty} in all = ${emptyByPhase.beforeWebhooks} storing the first cursor + ` +
 				`${emptyByPhase.catchUpRun} in the catch-up run (webhook-delivered changes the leader re-emitted, dropped by execute() on the worker; worker logged ${droppedLogged}) ${nextRun ? `+ ${emptyByPhase.confirmRun} in the next run` : '(next run not awaited)'}; catch-up run ${/run done/.test(catchUpRun) ? 'done, all its executions handled' : 'INCOMPLETE'}; ` +
+				`stored cursor after the webhook executions ${cursorAfterWebhooks ? cursorAfterWebhooks.since : 'MISSING'}, at the end ${cursorAtEnd ? cursorAtEnd.since : 'MISSING'}; ` +
 				`${total} executions; catch-up started ${mainStarts} time(s) on the main, ${mainRuns} runs logged there; catch-up log lines on webhook-1/webhook-2/worker: ${elsewhere.map((e) => e.lines.length).join('/')}; ` +
 				`scenario ${seconds(Date.now() - t0)} s`,
 		);
@@ -751,6 +759,12 @@ describe('queue mode: main + 2 webhook processes + worker, PostgreSQL 17, Redis'
 		expect(emptyByPhase.confirmRun).toBe(0);
 		expect(elsewhere.filter((e) => e.lines.length).map((e) => `${e.name}: ${e.lines[0]}`)).toEqual([]);
 		expect({ mainStarts, enoughRuns: mainRuns >= (nextRun ? 3 : 2) }).toEqual({ mainStarts: 1, enoughRuns: true });
+		const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+		expect({ afterWebhooks: cursorAfterWebhooks, atEnd: cursorAtEnd }).toEqual({
+			afterWebhooks: { format: 1, since: expect.stringMatching(iso), start: expect.stringMatching(iso) },
+			atEnd: { format: 1, since: expect.stringMatching(iso), start: expect.stringMatching(iso) },
+		});
+		expect(Date.parse(cursorAtEnd.since)).toBeGreaterThan(Date.parse(cursorAfterWebhooks.since));
 	});
 
 	/**

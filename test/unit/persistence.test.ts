@@ -171,3 +171,84 @@ describe.each(vendors)('$name trigger: accepted deliveries reach the database wi
 		expect(started(await callWebhook(nodes[vendor.name], { ...s, mode: 'webhook' }, vendor.request(0)))).toBe(true);
 	});
 });
+
+describe.each(vendors)('$name trigger, queue mode on n8n 2.40.7: the catch-up cursor stays stored', (vendor) => {
+	// On a 2.40.7 worker an execution starts with empty static data and its save replaces static data
+	// whole (StaticDataRow.load, queueWorker240). Without the cursor carried from webhook() and stored
+	// again, a webhook delivery's execution removed it, and a restarted main skipped what changed
+	// while it was away ("no stored cursor; starting now").
+	const SINCE = '2026-12-01T08:00:00.000Z';
+	const START = '2026-11-20T00:00:00.000Z';
+	const storedRow = (nodeName: string) => {
+		const row = new StaticDataRow();
+		row.json = JSON.stringify({ [`node:${nodeName}`]: { catchUp: { format: 1, since: SINCE, start: START } } });
+		return row;
+	};
+	const cursorIn = (row: StaticDataRow, nodeName: string) => row.nodeData(nodeName)?.catchUp;
+	const deliverAndExecute = async (webhookProcess: TriggerNode, worker: TriggerNode, s: StubNodeSetup, i: number) => {
+		const call = await callWebhook(webhookProcess, s, vendor.request(i));
+		expect(started(call)).toBe(true);
+		const items = (call.result!.workflowData as INodeExecutionData[][])[0];
+		const { ctx, finish } = executeContext({ ...s, queueWorker240: true }, items);
+		const [out] = await worker.execute.call(ctx as never);
+		finish();
+		return out;
+	};
+
+	it('a delivery taken by one webhook process and executed by a worker that never saw the cursor: the save keeps the cursor and its start, and the output does not show it', async () => {
+		const s = vendor.setup(new StaticDataRow(), `queue-cursor-${vendor.name}-${++workflows}`);
+		const row = storedRow(s.nodeName!);
+		const setup = { ...s, staticData: row };
+		const out = await deliverAndExecute(newProcess()[vendor.name], newProcess()[vendor.name], setup, 0);
+		expect(cursorIn(row, s.nodeName!)).toEqual({ format: 1, since: SINCE, start: START });
+		expect(savedKeys(row, s.nodeName!)).toEqual([hashDeliveryKey(vendor.deliveryKey(0))]);
+		expect(out).toHaveLength(1);
+		expect(Object.keys(out[0].json)).not.toContain('storedCatchUpCursor');
+		expect(out[0].json.deliveryKey).toBe(vendor.deliveryKey(0));
+	});
+
+	it('after the webhook process and the worker restart, and with two webhook processes and two workers taking turns, every save still holds the cursor', async () => {
+		const s = vendor.setup(new StaticDataRow(), `queue-cursor-turns-${vendor.name}-${++workflows}`);
+		const row = storedRow(s.nodeName!);
+		const setup = { ...s, staticData: row };
+		let webhookProcesses = [newProcess()[vendor.name], newProcess()[vendor.name]];
+		let workers = [newProcess()[vendor.name], newProcess()[vendor.name]];
+		const lacking: number[] = [];
+		for (let i = 0; i < 8; i++) {
+			if (i === 4) {
+				// everything restarts: no process remembers anything
+				webhookProcesses = [newProcess()[vendor.name], newProcess()[vendor.name]];
+				workers = [newProcess()[vendor.name], newProcess()[vendor.name]];
+			}
+			await deliverAndExecute(webhookProcesses[i % 2], workers[Math.floor(i / 2) % 2], setup, i);
+			if ((cursorIn(row, s.nodeName!) as { since?: string } | undefined)?.since !== SINCE) lacking.push(i);
+		}
+		expect(lacking).toEqual([]);
+	});
+
+	it('a cursor a later save moved forward is the one carried on: the webhook process reads it, a worker that never saw it stores it', async () => {
+		const s = vendor.setup(new StaticDataRow(), `queue-cursor-newer-${vendor.name}-${++workflows}`);
+		const row = storedRow(s.nodeName!);
+		const setup = { ...s, staticData: row };
+		const webhookProcess = newProcess()[vendor.name];
+		await deliverAndExecute(webhookProcess, newProcess()[vendor.name], setup, 0);
+		// catch-up's execution on another worker stored a newer cursor
+		const NEWER = '2026-12-01T09:00:00.000Z';
+		const stored = JSON.parse(row.json);
+		stored[`node:${s.nodeName}`].catchUp.since = NEWER;
+		row.json = JSON.stringify(stored);
+		await deliverAndExecute(webhookProcess, newProcess()[vendor.name], setup, 1);
+		expect(cursorIn(row, s.nodeName!)).toEqual({ format: 1, since: NEWER, start: START });
+	});
+
+	it('in regular mode the execution stores nothing new for the cursor and the output is the same', async () => {
+		const s = vendor.setup(new StaticDataRow(), `regular-cursor-${vendor.name}-${++workflows}`);
+		const row = storedRow(s.nodeName!);
+		const setup = { ...s, staticData: row };
+		const n8n = newProcess()[vendor.name];
+		const call = await callWebhook(n8n, setup, vendor.request(0));
+		const out = await runExecution(n8n, setup, call);
+		expect(cursorIn(row, s.nodeName!)).toEqual({ format: 1, since: SINCE, start: START });
+		expect(Object.keys(out[0].json)).not.toContain('storedCatchUpCursor');
+	});
+});

@@ -47,12 +47,6 @@ export function keepKeysFrom(cursorMs: number, reachMs = 0): number {
 	return cursorMs - OVERLAP_MS - reachMs;
 }
 
-/** `keepKeysFrom` for the cursor stored in static data, or undefined when none is stored. */
-export function keepKeysSince(staticData: IDataObject, reachMs = 0): number | undefined {
-	const since = readCursor(staticData);
-	return since === undefined ? undefined : keepKeysFrom(since, reachMs);
-}
-
 /**
  * Moves the stored cursor forward to `cursorMs`, never back, and records `startMs` where none is
  * stored yet. Only for an execution's own static data (`execute()`), which n8n saves when the
@@ -106,6 +100,40 @@ export function noteStored(nodeId: string, storedCursorMs: number): void {
 
 export function storedInProcess(nodeId: string): number | undefined {
 	return inProcess.get(nodeId)?.storedCursorMs;
+}
+
+/**
+ * The newest cursor this process saw stored: in static data a webhook request or an execution
+ * loaded, or carried by a webhook item to its execution (deliveryItem.ts, `carryStoredCursor`).
+ * Every execution of the node stores it again (duplicateMemory/staticData.ts, `acceptInExecution`),
+ * because on n8n 2.40 a queue-mode worker's execution starts with empty static data and its save
+ * replaces static data whole (docs/queue-mode.md, "Several workers"): without this, a webhook
+ * delivery's execution would save static data without the cursor, and a restart of the main would
+ * find none and skip what changed while n8n was away. A stored cursor only ever moves forward
+ * (`commitCursor`), so storing one that was stored before can only keep it, never skip a change.
+ * Not forgotten when the trigger closes: the stored cursor outlives a deactivation too.
+ */
+const seenStored = new Map<string, { cursorMs: number; startMs?: number }>();
+
+/** Remembers the cursor static data holds (if any); returns the newest this process saw. */
+export function noteStoredCursor(
+	nodeId: string,
+	staticData: IDataObject,
+): { cursorMs: number; startMs?: number } | undefined {
+	const cursorMs = readCursor(staticData);
+	if (cursorMs !== undefined) noteCursorSeen(nodeId, cursorMs, readStart(staticData));
+	return seenStored.get(nodeId);
+}
+
+/** Remembers a cursor known to be stored (carried by an item, or just committed). */
+export function noteCursorSeen(nodeId: string, cursorMs: number, startMs?: number): void {
+	const entry = seenStored.get(nodeId);
+	if (!entry) {
+		seenStored.set(nodeId, { cursorMs, ...(startMs !== undefined ? { startMs } : {}) });
+		return;
+	}
+	entry.cursorMs = Math.max(entry.cursorMs, cursorMs);
+	entry.startMs ??= startMs;
 }
 
 /** The trigger was closed (workflow deactivated): its cursor no longer applies. */

@@ -6,8 +6,16 @@ import type {
 	IWebhookFunctions,
 } from 'n8n-workflow';
 
-import { commitCursor, keepKeysSince, noteStored, publishedCursor } from '../catchUp/cursor';
-import { readCatchUpFields, readDelivery } from '../deliveryItem';
+import {
+	commitCursor,
+	keepKeysFrom,
+	noteCursorSeen,
+	noteStored,
+	noteStoredCursor,
+	publishedCursor,
+	readCursor,
+} from '../catchUp/cursor';
+import { readCarriedCursor, readCatchUpFields, readDelivery } from '../deliveryItem';
 import {
 	decodeEntry,
 	DuplicateMemory,
@@ -167,6 +175,8 @@ export class MemorySession {
 	private readonly now: () => number;
 	/** whether static data, as loaded, lacks something the memory holds */
 	private behind: boolean;
+	/** the newest catch-up cursor this process saw stored, this request's static data included */
+	readonly storedCursor: { cursorMs: number; startMs?: number } | undefined;
 
 	constructor(
 		private readonly place: MemoryPlace,
@@ -174,10 +184,18 @@ export class MemorySession {
 	) {
 		this.now = place.now ?? Date.now;
 		const nowMs = this.now();
-		// Keys younger than the stored catch-up cursor stay beyond the window (store.ts, keepSinceMs).
+		const id = memoryId(place);
+		this.storedCursor = noteStoredCursor(id, place.staticData);
+		// Keys younger than the stored catch-up cursor stay beyond the window (store.ts, keepSinceMs):
+		// the one in this static data (the older, where a save moved it back: more keys kept), else
+		// the one this process saw (a queue-mode worker's static data starts empty).
+		const keepFromCursorMs = readCursor(place.staticData) ?? this.storedCursor?.cursorMs;
 		const keepSinceMs =
-			limits.keepSinceMs ?? keepKeysSince(place.staticData, limits.catchUpReachMs);
-		this.memory = memoryFor(memoryId(place), nowMs, { ...limits, keepSinceMs });
+			limits.keepSinceMs ??
+			(keepFromCursorMs === undefined
+				? undefined
+				: keepKeysFrom(keepFromCursorMs, limits.catchUpReachMs ?? 0));
+		this.memory = memoryFor(id, nowMs, { ...limits, keepSinceMs });
 		const stored = place.staticData[MEMORY_FIELD] as IDataObject | undefined;
 		// null too: the catch-up timer's snapshot holds null where static data has no memory yet
 		if (stored !== undefined && stored !== null && this.memory.wrote(stored)) {
@@ -285,11 +303,17 @@ export class MemorySession {
  *
  * Catch-up items (nodes/shared/catchUp/run.ts) get one more check: one whose key this execution's
  * memory already holds was delivered meanwhile (by webhook, or by catch-up elsewhere) and is left
- * out, so the change reaches the workflow once. The catch-up cursor the items carry, or the one this
- * process's trigger reached, is stored (nodes/shared/catchUp/cursor.ts); a bookkeeping item exists
- * only to store it and is left out too.
+ * out, so the change reaches the workflow once. A bookkeeping item exists only to store the cursor
+ * and is left out too.
  *
- * Returns the indexes of the items to pass on. Manual test runs never touch the memory or cursor.
+ * The catch-up cursor stored is the newest of: the one static data holds, the ones the items carry
+ * (catch-up's, and the stored one a webhook item carries from `webhook()`), the one this process saw
+ * stored before, and the one this process's trigger reached (nodes/shared/catchUp/cursor.ts). On a
+ * queue-mode worker of n8n 2.40 static data starts empty and its save replaces static data whole,
+ * so an execution that did not store the cursor again would remove it (docs/queue-mode.md).
+ *
+ * Returns the indexes of the items to pass on; pass each through `withoutCarriedCursor`
+ * (nodes/shared/deliveryItem.ts). Manual test runs never touch the memory or cursor.
  */
 export function acceptInExecution(
 	ctx: IExecuteFunctions,
@@ -300,18 +324,35 @@ export function acceptInExecution(
 	if (ctx.getMode() === 'manual') return all;
 	const place = memoryPlace(ctx);
 	const nodeId = memoryId(place);
+
+	// The cursor first, so that the session below keeps keys as far back as it reaches.
+	let cursor = noteStoredCursor(nodeId, place.staticData);
+	const newer = (found: { cursorMs: number; startMs?: number } | undefined) => {
+		if (!found) return;
+		cursor = {
+			cursorMs: Math.max(cursor?.cursorMs ?? found.cursorMs, found.cursorMs),
+			...((cursor?.startMs ?? found.startMs) !== undefined
+				? { startMs: cursor?.startMs ?? found.startMs }
+				: {}),
+		};
+	};
+	newer(publishedCursor(nodeId));
+	for (const item of items) {
+		newer(readCatchUpFields(item.json));
+		newer(readCarriedCursor(item.json));
+	}
+	const cursorMoved =
+		cursor !== undefined && commitCursor(place.staticData, cursor.cursorMs, cursor.startMs);
+	if (cursor && cursorMoved) {
+		noteStored(nodeId, cursor.cursorMs);
+		noteCursorSeen(nodeId, cursor.cursorMs, cursor.startMs);
+	}
+
 	let session: MemorySession | undefined;
-	const published = publishedCursor(nodeId);
-	let cursorMs = published?.cursorMs;
-	let startMs = published?.startMs;
 	const kept: number[] = [];
 	for (const index of all) {
 		const json = items[index].json;
 		const catchUp = readCatchUpFields(json);
-		if (catchUp) {
-			cursorMs = Math.max(cursorMs ?? catchUp.cursorMs, catchUp.cursorMs);
-			startMs ??= catchUp.startMs;
-		}
 		if (catchUp?.bookkeeping || catchUp?.problem !== undefined) continue;
 		const delivery = readDelivery(json);
 		if (!delivery) {
@@ -331,8 +372,7 @@ export function acceptInExecution(
 			session.accept(hashDeliveryKey(alias), delivery.receivedAtMs);
 		kept.push(index);
 	}
-	if (cursorMs !== undefined && commitCursor(place.staticData, cursorMs, startMs)) {
-		noteStored(nodeId, cursorMs);
+	if (cursorMoved) {
 		// Storing the cursor makes n8n save this execution's static data whole when it ends. That
 		// copy was loaded when the execution was created: without this, an execution that accepts no
 		// key (a bookkeeping item, a change delivered meanwhile) would write the memory as it was

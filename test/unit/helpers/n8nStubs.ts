@@ -58,9 +58,15 @@ export class StaticDataRow {
 	json = '{}';
 	saves = 0;
 
-	/** What one request sees: a fresh copy whose node object tracks top-level assignments. */
-	load(nodeName: string): LoadedStaticData {
-		const all = JSON.parse(this.json) as Record<string, IDataObject>;
+	/**
+	 * What one request sees: a fresh copy whose node object tracks top-level assignments.
+	 * `queueWorker240`: an execution on a queue-mode worker of n8n 2.40.7, which starts with empty
+	 * static data and saves what its nodes wrote as the workflow's whole static data
+	 * (docs/queue-mode.md, "Several workers": execution-persistence.js:46, workflow-runner.js:213,
+	 * execution-lifecycle-hooks.js:483-497).
+	 */
+	load(nodeName: string, queueWorker240 = false): LoadedStaticData {
+		const all = queueWorker240 ? {} : (JSON.parse(this.json) as Record<string, IDataObject>);
 		const key = `node:${nodeName}`;
 		const target: IDataObject = all[key] ?? {};
 		let dirty = false;
@@ -333,6 +339,8 @@ export interface StubNodeSetup {
 	typeVersion?: number;
 	/** which n8n's static-data rule to follow; default '2.40' (see StaticDataRow) */
 	n8nVersion?: '2.40' | '2.8';
+	/** executions run on a queue-mode worker of n8n 2.40.7 (StaticDataRow.load) */
+	queueWorker240?: boolean;
 }
 
 export interface WebhookCall {
@@ -485,7 +493,7 @@ export function executeContext(setup: StubNodeSetup, items: INodeExecutionData[]
 	const parameters = setup.parameters ?? {};
 	const logger = setup.logger ?? new RecordingLogger();
 	const base = baseContext(setup, logger);
-	const execution = (setup.staticData ?? new StaticDataRow()).load(setup.nodeName ?? 'Trigger');
+	const execution = (setup.staticData ?? new StaticDataRow()).load(setup.nodeName ?? 'Trigger', setup.queueWorker240);
 	const ctx = {
 		...base,
 		getWorkflowStaticData: (type: string) => {
