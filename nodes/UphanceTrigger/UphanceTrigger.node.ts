@@ -328,7 +328,7 @@ export class UphanceTrigger implements INodeType {
 		const items = this.getInputData();
 		throwCatchUpProblem(this, items);
 		const firstOptions = this.getNodeParameter('options', 0, {}) as UphanceOptions;
-		const kept = acceptInExecution(
+		const kept = await acceptInExecution(
 			this,
 			items,
 			limitsOf(

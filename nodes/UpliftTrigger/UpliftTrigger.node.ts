@@ -329,7 +329,7 @@ export class UpliftTrigger implements INodeType {
 		const items = this.getInputData();
 		throwCatchUpProblem(this, items);
 		const firstOptions = this.getNodeParameter('options', 0, {}) as UpliftOptions;
-		const kept = acceptInExecution(
+		const kept = await acceptInExecution(
 			this,
 			items,
 			limitsOf(

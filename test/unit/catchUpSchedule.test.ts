@@ -125,12 +125,12 @@ function activation(opts: {
 			const execution: Execution = { items: data[0], ended: false };
 			executions.push(execution);
 			// n8n starts the execution later: its static data is loaded from the row when it starts.
-			setImmediate(() => {
+			setImmediate(async () => {
 				const { ctx: executeCtx, finish } = executeContext(
 					{ nodeName: NODE, workflowId, staticData: row, logger },
 					execution.items,
 				);
-				execution.kept = acceptInExecution(executeCtx as never, execution.items, LIMITS);
+				execution.kept = await acceptInExecution(executeCtx as never, execution.items, LIMITS);
 				finish();
 				execution.ended = true;
 				done?.resolve({ status: 'success', finished: true, data: { resultData: {} } } as unknown as IRun);

@@ -393,10 +393,10 @@ describe('acceptInExecution', () => {
 	});
 	const bookkeepingItem = (cursorMs: number) => ({ json: { source: 'catchUp', catchUp: { runAt: new Date(now).toISOString(), since: sinceIso(cursorMs), bookkeeping: true } } });
 
-	function execution(row: StaticDataRow, workflowId: string, items: INodeExecutionData[], mode: 'webhook' | 'manual' = 'webhook') {
+	async function execution(row: StaticDataRow, workflowId: string, items: INodeExecutionData[], mode: 'webhook' | 'manual' = 'webhook') {
 		const logger = new RecordingLogger();
 		const { ctx, finish } = executeContext({ nodeName: NODE, workflowId, staticData: row, logger, mode }, items);
-		const kept = acceptInExecution(ctx as never, items, limits);
+		const kept = await acceptInExecution(ctx as never, items, limits);
 		finish();
 		return { kept, logger };
 	}
@@ -406,7 +406,7 @@ describe('acceptInExecution', () => {
 		s.accept(hashDeliveryKey(key));
 	};
 
-	it('drops a catch-up item whose key is already held and logs it; keeps new catch-up items and every webhook item', () => {
+	it('drops a catch-up item whose key is already held and logs it; keeps new catch-up items and every webhook item', async () => {
 		const row = new StaticDataRow();
 		const wf = uniqueWorkflow();
 		acceptedElsewhere(wf, 'uphance:product:1:t1');
@@ -416,7 +416,7 @@ describe('acceptInExecution', () => {
 			webhookItem('uphance:product:1:t1'),
 			{ json: { unrelated: true } },
 		];
-		const { kept, logger } = execution(row, wf, items);
+		const { kept, logger } = await execution(row, wf, items);
 		expect(kept).toEqual([1, 2, 3]);
 		expect(logger.lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([
 			'Catch-up found a change that was delivered meanwhile (uphance:product:1:t1); it is left out of this execution.',
@@ -424,10 +424,10 @@ describe('acceptInExecution', () => {
 		// the kept ones' keys are saved with the execution
 		expect(new Set(savedKeys(row))).toEqual(new Set(['uphance:product:1:t1', 'uphance:product:2:t2'].map(hashDeliveryKey)));
 		// and a second execution of the same catch-up item drops it
-		expect(execution(row, wf, [catchUpItem('uphance:product:2:t2', now - HOUR)]).kept).toEqual([]);
+		expect((await execution(row, wf, [catchUpItem('uphance:product:2:t2', now - HOUR)])).kept).toEqual([]);
 	});
 
-	it('an execution that only stores the cursor (a bookkeeping item, a change delivered meanwhile) saves the memory with every key this process holds, not the copy it was created with (issue 19, finding 8)', () => {
+	it('an execution that only stores the cursor (a bookkeeping item, a change delivered meanwhile) saves the memory with every key this process holds, not the copy it was created with (issue 19, finding 8)', async () => {
 		for (const item of [bookkeepingItem(now), catchUpItem('held-meanwhile', now)]) {
 			const row = new StaticDataRow();
 			const wf = uniqueWorkflow();
@@ -435,50 +435,50 @@ describe('acceptInExecution', () => {
 			const execution = executeContext({ nodeName: NODE, workflowId: wf, staticData: row, logger: new RecordingLogger() }, [item]);
 			acceptedElsewhere(wf, 'held-meanwhile');
 			acceptedElsewhere(wf, 'saved-since');
-			expect(acceptInExecution(execution.ctx as never, [item], limits)).toEqual([]);
+			expect(await acceptInExecution(execution.ctx as never, [item], limits)).toEqual([]);
 			execution.finish();
 			expect(new Set(savedKeys(row))).toEqual(new Set(['held-meanwhile', 'saved-since'].map(hashDeliveryKey)));
 		}
 	});
 
-	it("stores the cursor: the largest of the items' and the stored one, never moving back", () => {
+	it("stores the cursor: the largest of the items' and the stored one, never moving back", async () => {
 		const row = new StaticDataRow();
 		const wf = uniqueWorkflow();
 		const s0 = now - 2 * HOUR;
 		row.json = JSON.stringify({ [`node:${NODE}`]: { catchUp: { format: 1, since: sinceIso(s0) } } });
-		execution(row, wf, [catchUpItem('a', s0 - HOUR), catchUpItem('b', s0 + HOUR), catchUpItem('c', s0 + 30 * 60_000)]);
+		await execution(row, wf, [catchUpItem('a', s0 - HOUR), catchUpItem('b', s0 + HOUR), catchUpItem('c', s0 + 30 * 60_000)]);
 		expect(row.nodeData(NODE)?.catchUp).toEqual({ format: 1, since: sinceIso(s0 + HOUR) });
-		execution(row, wf, [catchUpItem('d', s0)]);
+		await execution(row, wf, [catchUpItem('d', s0)]);
 		expect(row.nodeData(NODE)?.catchUp).toEqual({ format: 1, since: sinceIso(s0 + HOUR) });
 		// a held (dropped) item's cursor counts too: the change was handled
 		acceptedElsewhere(wf, 'e');
-		const { kept } = execution(row, wf, [catchUpItem('e', s0 + 2 * HOUR)]);
+		const { kept } = await execution(row, wf, [catchUpItem('e', s0 + 2 * HOUR)]);
 		expect(kept).toEqual([]);
 		expect(row.nodeData(NODE)?.catchUp).toEqual({ format: 1, since: sinceIso(s0 + 2 * HOUR) });
 	});
 
-	it('a bookkeeping item is dropped, stores its cursor and no key', () => {
+	it('a bookkeeping item is dropped, stores its cursor and no key', async () => {
 		const row = new StaticDataRow();
 		const wf = uniqueWorkflow();
-		const { kept } = execution(row, wf, [bookkeepingItem(now - HOUR)]);
+		const { kept } = await execution(row, wf, [bookkeepingItem(now - HOUR)]);
 		expect(kept).toEqual([]);
 		expect(row.nodeData(NODE)).toEqual({ catchUp: { format: 1, since: sinceIso(now - HOUR) } });
 	});
 
-	it('webhook items alone store no cursor of their own', () => {
+	it('webhook items alone store no cursor of their own', async () => {
 		const row = new StaticDataRow();
 		const wf = uniqueWorkflow();
-		expect(execution(row, wf, [webhookItem('w1')]).kept).toEqual([0]);
+		expect((await execution(row, wf, [webhookItem('w1')])).kept).toEqual([0]);
 		expect(row.nodeData(NODE)?.catchUp).toBeUndefined();
 		expect(savedKeys(row)).toEqual([hashDeliveryKey('w1')]);
 	});
 
-	it('manual mode returns every index and touches neither the memory nor static data', () => {
+	it('manual mode returns every index and touches neither the memory nor static data', async () => {
 		const row = new StaticDataRow();
 		const wf = uniqueWorkflow();
 		acceptedElsewhere(wf, 'held');
 		const items = [catchUpItem('held', now - HOUR), catchUpItem('fresh', now - HOUR), bookkeepingItem(now), webhookItem('w')];
-		const { kept } = execution(row, wf, items, 'manual');
+		const { kept } = await execution(row, wf, items, 'manual');
 		expect(kept).toEqual([0, 1, 2, 3]);
 		expect(row.saves).toBe(0);
 		expect(row.json).toBe('{}');

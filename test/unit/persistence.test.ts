@@ -13,7 +13,7 @@ import { hashDeliveryKey } from '../../nodes/shared/duplicateMemory/store';
 import type { PersistedMemory } from '../../nodes/shared/duplicateMemory/store';
 import { signSha256 } from '../../nodes/shared/signature';
 import type { StubNodeSetup, WebhookCall } from './helpers/n8nStubs';
-import { callWebhook, CredentialStore, executeContext, runExecution, StaticDataRow } from './helpers/n8nStubs';
+import { callWebhook, CredentialStore, executeContext, RecordingLogger, runExecution, StaticDataRow } from './helpers/n8nStubs';
 
 const SECRET = 'persistence-signing-secret';
 const URL_TOKEN = 'persistence-url-token-0123456789';
@@ -250,5 +250,88 @@ describe.each(vendors)('$name trigger, queue mode on n8n 2.40.7: the catch-up cu
 		const out = await runExecution(n8n, setup, call);
 		expect(cursorIn(row, s.nodeName!)).toEqual({ format: 1, since: SINCE, start: START });
 		expect(Object.keys(out[0].json)).not.toContain('storedCatchUpCursor');
+	});
+});
+
+describe.each(vendors)("$name trigger, queue mode on n8n 2.40.7 with two workers: n8n's processed-data table catches what static data lost", (vendor) => {
+	const onWorker = async (worker: TriggerNode, s: StubNodeSetup, items: INodeExecutionData[]) => {
+		const logger = new RecordingLogger();
+		const { ctx, finish } = executeContext({ ...s, queueWorker240: true, logger }, items);
+		const [out] = await worker.execute.call(ctx as never);
+		finish();
+		return { out, logger };
+	};
+	const itemsOf = (call: WebhookCall) => (call.result!.workflowData as INodeExecutionData[][])[0];
+
+	it('a repeat that reaches a webhook process while static data holds only the other worker\'s keys starts an execution that passes nothing on, and says why', async () => {
+		const row = new StaticDataRow();
+		const s = vendor.setup(row, `two-workers-${vendor.name}-${++workflows}`);
+		const webhookA = newProcess()[vendor.name];
+		const [worker1, worker2] = [newProcess()[vendor.name], newProcess()[vendor.name]];
+		expect((await onWorker(worker1, s, itemsOf(await callWebhook(webhookA, s, vendor.request(0))))).out).toHaveLength(1);
+		expect((await onWorker(worker2, s, itemsOf(await callWebhook(webhookA, s, vendor.request(1))))).out).toHaveLength(1);
+		// worker 2 saved last: static data holds delivery 1's key only (what 2.40.7 does)
+		expect(savedKeys(row, s.nodeName!)).toEqual([hashDeliveryKey(vendor.deliveryKey(1))]);
+
+		const webhookB = newProcess()[vendor.name];
+		const repeat = await callWebhook(webhookB, s, vendor.request(0));
+		expect(started(repeat)).toBe(true); // static data could not tell: an execution starts
+		const { out, logger } = await onWorker(worker2, s, itemsOf(repeat));
+		expect(out).toEqual([]);
+		expect(logger.text()).toContain(`An earlier execution (on another worker) already had this delivery (${vendor.deliveryKey(0)})`);
+	});
+
+	it("catch-up's item of a change a webhook delivered, run by the other worker, passes nothing on", async () => {
+		const row = new StaticDataRow();
+		const s = vendor.setup(row, `two-workers-catchup-${vendor.name}-${++workflows}`);
+		const webhookA = newProcess()[vendor.name];
+		const [worker1, worker2] = [newProcess()[vendor.name], newProcess()[vendor.name]];
+		await onWorker(worker1, s, itemsOf(await callWebhook(webhookA, s, vendor.request(0))));
+		await onWorker(worker2, s, itemsOf(await callWebhook(webhookA, s, vendor.request(1))));
+		const at = new Date().toISOString();
+		const caughtUp = (i: number) => ({ json: { deliveryKey: vendor.deliveryKey(i), receivedAt: at, source: 'catchUp', catchUp: { runAt: at, since: at } } });
+		const { out } = await onWorker(worker2, s, [caughtUp(0), caughtUp(1), caughtUp(2)]);
+		expect(out.map((item) => item.json.deliveryKey)).toEqual([vendor.deliveryKey(2)]);
+	});
+
+	it('regular mode: the processed-data table is used at most once, by the first execution (static data arrives with the memory after that)', async () => {
+		const row = new StaticDataRow();
+		const s = vendor.setup(row, `regular-processed-${vendor.name}-${++workflows}`);
+		const n8n = newProcess()[vendor.name];
+		for (let i = 0; i < 5; i++) expect(await runExecution(n8n, s, await callWebhook(n8n, s, vendor.request(i)))).toHaveLength(1);
+		expect(row.processedCalls).toBe(1);
+	});
+});
+
+describe("recordedByEarlierExecutions (n8n's processed-data table)", () => {
+	const { recordedByEarlierExecutions } = require('../../nodes/shared/duplicateMemory/processedData') as typeof import('../../nodes/shared/duplicateMemory/processedData');
+	const ctxWith = (checkProcessedAndRecord: (...args: unknown[]) => Promise<unknown>) => ({ helpers: { checkProcessedAndRecord } }) as never;
+
+	it('records keys and aliases, and reports only candidates whose delivery key was recorded before (an alias found is no repeat)', async () => {
+		const row = new StaticDataRow();
+		const call = async (items: Array<string | number>, _scope: unknown, o: { maxEntries?: number }) => row.checkProcessedAndRecord('n:x', items, o.maxEntries);
+		const log: string[] = [];
+		expect(await recordedByEarlierExecutions(ctxWith(call as never), [{ index: 0, deliveryKey: 'k1', aliases: ['capture:1'] }], 100, (m) => log.push(m))).toEqual(new Set());
+		const again = await recordedByEarlierExecutions(
+			ctxWith(call as never),
+			[
+				{ index: 0, deliveryKey: 'k1', aliases: [] },
+				{ index: 1, deliveryKey: 'k2', aliases: ['capture:1'] },
+				{ index: 2, deliveryKey: 'capture:1', aliases: [] },
+			],
+			100,
+			(m) => log.push(m),
+		);
+		expect([...again].sort()).toEqual([0, 2]);
+		expect(log).toHaveLength(2);
+	});
+
+	it('a failing call lets every item go on and says so', async () => {
+		const log: string[] = [];
+		const failing = async () => {
+			throw new Error('duplicate key value violates unique constraint "PK_processed_data"');
+		};
+		expect(await recordedByEarlierExecutions(ctxWith(failing), [{ index: 0, deliveryKey: 'k1', aliases: [] }], 100, (m) => log.push(m))).toEqual(new Set());
+		expect(log).toEqual([`The check in n8n's processed-data table failed (duplicate key value violates unique constraint "PK_processed_data"); the items go on, so a repeat is possible.`]);
 	});
 });

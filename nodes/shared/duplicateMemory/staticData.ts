@@ -7,6 +7,7 @@ import type {
 } from 'n8n-workflow';
 
 import {
+	CATCH_UP_FIELD,
 	commitCursor,
 	keepKeysFrom,
 	noteCursorSeen,
@@ -16,6 +17,8 @@ import {
 	readCursor,
 } from '../catchUp/cursor';
 import { readCarriedCursor, readCatchUpFields, readDelivery } from '../deliveryItem';
+import { recordedByEarlierExecutions } from './processedData';
+import type { RecheckCandidate } from './processedData';
 import {
 	decodeEntry,
 	DuplicateMemory,
@@ -312,18 +315,26 @@ export class MemorySession {
  * queue-mode worker of n8n 2.40 static data starts empty and its save replaces static data whole,
  * so an execution that did not store the cursor again would remove it (docs/queue-mode.md).
  *
+ * Where static data arrived empty (a queue-mode worker of n8n 2.40), the items' keys are also
+ * checked and recorded in n8n's processed-data table, and a delivery an earlier execution recorded
+ * is left out (./processedData.ts).
+ *
  * Returns the indexes of the items to pass on; pass each through `withoutCarriedCursor`
  * (nodes/shared/deliveryItem.ts). Manual test runs never touch the memory or cursor.
  */
-export function acceptInExecution(
+export async function acceptInExecution(
 	ctx: IExecuteFunctions,
 	items: INodeExecutionData[],
 	limits: DuplicateLimits,
-): number[] {
+): Promise<number[]> {
 	const all = items.map((_, index) => index);
 	if (ctx.getMode() === 'manual') return all;
 	const place = memoryPlace(ctx);
 	const nodeId = memoryId(place);
+	// Static data that arrived without a memory or a cursor: a queue-mode worker of n8n 2.40
+	// (./processedData.ts), or a node that never saved one (then the check below costs one call).
+	const arrivedEmpty =
+		place.staticData[MEMORY_FIELD] === undefined && place.staticData[CATCH_UP_FIELD] === undefined;
 
 	// The cursor first, so that the session below keeps keys as far back as it reaches.
 	let cursor = noteStoredCursor(nodeId, place.staticData);
@@ -350,6 +361,7 @@ export function acceptInExecution(
 
 	let session: MemorySession | undefined;
 	const kept: number[] = [];
+	const recheck: RecheckCandidate[] = [];
 	for (const index of all) {
 		const json = items[index].json;
 		const catchUp = readCatchUpFields(json);
@@ -371,6 +383,7 @@ export function acceptInExecution(
 		for (const alias of delivery.aliases)
 			session.accept(hashDeliveryKey(alias), delivery.receivedAtMs);
 		kept.push(index);
+		recheck.push({ index, deliveryKey: delivery.deliveryKey, aliases: delivery.aliases });
 	}
 	if (cursorMoved) {
 		// Storing the cursor makes n8n save this execution's static data whole when it ends. That
@@ -381,5 +394,7 @@ export function acceptInExecution(
 		session ??= new MemorySession(place, limits);
 		session.saveIfBehind();
 	}
-	return kept;
+	if (!arrivedEmpty) return kept;
+	const repeated = await recordedByEarlierExecutions(ctx, recheck, limits.maxEntries, place.log);
+	return kept.filter((index) => !repeated.has(index));
 }

@@ -9,6 +9,8 @@
  * - httpRequestWithAuthentication applies the credential's `authenticate` and, for credentials with
  *   `preAuthentication`, fills the expirable field when empty and refreshes it once on a 401.
  */
+import { createHash } from 'node:crypto';
+
 import type {
 	ICredentialDataDecryptedObject,
 	ICredentialType,
@@ -57,6 +59,36 @@ export interface LoadedStaticData {
 export class StaticDataRow {
 	json = '{}';
 	saves = 0;
+	/**
+	 * The workflow's rows of n8n's processed-data table (what `checkProcessedAndRecord` reads and
+	 * writes), by context (`n:<node id>`): md5 hashes, base64, oldest first, as n8n 2.40.7's
+	 * `deduplication-helper.js` (`handleHashedItems`) keeps them.
+	 */
+	processed = new Map<string, string[]>();
+	processedCalls = 0;
+
+	/** n8n's checkProcessedAndRecord in mode 'entries' (read, add, write back: no lock). */
+	checkProcessedAndRecord(context: string, items: Array<string | number>, maxEntries?: number): { new: Array<string | number>; processed: Array<string | number> } {
+		this.processedCalls++;
+		const hashed = items.map((item) => createHash('md5').update(item.toString()).digest('base64'));
+		const stored = this.processed.get(context);
+		if (!stored) {
+			if (maxEntries) hashed.splice(0, hashed.length - maxEntries);
+			this.processed.set(context, hashed);
+			return { new: items, processed: [] };
+		}
+		const seen = new Set(stored);
+		const result: { new: Array<string | number>; processed: Array<string | number> } = { new: [], processed: [] };
+		hashed.forEach((hash, i) => {
+			if (seen.has(hash)) result.processed.push(items[i]);
+			else {
+				result.new.push(items[i]);
+				stored.push(hash);
+			}
+		});
+		if (maxEntries) stored.splice(0, stored.length - maxEntries);
+		return result;
+	}
 
 	/**
 	 * What one request sees: a fresh copy whose node object tracks top-level assignments.
@@ -493,7 +525,8 @@ export function executeContext(setup: StubNodeSetup, items: INodeExecutionData[]
 	const parameters = setup.parameters ?? {};
 	const logger = setup.logger ?? new RecordingLogger();
 	const base = baseContext(setup, logger);
-	const execution = (setup.staticData ?? new StaticDataRow()).load(setup.nodeName ?? 'Trigger', setup.queueWorker240);
+	const row = setup.staticData ?? new StaticDataRow();
+	const execution = row.load(setup.nodeName ?? 'Trigger', setup.queueWorker240);
 	const ctx = {
 		...base,
 		getWorkflowStaticData: (type: string) => {
@@ -505,6 +538,11 @@ export function executeContext(setup: StubNodeSetup, items: INodeExecutionData[]
 		continueOnFail: () => false,
 		helpers: {
 			...base.helpers,
+			// scope 'node': n8n keys the row by the node's id (deduplication-helper.js, createContext)
+			checkProcessedAndRecord: async (items: Array<string | number>, scope: 'node' | 'workflow', options: { mode: string; maxEntries?: number }) => {
+				if (options.mode !== 'entries') throw new Error(`mode ${options.mode} is not played by this stand-in`);
+				return row.checkProcessedAndRecord(scope === 'node' ? `n:${setup.nodeName ?? 'Trigger'}` : '', items, options.maxEntries);
+			},
 			prepareBinaryData: async (buffer: Buffer, fileName?: string, mimeType?: string): Promise<BinaryRecord> => ({
 				data: buffer.toString('base64'),
 				mimeType: mimeType ?? 'application/octet-stream',
