@@ -327,7 +327,7 @@ async function judgeRedeliveries(workflowId: string, trigger: string, sent: Arra
 		gap,
 		heldStarted: startedAny(held),
 		gapStarted: startedAny(gap),
-		summary: `${startedAny(held).length}/${held.length} of those that found their key in static data started an execution, ${startedAny(gap).length}/${gap.length} of those that met static data without it`,
+		summary: `${startedAny(held).length}/${held.length} of those that found their key in static data started an execution with output, ${startedAny(gap).length}/${gap.length} of those that met static data without it`,
 		details: () => [...startedAny(held), ...startedAny(gap)].map(explain).join('\n'),
 	};
 }
@@ -449,12 +449,14 @@ describe('queue mode: main + 2 webhook processes + 2 workers, PostgreSQL 17, Red
 		figure(
 			`scenario 1: ${executed.length}/${N} distinct deliveries executed (alternating between the two webhook processes, one at a time); ` +
 				`${executed.length - wrongCsv.length}/${N} executions carry their own CSV as binary data (binary data mode: ${[...modes].join(', ') || '-'}); execution status: ${[...statuses].join(', ')}; ` +
-				`executions per worker: ${perWorker(firstExecutions, workerOf)}`,
+				`executions per worker: ${perWorker(firstExecutions, workerOf)}; ${unkeyed.length} executions without output so far (scenario 2's redeliveries the processed-data check left empty)`,
 		);
-		expect({ notExecuted: s12.deliveries.filter((x) => count(byKey, x.key) === 0).map((x) => x.key), wrongCsv, unkeyed: unkeyed.length, modes: [...modes] }).toEqual({
+		// Executions without output here are scenario 2's redeliveries, already under way, that a
+		// worker's check in n8n's processed-data table left empty (nodes/shared/duplicateMemory/processedData.ts).
+		expect({ notExecuted: s12.deliveries.filter((x) => count(byKey, x.key) === 0).map((x) => x.key), wrongCsv, unkeyedAtMostOnePerDelivery: unkeyed.length <= N, modes: [...modes] }).toEqual({
 			notExecuted: [],
 			wrongCsv: [],
-			unkeyed: 0,
+			unkeyedAtMostOnePerDelivery: true,
 			modes: ['database'],
 		});
 	});
@@ -661,7 +663,12 @@ describe('queue mode: main + 2 webhook processes + 2 workers, PostgreSQL 17, Red
 		}
 		expect(again.filter((a) => !is2xx(a)).map(show)).toEqual([]);
 		expect({ neverAccepted, lost, duplicated, heldStarted: judged.heldStarted.map((r) => r.key) }).toEqual({ neverAccepted: [], lost: [], duplicated: [], heldStarted: [] });
-		expect(newAfterRestart).toBe(judged.gapStarted.length); // one new execution at most per redelivery that met the gap
+		// A redelivery that met static data without its key may start an execution (at most one each);
+		// the worker's check in n8n's processed-data table leaves it without output
+		// (nodes/shared/duplicateMemory/processedData.ts) unless that table lost the key to two workers
+		// writing at once: those are the ones with output, counted in the figure (gapStarted).
+		expect(newAfterRestart).toBeLessThanOrEqual(judged.gap.length);
+		expect(judged.gapStarted.length).toBeLessThanOrEqual(newAfterRestart);
 	});
 
 	test('5. Uphance in its default "after fetch" mode across both processes, API answering 503 for a while -> 503s, then every event executed exactly once after recovery; redeliveries on the other process that found their key in static data recognised (the others counted)', async () => {
@@ -731,7 +738,10 @@ describe('queue mode: main + 2 webhook processes + 2 workers, PostgreSQL 17, Red
 			extra: 0,
 			heldStarted: [],
 		});
-		expect(newLater).toBe(judged.gapStarted.length);
+		// as in scenario 4: at most one new execution per redelivery that met the gap, and with output
+		// only where the processed-data table lost the key (counted in the figure)
+		expect(newLater).toBeLessThanOrEqual(judged.gap.length);
+		expect(judged.gapStarted.length).toBeLessThanOrEqual(newLater);
 	});
 
 	test('6. Redis stopped for 10 s while deliveries arrive -> nothing acknowledged and lost, each delivery executed at most once per webhook process its attempts reached (how many twice: measured); after Redis returns, redeliveries that found their key in static data start nothing (the others counted)', async () => {
@@ -943,7 +953,7 @@ describe('queue mode: main + 2 webhook processes + 2 workers, PostgreSQL 17, Red
 		const missedOnce = missed.filter((id) => sources(id) === 'catchUp');
 		const fromWebhook = delivered.filter((id) => sources(id).startsWith('webhook'));
 		const deliveredTwice = delivered.filter((id) => (withOutput.get(id) || []).length > 1).map((id) => `${id}: ${sources(id)}`);
-		const droppedPerWorker = q.workers.map((_: any, i: number) => logLinesSince(`worker-${i + 1}`, 0, /Catch-up found a change that was delivered meanwhile/).length);
+		const droppedPerWorker = q.workers.map((_: any, i: number) => logLinesSince(`worker-${i + 1}`, 0, new RegExp(`Catch-up found a change that was delivered meanwhile \\(uphance:pick_ticket:(${delivered.join('|')}):|An earlier execution \\(on another worker\\) already had this delivery \\(uphance:pick_ticket:(${delivered.join('|')}):`)).length);
 		const droppedLogged = droppedPerWorker.reduce((a: number, b: number) => a + b, 0);
 
 		// Two workers. On n8n 2.40.7 a worker's execution starts with empty static data (docs/queue-mode.md:
@@ -958,7 +968,8 @@ describe('queue mode: main + 2 webhook processes + 2 workers, PostgreSQL 17, Red
 			const run = (runsOf.get(id) || []).find((r) => r.source === source);
 			return run ? workerOf.get(String(run.execution.id)) : undefined;
 		};
-		const dropLines = q.workers.map((_: any, i: number) => logLinesSince(`worker-${i + 1}`, 0, /Catch-up found a change that was delivered meanwhile/));
+		// dropped by the worker's memory, or by its check in n8n's processed-data table
+		const dropLines = q.workers.map((_: any, i: number) => logLinesSince(`worker-${i + 1}`, 0, /Catch-up found a change that was delivered meanwhile|An earlier execution \(on another worker\) already had this delivery/));
 		const droppedBy = (id: number) => dropLines.map((lines: string[], i: number) => (keyOf(id) && lines.some((l) => l.includes(keyOf(id).slice(0, 80))) ? i + 1 : 0)).filter(Boolean);
 		const dropped = delivered.filter((id) => droppedBy(id).length > 0);
 		const droppedBySameWorker = dropped.filter((id) => droppedBy(id).every((w: number) => w === ranOn(id, 'webhook')));
@@ -1022,6 +1033,10 @@ describe('queue mode: main + 2 webhook processes + 2 workers, PostgreSQL 17, Red
 		// change the leader lists, and none once a run has settled them
 		expect(catchUpRun).toMatch(/: run done \(/);
 		expect(emptyByPhase.catchUpRun).toBeLessThanOrEqual(10);
+		// no save removed the stored catch-up cursor (webhook() carries it to each execution, which
+		// stores it again: nodes/shared/catchUp/cursor.ts), so a main restart would resume from it
+		expect(cursorRemovals.map((c) => `${c.process} at ${hhmmss(c.at)}`)).toEqual([]);
+		expect(copies.length > 0 && Boolean(copies[copies.length - 1].cursor)).toBe(true);
 		expect(emptyByPhase.confirmRun).toBe(0);
 		expect(elsewhere.filter((e) => e.lines.length).map((e) => `${e.name}: ${e.lines[0]}`)).toEqual([]);
 		expect({ mainStarts, enoughRuns: mainRuns >= (nextRun ? 3 : 2) }).toEqual({ mainStarts: 1, enoughRuns: true });
