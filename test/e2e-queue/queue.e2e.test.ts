@@ -953,7 +953,7 @@ describe('queue mode: main + 2 webhook processes + 2 workers, PostgreSQL 17, Red
 		const missedOnce = missed.filter((id) => sources(id) === 'catchUp');
 		const fromWebhook = delivered.filter((id) => sources(id).startsWith('webhook'));
 		const deliveredTwice = delivered.filter((id) => (withOutput.get(id) || []).length > 1).map((id) => `${id}: ${sources(id)}`);
-		const droppedPerWorker = q.workers.map((_: any, i: number) => logLinesSince(`worker-${i + 1}`, 0, new RegExp(`Catch-up found a change that was delivered meanwhile \\(uphance:pick_ticket:(${delivered.join('|')}):|An earlier execution \\(on another worker\\) already had this delivery \\(uphance:pick_ticket:(${delivered.join('|')}):`)).length);
+		const droppedPerWorker = q.workers.map((_: any, i: number) => logLinesSince(`worker-${i + 1}`, 0, new RegExp(`Catch-up found a change that was delivered meanwhile \\(uphance:pick_ticket:(${delivered.join('|')}):|An earlier execution already had this delivery \\(uphance:pick_ticket:(${delivered.join('|')}):`)).length);
 		const droppedLogged = droppedPerWorker.reduce((a: number, b: number) => a + b, 0);
 
 		// Two workers. On n8n 2.40.7 a worker's execution starts with empty static data (docs/queue-mode.md:
@@ -969,7 +969,7 @@ describe('queue mode: main + 2 webhook processes + 2 workers, PostgreSQL 17, Red
 			return run ? workerOf.get(String(run.execution.id)) : undefined;
 		};
 		// dropped by the worker's memory, or by its check in n8n's processed-data table
-		const dropLines = q.workers.map((_: any, i: number) => logLinesSince(`worker-${i + 1}`, 0, /Catch-up found a change that was delivered meanwhile|An earlier execution \(on another worker\) already had this delivery/));
+		const dropLines = q.workers.map((_: any, i: number) => logLinesSince(`worker-${i + 1}`, 0, /Catch-up found a change that was delivered meanwhile|An earlier execution already had this delivery/));
 		const droppedBy = (id: number) => dropLines.map((lines: string[], i: number) => (keyOf(id) && lines.some((l) => l.includes(keyOf(id).slice(0, 80))) ? i + 1 : 0)).filter(Boolean);
 		const dropped = delivered.filter((id) => droppedBy(id).length > 0);
 		const droppedBySameWorker = dropped.filter((id) => droppedBy(id).every((w: number) => w === ranOn(id, 'webhook')));

@@ -278,7 +278,7 @@ describe.each(vendors)("$name trigger, queue mode on n8n 2.40.7 with two workers
 		expect(started(repeat)).toBe(true); // static data could not tell: an execution starts
 		const { out, logger } = await onWorker(worker2, s, itemsOf(repeat));
 		expect(out).toEqual([]);
-		expect(logger.text()).toContain(`An earlier execution (on another worker) already had this delivery (${vendor.deliveryKey(0)})`);
+		expect(logger.text()).toContain(`An earlier execution already had this delivery (${vendor.deliveryKey(0)})`);
 	});
 
 	it("catch-up's item of a change a webhook delivered, run by the other worker, passes nothing on", async () => {
@@ -304,16 +304,33 @@ describe.each(vendors)("$name trigger, queue mode on n8n 2.40.7 with two workers
 });
 
 describe("recordedByEarlierExecutions (n8n's processed-data table)", () => {
-	const { recordedByEarlierExecutions } = require('../../nodes/shared/duplicateMemory/processedData') as typeof import('../../nodes/shared/duplicateMemory/processedData');
 	const ctxWith = (checkProcessedAndRecord: (...args: unknown[]) => Promise<unknown>) => ({ helpers: { checkProcessedAndRecord } }) as never;
+	/** a module of its own per test: the recent keys are per process */
+	const fresh = () => {
+		let mod: typeof import('../../nodes/shared/duplicateMemory/processedData') | undefined;
+		jest.isolateModules(() => {
+			mod = require('../../nodes/shared/duplicateMemory/processedData');
+		});
+		return mod!;
+	};
+	const tableOf = (row: StaticDataRow) => {
+		const sent: Array<Array<string | number>> = [];
+		const call = async (items: Array<string | number>, _scope: unknown, o: { maxEntries?: number }) => {
+			sent.push(items);
+			return row.checkProcessedAndRecord('n:x', items, o.maxEntries);
+		};
+		return { ctx: ctxWith(call as never), sent };
+	};
 
 	it('records keys and aliases, and reports only candidates whose delivery key was recorded before (an alias found is no repeat)', async () => {
 		const row = new StaticDataRow();
-		const call = async (items: Array<string | number>, _scope: unknown, o: { maxEntries?: number }) => row.checkProcessedAndRecord('n:x', items, o.maxEntries);
+		const workerA = fresh();
+		const workerB = fresh();
 		const log: string[] = [];
-		expect(await recordedByEarlierExecutions(ctxWith(call as never), [{ index: 0, deliveryKey: 'k1', aliases: ['capture:1'] }], 100, (m) => log.push(m))).toEqual(new Set());
-		const again = await recordedByEarlierExecutions(
-			ctxWith(call as never),
+		expect(await workerA.recordedByEarlierExecutions(tableOf(row).ctx, 'wf/node', [{ index: 0, deliveryKey: 'k1', aliases: ['capture:1'] }], 100, (m) => log.push(m))).toEqual(new Set());
+		const again = await workerB.recordedByEarlierExecutions(
+			tableOf(row).ctx,
+			'wf/node',
 			[
 				{ index: 0, deliveryKey: 'k1', aliases: [] },
 				{ index: 1, deliveryKey: 'k2', aliases: ['capture:1'] },
@@ -323,15 +340,36 @@ describe("recordedByEarlierExecutions (n8n's processed-data table)", () => {
 			(m) => log.push(m),
 		);
 		expect([...again].sort()).toEqual([0, 2]);
-		expect(log).toHaveLength(2);
+		expect(log).toEqual(['An earlier execution already had this delivery (k1); it is left out of this execution.', 'An earlier execution already had this delivery (capture:1); it is left out of this execution.']);
 	});
 
-	it('a failing call lets every item go on and says so', async () => {
+	it('a key lost to another worker writing the table at the same moment is recorded again by the next call of the worker that recorded it, for RECENT_MS', async () => {
+		const row = new StaticDataRow();
+		const worker = fresh();
+		const t0 = Date.parse('2026-12-07T00:00:00Z');
+		const { ctx, sent } = tableOf(row);
+		await worker.recordedByEarlierExecutions(ctx, 'wf/node', [{ index: 0, deliveryKey: 'k1', aliases: [] }], 100, () => undefined, t0);
+		row.processed.set('n:x', []); // the other worker's write, read before k1 was added, replaced the row
+		await worker.recordedByEarlierExecutions(ctx, 'wf/node', [{ index: 0, deliveryKey: 'k2', aliases: [] }], 100, () => undefined, t0 + 1000);
+		expect(sent[1]).toEqual(['k2', 'k1']);
+		const other = fresh(); // a repeat of k1 on the other worker is now recognised
+		expect(await other.recordedByEarlierExecutions(tableOf(row).ctx, 'wf/node', [{ index: 0, deliveryKey: 'k1', aliases: [] }], 100, () => undefined, t0 + 2000)).toEqual(new Set([0]));
+		// past RECENT_MS a key is no longer sent again
+		await worker.recordedByEarlierExecutions(ctx, 'wf/node', [{ index: 0, deliveryKey: 'k3', aliases: [] }], 100, () => undefined, t0 + 1000 + worker.RECENT_MS);
+		expect(sent[2]).toEqual(['k3']);
+	});
+
+	it('a repeat run by the worker that recorded the key is recognised even if the table lost it; a failing call lets other items go on and says so', async () => {
+		const worker = fresh();
 		const log: string[] = [];
 		const failing = async () => {
 			throw new Error('duplicate key value violates unique constraint "PK_processed_data"');
 		};
-		expect(await recordedByEarlierExecutions(ctxWith(failing), [{ index: 0, deliveryKey: 'k1', aliases: [] }], 100, (m) => log.push(m))).toEqual(new Set());
-		expect(log).toEqual([`The check in n8n's processed-data table failed (duplicate key value violates unique constraint "PK_processed_data"); the items go on, so a repeat is possible.`]);
+		expect(await worker.recordedByEarlierExecutions(ctxWith(failing), 'wf/node', [{ index: 0, deliveryKey: 'k1', aliases: [] }], 100, (m) => log.push(m))).toEqual(new Set());
+		expect(log).toEqual([`The check in n8n's processed-data table failed (duplicate key value violates unique constraint "PK_processed_data"); the items go on unless this process recorded them, so a repeat is possible.`]);
+		const empty = new StaticDataRow();
+		expect(await worker.recordedByEarlierExecutions(tableOf(empty).ctx, 'wf/node', [{ index: 0, deliveryKey: 'k1', aliases: [] }, { index: 1, deliveryKey: 'k2', aliases: [] }], 100, () => undefined)).toEqual(new Set([0]));
+		// another node's keys are its own
+		expect(await worker.recordedByEarlierExecutions(tableOf(new StaticDataRow()).ctx, 'wf/other', [{ index: 0, deliveryKey: 'k1', aliases: [] }], 100, () => undefined)).toEqual(new Set());
 	});
 });

@@ -16,12 +16,35 @@ import type { IExecuteFunctions } from 'n8n-workflow';
  * `acceptInExecution`): in regular mode and on n8n 2.8 and 1.x workers static data is loaded and
  * the duplicate memory alone decides, as before.
  *
- * What it cannot do: n8n reads the row, adds the keys and writes the row back without a lock
- * (`deduplication-helper.js`, `handleHashedItems`), so two executions of one delivery that check at
- * the same moment both pass, and one of two writes at the same moment can be lost. It never drops
- * a first delivery: a key is found only if an execution recorded it before. If the call fails, the
- * items go on (a possible repeat, never a loss) and the log says why.
+ * n8n reads the row, adds the keys and writes the row back without a lock
+ * (`deduplication-helper.js`, `handleHashedItems`), so when two workers record at the same moment
+ * one write is lost. Two things narrow that: each call records again the keys this process recorded
+ * in the last `RECENT_MS` (a key lost that way is back with this worker's next execution), and a
+ * key this process recorded is recognised without the table (a repeat run by the worker that ran
+ * the first execution). What is left: two executions of one delivery that check at the same
+ * moment, and a lost key whose repeat reaches the other worker before this one runs again.
+ *
+ * It never drops a first delivery: a key is recognised only if an execution recorded it before. If
+ * the call fails, the items go on (a possible repeat, never a loss) and the log says why.
  */
+
+/** How long this process records a key again with each call (see above). */
+export const RECENT_MS = 10 * 60_000;
+/** At most this many recent keys per trigger node are recorded again. */
+export const MAX_RECENT = 1_000;
+
+/** Per trigger node (workflow and node name): the keys this process recorded, oldest first. */
+const recent = new Map<string, Map<string, number>>();
+
+function recentOf(nodeId: string, nowMs: number): Map<string, number> {
+	const keys = recent.get(nodeId) ?? new Map<string, number>();
+	recent.set(nodeId, keys);
+	for (const [key, atMs] of keys) {
+		if (nowMs - atMs < RECENT_MS && keys.size <= MAX_RECENT) break;
+		keys.delete(key);
+	}
+	return keys;
+}
 
 /** One item to check: its index, its delivery key and the other keys of its change. */
 export interface RecheckCandidate {
@@ -31,37 +54,47 @@ export interface RecheckCandidate {
 }
 
 /**
- * Records every candidate's key and aliases in n8n's processed-data table (scope: this node) and
- * returns the indexes of candidates whose delivery key an earlier execution recorded.
+ * Records every candidate's key and aliases in n8n's processed-data table (scope: this node), with
+ * this process's recent keys, and returns the indexes of candidates whose delivery key an earlier
+ * execution recorded.
  */
 export async function recordedByEarlierExecutions(
 	ctx: IExecuteFunctions,
+	nodeId: string,
 	candidates: RecheckCandidate[],
 	maxEntries: number,
 	log: (message: string) => void,
+	nowMs: number = Date.now(),
 ): Promise<Set<number>> {
 	const repeated = new Set<number>();
 	if (candidates.length === 0) return repeated;
-	const values = [...new Set(candidates.flatMap((c) => [c.deliveryKey, ...c.aliases]))] as string[];
-	let processed: Set<string>;
+	const recentKeys = recentOf(nodeId, nowMs);
+	const own = candidates.flatMap((c) => [c.deliveryKey, ...c.aliases]);
+	let processed = new Set<string>();
 	try {
-		const result = await ctx.helpers.checkProcessedAndRecord(values, 'node', {
-			mode: 'entries',
-			maxEntries,
-		});
+		const result = await ctx.helpers.checkProcessedAndRecord(
+			[...new Set([...own, ...recentKeys.keys()])],
+			'node',
+			{ mode: 'entries', maxEntries },
+		);
 		processed = new Set(result.processed.map(String));
 	} catch (error) {
 		log(
-			`The check in n8n's processed-data table failed (${(error as Error)?.message ?? String(error)}); the items go on, so a repeat is possible.`,
+			`The check in n8n's processed-data table failed (${(error as Error)?.message ?? String(error)}); the items go on unless this process recorded them, so a repeat is possible.`,
 		);
-		return repeated;
 	}
 	for (const candidate of candidates) {
-		if (!processed.has(candidate.deliveryKey)) continue;
+		const key = candidate.deliveryKey;
+		if (!processed.has(key) && !recentKeys.has(key)) continue;
 		repeated.add(candidate.index);
 		log(
-			`An earlier execution (on another worker) already had this delivery (${candidate.deliveryKey.slice(0, 80)}); it is left out of this execution.`,
+			`An earlier execution already had this delivery (${key.slice(0, 80)}); it is left out of this execution.`,
 		);
+	}
+	// Known here from now on (delete first, so the map stays oldest first).
+	for (const key of own) {
+		recentKeys.delete(key);
+		recentKeys.set(key, nowMs);
 	}
 	return repeated;
 }

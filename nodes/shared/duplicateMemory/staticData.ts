@@ -395,6 +395,12 @@ export async function acceptInExecution(
 		session.saveIfBehind();
 	}
 	if (!arrivedEmpty) return kept;
-	const repeated = await recordedByEarlierExecutions(ctx, recheck, limits.maxEntries, place.log);
+	const repeated = await recordedByEarlierExecutions(
+		ctx,
+		nodeId,
+		recheck,
+		limits.maxEntries,
+		place.log,
+	);
 	return kept.filter((index) => !repeated.has(index));
 }
