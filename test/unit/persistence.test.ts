@@ -357,6 +357,11 @@ describe("recordedByEarlierExecutions (n8n's processed-data table)", () => {
 		// past RECENT_MS a key is no longer sent again
 		await worker.recordedByEarlierExecutions(ctx, 'wf/node', [{ index: 0, deliveryKey: 'k3', aliases: [] }], 100, () => undefined, t0 + 1000 + worker.RECENT_MS);
 		expect(sent[2]).toEqual(['k3']);
+		// a node unused for RECENT_MS is forgotten
+		await worker.recordedByEarlierExecutions(ctx, 'wf/second', [{ index: 0, deliveryKey: 'k4', aliases: [] }], 100, () => undefined, t0 + 1000 + worker.RECENT_MS);
+		expect(worker.nodesWithRecentKeys()).toBe(2);
+		await worker.recordedByEarlierExecutions(ctx, 'wf/second', [{ index: 0, deliveryKey: 'k5', aliases: [] }], 100, () => undefined, t0 + 1000 + 2 * worker.RECENT_MS);
+		expect(worker.nodesWithRecentKeys()).toBe(1);
 	});
 
 	it('a repeat run by the worker that recorded the key is recognised even if the table lost it; a failing call lets other items go on and says so', async () => {

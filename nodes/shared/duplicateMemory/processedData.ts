@@ -33,17 +33,27 @@ export const RECENT_MS = 10 * 60_000;
 /** At most this many recent keys per trigger node are recorded again. */
 export const MAX_RECENT = 1_000;
 
-/** Per trigger node (workflow and node name): the keys this process recorded, oldest first. */
-const recent = new Map<string, Map<string, number>>();
+/**
+ * Per trigger node (workflow and node name): the keys this process recorded, oldest first, and when
+ * it last recorded one. A node unused for `RECENT_MS` holds nothing worth keeping and is forgotten.
+ */
+const recent = new Map<string, { keys: Map<string, number>; lastMs: number }>();
 
 function recentOf(nodeId: string, nowMs: number): Map<string, number> {
-	const keys = recent.get(nodeId) ?? new Map<string, number>();
-	recent.set(nodeId, keys);
-	for (const [key, atMs] of keys) {
-		if (nowMs - atMs < RECENT_MS && keys.size <= MAX_RECENT) break;
-		keys.delete(key);
+	for (const [id, entry] of recent) if (nowMs - entry.lastMs >= RECENT_MS) recent.delete(id);
+	const entry = recent.get(nodeId) ?? { keys: new Map<string, number>(), lastMs: nowMs };
+	entry.lastMs = nowMs;
+	recent.set(nodeId, entry);
+	for (const [key, atMs] of entry.keys) {
+		if (nowMs - atMs < RECENT_MS && entry.keys.size <= MAX_RECENT) break;
+		entry.keys.delete(key);
 	}
-	return keys;
+	return entry.keys;
+}
+
+/** How many trigger nodes this process holds recent keys for (tests read it). */
+export function nodesWithRecentKeys(): number {
+	return recent.size;
 }
 
 /** One item to check: its index, its delivery key and the other keys of its change. */
