@@ -122,7 +122,8 @@ export function noteStoredCursor(
 ): { cursorMs: number; startMs?: number } | undefined {
 	const cursorMs = readCursor(staticData);
 	if (cursorMs !== undefined) noteCursorSeen(nodeId, cursorMs, readStart(staticData));
-	return seenStored.get(nodeId);
+	const seen = seenStored.get(nodeId);
+	return seen && { ...seen };
 }
 
 /** Remembers a cursor known to be stored (carried by an item, or just committed). */
