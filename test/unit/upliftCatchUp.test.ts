@@ -1,4 +1,4 @@
-import type { IDataObject, IHttpRequestOptions, IN8nHttpFullResponse } from 'n8n-workflow';
+import type { IDataObject, IN8nHttpFullResponse } from 'n8n-workflow';
 
 import {
 	EXPORT_TRIES,
@@ -10,7 +10,7 @@ import {
 import type { UpliftCatchUpOptions } from '../../nodes/UpliftTrigger/upliftCatchUp';
 import type { CatchUpBounds, CatchUpListing } from '../../nodes/shared/catchUp/types';
 import type { SendRequest } from '../../nodes/shared/vendorHttp';
-import { realHttpRequest } from './helpers/n8nStubs';
+import { upliftApiSend } from './helpers/n8nStubs';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const fakeUplift = require('../support/fakeUplift');
@@ -37,13 +37,7 @@ afterEach(async () => {
 });
 
 /** The request helper n8n would give the trigger: the `upliftApi` credential's Bearer header added. */
-const sendVia =
-	(f: Fake): SendRequest =>
-	async (options: IHttpRequestOptions) =>
-		(await realHttpRequest({
-			...options,
-			headers: { ...(options.headers ?? {}), Authorization: `Bearer ${f.apiKey}` },
-		})) as IN8nHttpFullResponse;
+const sendVia = (f: Fake): SendRequest => upliftApiSend(f.apiKey);
 
 const HOUR = 3_600_000;
 const T0 = Date.parse('2026-03-01T12:00:00Z');

@@ -4,7 +4,7 @@
  * probe (nodes/UpliftTrigger/upliftCatchUp.ts) against the fake Uplift over loopback HTTP, and the
  * real duplicate memory. The fake's list order is varied: Uplift documents none.
  */
-import type { IDataObject, IHttpRequestOptions, IN8nHttpFullResponse } from 'n8n-workflow';
+import type { IDataObject, IHttpRequestOptions } from 'n8n-workflow';
 
 import { runCatchUp } from '../../nodes/shared/catchUp/run';
 import type { CatchUpState, RunDeps, RunReport } from '../../nodes/shared/catchUp/run';
@@ -16,7 +16,7 @@ import {
 	probeUpliftCaptures,
 	upliftCaptureKey,
 } from '../../nodes/UpliftTrigger/upliftCatchUp';
-import { realHttpRequest } from './helpers/n8nStubs';
+import { upliftApiSend } from './helpers/n8nStubs';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const fakeUplift = require('../support/fakeUplift');
@@ -48,17 +48,7 @@ afterEach(async () => {
 });
 
 /** n8n's request helper with the `upliftApi` credential's Bearer header; `edit` may change an answer. */
-const sendVia =
-	(f: Fake, edit?: (body: IDataObject, options: IHttpRequestOptions) => void): SendRequest =>
-	async (options: IHttpRequestOptions) => {
-		const response = (await realHttpRequest({
-			...options,
-			headers: { ...(options.headers ?? {}), Authorization: `Bearer ${f.apiKey}` },
-		})) as IN8nHttpFullResponse;
-		if (edit && response.body && typeof response.body === 'object')
-			edit(response.body as IDataObject, options);
-		return response;
-	};
+const sendVia = (f: Fake, edit?: (body: IDataObject, options: IHttpRequestOptions) => void): SendRequest => upliftApiSend(f.apiKey, edit);
 
 const captureAt = (id: string, atMs: number) => ({
 	session_id: id,

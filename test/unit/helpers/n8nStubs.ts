@@ -239,6 +239,24 @@ function resolveExpression(template: string, credentials: ICredentialDataDecrypt
 }
 
 /** n8n's credential handling for one credential type: authenticate, preAuthentication, refresh on 401. */
+/**
+ * The request helper n8n gives a node for the `upliftApi` credential: a real HTTP request with its
+ * Bearer header added. `edit` may change an answer's JSON body before the node reads it.
+ */
+export function upliftApiSend(
+	apiKey: string,
+	edit?: (body: IDataObject, options: IHttpRequestOptions) => void,
+): (options: IHttpRequestOptions) => Promise<IN8nHttpFullResponse> {
+	return async (options) => {
+		const response = (await realHttpRequest({
+			...options,
+			headers: { ...(options.headers ?? {}), Authorization: `Bearer ${apiKey}` },
+		})) as IN8nHttpFullResponse;
+		if (edit && response.body && typeof response.body === 'object') edit(response.body as IDataObject, options);
+		return response;
+	};
+}
+
 export class CredentialStore {
 	preAuthCalls = 0;
 	constructor(
