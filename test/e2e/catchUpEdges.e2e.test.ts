@@ -1,7 +1,8 @@
 /**
  * End-to-end, catch-up's edges (issue 16), newest n8n only (scripts/test-all.sh leaves this file out
  * of the compatibility passes; test/e2e/catchUp.e2e.test.ts runs in every pass):
- * - Backfill From: each change since the date is emitted once, a restart emits nothing more;
+ * - Backfill From over 250 changes read in two runs, with records deleted and created between the
+ *   runs (issue 19's first acceptance item): each change once, a restart emits nothing more;
  * - the vendor answers 429 with a Retry-After longer than a request may wait: the run stops, no
  *   listing happens before the wait has passed, the next run catches up, nothing lost or doubled;
  * - issue 19: pages of another size with a URL next_page, a resource refused on every list, a create
@@ -49,26 +50,39 @@ afterAll(async () => {
 	await stopAll(n8n, uphance, uplift);
 });
 
-test('Backfill From, then a 429 with a long Retry-After: each change once, no listing during the wait, nothing lost', async () => {
-	// Invoices changed 2 h ago (after the backfill date) and 5 h ago (before it).
+test('Backfill From over 250 changes read in two runs, records deleted and created between them; then a 429 with a long Retry-After: each change once, no listing during the wait, nothing lost', async () => {
+	// 250 invoices changed an hour ago (after the backfill date), 2 changed 5 h ago (before it). Lists
+	// page 25 at a time and a run emits at most 125 changes, so the backfill is read over two runs.
 	const at = (msAgo: number) => new Date(Date.now() - msAgo).toISOString();
-	for (let i = 1; i <= 8; i++) uphance.setRecord('invoice', 500 + i, { id: 500 + i, invoice_number: `INV-${500 + i}`, created_at: at(2 * HOUR), updated_at: at(2 * HOUR) });
+	uphance.setListing({ perPage: 25 });
+	const changed = Array.from({ length: 250 }, (_, i) => 1001 + i);
+	for (const id of changed) uphance.setRecord('invoice', id, { id, invoice_number: `INV-${id}`, created_at: at(HOUR), updated_at: at(HOUR) });
 	for (let i = 1; i <= 2; i++) uphance.setRecord('invoice', 600 + i, { id: 600 + i, invoice_number: `INV-${600 + i}`, created_at: at(5 * HOUR), updated_at: at(5 * HOUR) });
 
 	const { webhookId, workflow } = triggerToSet({
 		nodeName: 'uphanceTrigger',
 		triggerName: UPHANCE,
-		parameters: { catchUp: true, catchUpOptions: { settleSeconds: 0, intervalMinutes: 1, backfillFrom: at(3 * HOUR) } },
+		parameters: { catchUp: true, catchUpOptions: { settleSeconds: 0, intervalMinutes: 1, backfillFrom: at(3 * HOUR), maxRecordsPerRun: 125 } },
 		credential,
 	});
 	const wf = await n8n.createWorkflow(workflow);
 	const from = n8n.logText().length;
 	await n8n.activate(wf.id, n8n.webhookUrl(webhookId));
-	await catchUpRuns(n8n, wf.id, from);
-	let executions = await settled(n8n, wf.id, { atLeast: 8 });
+	const afterRun1 = await catchUpRuns(n8n, wf.id, from);
+	let executions = await settled(n8n, wf.id, { atLeast: 125 });
+	const firstRun = triggerItems(executions, UPHANCE).map((r) => Number(r.items[0].json.id));
+	expect(firstRun).toHaveLength(125);
+
+	// Between the runs, 10 records the first run read are deleted (every later record moves up 10
+	// places: a scan going on by page number would skip 10) and 5 are created.
+	for (const id of firstRun.slice(0, 10)) uphance.deleteRecord('invoice', id);
+	for (let i = 1; i <= 5; i++) uphance.setRecord('invoice', 1500 + i, { id: 1500 + i, invoice_number: `INV-${1500 + i}` });
+	await catchUpRuns(n8n, wf.id, afterRun1);
+	executions = await settled(n8n, wf.id, { atLeast: 250 });
 	let runs = triggerItems(executions, UPHANCE);
-	expect(bySource(runs)).toEqual({ catchUp: 8 });
-	expect(runs.map((r) => `${r.items[0].json.event}:${r.items[0].json.id}`).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `invoice_create:${501 + i}`));
+	expect(bySource(runs)).toEqual({ catchUp: 250 });
+	expect(runs.map((r) => Number(r.items[0].json.id)).sort((a, b) => a - b)).toEqual(changed);
+	uphance.setListing({ perPage: undefined });
 
 	// Three new pick tickets, and the next list request is answered 429 with Retry-After 40 s (longer
 	// than a request waits: the run ends and no listing may happen before the 40 s have passed).
@@ -89,11 +103,13 @@ test('Backfill From, then a 429 with a long Retry-After: each change once, no li
 	const lists = uphance.requests.filter((r: any) => /^\/(pick_tickets|invoices|credit_notes|receiving_tickets|products)$/.test(r.path) && r.at > refusedAt);
 	expect(lists.length).toBeGreaterThan(0);
 	expect(lists.filter((r: any) => r.at < refusedAt + 40_000)).toEqual([]);
-	executions = await settled(n8n, wf.id, { atLeast: 11 });
+	// the 3 pick tickets, and the 5 invoices created between the backfill's two runs (after its window)
+	executions = await settled(n8n, wf.id, { atLeast: 258 });
 	runs = triggerItems(executions, UPHANCE);
-	expect(bySource(runs)).toEqual({ catchUp: 11 });
+	expect(bySource(runs)).toEqual({ catchUp: 258 });
 	expect(runs.filter((r) => r.items[0].json.resource === 'pick_ticket').map((r) => r.items[0].json.id).sort()).toEqual([901, 902, 903]);
-	process.stderr.write(`[catch-up e2e] edges on n8n ${n8n.version}: backfill 8/8 once; after a 429 (Retry-After 40 s) the first list request came ${Math.round((lists[0].at - refusedAt) / 1000)} s later, 3/3 caught up\n`);
+	expect(runs.slice(250).filter((r) => r.items[0].json.resource === 'invoice').map((r) => Number(r.items[0].json.id)).sort()).toEqual([1501, 1502, 1503, 1504, 1505]);
+	process.stderr.write(`[catch-up e2e] edges on n8n ${n8n.version}: backfill of 250 over 2 runs with 10 deleted and 5 created between them: 250/250 once; after a 429 (Retry-After 40 s) the first list request came ${Math.round((lists[0].at - refusedAt) / 1000)} s later, 3 + 5 caught up\n`);
 });
 
 /**

@@ -555,9 +555,22 @@ class N8nEditor {
 		if (await this.isVisible('[data-test-id="ndv"] [data-test-id="node-credentials-empty-state"] button')) {
 			await this.page.click('[data-test-id="ndv"] [data-test-id="node-credentials-empty-state"] button');
 		} else {
-			await this.page.click('[data-test-id="ndv"] [data-test-id="node-credentials-select"]');
-			await this.waitFor('[data-test-id="node-credentials-select-item-new"]', { what: '"Create new credential" in the credential list' });
-			await this.page.click('[data-test-id="node-credentials-select-item-new"]');
+			// A click while the list is still sliding in can land on nothing (seen once in a local CI
+			// run: the list open, "Create new credential" shown, no modal after 20 s): tried again, with
+			// the list opened again if it closed.
+			for (let attempt = 1; ; attempt++) {
+				if (!(await this.isVisible('[data-test-id="node-credentials-select-item-new"]')))
+					await this.page.click('[data-test-id="ndv"] [data-test-id="node-credentials-select"]');
+				await this.waitFor('[data-test-id="node-credentials-select-item-new"]', { what: '"Create new credential" in the credential list' });
+				await this.page.click('[data-test-id="node-credentials-select-item-new"]');
+				if (attempt === 3) break;
+				try {
+					await this.page.waitForSelector('[data-test-id="credential-edit-dialog"]', { visible: true, timeout: 5000 });
+					break;
+				} catch {
+					/* not open yet: try again */
+				}
+			}
 		}
 		await this.waitFor('[data-test-id="credential-edit-dialog"]', { what: 'the credential modal' });
 		return this.credentialModalHeader();
