@@ -55,7 +55,8 @@ test('Backfill From over 250 changes read in two runs, records deleted and creat
 	// page 25 at a time and a run emits at most 125 changes, so the backfill is read over two runs.
 	const at = (msAgo: number) => new Date(Date.now() - msAgo).toISOString();
 	uphance.setListing({ perPage: 25 });
-	const changed = Array.from({ length: 250 }, (_, i) => 1001 + i);
+	// ids below 1000: the next test counts its own records from 1000 on
+	const changed = Array.from({ length: 250 }, (_, i) => 101 + i);
 	for (const id of changed) uphance.setRecord('invoice', id, { id, invoice_number: `INV-${id}`, created_at: at(HOUR), updated_at: at(HOUR) });
 	for (let i = 1; i <= 2; i++) uphance.setRecord('invoice', 600 + i, { id: 600 + i, invoice_number: `INV-${600 + i}`, created_at: at(5 * HOUR), updated_at: at(5 * HOUR) });
 
@@ -76,7 +77,7 @@ test('Backfill From over 250 changes read in two runs, records deleted and creat
 	// Between the runs, 10 records the first run read are deleted (every later record moves up 10
 	// places: a scan going on by page number would skip 10) and 5 are created.
 	for (const id of firstRun.slice(0, 10)) uphance.deleteRecord('invoice', id);
-	for (let i = 1; i <= 5; i++) uphance.setRecord('invoice', 1500 + i, { id: 1500 + i, invoice_number: `INV-${1500 + i}` });
+	for (let i = 1; i <= 5; i++) uphance.setRecord('invoice', 400 + i, { id: 400 + i, invoice_number: `INV-${400 + i}` });
 	await catchUpRuns(n8n, wf.id, afterRun1);
 	executions = await settled(n8n, wf.id, { atLeast: 250 });
 	let runs = triggerItems(executions, UPHANCE);
@@ -108,7 +109,7 @@ test('Backfill From over 250 changes read in two runs, records deleted and creat
 	runs = triggerItems(executions, UPHANCE);
 	expect(bySource(runs)).toEqual({ catchUp: 258 });
 	expect(runs.filter((r) => r.items[0].json.resource === 'pick_ticket').map((r) => r.items[0].json.id).sort()).toEqual([901, 902, 903]);
-	expect(runs.slice(250).filter((r) => r.items[0].json.resource === 'invoice').map((r) => Number(r.items[0].json.id)).sort()).toEqual([1501, 1502, 1503, 1504, 1505]);
+	expect(runs.slice(250).filter((r) => r.items[0].json.resource === 'invoice').map((r) => Number(r.items[0].json.id)).sort()).toEqual([401, 402, 403, 404, 405]);
 	process.stderr.write(`[catch-up e2e] edges on n8n ${n8n.version}: backfill of 250 over 2 runs with 10 deleted and 5 created between them: 250/250 once; after a 429 (Retry-After 40 s) the first list request came ${Math.round((lists[0].at - refusedAt) / 1000)} s later, 3 + 5 caught up\n`);
 });
 
