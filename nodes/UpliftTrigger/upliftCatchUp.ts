@@ -61,29 +61,34 @@ export function upliftCaughtUpKey(captureId: string): string {
 const EVENT_OBJECT_ID = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_(\d+)$/i;
 
 /**
- * The capture key a webhook event stands for: `movement.analytics.created` names the capture in
+ * The capture a webhook event stands for: `movement.analytics.created` names the capture in
  * `data.object.id` as `<uuid>_<n>`, and that the uuid is the capture's `session_id` is inferred (I).
- * The webhook path records this next to `uplift:<event id>`, so catch-up skips what a webhook
- * delivered. Undefined for other events and ids of another form.
+ * Undefined for other events and ids of another form.
+ */
+function eventCaptureId(event: Pick<UpliftEvent, 'type' | 'data'> | undefined): string | undefined {
+	if (event?.type !== UPLIFT_CAPTURE_EVENT) return undefined;
+	const id = (event.data?.object as IDataObject | undefined)?.id;
+	if (typeof id !== 'string') return undefined;
+	return EVENT_OBJECT_ID.exec(id.trim())?.[1];
+}
+
+/**
+ * The capture key a webhook event stands for (`eventCaptureId`). The webhook path records this next
+ * to `uplift:<event id>`, so catch-up skips what a webhook delivered.
  */
 export function upliftCaptureAlias(
 	event: Pick<UpliftEvent, 'type' | 'data'> | undefined,
 ): string | undefined {
-	if (event?.type !== UPLIFT_CAPTURE_EVENT) return undefined;
-	const id = (event.data?.object as IDataObject | undefined)?.id;
-	if (typeof id !== 'string') return undefined;
-	const match = EVENT_OBJECT_ID.exec(id.trim());
-	return match ? upliftCaptureKey(match[1]) : undefined;
+	const captureId = eventCaptureId(event);
+	return captureId === undefined ? undefined : upliftCaptureKey(captureId);
 }
 
 /** The caught-up key of the capture a webhook event names (see `upliftCaughtUpKey`), if any. */
 export function upliftCaughtUpAlias(
 	event: Pick<UpliftEvent, 'type' | 'data'> | undefined,
 ): string | undefined {
-	const alias = upliftCaptureAlias(event);
-	return alias === undefined
-		? undefined
-		: upliftCaughtUpKey(alias.slice(upliftCaptureKey('').length));
+	const captureId = eventCaptureId(event);
+	return captureId === undefined ? undefined : upliftCaughtUpKey(captureId);
 }
 
 export interface UpliftCatchUpOptions {
