@@ -1,5 +1,8 @@
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
+import { cursorFields, readCursorFields } from './catchUp/cursor';
+import type { Cursor } from './catchUp/cursor';
+
 /**
  * The fields every trigger item carries about its delivery, written by `webhook()` (upliftItemJson,
  * uphanceItemJson) and read back by `execute()` here, in one typed place.
@@ -40,14 +43,11 @@ export function readCatchUpFields(
 	json: IDataObject,
 ): { cursorMs: number; startMs?: number; bookkeeping: boolean; problem?: string } | undefined {
 	const catchUp = json.catchUp as IDataObject | undefined;
-	if (json.source !== 'catchUp' || typeof catchUp !== 'object' || catchUp === null)
-		return undefined;
-	const cursorMs = typeof catchUp.since === 'string' ? Date.parse(catchUp.since) : NaN;
-	if (!Number.isFinite(cursorMs)) return undefined;
-	const startMs = typeof catchUp.start === 'string' ? Date.parse(catchUp.start) : NaN;
+	if (json.source !== 'catchUp') return undefined;
+	const cursor = readCursorFields(catchUp);
+	if (!cursor || !catchUp) return undefined;
 	return {
-		cursorMs,
-		...(Number.isFinite(startMs) ? { startMs } : {}),
+		...cursor,
 		bookkeeping: catchUp.bookkeeping === true,
 		...(typeof catchUp.problem === 'string' ? { problem: catchUp.problem } : {}),
 	};
@@ -77,24 +77,16 @@ const CARRIED_CURSOR_FIELD = 'storedCatchUpCursor';
 
 export function carryStoredCursor(
 	item: INodeExecutionData,
-	cursor: { cursorMs: number; startMs?: number } | undefined,
+	cursor: Cursor | undefined,
 ): INodeExecutionData {
 	if (!cursor) return item;
-	const carried: IDataObject = { since: new Date(cursor.cursorMs).toISOString() };
-	if (cursor.startMs !== undefined) carried.start = new Date(cursor.startMs).toISOString();
+	const carried = cursorFields(cursor.cursorMs, cursor.startMs);
 	return { ...item, json: { ...item.json, [CARRIED_CURSOR_FIELD]: carried } };
 }
 
 /** The cursor a webhook item carries, or undefined. */
-export function readCarriedCursor(
-	json: IDataObject,
-): { cursorMs: number; startMs?: number } | undefined {
-	const carried = json[CARRIED_CURSOR_FIELD] as IDataObject | undefined;
-	if (typeof carried !== 'object' || carried === null) return undefined;
-	const cursorMs = typeof carried.since === 'string' ? Date.parse(carried.since) : NaN;
-	if (!Number.isFinite(cursorMs)) return undefined;
-	const startMs = typeof carried.start === 'string' ? Date.parse(carried.start) : NaN;
-	return { cursorMs, ...(Number.isFinite(startMs) ? { startMs } : {}) };
+export function readCarriedCursor(json: IDataObject): Cursor | undefined {
+	return readCursorFields(json[CARRIED_CURSOR_FIELD]);
 }
 
 /** The item as the workflow sees it: without the carried cursor. */

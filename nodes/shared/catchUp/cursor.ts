@@ -22,6 +22,46 @@ export const CATCH_UP_FIELD = 'catchUp';
  */
 export const OVERLAP_MS = 5 * 60_000;
 
+/** A catch-up cursor in milliseconds: `since`, and `start` where known. */
+export interface Cursor {
+	cursorMs: number;
+	startMs?: number;
+}
+
+/**
+ * The `{ since, start }` ISO pair every written form of a cursor uses: the stored one
+ * (`commitCursor`), a catch-up item's (run.ts, `catchUpFields`) and a webhook item's
+ * (deliveryItem.ts, `carryStoredCursor`).
+ */
+export function cursorFields(cursorMs: number, startMs?: number): IDataObject {
+	return {
+		since: new Date(cursorMs).toISOString(),
+		...(startMs !== undefined && Number.isFinite(startMs)
+			? { start: new Date(startMs).toISOString() }
+			: {}),
+	};
+}
+
+/** Reads a `{ since, start }` pair written by `cursorFields`; undefined without a readable `since`. */
+export function readCursorFields(value: unknown): Cursor | undefined {
+	if (typeof value !== 'object' || value === null) return undefined;
+	const { since, start } = value as IDataObject;
+	const cursorMs = typeof since === 'string' ? Date.parse(since) : NaN;
+	if (!Number.isFinite(cursorMs)) return undefined;
+	const startMs = typeof start === 'string' ? Date.parse(start) : NaN;
+	return { cursorMs, ...(Number.isFinite(startMs) ? { startMs } : {}) };
+}
+
+/** The later of two cursors, with the start of the first that has one. */
+export function newerCursor(a: Cursor | undefined, b: Cursor | undefined): Cursor | undefined {
+	if (!a || !b) return a ?? b;
+	const startMs = a.startMs ?? b.startMs;
+	return {
+		cursorMs: Math.max(a.cursorMs, b.cursorMs),
+		...(startMs !== undefined ? { startMs } : {}),
+	};
+}
+
 /** The stored `since` (ms), or undefined when catch-up never committed one. */
 export function readCursor(staticData: IDataObject): number | undefined {
 	const stored = staticData[CATCH_UP_FIELD] as IDataObject | undefined;
@@ -55,13 +95,9 @@ export function keepKeysFrom(cursorMs: number, reachMs = 0): number {
 export function commitCursor(staticData: IDataObject, cursorMs: number, startMs?: number): boolean {
 	const stored = readCursor(staticData);
 	if (!Number.isFinite(cursorMs) || (stored !== undefined && stored >= cursorMs)) return false;
-	const start = readStart(staticData) ?? startMs;
 	staticData[CATCH_UP_FIELD] = {
 		format: 1,
-		since: new Date(cursorMs).toISOString(),
-		...(start !== undefined && Number.isFinite(start)
-			? { start: new Date(start).toISOString() }
-			: {}),
+		...cursorFields(cursorMs, readStart(staticData) ?? startMs),
 	};
 	return true;
 }
@@ -113,28 +149,22 @@ export function storedInProcess(nodeId: string): number | undefined {
  * (`commitCursor`), so storing one that was stored before can only keep it, never skip a change.
  * Not forgotten when the trigger closes: the stored cursor outlives a deactivation too.
  */
-const seenStored = new Map<string, { cursorMs: number; startMs?: number }>();
+const seenStored = new Map<string, Cursor>();
 
 /** Remembers the cursor static data holds (if any); returns the newest this process saw. */
-export function noteStoredCursor(
-	nodeId: string,
-	staticData: IDataObject,
-): { cursorMs: number; startMs?: number } | undefined {
+export function noteStoredCursor(nodeId: string, staticData: IDataObject): Cursor | undefined {
 	const cursorMs = readCursor(staticData);
 	if (cursorMs !== undefined) noteCursorSeen(nodeId, cursorMs, readStart(staticData));
-	const seen = seenStored.get(nodeId);
-	return seen && { ...seen };
+	return seenStored.get(nodeId);
 }
 
 /** Remembers a cursor known to be stored (carried by an item, or just committed). */
 export function noteCursorSeen(nodeId: string, cursorMs: number, startMs?: number): void {
-	const entry = seenStored.get(nodeId);
-	if (!entry) {
-		seenStored.set(nodeId, { cursorMs, ...(startMs !== undefined ? { startMs } : {}) });
-		return;
-	}
-	entry.cursorMs = Math.max(entry.cursorMs, cursorMs);
-	entry.startMs ??= startMs;
+	const seen = newerCursor(seenStored.get(nodeId), {
+		cursorMs,
+		...(startMs !== undefined ? { startMs } : {}),
+	});
+	if (seen) seenStored.set(nodeId, seen);
 }
 
 /** The trigger was closed (workflow deactivated): its cursor no longer applies. */

@@ -1,7 +1,7 @@
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import { hashDeliveryKey } from '../duplicateMemory/store';
-import { OVERLAP_MS } from './cursor';
+import { cursorFields, OVERLAP_MS } from './cursor';
 import type {
 	CatchUpBounds,
 	CatchUpFailure,
@@ -118,11 +118,7 @@ export interface RunReport {
 export function catchUpFields(runAt: Date, cursorMs: number, startMs?: number): IDataObject {
 	return {
 		source: 'catchUp',
-		catchUp: {
-			runAt: runAt.toISOString(),
-			since: new Date(cursorMs).toISOString(),
-			...(startMs !== undefined ? { start: new Date(startMs).toISOString() } : {}),
-		},
+		catchUp: { runAt: runAt.toISOString(), ...cursorFields(cursorMs, startMs) },
 	};
 }
 

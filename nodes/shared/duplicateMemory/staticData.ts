@@ -10,12 +10,14 @@ import {
 	CATCH_UP_FIELD,
 	commitCursor,
 	keepKeysFrom,
+	newerCursor,
 	noteCursorSeen,
 	noteStored,
 	noteStoredCursor,
 	publishedCursor,
 	readCursor,
 } from '../catchUp/cursor';
+import type { Cursor } from '../catchUp/cursor';
 import { readCarriedCursor, readCatchUpFields, readDelivery } from '../deliveryItem';
 import { recordedByEarlierExecutions } from './processedData';
 import type { RecheckCandidate } from './processedData';
@@ -179,7 +181,7 @@ export class MemorySession {
 	/** whether static data, as loaded, lacks something the memory holds */
 	private behind: boolean;
 	/** the newest catch-up cursor this process saw stored, this request's static data included */
-	readonly storedCursor: { cursorMs: number; startMs?: number } | undefined;
+	readonly storedCursor: Cursor | undefined;
 
 	constructor(
 		private readonly place: MemoryPlace,
@@ -337,20 +339,10 @@ export async function acceptInExecution(
 		place.staticData[MEMORY_FIELD] === undefined && place.staticData[CATCH_UP_FIELD] === undefined;
 
 	// The cursor first, so that the session below keeps keys as far back as it reaches.
-	let cursor = noteStoredCursor(nodeId, place.staticData);
-	const newer = (found: { cursorMs: number; startMs?: number } | undefined) => {
-		if (!found) return;
-		cursor = {
-			cursorMs: Math.max(cursor?.cursorMs ?? found.cursorMs, found.cursorMs),
-			...((cursor?.startMs ?? found.startMs) !== undefined
-				? { startMs: cursor?.startMs ?? found.startMs }
-				: {}),
-		};
-	};
-	newer(publishedCursor(nodeId));
+	let cursor = newerCursor(noteStoredCursor(nodeId, place.staticData), publishedCursor(nodeId));
 	for (const item of items) {
-		newer(readCatchUpFields(item.json));
-		newer(readCarriedCursor(item.json));
+		cursor = newerCursor(cursor, readCatchUpFields(item.json));
+		cursor = newerCursor(cursor, readCarriedCursor(item.json));
 	}
 	const cursorMoved =
 		cursor !== undefined && commitCursor(place.staticData, cursor.cursorMs, cursor.startMs);
