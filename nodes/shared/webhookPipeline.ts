@@ -18,8 +18,9 @@ import { MAX_BODY_DEPTH, nestedDeeperThan, readRawBody } from './requestBody';
  * The one path every delivery takes, for both triggers, top to bottom in `runPipeline`:
  * method → caller address → raw body → authenticity → nesting depth → parse and validate → event
  * filter → delivery key → claim in the duplicate memory → (optional) work that must succeed before
- * acknowledging → accept → emit (with the stored catch-up cursor, for the execution to store again). n8n acknowledges when the execution is created; slower work runs
- * in the node's execute step, after the answer.
+ * acknowledging → accept → emit (with the stored catch-up cursor, for the execution to store
+ * again). n8n acknowledges when the execution is created; slower work runs in the node's execute
+ * step, after the answer.
  *
  * Every refusal is answered with a status and a short JSON reason and starts no execution.
  * Nothing thrown inside reaches n8n (which would answer 500 with a stack): `receiveDelivery`
