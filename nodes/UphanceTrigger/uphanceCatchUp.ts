@@ -160,7 +160,9 @@ function numericId(record: IDataObject): number | undefined {
  *   next run reads that resource from its start again; the duplicate memory drops what was seen.
  * - A resource is done only where Uphance says its list ends (./pages.ts), never on a short page.
  * - A resource that fails is skipped and reported (`failures`); the others are read. The scan is
- *   complete, and the cursor moves, only when every resource was read to its end.
+ *   complete, and the cursor moves, only when every resource was read to its end. The resources
+ *   that were are named (`partsDone`), and the next window lists them from its end on
+ *   (`window.partFromMs`; nodes/shared/catchUp/run.ts, `partCursorMs`).
  */
 export function listUphanceChanges(
 	send: SendRequest,
@@ -169,7 +171,6 @@ export function listUphanceChanges(
 	return async (window, bounds, isHandled, resume, closed = () => false) => {
 		const now = settings.now ?? Date.now;
 		const runAt = new Date(now());
-		const since = new Date(Math.min(window.fromMs, window.toMs - settings.updateWindowMs));
 		const records: CatchUpRecord[] = [];
 		const failures: CatchUpFailure[] = [];
 		const next: CatchUpResume = { parts: { ...(resume?.parts ?? {}) } };
@@ -177,6 +178,9 @@ export function listUphanceChanges(
 		for (const { resource, path } of resourcesToList(settings.selected)) {
 			const position = next.parts[path] ?? {};
 			if (position.done) continue;
+			// A resource read to the end of an earlier window while another failed goes on from there.
+			const partWindow = { ...window, fromMs: window.partFromMs?.[path] ?? window.fromMs };
+			const since = new Date(Math.min(partWindow.fromMs, window.toMs - settings.updateWindowMs));
 			// One query per resource and run: `since_id` where the last run stopped, pages by number.
 			const queryAfterId = position.afterId;
 			let afterId = queryAfterId;
@@ -234,7 +238,7 @@ export function listUphanceChanges(
 					const change = changeOfRecord(
 						resource,
 						item,
-						window,
+						partWindow,
 						settings.selected,
 						path,
 						runAt,
@@ -258,6 +262,7 @@ export function listUphanceChanges(
 				requests,
 				failures,
 				error: failures.map((f) => f.error).join('; '),
+				partsDone: Object.keys(next.parts).filter((path) => next.parts[path].done),
 			};
 		return { records, complete: true, requests };
 	};

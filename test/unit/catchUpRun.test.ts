@@ -165,6 +165,56 @@ describe('runCatchUp: the cursor', () => {
 		expect(w.state.cursorMs).toBe(w.nowMs - SETTLE_MS);
 	});
 
+	it('a part that fails holds only its own window back: the parts read to the end are listed from that end on, the cursor stays for the failed part, and a complete scan moves it past all (issue 19, item 2)', async () => {
+		const w = world({ cursorMs: T0, nowMs: T0 + 30 * MINUTE });
+		const failures = [{ part: 'products', statusCode: 403, error: 'Listing products (page 1) failed: HTTP 403' }];
+		const failing = (records: CatchUpRecord[]): CatchUpListing => ({
+			records,
+			complete: false,
+			requests: 5,
+			failures,
+			error: failures[0].error,
+			partsDone: ['pick_tickets', 'invoices'],
+		});
+		w.listing = failing([record('a', T0 + MINUTE)]);
+		await w.run();
+		const firstEnd = T0 + 30 * MINUTE - SETTLE_MS;
+		expect(w.state.cursorMs).toBe(T0);
+		expect(w.state.partCursorMs).toEqual({ pick_tickets: firstEnd, invoices: firstEnd });
+		w.nowMs += 30 * MINUTE;
+		w.listing = failing([]);
+		await w.run();
+		// the failed part is listed from the cursor, the others from where they were read to
+		expect(w.listCalls[1].window).toEqual({
+			fromMs: T0 - OVERLAP_MS,
+			toMs: w.nowMs - SETTLE_MS,
+			partFromMs: { pick_tickets: firstEnd - OVERLAP_MS, invoices: firstEnd - OVERLAP_MS },
+		});
+		expect(w.state.partCursorMs).toEqual({ pick_tickets: w.nowMs - SETTLE_MS, invoices: w.nowMs - SETTLE_MS });
+		// the part works again: the scan completes, the cursor moves past every part
+		w.nowMs += 30 * MINUTE;
+		w.listing = { records: [record('p', T0 + 2 * MINUTE)], complete: true, requests: 5 };
+		const recovered = await w.run();
+		expect(recovered).toMatchObject({ complete: true, cursorMoved: true });
+		expect(w.state.cursorMs).toBe(w.nowMs - SETTLE_MS);
+		expect(w.state.partCursorMs).toBeUndefined();
+		w.nowMs += 10 * MINUTE;
+		await w.run();
+		expect(w.listCalls[3].window.partFromMs).toBeUndefined();
+	});
+
+	it('a scan with a failed part that was not clean moves no part', async () => {
+		const w = world({ cursorMs: T0, nowMs: T0 + 30 * MINUTE });
+		const failures = [{ part: 'products', error: 'Listing products (page 1) failed: HTTP 403' }];
+		w.listing = { records: [record('a', T0 + MINUTE)], complete: false, requests: 5, failures, partsDone: ['invoices'] };
+		w.execution = () => Promise.resolve(false);
+		await w.run();
+		expect(w.state.partCursorMs).toBeUndefined();
+		w.nowMs += 30 * MINUTE;
+		await w.run();
+		expect(w.listCalls[1].window.partFromMs).toBeUndefined();
+	});
+
 	it('hands the listing the floor, so nothing a vendor reaches back for is older than the first activation', async () => {
 		const w = world({ cursorMs: T0, nowMs: T0 + 30 * MINUTE });
 		w.state.floorMs = T0 - MINUTE;

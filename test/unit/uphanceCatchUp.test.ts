@@ -5,7 +5,7 @@
  */
 import type { IDataObject, IHttpRequestOptions, IN8nHttpFullResponse } from 'n8n-workflow';
 
-import type { CatchUpBounds, CatchUpListing, CatchUpResume } from '../../nodes/shared/catchUp/types';
+import type { CatchUpBounds, CatchUpListing, CatchUpResume, CatchUpWindow } from '../../nodes/shared/catchUp/types';
 import type { SendRequest } from '../../nodes/shared/vendorHttp';
 import {
 	catchUpEventName,
@@ -73,7 +73,7 @@ function list(
 		bounds = BOUNDS,
 		isHandled = () => false,
 		resume,
-	}: { window?: typeof WINDOW; bounds?: CatchUpBounds; isHandled?: (key: string) => boolean; resume?: CatchUpResume } = {},
+	}: { window?: CatchUpWindow; bounds?: CatchUpBounds; isHandled?: (key: string) => boolean; resume?: CatchUpResume } = {},
 ): Promise<CatchUpListing> {
 	return listUphanceChanges(send, {
 		baseUrl: fake.url,
@@ -412,10 +412,34 @@ describe('a scan that cannot skip (issue 19, findings 1-3)', () => {
 		expect(failing.failures).toEqual([{ part: 'products', statusCode: 403, error: expect.stringMatching(/^Listing products \(page 1\) failed: .*403/) }]);
 		// every other resource was listed after the failing one
 		expect(listRequests().map((r) => r.path)).toEqual(['/pick_tickets', '/invoices', '/credit_notes', '/receiving_tickets', '/products']);
+		// and named, so the next window lists them from its end on (run.ts, partCursorMs)
+		expect(failing.partsDone).toEqual(['pick_tickets', 'invoices', 'credit_notes', 'receiving_tickets']);
 		fake.refuseList('products', null);
 		const recovered = await list(['*'], { isHandled: (k) => failing.records.some((r) => r.key === k) });
 		expect(events(recovered)).toEqual({ '3': 'product_update' });
 		expect(recovered.complete).toBe(true);
+	});
+
+	it('a resource with its own window start (window.partFromMs) is listed from there; the others from the window start', async () => {
+		put('invoice', 1, T - 3 * DAY, T - 50 * MINUTE); // listed by an earlier window that products failed in
+		put('invoice', 2, T - 3 * DAY, T - 10 * MINUTE);
+		put('product', 3, T - 3 * DAY, T - 50 * MINUTE);
+		put('invoice', 4, T - 30 * MINUTE, T - 30 * MINUTE);
+		const listing = await list(['invoice_create', 'invoice_update', 'product_update'], {
+			window: { ...WINDOW, partFromMs: { invoices: T - 40 * MINUTE } },
+		});
+		// invoice 1 stays out even though the memory no longer holds its key (isHandled is false)
+		expect(events(listing)).toEqual({ '2': 'invoice_update', '3': 'product_update', '4': 'invoice_create' });
+		expect(listing.complete).toBe(true);
+	});
+
+	it('a resource with its own window start asks since_created_at from it where that is before now - update window', async () => {
+		const since = (path: string) => queryOf(listRequests().find((r) => r.path === path) as LoggedRequest).since_created_at;
+		await list(['invoice_update', 'product_update'], {
+			window: { fromMs: T - 20 * DAY, toMs: T - 2 * MINUTE, partFromMs: { invoices: T - 16 * DAY } },
+		});
+		expect(since('/products')).toBe(iso(T - 20 * DAY));
+		expect(since('/invoices')).toBe(iso(T - 16 * DAY));
 	});
 
 	it('an answer without meta is a failure that names it, never an empty list', async () => {

@@ -94,6 +94,15 @@ export interface CatchUpState {
 	 * (a restart lists in full).
 	 */
 	quiet?: { fingerprint: string; cursorMs: number; listedAtMs: number };
+	/**
+	 * Parts (Uphance resources) handled up to a later time than `cursorMs`: read to the end of a
+	 * clean scan in which another part failed. The cursor stays where the failed part left it (so
+	 * the failed part catches up from there once it works, and so does a restart, which forgets
+	 * this), but each part here is listed from its own time on: one failing resource neither widens
+	 * the others' windows nor makes them list again what they listed before (issue 19, item 2).
+	 * Cleared when a scan completes and moves the cursor past all of them.
+	 */
+	partCursorMs?: Record<string, number>;
 }
 
 export interface RunReport {
@@ -152,11 +161,7 @@ export async function runCatchUp(state: CatchUpState, deps: RunDeps): Promise<Ru
 	};
 	if (state.backoffUntilMs !== undefined && nowMs < state.backoffUntilMs)
 		return { ...report, skipped: 'backoff' };
-	const window: CatchUpWindow = state.scan?.window ?? {
-		fromMs: Math.max(state.cursorMs - OVERLAP_MS, state.floorMs ?? -Infinity),
-		toMs: nowMs - deps.settleMs,
-		...(state.floorMs !== undefined ? { floorMs: state.floorMs } : {}),
-	};
+	const window: CatchUpWindow = state.scan?.window ?? newWindow(state, nowMs - deps.settleMs);
 	if (!state.scan && window.toMs <= state.cursorMs)
 		return { ...report, skipped: 'emptyWindow', complete: true };
 	report.window = window;
@@ -236,9 +241,16 @@ export async function runCatchUp(state: CatchUpState, deps: RunDeps): Promise<Ru
 	if (!report.complete) {
 		if (!timedOut && !listing.resume && listing.failures?.length) {
 			// Every part was read but those that failed: this scan is over, the cursor stays, and the
-			// next run lists a new window from it, so the failed parts are tried again and the others
-			// go on finding new changes.
+			// next run lists a new window from it, so the failed parts are tried again. The parts read
+			// to the window's end are handled up to there if the scan was clean, and are listed from
+			// there on (`partCursorMs`).
 			state.scan = undefined;
+			if (clean)
+				for (const part of listing.partsDone ?? [])
+					state.partCursorMs = {
+						...state.partCursorMs,
+						[part]: Math.max(state.partCursorMs?.[part] ?? -Infinity, window.toMs),
+					};
 		} else {
 			// After a timeout the same position is read again (the changes after it were not emitted).
 			state.scan = { window, resume: timedOut ? state.scan?.resume : listing.resume, clean };
@@ -247,6 +259,7 @@ export async function runCatchUp(state: CatchUpState, deps: RunDeps): Promise<Ru
 		state.scan = undefined;
 		if (clean) {
 			state.cursorMs = Math.max(state.cursorMs, window.toMs);
+			state.partCursorMs = undefined;
 			report.cursorMoved = true;
 			// This scan began in this run, after the probe, and read everything up to its window's
 			// end: the probe's fingerprint now stands for "nothing after the cursor".
@@ -255,6 +268,25 @@ export async function runCatchUp(state: CatchUpState, deps: RunDeps): Promise<Ru
 		}
 	}
 	return report;
+}
+
+/**
+ * The window a new scan lists: from the cursor (less the overlap, never before the floor) to
+ * `toMs`, and for each part handled further than the cursor (`partCursorMs`), from its own time.
+ */
+function newWindow(state: CatchUpState, toMs: number): CatchUpWindow {
+	const from = (cursorMs: number) => Math.max(cursorMs - OVERLAP_MS, state.floorMs ?? -Infinity);
+	const partFromMs = Object.fromEntries(
+		Object.entries(state.partCursorMs ?? {})
+			.filter(([, cursorMs]) => cursorMs > state.cursorMs)
+			.map(([part, cursorMs]) => [part, from(cursorMs)]),
+	);
+	return {
+		fromMs: from(state.cursorMs),
+		toMs,
+		...(state.floorMs !== undefined ? { floorMs: state.floorMs } : {}),
+		...(Object.keys(partFromMs).length > 0 ? { partFromMs } : {}),
+	};
 }
 
 /**

@@ -185,11 +185,12 @@ export function startCatchUp(
 				failure.statusCode !== undefined ? `HTTP ${failure.statusCode}` : failure.error;
 			if (reported.get(failure.part) === signature) continue;
 			reported.set(failure.part, signature);
+			const sinceMs = state.partCursorMs?.[failure.part] ?? state.cursorMs;
 			const json = catchUpFields(new Date(), state.cursorMs, state.floorMs);
 			(json.catchUp as IDataObject).problem =
 				`Catch-up cannot list ${failure.part}: ${failure.error}. The other parts are caught up as usual; ` +
 				`${failure.part} is tried again on every run, and what it missed is caught up once it works ` +
-				`(its changes since ${new Date(state.cursorMs).toISOString()}). If the credential's user may not read ` +
+				`(its changes since ${new Date(sinceMs).toISOString()}). If the credential's user may not read ` +
 				`${failure.part}, give it that access, or deselect those events. This is reported once per problem.`;
 			const end = emit([{ json }]);
 			if (end) await waitAtMost(end);

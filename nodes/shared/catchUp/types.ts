@@ -14,6 +14,12 @@ export interface CatchUpWindow {
 	 * Allowance): where the trigger's history starts (its first activation, or Backfill From).
 	 */
 	floorMs?: number;
+	/**
+	 * Parts (Uphance resources) listed from a later time than `fromMs`: each was read to the end of
+	 * an earlier window that another part's failure kept the cursor from moving past (run.ts,
+	 * `partCursorMs`). A part not named here is listed from `fromMs`.
+	 */
+	partFromMs?: Record<string, number>;
 }
 
 /** Bounds of one run, so a long outage is caught up over several runs, not in one burst. */
@@ -62,6 +68,12 @@ export interface CatchUpListing {
 	 * the others. Each is reported to the user (schedule.ts) and listed again next run.
 	 */
 	failures?: CatchUpFailure[];
+	/**
+	 * With `failures`: the parts that were read to the end of the window, in this run or an earlier
+	 * run of the same scan. Their changes up to the window's end are handled once the run is clean,
+	 * so the next window lists them from there, not from the cursor the failed part holds back.
+	 */
+	partsDone?: string[];
 	/**
 	 * Records the listing saw that lie after the window (too recent to list yet). A later run must
 	 * list them, so the list's fingerprint taken before this listing may not stand for "nothing new"
