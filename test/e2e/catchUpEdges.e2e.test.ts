@@ -5,8 +5,9 @@
  *   runs (issue 19's first acceptance item): each change once, a restart emits nothing more;
  * - the vendor answers 429 with a Retry-After longer than a request may wait: the run stops, no
  *   listing happens before the wait has passed, the next run catches up, nothing lost or doubled;
- * - issue 19: pages of another size with a URL next_page, a resource refused on every list, a create
- *   by webhook whose update was missed; Uplift: Backfill From, an export that fails once, and runs
+ * - issue 19: pages of another size with a URL next_page, a resource refused on every list (which
+ *   holds back only its own window: the others' changes do not come again, even with a memory too
+ *   small to hold their keys), a create by webhook whose update was missed; Uplift: Backfill From, an export that fails once, and runs
  *   with nothing new that cost the probe's 2 requests.
  */
 import { randomUUID } from 'crypto';
@@ -131,7 +132,9 @@ test('pages of 25 with URL next_page, a resource answering 403, a create by webh
 	const { webhookId, workflow } = triggerToSet({
 		nodeName: 'uphanceTrigger',
 		triggerName: UPHANCE,
-		parameters: { catchUp: true, catchUpOptions: { settleSeconds: 0, intervalMinutes: 1, backfillFrom: at(HOUR) } },
+		// A small memory, as a busy shop's memory is after weeks of a failing resource: the keys of
+		// the 60 tickets are forgotten, so only their own window keeps them from coming again.
+		parameters: { catchUp: true, catchUpOptions: { settleSeconds: 0, intervalMinutes: 1, backfillFrom: at(HOUR) }, options: { duplicateMemorySize: 20 } },
 		credential,
 	});
 	const wf = await n8n.createWorkflow(workflow);
@@ -168,6 +171,9 @@ test('pages of 25 with URL next_page, a resource answering 403, a create by webh
 	// still one failed execution: the same 403 is not told again
 	expect(failedWith(executions)).toHaveLength(1);
 	runs = mine(executions);
+	// the products' 403 held back only their own window: the tickets, whose keys the memory forgot,
+	// were not listed again by the later runs (issue 19, item 2)
+	expect(runs.filter((r) => r.items[0].json.resource === 'receiving_ticket')).toHaveLength(60);
 	const ticketEvents = runs.filter((r) => r.items[0].json.id === 3001).map((r) => `${r.items[0].json.source}:${r.items[0].json.event}:${r.items[0].json.record.status}`);
 	expect(ticketEvents).toEqual(['webhook:pick_ticket_create:open', 'catchUp:pick_ticket_update:packed']);
 
@@ -249,4 +255,61 @@ test('Uplift: Backfill From, an export that fails once, a run with nothing new (
 	const after = triggerItems(executions, UPLIFT).filter((r) => r.items.length > 0);
 	expect(after.map((r) => `${r.items[0].json.source}:${r.items[0].json.data.object.id}`)).toEqual([`catchUp:${sessionId}`, `catchUp:${whileOff}`]);
 	process.stderr.write(`[catch-up e2e] Uplift on n8n ${n8n.version}: backfilled capture held back while its export failed, then 1/1 with its CSV; a run with nothing new made ${calls.length} requests (after one full listing); a capture completed while deactivated arrived once after re-activation\n`);
+});
+
+/**
+ * Issue 19, finding 7: a workflow whose executions take longer than a run waits for an execution to
+ * begin (*Wait for Execution Start*, shortened to 3 s; a Wait node of 12 s). The run waits for each
+ * execution that has begun rather than emit its change again or start the next one beside it: each
+ * change once, the cursor moves, and after a restart nothing comes again.
+ */
+test('slow workflows: executions longer than the wait for their start give each change once, the cursor moves, a restart repeats nothing', async () => {
+	const at = (msAgo: number) => new Date(Date.now() - msAgo).toISOString();
+	const ids = [7001, 7002, 7003];
+	for (const id of ids) uphance.setRecord('receiving_ticket', id, { id, status: 'checked in', created_at: at(3 * 86_400_000), updated_at: at(5 * 60_000) });
+	const { webhookId, workflow } = triggerToSet({
+		nodeName: 'uphanceTrigger',
+		triggerName: UPHANCE,
+		parameters: {
+			events: ['receiving_ticket_update'],
+			catchUp: true,
+			catchUpOptions: { settleSeconds: 0, intervalMinutes: 1, backfillFrom: at(10 * 60_000), executionStartSeconds: 3 },
+		},
+		credential,
+	});
+	// trigger -> Wait 12 s (in the execution: n8n waits in process below 65 s) -> Set
+	const waitNode = { id: randomUUID(), name: 'Slow step', type: 'n8n-nodes-base.wait', typeVersion: 1.1, position: [130, 0], webhookId: randomUUID(), parameters: { amount: 12, unit: 'seconds' } };
+	const setName = workflow.nodes[1].name;
+	workflow.nodes.push(waitNode);
+	workflow.connections = {
+		[UPHANCE]: { main: [[{ node: waitNode.name, type: 'main', index: 0 }]] },
+		[waitNode.name]: { main: [[{ node: setName, type: 'main', index: 0 }]] },
+	};
+	const wf = await n8n.createWorkflow(workflow);
+	const from = n8n.logText().length;
+	const activatedAt = Date.now();
+	await n8n.activate(wf.id, n8n.webhookUrl(webhookId));
+	const afterRun = await catchUpRuns(n8n, wf.id, from, 1, 240_000);
+	const runLog = n8n.logText().slice(from, afterRun);
+	expect(runLog).toMatch(/run done \(3 new changes listed, 3 executions started, 3 handled/);
+	const cursor = Date.parse(/run done \([^)]*cursor (\S+)\)/.exec(runLog)?.[1] ?? '');
+	expect(cursor).toBeGreaterThan(activatedAt);
+	let executions = await settled(n8n, wf.id, { atLeast: 3 });
+	const withOutput = (list: any[]) => triggerItems(list, UPHANCE).filter((r) => r.items.length > 0);
+	expect(withOutput(executions).map((r) => r.items[0].json.id).sort()).toEqual(ids);
+	// each ran longer than the wait for its start, and none began before the previous one ended
+	const spans = executions
+		.filter((e: any) => e.status === 'success' && Date.parse(e.stoppedAt) - Date.parse(e.startedAt) >= 12_000)
+		.map((e: any) => [Date.parse(e.startedAt), Date.parse(e.stoppedAt)])
+		.sort((a: number[], b: number[]) => a[0] - b[0]);
+	expect(spans).toHaveLength(3);
+	for (let i = 1; i < spans.length; i++) expect(spans[i][0]).toBeGreaterThanOrEqual(spans[i - 1][1] - 1000);
+
+	const beforeRestart = n8n.logText().length;
+	await n8n.restart();
+	const afterRestart = await catchUpRuns(n8n, wf.id, beforeRestart);
+	expect(n8n.logText().slice(beforeRestart, afterRestart)).toMatch(new RegExp(`workflow ${wf.id}\\): resuming from`));
+	executions = await settled(n8n, wf.id, { atLeast: 3 });
+	expect(withOutput(executions)).toHaveLength(3);
+	process.stderr.write(`[catch-up e2e] slow workflows on n8n ${n8n.version}: 3 executions of 12 s with a 3 s wait for their start, one after another: 3/3 once, cursor moved, 0 after a restart\n`);
 });

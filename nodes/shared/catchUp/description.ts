@@ -14,6 +14,7 @@ export interface CatchUpOptions {
 	backfillFrom?: string;
 	maxRecordsPerRun?: number;
 	maxPagesPerRun?: number;
+	executionStartSeconds?: number;
 }
 
 export function catchUpProperties(vendorNote: string, extra: INodeProperties[]): INodeProperties[] {
@@ -83,6 +84,15 @@ export function catchUpProperties(vendorNote: string, extra: INodeProperties[]):
 					description:
 						'Changes younger than this are left to the webhook, which may still be on its way',
 				},
+				{
+					displayName: 'Wait for Execution Start (Seconds)',
+					name: 'executionStartSeconds',
+					type: 'number',
+					typeOptions: { minValue: 1 },
+					default: 600,
+					description:
+						"How long a run waits for an execution it started to begin (n8n's concurrency limit or queue may hold it). If it has not begun by then, the run stops and the next run goes on from that change. In regular mode an execution that has begun is waited for however long it runs.",
+				},
 				...extra,
 			],
 		},
@@ -94,6 +104,7 @@ export function catchUpSettingsOf(options: CatchUpOptions): {
 	settleMs: number;
 	bounds: CatchUpBounds;
 	backfillFromMs?: number;
+	executionWaitMs: number;
 } {
 	const backfillFromMs = parseVendorTime(options.backfillFrom) ?? NaN;
 	return {
@@ -104,5 +115,6 @@ export function catchUpSettingsOf(options: CatchUpOptions): {
 			maxPages: Math.max(1, Math.floor(options.maxPagesPerRun ?? 100)),
 		},
 		...(Number.isFinite(backfillFromMs) ? { backfillFromMs } : {}),
+		executionWaitMs: Math.max(1, options.executionStartSeconds ?? 600) * 1000,
 	};
 }
