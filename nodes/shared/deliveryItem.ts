@@ -41,7 +41,7 @@ export function deliveryFields(
  */
 export function readCatchUpFields(
 	json: IDataObject,
-): { cursorMs: number; startMs?: number; bookkeeping: boolean; problem?: string } | undefined {
+): (Cursor & { bookkeeping: boolean; problem?: string }) | undefined {
 	const catchUp = json.catchUp as IDataObject | undefined;
 	if (json.source !== 'catchUp') return undefined;
 	const cursor = readCursorFields(catchUp);
@@ -80,7 +80,7 @@ export function carryStoredCursor(
 	cursor: Cursor | undefined,
 ): INodeExecutionData {
 	if (!cursor) return item;
-	const carried = cursorFields(cursor.cursorMs, cursor.startMs);
+	const carried = cursorFields(cursor);
 	return { ...item, json: { ...item.json, [CARRIED_CURSOR_FIELD]: carried } };
 }
 

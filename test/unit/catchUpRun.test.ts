@@ -6,7 +6,7 @@
  */
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
-import { OVERLAP_MS } from '../../nodes/shared/catchUp/cursor';
+import { CATCH_UP_FIELD, commitCursor, cursorFields, newerCursor, OVERLAP_MS, readCursor, readCursorFields, readStoredCursor } from '../../nodes/shared/catchUp/cursor';
 import { runCatchUp } from '../../nodes/shared/catchUp/run';
 import type { CatchUpState, RunDeps } from '../../nodes/shared/catchUp/run';
 import type { CatchUpResume, CatchUpBounds, CatchUpListing, CatchUpRecord, CatchUpWindow } from '../../nodes/shared/catchUp/types';
@@ -515,5 +515,48 @@ describe('runCatchUp: queue mode', () => {
 		const report = await w.run();
 		expect(report).toMatchObject({ emitted: 1, handled: 0, cursorMoved: false });
 		expect(w.held('lost')).toBe(false);
+	});
+});
+
+describe('the cursor with parts ahead of it (issue 19, item 2)', () => {
+	const at = (minutes: number) => T0 + minutes * MINUTE;
+	const iso = (ms: number) => new Date(ms).toISOString();
+
+	it('is written and read back as { since, start, parts }, with only the parts later than since', () => {
+		const fields = cursorFields({ cursorMs: at(0), startMs: at(-60), partsMs: { invoices: at(30), pick_tickets: at(20), products: at(0) } });
+		expect(fields).toEqual({ since: iso(at(0)), start: iso(at(-60)), parts: { invoices: iso(at(30)), pick_tickets: iso(at(20)) } });
+		expect(readCursorFields(fields)).toEqual({ cursorMs: at(0), startMs: at(-60), partsMs: { invoices: at(30), pick_tickets: at(20) } });
+		// a part that is not a time is left out (listed from since: more, never less)
+		expect(readCursorFields({ since: iso(at(0)), parts: { invoices: 'soon', products: 7 } })).toEqual({ cursorMs: at(0) });
+	});
+
+	it('newerCursor gives each part the later of the two times the cursors give it', () => {
+		const a = { cursorMs: at(0), partsMs: { invoices: at(30) } };
+		const b = { cursorMs: at(10), partsMs: { products: at(20) } };
+		// invoices: max(30, b's since 10); products: max(a's since 0, 20); since: 10
+		expect(newerCursor(a, b)).toEqual({ cursorMs: at(10), partsMs: { invoices: at(30), products: at(20) } });
+		// a since past every part clears them
+		expect(newerCursor(a, { cursorMs: at(40) })).toEqual({ cursorMs: at(40) });
+	});
+
+	it('commitCursor moves since and each part only forward, and tells whether it changed', () => {
+		const data: IDataObject = {};
+		expect(commitCursor(data, { cursorMs: at(0), partsMs: { invoices: at(30) } })).toBe(true);
+		expect(commitCursor(data, { cursorMs: at(0), partsMs: { invoices: at(20) } })).toBe(false);
+		expect(commitCursor(data, { cursorMs: at(-10) })).toBe(false);
+		expect(readStoredCursor(data)).toEqual({ cursorMs: at(0), partsMs: { invoices: at(30) } });
+		expect(commitCursor(data, { cursorMs: at(0), partsMs: { products: at(5) } })).toBe(true);
+		expect(readStoredCursor(data)).toEqual({ cursorMs: at(0), partsMs: { invoices: at(30), products: at(5) } });
+		// what a reader that knows only since finds: the oldest part's time
+		expect(readCursor(data)).toBe(at(0));
+		expect((data[CATCH_UP_FIELD] as IDataObject).format).toBe(1);
+	});
+
+	it('a catch-up item carries the parts the state had handled when the run began', async () => {
+		const w = world({ cursorMs: T0, nowMs: T0 + 30 * MINUTE });
+		w.state.partCursorMs = { invoices: T0 + 10 * MINUTE };
+		w.listing = { records: [record('a', T0 + 20 * MINUTE)], complete: true, requests: 1 };
+		await w.run();
+		expect(readCursorFields(w.emitted[0][0].json.catchUp)).toEqual({ cursorMs: T0, partsMs: { invoices: T0 + 10 * MINUTE } });
 	});
 });

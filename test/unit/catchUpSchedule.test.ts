@@ -10,7 +10,7 @@
  */
 import type { CronExpression, IDataObject, INodeExecutionData, IRun, IDeferredPromise } from 'n8n-workflow';
 
-import { CATCH_UP_FIELD } from '../../nodes/shared/catchUp/cursor';
+import { CATCH_UP_FIELD, readStoredCursor } from '../../nodes/shared/catchUp/cursor';
 import { cronExpression, startCatchUp } from '../../nodes/shared/catchUp/schedule';
 import type { CatchUpSettings } from '../../nodes/shared/catchUp/schedule';
 import { throwCatchUpProblem } from '../../nodes/shared/catchUp/problem';
@@ -85,6 +85,8 @@ function activation(opts: {
 	mode?: string;
 	/** parts that fail in the nth listing (0-based); none by default */
 	failures?: (call: number) => CatchUpFailure[];
+	/** with failures: the parts the listing read to the end */
+	partsDone?: string[];
 }) {
 	const workflowId = `catchup-schedule-${++counter}-${Math.random()}`;
 	const violations: string[] = [];
@@ -102,7 +104,7 @@ function activation(opts: {
 		for (const r of records) handled[r.key] = isHandled(r.key);
 		const failures = opts.failures?.(listCalls.length) ?? [];
 		listCalls.push({ window, handled });
-		if (failures.length > 0) return { records, complete: false, requests: 1, failures };
+		if (failures.length > 0) return { records, complete: false, requests: 1, failures, ...(opts.partsDone ? { partsDone: opts.partsDone } : {}) };
 		return { records, complete: true, requests: 1 };
 	};
 
@@ -298,6 +300,31 @@ describe('startCatchUp through an n8n-like trigger context', () => {
 		expect(() => throwCatchUpProblem(ctx as never, [{ json: { source: 'catchUp', catchUp: { since: storedSince } } }])).not.toThrow();
 		await a.response.closeFunction!();
 		expect(a.violations).toEqual([]);
+	});
+
+	it('the parts read to the end while another failed are stored with the cursor, and the next activation lists them from there', async () => {
+		const forbidden: CatchUpFailure = { part: 'products', statusCode: 403, error: 'Listing products (page 1) failed: HTTP 403 (forbidden)' };
+		const storedSinceMs = Date.now() - HOUR;
+		const first = activation({
+			stored: { [CATCH_UP_FIELD]: { format: 1, since: new Date(storedSinceMs).toISOString() } },
+			failures: () => [forbidden],
+			partsDone: ['invoices'],
+			changes: (window) => (window.partFromMs ? [] : [keyRecord('invoice-1', storedSinceMs + MINUTE)]),
+		});
+		await waitFor('the first run', () => first.runsLogged() === 1 && first.executions.length === 2 && first.executions.every((e) => e.ended), () => first.logger.text());
+		const firstEnd = first.listCalls[0].window.toMs;
+		await first.response.closeFunction!();
+		// the problem's execution stored the cursor the run left: since where products stopped, invoices later
+		const stored = first.saved();
+		expect(readStoredCursor(stored)).toEqual({ cursorMs: storedSinceMs, partsMs: { invoices: firstEnd } });
+
+		// n8n restarts: the next activation reads it, and lists invoices from there
+		const second = activation({ stored, failures: () => [forbidden], partsDone: ['invoices'] });
+		await waitFor('the next run', () => second.runsLogged() === 1, () => second.logger.text());
+		expect(second.listCalls[0].window).toMatchObject({ fromMs: storedSinceMs - 5 * MINUTE, partFromMs: { invoices: firstEnd - 5 * MINUTE } });
+		expect(second.logger.text()).toContain(`resuming from ${new Date(storedSinceMs).toISOString()} (invoices from later)`);
+		await second.response.closeFunction!();
+		expect([...first.violations, ...second.violations]).toEqual([]);
 	});
 
 	it('the throwing static data really throws (the proxy is not a no-op)', () => {

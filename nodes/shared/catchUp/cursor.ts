@@ -22,60 +22,106 @@ export const CATCH_UP_FIELD = 'catchUp';
  */
 export const OVERLAP_MS = 5 * 60_000;
 
-/** A catch-up cursor in milliseconds: `since`, and `start` where known. */
+/**
+ * A catch-up cursor in milliseconds: `since`, `start` where known, and `partsMs`: the parts
+ * (Uphance resources) handled up to a later time than `since`, because another part failed and held
+ * `since` back (run.ts, `partCursorMs`). A part not named there is handled up to `since`. Stored as
+ * `parts: { <part>: <ISO> }` beside `since`, so a version of this package that does not know the
+ * field reads the older `since` and lists those parts again, never fewer.
+ */
 export interface Cursor {
 	cursorMs: number;
 	startMs?: number;
+	partsMs?: Record<string, number>;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The parts handled further than the cursor, sorted by name; undefined when none is. */
+function partsAhead(
+	cursorMs: number,
+	partsMs: Record<string, number> | undefined,
+): Record<string, number> | undefined {
+	const ahead = Object.entries(partsMs ?? {})
+		.filter(([, ms]) => Number.isFinite(ms) && ms > cursorMs)
+		.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+	return ahead.length > 0 ? Object.fromEntries(ahead) : undefined;
 }
 
 /**
- * The `{ since, start }` ISO pair every written form of a cursor uses: the stored one
+ * The `{ since, start, parts }` ISO form every written cursor uses: the stored one
  * (`commitCursor`), a catch-up item's (run.ts, `catchUpFields`) and a webhook item's
  * (deliveryItem.ts, `carryStoredCursor`).
  */
-export function cursorFields(cursorMs: number, startMs?: number): IDataObject {
+export function cursorFields(cursor: Cursor): IDataObject {
+	const { cursorMs, startMs } = cursor;
+	const parts = partsAhead(cursorMs, cursor.partsMs);
 	return {
-		since: new Date(cursorMs).toISOString(),
-		...(startMs !== undefined && Number.isFinite(startMs)
-			? { start: new Date(startMs).toISOString() }
+		since: iso(cursorMs),
+		...(startMs !== undefined && Number.isFinite(startMs) ? { start: iso(startMs) } : {}),
+		...(parts
+			? { parts: Object.fromEntries(Object.entries(parts).map(([p, ms]) => [p, iso(ms)])) }
 			: {}),
 	};
 }
 
-/** Reads a `{ since, start }` pair written by `cursorFields`; undefined without a readable `since`. */
+/** Reads what `cursorFields` wrote; undefined without a readable `since`. */
 export function readCursorFields(value: unknown): Cursor | undefined {
 	if (typeof value !== 'object' || value === null) return undefined;
-	const { since, start } = value as IDataObject;
+	const { since, start, parts } = value as IDataObject;
 	const cursorMs = typeof since === 'string' ? Date.parse(since) : NaN;
 	if (!Number.isFinite(cursorMs)) return undefined;
 	const startMs = typeof start === 'string' ? Date.parse(start) : NaN;
-	return { cursorMs, ...(Number.isFinite(startMs) ? { startMs } : {}) };
+	const partsMs = partsAhead(
+		cursorMs,
+		typeof parts === 'object' && parts !== null && !Array.isArray(parts)
+			? Object.fromEntries(
+					Object.entries(parts as IDataObject).map(([p, v]) => [
+						p,
+						typeof v === 'string' ? Date.parse(v) : NaN,
+					]),
+				)
+			: undefined,
+	);
+	return {
+		cursorMs,
+		...(Number.isFinite(startMs) ? { startMs } : {}),
+		...(partsMs ? { partsMs } : {}),
+	};
 }
 
-/** The later of two cursors, with the start of the first that has one. */
+/**
+ * Two cursors that both hold, as one: each part is handled up to the later of the two times the
+ * cursors give it (its own, else their `since`), and `since` is the later `since`. The start is the
+ * first cursor's, if it has one.
+ */
 export function newerCursor(a: Cursor | undefined, b: Cursor | undefined): Cursor | undefined {
 	if (!a || !b) return a ?? b;
+	const cursorMs = Math.max(a.cursorMs, b.cursorMs);
 	const startMs = a.startMs ?? b.startMs;
+	const partOf = (c: Cursor, part: string) => Math.max(c.cursorMs, c.partsMs?.[part] ?? -Infinity);
+	const names = new Set([...Object.keys(a.partsMs ?? {}), ...Object.keys(b.partsMs ?? {})]);
+	const partsMs = partsAhead(
+		cursorMs,
+		Object.fromEntries([...names].map((part) => [part, Math.max(partOf(a, part), partOf(b, part))])),
+	);
 	return {
-		cursorMs: Math.max(a.cursorMs, b.cursorMs),
+		cursorMs,
 		...(startMs !== undefined ? { startMs } : {}),
+		...(partsMs ? { partsMs } : {}),
 	};
+}
+
+/** The stored cursor, or undefined when catch-up never committed one. */
+export function readStoredCursor(staticData: IDataObject): Cursor | undefined {
+	const stored = staticData[CATCH_UP_FIELD] as IDataObject | undefined;
+	if (typeof stored !== 'object' || stored === null || stored.format !== 1) return undefined;
+	return readCursorFields(stored);
 }
 
 /** The stored `since` (ms), or undefined when catch-up never committed one. */
 export function readCursor(staticData: IDataObject): number | undefined {
-	const stored = staticData[CATCH_UP_FIELD] as IDataObject | undefined;
-	if (typeof stored !== 'object' || stored === null || stored.format !== 1) return undefined;
-	const ms = typeof stored.since === 'string' ? Date.parse(stored.since) : NaN;
-	return Number.isFinite(ms) ? ms : undefined;
-}
-
-/** The stored `start` (ms), or undefined. */
-export function readStart(staticData: IDataObject): number | undefined {
-	const stored = staticData[CATCH_UP_FIELD] as IDataObject | undefined;
-	if (typeof stored !== 'object' || stored === null || stored.format !== 1) return undefined;
-	const ms = typeof stored.start === 'string' ? Date.parse(stored.start) : NaN;
-	return Number.isFinite(ms) ? ms : undefined;
+	return readStoredCursor(staticData)?.cursorMs;
 }
 
 /**
@@ -88,17 +134,17 @@ export function keepKeysFrom(cursorMs: number, reachMs = 0): number {
 }
 
 /**
- * Moves the stored cursor forward to `cursorMs`, never back, and records `startMs` where none is
- * stored yet. Only for an execution's own static data (`execute()`), which n8n saves when the
- * execution ends. Returns whether it moved.
+ * Moves the stored cursor forward to `cursor`, never back (`newerCursor` of the stored one and this
+ * one: `since` and each part only move forward), and records the start where none is stored yet.
+ * Only for an execution's own static data (`execute()`), which n8n saves when the execution ends.
+ * Returns whether it changed.
  */
-export function commitCursor(staticData: IDataObject, cursorMs: number, startMs?: number): boolean {
-	const stored = readCursor(staticData);
-	if (!Number.isFinite(cursorMs) || (stored !== undefined && stored >= cursorMs)) return false;
-	staticData[CATCH_UP_FIELD] = {
-		format: 1,
-		...cursorFields(cursorMs, readStart(staticData) ?? startMs),
-	};
+export function commitCursor(staticData: IDataObject, cursor: Cursor): boolean {
+	if (!Number.isFinite(cursor.cursorMs)) return false;
+	const stored = readStoredCursor(staticData);
+	const fields = cursorFields(newerCursor(stored, cursor) as Cursor);
+	if (stored && JSON.stringify(cursorFields(stored)) === JSON.stringify(fields)) return false;
+	staticData[CATCH_UP_FIELD] = { format: 1, ...fields };
 	return true;
 }
 
@@ -108,23 +154,15 @@ export function commitCursor(staticData: IDataObject, cursorMs: number, startMs?
  * static data without executions of its own. Keyed like the duplicate memory (workflow id and node
  * name). Queue-mode workers never see these: there only catch-up's own executions store it.
  */
-const inProcess = new Map<
-	string,
-	{ cursorMs: number; startMs?: number; storedCursorMs?: number }
->();
+const inProcess = new Map<string, { cursor: Cursor; storedCursorMs?: number }>();
 
-export function publishCursor(nodeId: string, cursorMs: number, startMs?: number): void {
-	const entry = inProcess.get(nodeId) ?? { cursorMs };
-	entry.cursorMs = Math.max(entry.cursorMs, cursorMs);
-	if (startMs !== undefined) entry.startMs = startMs;
-	inProcess.set(nodeId, entry);
+export function publishCursor(nodeId: string, cursor: Cursor): void {
+	const entry = inProcess.get(nodeId);
+	inProcess.set(nodeId, { ...entry, cursor: newerCursor(cursor, entry?.cursor) as Cursor });
 }
 
-export function publishedCursor(
-	nodeId: string,
-): { cursorMs: number; startMs?: number } | undefined {
-	const entry = inProcess.get(nodeId);
-	return entry && { cursorMs: entry.cursorMs, startMs: entry.startMs };
+export function publishedCursor(nodeId: string): Cursor | undefined {
+	return inProcess.get(nodeId)?.cursor;
 }
 
 /** An execution in this process stored this cursor (its static data is saved when it ends). */
@@ -153,17 +191,14 @@ const seenStored = new Map<string, Cursor>();
 
 /** Remembers the cursor static data holds (if any); returns the newest this process saw. */
 export function noteStoredCursor(nodeId: string, staticData: IDataObject): Cursor | undefined {
-	const cursorMs = readCursor(staticData);
-	if (cursorMs !== undefined) noteCursorSeen(nodeId, cursorMs, readStart(staticData));
+	const stored = readStoredCursor(staticData);
+	if (stored) noteCursorSeen(nodeId, stored);
 	return seenStored.get(nodeId);
 }
 
 /** Remembers a cursor known to be stored (carried by an item, or just committed). */
-export function noteCursorSeen(nodeId: string, cursorMs: number, startMs?: number): void {
-	const seen = newerCursor(seenStored.get(nodeId), {
-		cursorMs,
-		...(startMs !== undefined ? { startMs } : {}),
-	});
+export function noteCursorSeen(nodeId: string, cursor: Cursor): void {
+	const seen = newerCursor(seenStored.get(nodeId), cursor);
 	if (seen) seenStored.set(nodeId, seen);
 }
 

@@ -2,6 +2,7 @@ import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 import { hashDeliveryKey } from '../duplicateMemory/store';
 import { cursorFields, OVERLAP_MS } from './cursor';
+import type { Cursor } from './cursor';
 import type {
 	CatchUpBounds,
 	CatchUpFailure,
@@ -97,10 +98,11 @@ export interface CatchUpState {
 	/**
 	 * Parts (Uphance resources) handled up to a later time than `cursorMs`: read to the end of a
 	 * clean scan in which another part failed. The cursor stays where the failed part left it (so
-	 * the failed part catches up from there once it works, and so does a restart, which forgets
-	 * this), but each part here is listed from its own time on: one failing resource neither widens
-	 * the others' windows nor makes them list again what they listed before (issue 19, item 2).
-	 * Cleared when a scan completes and moves the cursor past all of them.
+	 * the failed part catches up from there once it works), but each part here is listed from its
+	 * own time on: one failing resource neither widens the others' windows nor makes them list again
+	 * what they listed before (issue 19, item 2). Stored with the cursor (./cursor.ts, `partsMs`),
+	 * so a restart goes on from them too. Cleared when a scan completes and moves the cursor past all
+	 * of them.
 	 */
 	partCursorMs?: Record<string, number>;
 }
@@ -124,25 +126,29 @@ export interface RunReport {
 }
 
 /** The fields a catch-up item carries beside the vendor's (read back by `readCatchUpFields`). */
-export function catchUpFields(runAt: Date, cursorMs: number, startMs?: number): IDataObject {
+export function catchUpFields(runAt: Date, cursor: Cursor): IDataObject {
 	return {
 		source: 'catchUp',
-		catchUp: { runAt: runAt.toISOString(), ...cursorFields(cursorMs, startMs) },
+		catchUp: { runAt: runAt.toISOString(), ...cursorFields(cursor) },
 	};
 }
 
-function itemOf(
-	record: CatchUpRecord,
-	runAt: Date,
-	cursorMs: number,
-	startMs?: number,
-): INodeExecutionData {
+/** What the state says is handled, as a cursor an execution stores (./cursor.ts). */
+export function cursorOfState(state: CatchUpState): Cursor {
+	return {
+		cursorMs: state.cursorMs,
+		...(state.floorMs !== undefined ? { startMs: state.floorMs } : {}),
+		...(state.partCursorMs ? { partsMs: state.partCursorMs } : {}),
+	};
+}
+
+function itemOf(record: CatchUpRecord, runAt: Date, cursor: Cursor): INodeExecutionData {
 	return {
 		json: {
 			...record.json,
 			deliveryKey: record.key,
 			receivedAt: runAt.toISOString(),
-			...catchUpFields(runAt, cursorMs, startMs),
+			...catchUpFields(runAt, cursor),
 		},
 		...(record.binary ? { binary: record.binary } : {}),
 	};
@@ -209,7 +215,7 @@ export async function runCatchUp(state: CatchUpState, deps: RunDeps): Promise<Ru
 		if (verdict !== 'new') continue;
 		// The item carries the cursor as it stood before this run: everything before it is handled,
 		// so an execution may store it even if another execution of this run never ends.
-		const end = deps.emit([itemOf(record, runAt, state.cursorMs, state.floorMs)]);
+		const end = deps.emit([itemOf(record, runAt, cursorOfState(state))]);
 		if (!end) {
 			deps.memory.release(hashedKey);
 			notStarted++;

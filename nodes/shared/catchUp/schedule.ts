@@ -16,11 +16,10 @@ import {
 	forgetCursor,
 	keepKeysFrom,
 	publishCursor,
-	readCursor,
-	readStart,
+	readStoredCursor,
 	storedInProcess,
 } from './cursor';
-import { catchUpFields, runCatchUp } from './run';
+import { catchUpFields, cursorOfState, runCatchUp } from './run';
 import type { CatchUpState, RunReport } from './run';
 import type { CatchUpBounds, ListChanges, ProbeChanges } from './types';
 
@@ -81,21 +80,28 @@ export function startCatchUp(
 			[CATCH_UP_FIELD]: place.staticData[CATCH_UP_FIELD],
 		}),
 	) as IDataObject;
-	const stored = readCursor(snapshot);
+	const storedCursor = readStoredCursor(snapshot);
+	const stored = storedCursor?.cursorMs;
 	const activatedAtMs = Date.now();
 	// With a stored cursor the floor is the stored start; without one, this activation starts history.
-	const startMs =
-		stored === undefined ? (settings.backfillFromMs ?? activatedAtMs) : readStart(snapshot);
+	const startMs = storedCursor
+		? storedCursor.startMs
+		: (settings.backfillFromMs ?? activatedAtMs);
 	const state: CatchUpState = {
 		cursorMs: stored ?? (startMs as number),
 		storedCursorMs: stored,
 		...(startMs !== undefined ? { floorMs: startMs } : {}),
+		...(storedCursor?.partsMs ? { partCursorMs: storedCursor.partsMs } : {}),
 	};
 	const log = (message: string, extra: IDataObject = {}) =>
 		ctx.logger.info(`Catch-up (${where}): ${message}`, { node: place.nodeName, ...extra });
 	log(
 		stored !== undefined
-			? `resuming from ${new Date(stored).toISOString()}`
+			? `resuming from ${new Date(stored).toISOString()}${
+					storedCursor?.partsMs
+						? ` (${Object.keys(storedCursor.partsMs).join(', ')} from later)`
+						: ''
+				}`
 			: settings.backfillFromMs !== undefined
 				? `no stored cursor; backfilling from ${new Date(settings.backfillFromMs).toISOString()}`
 				: 'no stored cursor; starting now (earlier changes are not emitted)',
@@ -160,7 +166,7 @@ export function startCatchUp(
 		)
 			return;
 		const cursorMs = state.cursorMs;
-		const json = catchUpFields(new Date(), cursorMs, state.floorMs);
+		const json = catchUpFields(new Date(), cursorOfState(state));
 		(json.catchUp as IDataObject).bookkeeping = true;
 		const end = emit([{ json }]);
 		if (end && (await waitAtMost(end)))
@@ -186,7 +192,7 @@ export function startCatchUp(
 			if (reported.get(failure.part) === signature) continue;
 			reported.set(failure.part, signature);
 			const sinceMs = state.partCursorMs?.[failure.part] ?? state.cursorMs;
-			const json = catchUpFields(new Date(), state.cursorMs, state.floorMs);
+			const json = catchUpFields(new Date(), cursorOfState(state));
 			(json.catchUp as IDataObject).problem =
 				`Catch-up cannot list ${failure.part}: ${failure.error}. The other parts are caught up as usual; ` +
 				`${failure.part} is tried again on every run, and what it missed is caught up once it works ` +
@@ -202,6 +208,7 @@ export function startCatchUp(
 		running = true;
 		try {
 			const cursorBefore = state.cursorMs;
+			const partsBefore = JSON.stringify(state.partCursorMs ?? {});
 			const report: RunReport = await runCatchUp(state, {
 				list,
 				...(probe ? { probe } : {}),
@@ -217,7 +224,8 @@ export function startCatchUp(
 			// Executions of this run that succeeded stored the cursor they carried.
 			if (report.emitted > 0 && report.handled === report.emitted)
 				state.storedCursorMs = Math.max(state.storedCursorMs ?? cursorBefore, cursorBefore);
-			if (report.cursorMoved) publishCursor(nodeId, state.cursorMs, state.floorMs);
+			if (report.cursorMoved || JSON.stringify(state.partCursorMs ?? {}) !== partsBefore)
+				publishCursor(nodeId, cursorOfState(state));
 			await reportFailures(report);
 			// Whether or not this run moved it, the cursor is a confirmed starting point: a first
 			// activation stores it now, also when its first window is still empty (the settle delay

@@ -344,11 +344,10 @@ export async function acceptInExecution(
 		cursor = newerCursor(cursor, readCatchUpFields(item.json));
 		cursor = newerCursor(cursor, readCarriedCursor(item.json));
 	}
-	const cursorMoved =
-		cursor !== undefined && commitCursor(place.staticData, cursor.cursorMs, cursor.startMs);
+	const cursorMoved = cursor !== undefined && commitCursor(place.staticData, cursor);
 	if (cursor && cursorMoved) {
 		noteStored(nodeId, cursor.cursorMs);
-		noteCursorSeen(nodeId, cursor.cursorMs, cursor.startMs);
+		noteCursorSeen(nodeId, cursor);
 	}
 
 	let session: MemorySession | undefined;
