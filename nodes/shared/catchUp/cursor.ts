@@ -4,8 +4,10 @@ import type { IDataObject } from 'n8n-workflow';
  * Where catch-up resumes: `since`, the time up to which every change is known to be handled
  * (delivered by webhook or emitted by catch-up, and its execution ended), and `start`, where the
  * trigger's history begins (its first activation, or the Backfill From date): nothing older is ever
- * listed, overlap or not. Kept in the trigger node's static data beside the duplicate memory, as
- * `{ catchUp: { format: 1, since: <ISO>, start: <ISO> } }`.
+ * listed, overlap or not; and `parts`, the Uphance resources handled further than `since` where
+ * another resource failed and held `since` back (`Cursor` below). Kept in the trigger node's static
+ * data beside the duplicate memory, as
+ * `{ catchUp: { format: 1, since: <ISO>, start: <ISO>, parts?: { <resource>: <ISO> } } }`.
  *
  * Only an execution writes it (`commitCursor`, from the trigger's `execute()`); the trigger's
  * timer only reads it, at activation. The timer's copy of static data is the one n8n loaded at
