@@ -105,7 +105,9 @@ export function newerCursor(a: Cursor | undefined, b: Cursor | undefined): Curso
 	const names = new Set([...Object.keys(a.partsMs ?? {}), ...Object.keys(b.partsMs ?? {})]);
 	const partsMs = partsAhead(
 		cursorMs,
-		Object.fromEntries([...names].map((part) => [part, Math.max(partOf(a, part), partOf(b, part))])),
+		Object.fromEntries(
+			[...names].map((part) => [part, Math.max(partOf(a, part), partOf(b, part))]),
+		),
 	);
 	return {
 		cursorMs,

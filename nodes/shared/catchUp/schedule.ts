@@ -84,9 +84,7 @@ export function startCatchUp(
 	const stored = storedCursor?.cursorMs;
 	const activatedAtMs = Date.now();
 	// With a stored cursor the floor is the stored start; without one, this activation starts history.
-	const startMs = storedCursor
-		? storedCursor.startMs
-		: (settings.backfillFromMs ?? activatedAtMs);
+	const startMs = storedCursor ? storedCursor.startMs : (settings.backfillFromMs ?? activatedAtMs);
 	const state: CatchUpState = {
 		cursorMs: stored ?? (startMs as number),
 		storedCursorMs: stored,
