@@ -843,7 +843,8 @@ describe('queue mode: main + 2 webhook processes + 2 workers, PostgreSQL 17, Red
 			nodeName: 'uphanceTrigger',
 			triggerName: UPHANCE,
 			typeVersion: UPHANCE_VERSION,
-			parameters: { catchUp: true, catchUpOptions: { settleSeconds: 0, intervalMinutes: 1 } }, // fetchRecord: on (default)
+			// Wait for Execution Start 30 s instead of 600 s: see "lost completion" below
+			parameters: { catchUp: true, catchUpOptions: { settleSeconds: 0, intervalMinutes: 1, executionStartSeconds: 30 } }, // fetchRecord: on (default)
 			credential,
 		});
 		const runLines = (from: number) => logLinesSince('main', from, new RegExp(`Catch-up \\(".*" in workflow ${wf.id}\\)(: run done| run incomplete)`));
@@ -911,7 +912,16 @@ describe('queue mode: main + 2 webhook processes + 2 workers, PostgreSQL 17, Red
 		// holds all those keys, so no later run emits them again); otherwise "run incomplete".
 		// QUEUE_CATCHUP_NEXT_RUN=1 also waits for the run after it (a minute more) and counts what it starts.
 		const catchUpFrom = q.main.logText().length;
-		const [catchUpRun] = await catchUpRuns(wf.id, catchUpFrom, 1);
+		// A lost completion: n8n's main learns that an execution it queued ended by awaiting Bull's
+		// job.finished() (workflow-runner.js, enqueueExecution), which reads the job's state and then
+		// listens for its completion event (bull/lib/job.js, Job.prototype.finished); an event that
+		// comes in between is missed, and the done promise catch-up waits on never resolves. Seen once
+		// (the worker logged the execution finished, the main never resolved it; scenario 6 had just
+		// restarted Redis). The run then gives up on that execution after Wait for Execution Start,
+		// ends incomplete, and the next run goes on from that change: that run is waited for too.
+		const firstRuns = await catchUpRuns(wf.id, catchUpFrom, 1);
+		const lostCompletion = !/: run done \(/.test(firstRuns[0]);
+		const catchUpRun = lostCompletion ? (await catchUpRuns(wf.id, catchUpFrom, 2, 150000))[1] : firstRuns[0];
 		const caughtUpAt = Date.now();
 		const afterCatchUp = await settledExecutions(wf.id, { atLeast: afterWebhooks + 10 });
 		let nextRun: string | undefined;
@@ -1004,7 +1014,7 @@ describe('queue mode: main + 2 webhook processes + 2 workers, PostgreSQL 17, Red
 				`${beforeCatchUp - afterWebhooks} executions; next catch-up run ${seconds(caughtUpAt - missedAt)} s later: ${missedOnce.length}/10 missed changes executed exactly once (source catchUp), ` +
 				`webhook-delivered ones, listed again by the leader: ${dropped.length} dropped as delivered meanwhile (${droppedBySameWorker.length} by the worker that had run their webhook execution, ${droppedByOtherWorker.length} by the other), ` +
 				`${deliveredTwice.length} executed twice with output (${twiceOnOtherWorker.length} of them on the other worker than their webhook execution, ${twiceOnSameWorker.length} on the same); executions without output: ${empty} in all = ${emptyByPhase.beforeWebhooks} storing the first cursor + ` +
-				`${emptyByPhase.catchUpRun} in the catch-up run (webhook-delivered changes the leader re-emitted, dropped by execute() on a worker; logged ${droppedLogged}: ${droppedPerWorker.map((n: number, i: number) => `worker-${i + 1} ${n}`).join(', ')}) ${nextRun ? `+ ${emptyByPhase.confirmRun} in the next run` : '(next run not awaited)'}; catch-up run ${/run done/.test(catchUpRun) ? 'done, all its executions handled' : 'INCOMPLETE'}; ` +
+				`${emptyByPhase.catchUpRun} in the catch-up run (webhook-delivered changes the leader re-emitted, dropped by execute() on a worker; logged ${droppedLogged}: ${droppedPerWorker.map((n: number, i: number) => `worker-${i + 1} ${n}`).join(', ')}) ${nextRun ? `+ ${emptyByPhase.confirmRun} in the next run` : '(next run not awaited)'}; catch-up run ${/run done/.test(catchUpRun) ? 'done, all its executions handled' : 'INCOMPLETE'}${lostCompletion ? ` (after a run that ended incomplete: ${firstRuns[0].replace(/^.*run incomplete \(/, '').slice(0, 90)})` : ''}; ` +
 				`${total} executions (per worker: ${perWorker(scenarioExecutions, workerOf)}; the catch-up run's: ${perWorker(catchUpRunExecutions, workerOf)}); ` +
 				`catch-up cursor in static data: removed by ${cursorRemovals.length} saves (${[...new Set(cursorRemovals.map((c) => c.process))].join(', ') || '-'}), absent from ${withoutCursor}/${copies.length} saved versions, ${cursorAt(missedAt) ? 'present' : 'absent'} when the missed changes were sent, ${copies.length && copies[copies.length - 1].cursor ? 'present' : 'absent'} at the end; ` +
 				`catch-up started ${mainStarts} time(s) on the main, ${mainRuns} runs logged there; ` +
@@ -1039,7 +1049,7 @@ describe('queue mode: main + 2 webhook processes + 2 workers, PostgreSQL 17, Red
 		expect(copies.length > 0 && Boolean(copies[copies.length - 1].cursor)).toBe(true);
 		expect(emptyByPhase.confirmRun).toBe(0);
 		expect(elsewhere.filter((e) => e.lines.length).map((e) => `${e.name}: ${e.lines[0]}`)).toEqual([]);
-		expect({ mainStarts, enoughRuns: mainRuns >= (nextRun ? 3 : 2) }).toEqual({ mainStarts: 1, enoughRuns: true });
+		expect({ mainStarts, enoughRuns: mainRuns >= (nextRun ? 3 : 2) + (lostCompletion ? 1 : 0) }).toEqual({ mainStarts: 1, enoughRuns: true });
 	});
 
 	/**
