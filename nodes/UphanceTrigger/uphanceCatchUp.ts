@@ -23,7 +23,8 @@ import { uphanceItemJson } from './uphanceRecord';
  *
  * Uphance documents `since_id` and `since_created_at` (new records only) and no "updated since"
  * filter (docs/uphance-api.md, "List endpoints and filters"). So one scan per resource lists the
- * records created since `min(cursor, now - Update Window)` (`since_created_at`, 100 a page, through
+ * records created since `min(cursor, now - Update Window)` (`since_created_at`, with the resource's
+ * own time for the cursor where another resource held the cursor back; pages through
  * `meta.next_page`) and keeps those whose `updated_at` lies in the window. That finds every record
  * created since the cursor, and every update to a record created within the Update Window; it
  * cannot see deletes, updates to older records, or a record's states between two scans (README,
@@ -147,8 +148,9 @@ function numericId(record: IDataObject): number | undefined {
 
 /**
  * Catch-up's listing of the Uphance Trigger. For each resource whose events are selected, the
- * records created since `min(window start, window end - Update Window)` (`since_created_at`),
- * kept where `updated_at` lies in the window.
+ * records created since `min(window start, window end - Update Window)` (`since_created_at`; the
+ * window start is the resource's own where `window.partFromMs` names it), kept where `updated_at`
+ * lies in that window.
  *
  * Why a scan that spans runs skips nothing (issue 19; docs/catch-up.md):
  * - Everything that defines the listing is fixed for the scan: the window, so `since_created_at`

@@ -10,7 +10,7 @@
  */
 import type { CronExpression, IDataObject, INodeExecutionData, IRun, IDeferredPromise } from 'n8n-workflow';
 
-import { CATCH_UP_FIELD, readStoredCursor } from '../../nodes/shared/catchUp/cursor';
+import { CATCH_UP_FIELD, readCursorFields, readStoredCursor } from '../../nodes/shared/catchUp/cursor';
 import { cronExpression, startCatchUp } from '../../nodes/shared/catchUp/schedule';
 import type { CatchUpSettings } from '../../nodes/shared/catchUp/schedule';
 import { throwCatchUpProblem } from '../../nodes/shared/catchUp/problem';
@@ -132,10 +132,17 @@ function activation(opts: {
 					{ nodeName: NODE, workflowId, staticData: row, logger },
 					execution.items,
 				);
-				execution.kept = await acceptInExecution(executeCtx as never, execution.items, LIMITS);
-				finish();
+				// as the triggers' execute(): a problem item fails the execution before anything is accepted
+				let failed = false;
+				try {
+					throwCatchUpProblem(executeCtx as never, execution.items);
+					execution.kept = await acceptInExecution(executeCtx as never, execution.items, LIMITS);
+					finish();
+				} catch {
+					failed = true;
+				}
 				execution.ended = true;
-				done?.resolve({ status: 'success', finished: true, data: { resultData: {} } } as unknown as IRun);
+				done?.resolve({ status: failed ? 'error' : 'success', finished: !failed, data: { resultData: {} } } as unknown as IRun);
 			});
 		},
 	};
@@ -295,33 +302,47 @@ describe('startCatchUp through an n8n-like trigger context', () => {
 		expect(() => throwCatchUpProblem(ctx as never, first.items)).toThrow(
 			/^Catch-up cannot list products: Listing products \(page 1\) failed: HTTP 403 \(forbidden\)\. The other parts are caught up as usual; .*give it that access, or deselect those events/,
 		);
-		// it never counts as a delivery: execute() passes nothing of it on
-		expect(first.kept).toEqual([]);
+		// it never counts as a delivery: its execution fails before accepting anything
+		expect(first.kept).toBeUndefined();
 		expect(() => throwCatchUpProblem(ctx as never, [{ json: { source: 'catchUp', catchUp: { since: storedSince } } }])).not.toThrow();
 		await a.response.closeFunction!();
 		expect(a.violations).toEqual([]);
 	});
 
-	it('the parts read to the end while another failed are stored with the cursor, and the next activation lists them from there', async () => {
+	it('the parts read to the end while another failed are stored with the cursor (by the next execution, or a bookkeeping one once a day ahead), and the next activation lists them from there', async () => {
 		const forbidden: CatchUpFailure = { part: 'products', statusCode: 403, error: 'Listing products (page 1) failed: HTTP 403 (forbidden)' };
-		const storedSinceMs = Date.now() - HOUR;
+		// products has failed since a day ago: the other parts run a day ahead of the stored cursor
+		const storedSinceMs = Date.now() - 25 * HOUR;
 		const first = activation({
 			stored: { [CATCH_UP_FIELD]: { format: 1, since: new Date(storedSinceMs).toISOString() } },
 			failures: () => [forbidden],
 			partsDone: ['invoices'],
-			changes: (window) => (window.partFromMs ? [] : [keyRecord('invoice-1', storedSinceMs + MINUTE)]),
+			changes: (window) => (window.partFromMs ? [keyRecord('invoice-2', Date.now() - MINUTE)] : [keyRecord('invoice-1', storedSinceMs + MINUTE)]),
 		});
-		await waitFor('the first run', () => first.runsLogged() === 1 && first.executions.length === 2 && first.executions.every((e) => e.ended), () => first.logger.text());
+		const ended = (a: typeof first, n: number) => a.executions.length === n && a.executions.every((e) => e.ended);
+		// invoice-1, the problem (fails before storing anything), and a bookkeeping execution: invoices are a day ahead
+		await waitFor('the first run', () => first.runsLogged() === 1 && ended(first, 3), () => first.logger.text());
 		const firstEnd = first.listCalls[0].window.toMs;
-		await first.response.closeFunction!();
-		// the problem's execution stored the cursor the run left: since where products stopped, invoices later
-		const stored = first.saved();
-		expect(readStoredCursor(stored)).toEqual({ cursorMs: storedSinceMs, partsMs: { invoices: firstEnd } });
+		const kinds = first.executions.map((e) => Object.keys(e.items[0].json.catchUp as IDataObject).filter((k) => k === 'problem' || k === 'bookkeeping').join() || 'change');
+		expect(kinds).toEqual(['change', 'problem', 'bookkeeping']);
+		expect(readStoredCursor(first.saved())).toEqual({ cursorMs: storedSinceMs, partsMs: { invoices: firstEnd } });
 
-		// n8n restarts: the next activation reads it, and lists invoices from there
+		// the next run's execution carries the parts as the run began: no second bookkeeping execution
+		first.crons[0].onTick();
+		await waitFor('the second run', () => first.runsLogged() === 2 && ended(first, 4), () => first.logger.text());
+		expect(first.executions[3].items[0].json.deliveryKey).toBe('invoice-2');
+		expect(readCursorFields(first.executions[3].items[0].json.catchUp)?.partsMs).toEqual({ invoices: firstEnd });
+		await new Promise((resolve) => setTimeout(resolve, 300));
+		expect(first.executions).toHaveLength(4);
+		await first.response.closeFunction!();
+		const stored = first.saved();
+
+		// n8n restarts: the next activation reads the stored cursor, and lists invoices from their time
 		const second = activation({ stored, failures: () => [forbidden], partsDone: ['invoices'] });
 		await waitFor('the next run', () => second.runsLogged() === 1, () => second.logger.text());
-		expect(second.listCalls[0].window).toMatchObject({ fromMs: storedSinceMs - 5 * MINUTE, partFromMs: { invoices: firstEnd - 5 * MINUTE } });
+		const storedParts = readStoredCursor(stored)?.partsMs as Record<string, number>;
+		expect(storedParts.invoices).toBeGreaterThanOrEqual(firstEnd);
+		expect(second.listCalls[0].window).toMatchObject({ fromMs: storedSinceMs - 5 * MINUTE, partFromMs: { invoices: storedParts.invoices - 5 * MINUTE } });
 		expect(second.logger.text()).toContain(`resuming from ${new Date(storedSinceMs).toISOString()} (invoices from later)`);
 		await second.response.closeFunction!();
 		expect([...first.violations, ...second.violations]).toEqual([]);

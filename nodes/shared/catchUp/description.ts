@@ -91,7 +91,7 @@ export function catchUpProperties(vendorNote: string, extra: INodeProperties[]):
 					typeOptions: { minValue: 1 },
 					default: 600,
 					description:
-						"How long a run waits for an execution it started to begin (n8n's concurrency limit or queue may hold it). If it has not begun by then, the run stops and the next run goes on from that change. In regular mode an execution that has begun is waited for however long it runs.",
+						"How long a run waits for an execution it started to begin (n8n's concurrency limit or queue may hold it). If it has not begun by then, the run stops and the next run goes on from that change. In regular mode an execution that has begun is waited for however long it runs; in queue mode n8n cannot tell, so keep this above your workflow's longest run.",
 				},
 				...extra,
 			],

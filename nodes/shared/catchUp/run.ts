@@ -101,8 +101,8 @@ export interface CatchUpState {
 	 * the failed part catches up from there once it works), but each part here is listed from its
 	 * own time on: one failing resource neither widens the others' windows nor makes them list again
 	 * what they listed before (issue 19, item 2). Stored with the cursor (./cursor.ts, `partsMs`),
-	 * so a restart goes on from them too. Cleared when a scan completes and moves the cursor past all
-	 * of them.
+	 * so a restart goes on from them too. Cleared when a clean scan completes and moves the cursor
+	 * (the stored times stay, and only ever move forward).
 	 */
 	partCursorMs?: Record<string, number>;
 }

@@ -148,27 +148,43 @@ export function startCatchUp(
 		};
 	};
 
+	/** The parts' times (run.ts, `partCursorMs`) known to be stored: read at activation, or carried by executions that ended. */
+	let storedPartsMs: Record<string, number> = { ...storedCursor?.partsMs };
+	const noteStoredParts = (partsMs: Record<string, number> | undefined) => {
+		for (const [part, ms] of Object.entries(partsMs ?? {}))
+			storedPartsMs = { ...storedPartsMs, [part]: Math.max(storedPartsMs[part] ?? ms, ms) };
+	};
+
 	/**
 	 * The stored cursor moves with the executions of this node (./cursor.ts). When none ran for a
 	 * day, or none ever stored a cursor (a first activation), one execution without output stores
-	 * it: without a stored cursor, a restart after an outage would not know where to resume.
+	 * it: without a stored cursor, a restart after an outage would not know where to resume. The
+	 * same for a part's time while another part fails and holds the cursor back: a restart lists the
+	 * part from its stored time, so at most a day of its changes again (the memory drops them).
 	 */
 	const storeCursorIfStale = async (): Promise<void> => {
 		const storedCursorMs = Math.max(
 			state.storedCursorMs ?? -Infinity,
 			storedInProcess(nodeId) ?? -Infinity,
 		);
+		const partsLag = Object.entries(state.partCursorMs ?? {}).some(
+			([part, ms]) =>
+				ms - Math.max(storedCursorMs, storedPartsMs[part] ?? -Infinity) >= STORED_CURSOR_MAX_LAG_MS,
+		);
 		if (
 			Number.isFinite(storedCursorMs) &&
-			state.cursorMs - storedCursorMs < STORED_CURSOR_MAX_LAG_MS
+			state.cursorMs - storedCursorMs < STORED_CURSOR_MAX_LAG_MS &&
+			!partsLag
 		)
 			return;
-		const cursorMs = state.cursorMs;
-		const json = catchUpFields(new Date(), cursorOfState(state));
+		const cursor = cursorOfState(state);
+		const json = catchUpFields(new Date(), cursor);
 		(json.catchUp as IDataObject).bookkeeping = true;
 		const end = emit([{ json }]);
-		if (end && (await waitAtMost(end)))
-			state.storedCursorMs = Math.max(state.storedCursorMs ?? cursorMs, cursorMs);
+		if (end && (await waitAtMost(end))) {
+			state.storedCursorMs = Math.max(state.storedCursorMs ?? cursor.cursorMs, cursor.cursorMs);
+			noteStoredParts(cursor.partsMs);
+		}
 	};
 
 	/** The problem last reported per part (a failing Uphance resource), so each is told once. */
@@ -206,7 +222,8 @@ export function startCatchUp(
 		running = true;
 		try {
 			const cursorBefore = state.cursorMs;
-			const partsBefore = JSON.stringify(state.partCursorMs ?? {});
+			const partsMsBefore = state.partCursorMs;
+			const partsBefore = JSON.stringify(partsMsBefore ?? {});
 			const report: RunReport = await runCatchUp(state, {
 				list,
 				...(probe ? { probe } : {}),
@@ -220,8 +237,10 @@ export function startCatchUp(
 				bounds: settings.bounds,
 			});
 			// Executions of this run that succeeded stored the cursor they carried.
-			if (report.emitted > 0 && report.handled === report.emitted)
+			if (report.emitted > 0 && report.handled === report.emitted) {
 				state.storedCursorMs = Math.max(state.storedCursorMs ?? cursorBefore, cursorBefore);
+				noteStoredParts(partsMsBefore);
+			}
 			if (report.cursorMoved || JSON.stringify(state.partCursorMs ?? {}) !== partsBefore)
 				publishCursor(nodeId, cursorOfState(state));
 			await reportFailures(report);
