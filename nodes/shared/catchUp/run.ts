@@ -74,8 +74,6 @@ export const FULL_LISTING_EVERY_MS = 24 * 3600_000;
 export interface CatchUpState {
 	/** every change up to here is handled; the next window starts here (minus the overlap) */
 	cursorMs: number;
-	/** what the stored cursor is known to hold (undefined: nothing stored yet) */
-	storedCursorMs?: number;
 	/** no listing before this time (the vendor's Retry-After) */
 	backoffUntilMs?: number;
 	/**

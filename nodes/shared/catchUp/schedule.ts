@@ -15,10 +15,12 @@ import {
 	CATCH_UP_FIELD,
 	forgetCursor,
 	keepKeysFrom,
+	newerCursor,
 	publishCursor,
 	readStoredCursor,
 	storedInProcess,
 } from './cursor';
+import type { Cursor } from './cursor';
 import { catchUpFields, cursorOfState, runCatchUp } from './run';
 import type { CatchUpState, RunReport } from './run';
 import type { CatchUpBounds, ListChanges, ProbeChanges } from './types';
@@ -87,7 +89,6 @@ export function startCatchUp(
 	const startMs = storedCursor ? storedCursor.startMs : (settings.backfillFromMs ?? activatedAtMs);
 	const state: CatchUpState = {
 		cursorMs: stored ?? (startMs as number),
-		storedCursorMs: stored,
 		...(startMs !== undefined ? { floorMs: startMs } : {}),
 		...(storedCursor?.partsMs ? { partCursorMs: storedCursor.partsMs } : {}),
 	};
@@ -148,12 +149,11 @@ export function startCatchUp(
 		};
 	};
 
-	/** The parts' times (run.ts, `partCursorMs`) known to be stored: read at activation, or carried by executions that ended. */
-	let storedPartsMs: Record<string, number> = { ...storedCursor?.partsMs };
-	const noteStoredParts = (partsMs: Record<string, number> | undefined) => {
-		for (const [part, ms] of Object.entries(partsMs ?? {}))
-			storedPartsMs = { ...storedPartsMs, [part]: Math.max(storedPartsMs[part] ?? ms, ms) };
-	};
+	/**
+	 * What the stored cursor is known to hold, its parts' times included (undefined: nothing stored
+	 * yet): read at activation, or carried by executions of this trigger that ended.
+	 */
+	let knownStored: Cursor | undefined = storedCursor;
 
 	/**
 	 * The stored cursor moves with the executions of this node (./cursor.ts). When none ran for a
@@ -164,12 +164,13 @@ export function startCatchUp(
 	 */
 	const storeCursorIfStale = async (): Promise<void> => {
 		const storedCursorMs = Math.max(
-			state.storedCursorMs ?? -Infinity,
+			knownStored?.cursorMs ?? -Infinity,
 			storedInProcess(nodeId) ?? -Infinity,
 		);
 		const partsLag = Object.entries(state.partCursorMs ?? {}).some(
 			([part, ms]) =>
-				ms - Math.max(storedCursorMs, storedPartsMs[part] ?? -Infinity) >= STORED_CURSOR_MAX_LAG_MS,
+				ms - Math.max(storedCursorMs, knownStored?.partsMs?.[part] ?? -Infinity) >=
+				STORED_CURSOR_MAX_LAG_MS,
 		);
 		if (
 			Number.isFinite(storedCursorMs) &&
@@ -181,10 +182,7 @@ export function startCatchUp(
 		const json = catchUpFields(new Date(), cursor);
 		(json.catchUp as IDataObject).bookkeeping = true;
 		const end = emit([{ json }]);
-		if (end && (await waitAtMost(end))) {
-			state.storedCursorMs = Math.max(state.storedCursorMs ?? cursor.cursorMs, cursor.cursorMs);
-			noteStoredParts(cursor.partsMs);
-		}
+		if (end && (await waitAtMost(end))) knownStored = newerCursor(knownStored, cursor);
 	};
 
 	/** The problem last reported per part (a failing Uphance resource), so each is told once. */
@@ -221,9 +219,8 @@ export function startCatchUp(
 		if (running || closed) return;
 		running = true;
 		try {
-			const cursorBefore = state.cursorMs;
-			const partsMsBefore = state.partCursorMs;
-			const partsBefore = JSON.stringify(partsMsBefore ?? {});
+			const cursorBefore = cursorOfState(state);
+			const partsBefore = JSON.stringify(state.partCursorMs ?? {});
 			const report: RunReport = await runCatchUp(state, {
 				list,
 				...(probe ? { probe } : {}),
@@ -237,10 +234,8 @@ export function startCatchUp(
 				bounds: settings.bounds,
 			});
 			// Executions of this run that succeeded stored the cursor they carried.
-			if (report.emitted > 0 && report.handled === report.emitted) {
-				state.storedCursorMs = Math.max(state.storedCursorMs ?? cursorBefore, cursorBefore);
-				noteStoredParts(partsMsBefore);
-			}
+			if (report.emitted > 0 && report.handled === report.emitted)
+				knownStored = newerCursor(knownStored, cursorBefore);
 			if (report.cursorMoved || JSON.stringify(state.partCursorMs ?? {}) !== partsBefore)
 				publishCursor(nodeId, cursorOfState(state));
 			await reportFailures(report);
